@@ -1,0 +1,1 @@
+"""The knowledge graph: domain objects, the ``GraphStore`` protocol and its two stores."""

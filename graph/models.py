@@ -1,0 +1,182 @@
+"""Domain objects shared by every layer.
+
+All are frozen dataclasses: they are values, built by the stores and by callers, never mutated.
+Timestamps are timezone-aware UTC ``datetime`` objects. Collections are tuples so that the
+objects stay hashable and immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class ItemKind(StrEnum):
+    EXERCISE = "exercise"
+    LESSON = "lesson"
+    VIDEO = "video"
+    READING = "reading"
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    TEACHER = "teacher"
+    DESIGNER = "designer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """A unit of knowledge a learner can master (a node of the prerequisite graph)."""
+
+    id: str
+    name: str
+    description: str = ""
+    topic: str = ""
+    area: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prerequisite:
+    """Edge ``source -> target``: skill ``source`` must be learned before skill ``target``.
+
+    ``strength`` in [0, 1] says how much ``target`` depends on ``source`` (1 = strictly).
+    """
+
+    source: str
+    target: str
+    strength: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SkillWeight:
+    """One Q-matrix entry: an item assesses ``skill_id`` with ``weight`` in (0, 1]."""
+
+    skill_id: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A piece of content: an exercise to answer, or a lesson, video or reading to study.
+
+    ``difficulty`` is on [0, 1] (0 easiest, 1 hardest); ``expected_seconds`` is the typical
+    time to complete it. ``skills`` is the item's row of the Q-matrix.
+    """
+
+    id: str
+    kind: ItemKind
+    title: str
+    skills: tuple[SkillWeight, ...] = ()
+    body: str = ""
+    url: str = ""
+    difficulty: float = 0.5
+    expected_seconds: int = 60
+
+    @property
+    def skill_ids(self) -> tuple[str, ...]:
+        return tuple(w.skill_id for w in self.skills)
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    id: str
+    display_name: str
+    goals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who signs in: a learner, teacher, curriculum designer or admin."""
+
+    id: str
+    display_name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A class: the learners in it and the teachers who may see their data."""
+
+    id: str
+    name: str
+    teacher_ids: tuple[str, ...] = ()
+    learner_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One answer by a learner to an item.
+
+    ``attempt_id`` is chosen by the client so that a retried request is stored once.
+    ``score`` is in [0, 1]; a plain right/wrong answer is 1.0 or 0.0.
+    """
+
+    attempt_id: str
+    learner_id: str
+    item_id: str
+    score: float
+    timestamp: datetime
+    response_time_ms: int | None = None
+    hints_used: int = 0
+
+    @property
+    def correct(self) -> bool:
+        return self.score >= 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Mastery:
+    """A tracer's estimate that ``learner_id`` has mastered ``skill_id``."""
+
+    learner_id: str
+    skill_id: str
+    probability: float
+    uncertainty: float
+    updated_at: datetime
+    model_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurriculumChange:
+    """One entry of the curriculum change log: who did what, when."""
+
+    seq: int
+    actor: str
+    at: datetime
+    action: str
+    entity: str
+    entity_id: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PrerequisiteGraph:
+    """A set of skills and the prerequisite edges among them."""
+
+    skills: tuple[Skill, ...]
+    edges: tuple[Prerequisite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What ``record_attempts`` did: which attempt ids were new and which were already stored."""
+
+    stored: tuple[str, ...]
+    duplicates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPage:
+    """A page of a learner's attempts, newest first; ``next_cursor`` is None on the last page."""
+
+    attempts: tuple[Attempt, ...]
+    next_cursor: str | None

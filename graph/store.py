@@ -1,0 +1,272 @@
+"""The ``GraphStore`` protocol every store implements, and the package's errors.
+
+Two stores implement it: :class:`graph.sqlite_store.SqliteStore` (embedded, the default) and
+:class:`graph.neo4j_store.Neo4jStore` (production). ``tests/contract/`` runs one suite on both.
+
+Conventions shared by every method:
+
+* Batch reads take a sequence of ids and return results **in the order asked**, with ``None``
+  for ids that do not exist (so a DataLoader can use them directly).
+* Writes are atomic: a call either writes everything or raises and writes nothing.
+* Curriculum writes take ``actor`` (a user id) and append to the change log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from graph.models import (
+    Attempt,
+    AttemptPage,
+    CurriculumChange,
+    Group,
+    Item,
+    ItemKind,
+    Learner,
+    Mastery,
+    Prerequisite,
+    PrerequisiteGraph,
+    RecordResult,
+    Skill,
+    User,
+)
+
+
+class GraphStoreError(Exception):
+    """Root of every error raised by ``graph``."""
+
+
+class NotFoundError(GraphStoreError):
+    """Some ids named in a write do not exist."""
+
+    def __init__(self, entity: str, ids: Sequence[str]) -> None:
+        self.entity = entity
+        self.ids = tuple(ids)
+        shown = ", ".join(repr(i) for i in self.ids[:10])
+        more = f" and {len(self.ids) - 10} more" if len(self.ids) > 10 else ""
+        super().__init__(f"unknown {entity} id(s): {shown}{more}")
+
+
+class CycleError(GraphStoreError):
+    """A prerequisite edit would create a cycle; ``cycle`` lists it, first id repeated last."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = tuple(cycle)
+        super().__init__(
+            "prerequisite edit refused: it would create the cycle " + " -> ".join(self.cycle)
+        )
+
+
+class ValidationError(GraphStoreError):
+    """A value is out of range or malformed; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class AttemptConflictError(GraphStoreError):
+    """An attempt id was already stored with different content (not a retry of the same one)."""
+
+    def __init__(self, attempt_ids: Sequence[str]) -> None:
+        self.attempt_ids = tuple(attempt_ids)
+        super().__init__(
+            "attempt id(s) already stored with different content: "
+            + ", ".join(repr(a) for a in self.attempt_ids[:10])
+            + "; use a new attempt id for a new answer"
+        )
+
+
+class MigrationError(GraphStoreError):
+    """The store's schema is missing migrations or a recorded migration has changed."""
+
+
+class StoreUnavailableError(GraphStoreError):
+    """The store cannot be reached or opened (bad URL, server down, bad credentials)."""
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Async storage of the curriculum, the people and the learning history."""
+
+    #: "sqlite" or "neo4j": selects the migration set.
+    kind: str
+
+    async def close(self) -> None: ...
+
+    # -- migrations (used by ``migrations.runner``) ----------------------------------------
+    async def applied_migrations(self) -> dict[int, str]:
+        """Version -> checksum of every migration recorded in the store."""
+        ...
+
+    async def apply_migration(
+        self, version: int, name: str, checksum: str, statements: Sequence[str]
+    ) -> None:
+        """Run ``statements`` and record the migration (atomically where the store allows)."""
+        ...
+
+    # -- curriculum reads ------------------------------------------------------------------
+    async def get_skills(self, ids: Sequence[str]) -> list[Skill | None]: ...
+
+    async def get_items(self, ids: Sequence[str]) -> list[Item | None]: ...
+
+    async def list_skills(
+        self,
+        *,
+        topic: str | None = None,
+        area: str | None = None,
+        search: str | None = None,
+        has_prerequisite: bool | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Skill]:
+        """Skills ordered by id, those with id > ``after``; ``search`` matches the name,
+        case-insensitively, as a substring."""
+        ...
+
+    async def list_items(
+        self,
+        *,
+        skill_id: str | None = None,
+        kind: ItemKind | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Item]:
+        """Items ordered by id, those with id > ``after``."""
+        ...
+
+    async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
+        """For each skill id in order, the items assessing it (ordered by item id)."""
+        ...
+
+    async def prerequisite_graph(self) -> PrerequisiteGraph:
+        """The whole curriculum graph: every skill and every edge."""
+        ...
+
+    async def prerequisites_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
+        """For each skill id in order, its direct incoming edges (its prerequisites)."""
+        ...
+
+    async def dependents_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
+        """For each skill id in order, its direct outgoing edges (skills that need it)."""
+        ...
+
+    async def ancestors(
+        self, skill_ids: Sequence[str], depth: int | None = None
+    ) -> PrerequisiteGraph:
+        """The given skills plus everything they (transitively) require, up to ``depth``
+        edges away (None = unbounded), with the edges among them."""
+        ...
+
+    async def descendants(
+        self, skill_ids: Sequence[str], depth: int | None = None
+    ) -> PrerequisiteGraph:
+        """The given skills plus everything that (transitively) requires them."""
+        ...
+
+    # -- curriculum writes (each appends to the change log) ----------------------------------
+    async def upsert_skills(self, skills: Sequence[Skill], *, actor: str) -> None: ...
+
+    async def upsert_items(self, items: Sequence[Item], *, actor: str) -> None:
+        """Insert or replace items with their Q-matrix rows. Unknown skill ids: NotFoundError."""
+        ...
+
+    async def upsert_prerequisites(self, edges: Sequence[Prerequisite], *, actor: str) -> None:
+        """Insert edges or update their strength. Unknown skills: NotFoundError; a self-loop:
+        ValidationError; an edge set that would close a cycle: CycleError, nothing written."""
+        ...
+
+    async def remove_skills(self, ids: Sequence[str], *, actor: str) -> None:
+        """Delete skills, their edges and their Q-matrix entries. Missing ids are ignored."""
+        ...
+
+    async def remove_items(self, ids: Sequence[str], *, actor: str) -> None: ...
+
+    async def remove_prerequisites(
+        self, edges: Sequence[tuple[str, str]], *, actor: str
+    ) -> None:
+        """Delete ``(source, target)`` edges; missing ones are ignored."""
+        ...
+
+    async def change_log(
+        self, *, after_seq: int = 0, limit: int = 100
+    ) -> list[CurriculumChange]:
+        """Curriculum changes with ``seq > after_seq``, oldest first."""
+        ...
+
+    # -- people ----------------------------------------------------------------------------
+    async def get_learners(self, ids: Sequence[str]) -> list[Learner | None]: ...
+
+    async def get_users(self, ids: Sequence[str]) -> list[User | None]: ...
+
+    async def get_groups(self, ids: Sequence[str]) -> list[Group | None]: ...
+
+    async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        """Insert or replace learners. Goals naming unknown skills: NotFoundError."""
+        ...
+
+    async def upsert_users(self, users: Sequence[User]) -> None: ...
+
+    async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        """Insert or replace groups with their member lists. Unknown learner ids: NotFoundError."""
+        ...
+
+    async def remove_groups(self, ids: Sequence[str]) -> None: ...
+
+    async def groups_of_teacher(self, teacher_id: str) -> list[Group]: ...
+
+    async def groups_of_learners(self, learner_ids: Sequence[str]) -> list[list[Group]]: ...
+
+    async def learners_of_groups(self, group_ids: Sequence[str]) -> list[list[Learner]]:
+        """For each group id in order, its learners ordered by id ([] for a missing group)."""
+        ...
+
+    # -- attempts --------------------------------------------------------------------------
+    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+        """Store attempts, idempotent on ``attempt_id``: an id already stored with the same
+        content is reported in ``duplicates`` and not stored again; with different content
+        the whole call fails with AttemptConflictError. Unknown learners or items:
+        NotFoundError. Nothing is written when any attempt is refused."""
+        ...
+
+    async def attempts_of(
+        self,
+        learner_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> AttemptPage:
+        """A learner's attempts, newest first (ties broken by attempt id), ``limit`` per page."""
+        ...
+
+    async def attempt_count(self, learner_id: str | None = None) -> int: ...
+
+    # -- mastery ---------------------------------------------------------------------------
+    async def save_mastery(self, rows: Sequence[Mastery]) -> None:
+        """Store the latest mastery per (learner, skill), replacing what was there."""
+        ...
+
+    async def mastery_of(self, learner_ids: Sequence[str]) -> list[list[Mastery]]:
+        """For each learner id in order, the latest mastery of every skill with an estimate
+        (ordered by skill id)."""
+        ...
+
+    async def mastery_of_group(self, group_id: str) -> Mapping[str, list[Mastery]]:
+        """Learner id -> latest mastery rows, for every learner of the group."""
+        ...
+
+    # -- tracer state (so an online update needs no replay of history) ----------------------
+    async def load_tracer_states(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[bytes | None]:
+        """For each learner id in order, the serialized tracer state saved for that model
+        version, or None."""
+        ...
+
+    async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store ``(learner_id, model_version, state)`` rows, replacing what was there."""
+        ...

@@ -1,0 +1,1 @@
+"""Knowledge tracing: estimate what a learner knows from the answers they give."""
