@@ -11,6 +11,7 @@ At the end of the run the summary prints how many tests passed on each store.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -56,11 +57,13 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def neo4j_store() -> AsyncIterator[Any]:
+    url = neo4j_url()  # skips (or fails under CI) before anything else when unset
     from graph.neo4j_store import Neo4jStore
-    from graph.open import neo4j_target
     from migrations.runner import migrate
 
-    uri, auth = neo4j_target(neo4j_url())
+    from graph.open import neo4j_target
+
+    uri, auth = neo4j_target(url)
     store = await Neo4jStore.open(uri, auth=auth)
     await store.wipe_all_data_for_tests()
     await migrate(store)
@@ -71,19 +74,21 @@ async def neo4j_store() -> AsyncIterator[Any]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    """A fresh, migrated, empty store of each kind."""
-    yield request.getfixturevalue(f"{request.param}_store")
+def store(request: pytest.FixtureRequest) -> Any:
+    """A fresh, migrated, empty store of each kind (a plain fixture: it only picks one of the
+    async fixtures above, which pytest-asyncio sets up)."""
+    return request.getfixturevalue(f"{request.param}_store")
 
 
 _passed_by_store: Counter[str] = Counter()
+_STORE_PARAM = re.compile(r"[\[-](sqlite|neo4j)[\]-]")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" and report.passed:
-        for kind in ("sqlite", "neo4j"):
-            if f"[{kind}" in report.nodeid or f"-{kind}]" in report.nodeid or f"-{kind}-" in report.nodeid:
-                _passed_by_store[kind] += 1
+        match = _STORE_PARAM.search(report.nodeid)
+        if match:
+            _passed_by_store[match.group(1)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
