@@ -55,7 +55,7 @@ def test_learners_have_independent_streams() -> None:
     """A learner's draws do not depend on how much another learner practised before."""
     sim1, sim2 = make(seed=5), make(seed=5)
     a1, b1 = sim1.new_learner("a", prior_mastered=0), sim1.new_learner("b", prior_mastered=0)
-    a2, b2 = sim2.new_learner("a", prior_mastered=0), sim2.new_learner("b", prior_mastered=0)
+    _, b2 = sim2.new_learner("a", prior_mastered=0), sim2.new_learner("b", prior_mastered=0)
     for i in range(30):
         sim1.answer(a1, "ex-a", float(i))  # only sim1's learner a practises first
     hist1 = [sim1.answer(b1, "ex-c", float(i)) for i in range(30)]
