@@ -1,0 +1,360 @@
+"""Next item: which skill to work on, then which item of it, with the reasons.
+
+Skill choice, in priority order:
+
+1. **Remediation.** A skill failed ``failure_limit`` times in a row sends the learner back to
+   its root cause: the weakest unmastered prerequisite whose own prerequisites are mastered
+   (:func:`remediation_target`). With every prerequisite mastered, the same skill is kept but
+   the easiest item (highest predicted success) is chosen.
+2. **Reviews.** A due review (see :mod:`recommender.review`) is mixed in after every
+   ``review_every - 1`` new-learning items, or at once when nothing new is ready.
+3. **Learning.** Ready skills (outer fringe) on the path to the goals, in path priority; with
+   no goal, or goals already mastered, the whole frontier, most-unblocking first. The skill
+   practised last moves behind the next one (interleaving) when another is ready.
+
+Item choice: among the skill's items not seen in the last ``recent_window`` items, the
+predicted P(success) (any tracer, through ``predict(item_ids) -> probabilities``) closest to
+the target band ``band`` (the zone of proximal development; 0 distance inside it). Items within
+``near_equal`` of the best distance are near-equal: one is drawn by Thompson sampling
+(Thompson, 1933) from Beta posteriors over each item's observed learning gain
+(:class:`GainStats`), which both explores and compares content variants (A/B) online.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recommender import explain
+from recommender.errors import InvalidParameterError
+from recommender.explain import Reason
+from recommender.frontier import DEFAULT_THRESHOLD, check_mastery, outer_fringe
+from recommender.index import CurriculumIndex, FloatArray
+from recommender.paths import learning_path
+from recommender.review import DueReview
+
+Predictor = Callable[[Sequence[str]], np.ndarray]
+"""``predict(item_ids) -> P(success)`` for the current learner, one probability per item."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecommenderConfig:
+    """Knobs of the next-item policy (defaults in brackets).
+
+    Args:
+        threshold: mastery at which a skill counts as mastered [0.8].
+        band: target band of predicted success [(0.6, 0.8)].
+        recent_window: items seen this recently are not offered again [5].
+        near_equal: items within this band distance of the best are near-equal [0.05].
+        failure_limit: failures in a row on a skill that trigger remediation [3].
+        review_every: one review per this many recommendations when reviews are due [4].
+        candidate_skills: how many skills are considered per call [3].
+        min_strength: edges weaker than this do not block readiness [0.0].
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    band: tuple[float, float] = (0.6, 0.8)
+    recent_window: int = 5
+    near_equal: float = 0.05
+    failure_limit: int = 3
+    review_every: int = 4
+    candidate_skills: int = 3
+    min_strength: float = 0.0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.band
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise InvalidParameterError("band", self.band, "0 <= low <= high <= 1, e.g. (0.6, 0.8)")
+        if self.failure_limit < 1:
+            raise InvalidParameterError("failure_limit", self.failure_limit, "an integer >= 1")
+        if self.review_every < 1:
+            raise InvalidParameterError("review_every", self.review_every, "an integer >= 1")
+        if self.candidate_skills < 1:
+            raise InvalidParameterError("candidate_skills", self.candidate_skills, ">= 1")
+
+
+@dataclass(slots=True)
+class GainStats:
+    """Beta-Bernoulli posteriors of each item's learning gain: did the learner's next answer
+    on the item's skill succeed after practising it? Shared across learners (population)."""
+
+    successes: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def record(self, item_id: str, gained: bool) -> None:
+        table = self.successes if gained else self.failures
+        table[item_id] = table.get(item_id, 0) + 1
+
+    def observations(self, item_id: str) -> int:
+        return self.successes.get(item_id, 0) + self.failures.get(item_id, 0)
+
+    def sample(self, item_ids: Sequence[str], rng: np.random.Generator) -> np.ndarray:
+        a = np.array([1 + self.successes.get(i, 0) for i in item_ids], dtype=np.float64)
+        b = np.array([1 + self.failures.get(i, 0) for i in item_ids], dtype=np.float64)
+        return rng.beta(a, b)
+
+    def mean(self, item_id: str) -> float:
+        a = 1 + self.successes.get(item_id, 0)
+        return a / (a + 1 + self.failures.get(item_id, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerView:
+    """What the policy knows about one learner (never the true state).
+
+    Args:
+        mastery: ``(n_skills,)`` estimated P(mastered).
+        recent_items: item ids, most recent first.
+        failure_streaks: skill id -> wrong answers in a row on it, up to now.
+        due: reviews due now, least recalled first.
+        items_since_review: recommendations since the last review.
+    """
+
+    mastery: FloatArray
+    recent_items: Sequence[str] = ()
+    failure_streaks: Mapping[str, int] = field(default_factory=dict)
+    due: Sequence[DueReview] = ()
+    items_since_review: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    item: str
+    skill: str
+    kind: str  # "learn", "review", "remediate" or "easier"
+    predicted_success: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _SkillChoice:
+    skill: int
+    kind: str
+    reasons: tuple[Reason, ...]
+
+
+def remediation_target(
+    index: CurriculumIndex, mastery: FloatArray, skill: int, threshold: float = DEFAULT_THRESHOLD
+) -> int | None:
+    """The root cause of trouble with ``skill``: among its unmastered (transitive)
+    prerequisites whose own prerequisites are all mastered, the one with the lowest mastery
+    (ties: the nearest to ``skill``, then topological order). None when every prerequisite
+    is mastered."""
+    nodes, dist = index.ancestor_distances(skill)
+    keep = (dist > 0) & (mastery[nodes] < threshold)
+    cand, cdist = nodes[keep], dist[keep]
+    if cand.size == 0:
+        return None
+    mastered = mastery >= threshold
+    pars_unmastered = np.array(
+        [int((~mastered[index.parents(int(c))]).sum()) for c in cand.tolist()], dtype=np.int64
+    )
+    roots = pars_unmastered == 0
+    cand, cdist = cand[roots], cdist[roots]
+    order = np.lexsort((index.topo_rank[cand], cdist, mastery[cand]))
+    return int(cand[order[0]])
+
+
+def _ready_reason(index: CurriculumIndex, skill: int) -> Reason:
+    return explain.ready(index.skill_ids[skill], [index.skill_ids[p] for p in index.parents(skill)])
+
+
+def _learning_choices(
+    index: CurriculumIndex, view: LearnerView, goals: Sequence[str], cfg: RecommenderConfig
+) -> list[_SkillChoice]:
+    m = view.mastery
+    if goals:
+        path = learning_path(index, m, goals, threshold=cfg.threshold)
+        if cfg.min_strength == 0.0:
+            ready = [s for s in path.steps if s.ready]
+        else:
+            fringe = set(outer_fringe(index, m, cfg.threshold, cfg.min_strength).tolist())
+            ready = [s for s in path.steps if index.skill_pos[s.skill] in fringe]
+        if ready:
+            return [
+                _SkillChoice(
+                    index.skill_pos[s.skill],
+                    "learn",
+                    (
+                        _ready_reason(index, index.skill_pos[s.skill]),
+                        explain.unblocks(s.skill, list(goals), s.unblocks),
+                    ),
+                )
+                for s in ready
+            ]
+        extra: tuple[Reason, ...] = (explain.goal_reached(goals),) if not path.steps else ()
+    else:
+        extra = ()
+    fringe_arr = outer_fringe(index, m, cfg.threshold, cfg.min_strength)
+    order = np.lexsort((index.topo_rank[fringe_arr], -index.n_children[fringe_arr]))
+    return [
+        _SkillChoice(int(s), "learn", (_ready_reason(index, int(s)), *extra))
+        for s in fringe_arr[order].tolist()
+    ]
+
+
+def _skill_choices(
+    index: CurriculumIndex, view: LearnerView, goals: Sequence[str], cfg: RecommenderConfig
+) -> list[_SkillChoice]:
+    m = view.mastery
+    choices: list[_SkillChoice] = []
+    for sid, streak in sorted(view.failure_streaks.items(), key=lambda kv: -kv[1]):
+        if streak < cfg.failure_limit or sid not in index.skill_pos:
+            continue
+        s = index.skill_pos[sid]
+        root = remediation_target(index, m, s, cfg.threshold)
+        if root is None:
+            choices.append(_SkillChoice(s, "easier", (explain.easier_item(sid, streak),)))
+        else:
+            r = explain.remediation(sid, index.skill_ids[root], streak, round(float(m[root]), 4))
+            choices.append(_SkillChoice(root, "remediate", (r,)))
+    learning = _learning_choices(index, view, goals, cfg)
+    # interleave: the skill practised last goes behind the next ready one
+    last_skill = _last_skill(index, view.recent_items)
+    if last_skill is not None and len(learning) > 1 and learning[0].skill == last_skill:
+        nxt = learning[1]
+        learning[0], learning[1] = (
+            _SkillChoice(
+                nxt.skill,
+                nxt.kind,
+                (
+                    *nxt.reasons,
+                    explain.interleave(index.skill_ids[nxt.skill], index.skill_ids[last_skill]),
+                ),
+            ),
+            learning[0],
+        )
+    reviews = [
+        _SkillChoice(
+            index.skill_pos[d.skill],
+            "review",
+            (explain.review_due(d.skill, d.days_since, d.retrievability),),
+        )
+        for d in view.due
+        if d.skill in index.skill_pos
+    ]
+    if reviews and (view.items_since_review >= cfg.review_every - 1 or not learning):
+        choices.extend(reviews[:1])
+        reviews = reviews[1:]
+    choices.extend(learning)
+    choices.extend(reviews)
+    seen: set[int] = set()
+    unique = []
+    for c in choices:
+        if c.skill not in seen:
+            seen.add(c.skill)
+            unique.append(c)
+    return unique
+
+
+def _last_skill(index: CurriculumIndex, recent: Sequence[str]) -> int | None:
+    for item in recent[:1]:
+        i = index.item_pos.get(item)
+        if i is not None and index.item_main_skill[i] >= 0:
+            return int(index.item_main_skill[i])
+    return None
+
+
+def band_distance(p: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    """0 inside ``band``, else the distance to its nearest edge."""
+    return np.maximum(0.0, np.maximum(band[0] - p, p - band[1]))
+
+
+def recommend(
+    index: CurriculumIndex,
+    view: LearnerView,
+    predict: Predictor,
+    *,
+    goals: Sequence[str] = (),
+    first: int = 1,
+    config: RecommenderConfig = RecommenderConfig(),
+    gains: GainStats | None = None,
+    rng: np.random.Generator,
+) -> list[Recommendation]:
+    """Up to ``first`` recommendations (one item per skill), best first.
+
+    Args:
+        index: the curriculum.
+        view: what is known of the learner.
+        predict: P(success) of item ids for this learner (one batched call is made).
+        goals: goal skill ids; empty for the whole frontier.
+        first: how many recommendations to return (>= 1).
+        gains: population learning-gain statistics per item (Thompson sampling); None = none.
+        rng: random generator for the exploration draws.
+    """
+    check_mastery(index, view.mastery, config.threshold)
+    if first < 1:
+        raise InvalidParameterError("first", first, "an integer >= 1")
+    goals = list(goals)
+    index.skill_positions(goals)
+    choices = _skill_choices(index, view, goals, config)[: max(first, config.candidate_skills)]
+    recent = set(view.recent_items[: config.recent_window])
+    per_choice: list[list[int]] = []
+    for c in choices:
+        items = index.items_of(c.skill).tolist()
+        fresh = [i for i in items if index.item_ids[i] not in recent]
+        per_choice.append(fresh or _least_recent(index, items, view.recent_items))
+    all_items = sorted({i for items in per_choice for i in items})
+    if not all_items:
+        return []
+    ids = [index.item_ids[i] for i in all_items]
+    probs = np.asarray(predict(ids), dtype=np.float64)
+    if probs.shape != (len(ids),):
+        raise InvalidParameterError(
+            "predict", f"returned shape {probs.shape}", f"one probability per item ({len(ids)})"
+        )
+    p_of = dict(zip(all_items, probs.tolist(), strict=True))
+    stats = gains or GainStats()
+    out: list[Recommendation] = []
+    for c, items in zip(choices, per_choice, strict=True):
+        if not items:
+            continue
+        p = np.array([p_of[i] for i in items])
+        dist = -p if c.kind == "easier" else band_distance(p, config.band)
+        near = np.flatnonzero(dist <= dist.min() + config.near_equal)
+        reasons = list(c.reasons)
+        if near.size > 1:
+            cand_ids = [index.item_ids[items[j]] for j in near.tolist()]
+            draws = stats.sample(cand_ids, rng)
+            k = int(np.argmax(draws))
+            pick = int(near[k])
+            reasons.append(
+                explain.explore(cand_ids[k], float(draws[k]), stats.observations(cand_ids[k]))
+            )
+        else:
+            pick = int(near[0])
+        reasons.insert(len(c.reasons), explain.predicted_success(float(p[pick]), config.band))
+        out.append(
+            Recommendation(
+                item=index.item_ids[items[pick]],
+                skill=index.skill_ids[c.skill],
+                kind=c.kind,
+                predicted_success=float(p[pick]),
+                reasons=tuple(reasons),
+            )
+        )
+        if len(out) == first:
+            break
+    return out
+
+
+def _least_recent(index: CurriculumIndex, items: list[int], recent: Sequence[str]) -> list[int]:
+    """All items were seen recently: offer the one seen longest ago."""
+    if not items:
+        return []
+    rank = {item: k for k, item in enumerate(recent)}
+    return [max(items, key=lambda i: rank.get(index.item_ids[i], len(recent)))]
+
+
+__all__ = [
+    "GainStats",
+    "LearnerView",
+    "Predictor",
+    "Recommendation",
+    "RecommenderConfig",
+    "band_distance",
+    "recommend",
+    "remediation_target",
+]
