@@ -97,13 +97,8 @@ class TraceData:
 # raw records -> index space
 
 
-@dataclass(frozen=True, slots=True)
-class _Raw:
-    item: str
-    skills: tuple[str, ...]
-    correct: int
-    timestamp: float
-    line: int
+_Raw = tuple[str, tuple[str, ...], int, float, int]
+"""One answer before indexing: (item id, skill ids, correct, timestamp, source line)."""
 
 
 def _natural_key(value: str) -> tuple[int, int, str]:
@@ -136,17 +131,17 @@ def _index(
         for i, item_id in enumerate(base.item_ids):
             item_skills[item_id] = tuple(base.skill_ids[s] for s in base.item_skills[i])
     for _, rows in learners:
-        for r in rows:
-            known = item_skills.get(r.item)
+        for item, skills, _c, _t, line in rows:
+            known = item_skills.get(item)
             if known is None:
-                item_skills[r.item] = r.skills
-                first_line[r.item] = r.line
-            elif set(known) != set(r.skills):
-                origin = (f"line {first_line[r.item]}" if r.item in first_line
+                item_skills[item] = skills
+                first_line[item] = line
+            elif known != skills and set(known) != set(skills):
+                origin = (f"line {first_line[item]}" if item in first_line
                           else "the given vocabulary")
                 raise DataFormatError(
-                    path, r.line,
-                    f"item {r.item!r} has skills {list(r.skills)} here but {list(known)} in "
+                    path, line,
+                    f"item {item!r} has skills {list(skills)} here but {list(known)} in "
                     f"{origin}; an item's Q-matrix row must be the same everywhere",
                 )
     base_items = base.item_ids if base is not None else ()
@@ -167,10 +162,11 @@ def _index(
         prerequisites=base.prerequisites if base is not None else (),
     )
     it_index = {s: k for k, s in enumerate(item_ids)}
-    sequences = [
-        [Interaction(it_index[r.item], q[it_index[r.item]], r.correct, r.timestamp) for r in rows]
-        for _, rows in learners
-    ]
+    make = Interaction
+    sequences = []
+    for _, rows in learners:
+        idx = [it_index[r[0]] for r in rows]
+        sequences.append([make(i, q[i], r[2], r[3]) for i, r in zip(idx, rows, strict=True)])
     return TraceData(sequences, [lid for lid, _ in learners], vocab, str(path), fmt, skipped)
 
 
@@ -209,7 +205,8 @@ def _split_skills(path: str | Path, lineno: int, field: str) -> tuple[str, ...]:
     return skills
 
 
-def _read_blocks(path: str | Path, text: str, period: int, fmt: str) -> TraceData:
+def _read_blocks(path: str | Path, text: str, period: int, fmt: str
+                 ) -> list[tuple[str, list[_Raw]]]:
     lines = [(n + 1, ln) for n, ln in enumerate(text.splitlines()) if ln.strip()]
     if len(lines) % period:
         raise DataFormatError(
@@ -256,10 +253,10 @@ def _read_blocks(path: str | Path, text: str, period: int, fmt: str) -> TraceDat
                 raise DataFormatError(path, it_no, "empty item id")
             skills = [_split_skills(path, sk_no, s) for s in sk]
         rows = [
-            _Raw(items[k], skills[k], labels[k], float(k), label_no) for k in range(n)
+            (items[k], skills[k], labels[k], float(k), label_no) for k in range(n)
         ]
         learners.append((learner, rows))
-    return _index(path, fmt, learners, None)
+    return learners
 
 
 def _read_dktsyn(path: str | Path, text: str) -> list[tuple[str, list[_Raw]]]:
@@ -274,7 +271,7 @@ def _read_dktsyn(path: str | Path, text: str) -> list[tuple[str, list[_Raw]]]:
         elif len(labels) != width:
             raise DataFormatError(path, n, f"{len(labels)} answers but earlier rows have "
                                   f"{width}; dktsyn rows answer the same questions")
-        rows = [_Raw(str(q + 1), (str(q + 1),), c, float(q), n) for q, c in enumerate(labels)]
+        rows = [(str(q + 1), (str(q + 1),), c, float(q), n) for q, c in enumerate(labels)]
         learners.append((str(len(learners) + 1), rows))
     return learners
 
@@ -318,9 +315,9 @@ def _read_csv(path: str | Path, text: str) -> tuple[list[tuple[str, list[_Raw]]]
             raise DataFormatError(path, lineno, f"timestamp {ts!r} is neither seconds nor "
                                   "ISO-8601") from exc
         order.setdefault(lid, []).append(
-            _Raw(item, _split_skills(path, lineno, skills), int(score >= 0.5), t, lineno)
+            (item, _split_skills(path, lineno, skills), int(score >= 0.5), t, lineno)
         )
-    learners = [(lid, sorted(rows, key=lambda r: r.timestamp)) for lid, rows in order.items()]
+    learners = [(lid, sorted(rows, key=lambda r: r[3])) for lid, rows in order.items()]
     return learners, 0
 
 
@@ -380,16 +377,7 @@ def read_log(
     if fmt not in FORMATS:
         raise TracingError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("dkt3", "pid4"):
-        data = _read_blocks(p, text, 3 if fmt == "dkt3" else 4, fmt)
-        if vocab is None:
-            return data
-        learners = [
-            (lid, [_Raw(data.vocab.item_ids[x.item],
-                        tuple(data.vocab.skill_ids[s] for s in x.skills),
-                        x.correct, x.timestamp, 0) for x in seq])
-            for lid, seq in zip(data.learner_ids, data.sequences, strict=True)
-        ]
-        return _index(p, fmt, learners, vocab)
+        return _index(p, fmt, _read_blocks(p, text, 3 if fmt == "dkt3" else 4, fmt), vocab)
     if fmt == "dktsyn":
         return _index(p, fmt, _read_dktsyn(p, text), vocab)
     learners, skipped = _read_csv(p, text)
@@ -556,3 +544,32 @@ def pad_sequences(sequences: Sequence[Sequence[Interaction]], max_len: int | Non
             correct[i, j] = x.correct
             mask[i, j] = True
     return PaddedBatch(items, skills, correct, mask)
+
+
+# --------------------------------------------------------------------------------------------
+# (de)serialising a vocabulary with a saved model
+
+
+def vocab_to_dict(vocab: Vocabulary) -> dict[str, object]:
+    """A JSON-ready form of ``vocab`` (saved beside a model's parameters)."""
+    return {
+        "item_ids": list(vocab.item_ids),
+        "skill_ids": list(vocab.skill_ids),
+        "item_skills": [list(s) for s in vocab.item_skills],
+        "prerequisites": [list(e) for e in vocab.prerequisites],
+    }
+
+
+def vocab_from_dict(d: dict[str, object]) -> Vocabulary:
+    """Inverse of :func:`vocab_to_dict`."""
+    try:
+        return Vocabulary(
+            item_ids=tuple(str(i) for i in d["item_ids"]),  # type: ignore[attr-defined]
+            skill_ids=tuple(str(s) for s in d["skill_ids"]),  # type: ignore[attr-defined]
+            item_skills=tuple(tuple(int(k) for k in s)
+                              for s in d["item_skills"]),  # type: ignore[attr-defined]
+            prerequisites=tuple((int(a), int(b))
+                                for a, b in d.get("prerequisites", [])),  # type: ignore[attr-defined]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TracingError(f"saved vocabulary is malformed ({exc!r}); re-save the model") from exc
