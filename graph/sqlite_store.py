@@ -244,8 +244,14 @@ class SqliteStore:
 
         def run(conn: sqlite3.Connection) -> None:
             conn.execute(_MIGRATIONS_DDL)
-            for statement in statements:
-                conn.execute(statement)
+            for number, statement in enumerate(statements, 1):
+                try:
+                    conn.execute(statement)
+                except sqlite3.Error as exc:
+                    raise MigrationError(
+                        f"migration {name} failed at statement {number} ({exc}); nothing of "
+                        "it was applied: fix the file and run `learngraph migrate` again"
+                    ) from exc
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_us)"
                 " VALUES (?, ?, ?, ?)",
