@@ -1,0 +1,402 @@
+"""Every Cypher statement the Neo4j store runs, as constants and a few small builders.
+
+Values always travel as ``$parameters``; batch writes ``UNWIND $rows``. The builders only
+choose among fixed clauses (or splice a validated ``int`` depth / a label from
+:data:`LABELS`), never text that came from a caller.
+
+The graph model::
+
+    (:Skill {id, name, name_lower, description, topic, area, tags})
+    (:Skill)-[:PREREQUISITE_OF {strength}]->(:Skill)         source must be learned before target
+    (:Item {id, kind, title, body, url, difficulty, expected_seconds})
+    (:Item)-[:ASSESSES {weight, pos}]->(:Skill)               one Q-matrix row, ``pos`` keeps order
+    (:Learner {id, display_name})-[:HAS_GOAL {pos}]->(:Skill)
+    (:Learner)-[:MEMBER_OF {pos}]->(:Group {id, name, teacher_ids})
+    (:User {id, display_name, role})
+    (:Learner)-[:ATTEMPTED]->(:Attempt {id, learner_id, item_id, score, timestamp,
+                                        response_time_ms, hints_used})-[:ON_ITEM]->(:Item)
+    (:Learner)-[:MASTERY {probability, uncertainty, updated_at, model_version}]->(:Skill)
+    (:TracerState {learner_id, model_version, state})
+    (:Change {seq, actor, at, action, entity, entity_id, detail})  + (:ChangeCounter {name, seq})
+    (:Migration {version, name, checksum, applied_at})
+
+``learner_id`` / ``item_id`` are copied onto each attempt so that a learner's history is one
+index range scan on ``(learner_id, timestamp)``, and so that the history survives removing the
+item (as in the SQLite store, where ``attempts.item_id`` is not a foreign key).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Labels that :func:`missing_ids` may name (the only text ever spliced into a query).
+LABELS: Final = frozenset({"Skill", "Item", "Learner", "User", "Group"})
+
+# -- migrations and test support ------------------------------------------------------------
+
+APPLIED_MIGRATIONS: Final = """
+MATCH (m:Migration)
+RETURN m.version AS version, m.checksum AS checksum
+"""
+
+RECORD_MIGRATION: Final = """
+MERGE (m:Migration {version: $version})
+SET m.name = $name, m.checksum = $checksum, m.applied_at = $applied_at
+"""
+
+#: Test-only: delete everything except migration records, in batches (auto-commit only).
+WIPE_ALL_DATA_FOR_TESTS: Final = """
+MATCH (n) WHERE NOT n:Migration
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+# -- generic --------------------------------------------------------------------------------
+
+
+def missing_ids(label: str) -> str:
+    """Query returning ``missing``: those of ``$ids`` with no ``label`` node."""
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}; expected one of {sorted(LABELS)}")
+    return f"""
+UNWIND $ids AS id
+WITH id WHERE NOT EXISTS {{ MATCH (:{label} {{id: id}}) }}
+RETURN collect(DISTINCT id) AS missing
+"""
+
+
+# -- curriculum reads -----------------------------------------------------------------------
+
+_ITEM_PROJECTION: Final = """i {.*, skills: [(i)-[a:ASSESSES]->(s:Skill)
+                   | {skill_id: s.id, weight: a.weight, pos: a.pos}]}"""
+
+GET_SKILLS: Final = """
+MATCH (s:Skill) WHERE s.id IN $ids
+RETURN s {.*} AS skill
+"""
+
+GET_ITEMS: Final = f"""
+MATCH (i:Item) WHERE i.id IN $ids
+RETURN {_ITEM_PROJECTION} AS item
+"""
+
+
+def list_skills(
+    *, topic: bool, area: bool, search: bool, has_prerequisite: bool | None
+) -> str:
+    """Keyset page of skills; the flags say which filters are present (``$after``, ``$limit``,
+    and ``$topic`` / ``$area`` / ``$search`` when flagged)."""
+    where = ["s.id > $after"]
+    if topic:
+        where.append("s.topic = $topic")
+    if area:
+        where.append("s.area = $area")
+    if search:
+        where.append("s.name_lower CONTAINS $search")
+    if has_prerequisite is True:
+        where.append("EXISTS { (s)<-[:PREREQUISITE_OF]-(:Skill) }")
+    elif has_prerequisite is False:
+        where.append("NOT EXISTS { (s)<-[:PREREQUISITE_OF]-(:Skill) }")
+    return f"""
+MATCH (s:Skill) WHERE {" AND ".join(where)}
+RETURN s {{.*}} AS skill ORDER BY s.id LIMIT $limit
+"""
+
+
+def list_items(*, skill: bool, kind: bool) -> str:
+    """Keyset page of items (``$after``, ``$limit``, ``$skill_id`` / ``$kind`` when flagged)."""
+    where = ["i.id > $after"]
+    if skill:
+        where.append("EXISTS { (i)-[:ASSESSES]->(:Skill {id: $skill_id}) }")
+    if kind:
+        where.append("i.kind = $kind")
+    return f"""
+MATCH (i:Item) WHERE {" AND ".join(where)}
+RETURN {_ITEM_PROJECTION} AS item ORDER BY i.id LIMIT $limit
+"""
+
+
+ITEMS_FOR_SKILLS: Final = f"""
+UNWIND $ids AS sid
+MATCH (:Skill {{id: sid}})<-[:ASSESSES]-(i:Item)
+RETURN sid, {_ITEM_PROJECTION} AS item
+"""
+
+#: Every skill with its incoming edges ``[source, strength]``: the whole graph in one statement.
+PREREQUISITE_GRAPH: Final = """
+MATCH (s:Skill)
+RETURN s {.*} AS skill, [(p:Skill)-[e:PREREQUISITE_OF]->(s) | [p.id, e.strength]] AS incoming
+"""
+
+PREREQUISITES_OF: Final = """
+UNWIND $ids AS sid
+MATCH (p:Skill)-[e:PREREQUISITE_OF]->(:Skill {id: sid})
+RETURN sid, p.id AS other, e.strength AS strength
+"""
+
+DEPENDENTS_OF: Final = """
+UNWIND $ids AS sid
+MATCH (:Skill {id: sid})-[e:PREREQUISITE_OF]->(d:Skill)
+RETURN sid, d.id AS other, e.strength AS strength
+"""
+
+
+def closure(direction: str, depth: int | None) -> str:
+    """The given skills ``$ids`` plus every skill reachable against (``ancestors``) or along
+    (``descendants``) prerequisite edges within ``depth`` steps, each with its incoming edges.
+
+    The result is ``DISTINCT`` on the end node, which lets Neo4j use its pruning breadth-first
+    expand instead of enumerating every path."""
+    if direction == "ancestors":
+        pattern = "(start)<-[:PREREQUISITE_OF*0..{bound}]-(s:Skill)"
+    elif direction == "descendants":
+        pattern = "(start)-[:PREREQUISITE_OF*0..{bound}]->(s:Skill)"
+    else:
+        raise ValueError(f"direction must be 'ancestors' or 'descendants', not {direction!r}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"depth must be a non-negative int or None, not {depth!r}")
+    bound = "" if depth is None else str(depth)
+    return f"""
+MATCH (start:Skill) WHERE start.id IN $ids
+MATCH {pattern.format(bound=bound)}
+WITH DISTINCT s
+RETURN s {{.*}} AS skill, [(p:Skill)-[e:PREREQUISITE_OF]->(s) | [p.id, e.strength]] AS incoming
+"""
+
+
+# -- curriculum writes ----------------------------------------------------------------------
+
+UPSERT_SKILLS: Final = """
+UNWIND $rows AS r
+MERGE (s:Skill {id: r.id})
+SET s = r
+"""
+
+UPSERT_ITEMS: Final = """
+UNWIND $rows AS r
+MERGE (i:Item {id: r.id})
+SET i = r.props
+WITH i, r
+CALL (i) { MATCH (i)-[old:ASSESSES]->() DELETE old }
+CALL (i, r) {
+  UNWIND r.skills AS w
+  MATCH (s:Skill {id: w.skill_id})
+  CREATE (i)-[:ASSESSES {weight: w.weight, pos: w.pos}]->(s)
+}
+"""
+
+UPSERT_PREREQUISITES: Final = """
+UNWIND $rows AS r
+MATCH (a:Skill {id: r.source}), (b:Skill {id: r.target})
+MERGE (a)-[e:PREREQUISITE_OF]->(b)
+SET e.strength = r.strength
+"""
+
+#: After writing the new edges (same transaction): a path ``target ->* source`` closes a cycle.
+#: The first new edge (in the order given) that closes one reports it, as the embedded store does.
+FIND_CYCLE: Final = """
+UNWIND range(0, size($rows) - 1) AS k
+WITH k, $rows[k] AS r
+MATCH (a:Skill {id: r.source}), (b:Skill {id: r.target})
+MATCH p = shortestPath((b)-[:PREREQUISITE_OF*]->(a))
+RETURN k, [n IN nodes(p) | n.id] AS path
+ORDER BY k LIMIT 1
+"""
+
+#: Deletes the skills and returns, for each one that existed, the edges that went with it.
+REMOVE_SKILLS: Final = """
+MATCH (s:Skill) WHERE s.id IN $ids
+WITH s, s.id AS id,
+     [(s)-[e:PREREQUISITE_OF]-(:Skill) | [startNode(e).id, endNode(e).id]] AS edges
+DETACH DELETE s
+RETURN id, edges
+"""
+
+REMOVE_ITEMS: Final = """
+MATCH (i:Item) WHERE i.id IN $ids
+WITH i, i.id AS id
+DETACH DELETE i
+RETURN id
+"""
+
+REMOVE_PREREQUISITES: Final = """
+UNWIND $rows AS r
+MATCH (:Skill {id: r.source})-[e:PREREQUISITE_OF]->(:Skill {id: r.target})
+DELETE e
+RETURN DISTINCT r.source AS source, r.target AS target
+"""
+
+#: First statement of every curriculum write: take the write lock on the change counter, so
+#: curriculum writes are serialised (two concurrent prerequisite edits cannot each pass the cycle
+#: check and together close a cycle) and always lock in the same order (no deadlocks).
+LOCK_CURRICULUM: Final = """
+MERGE (c:ChangeCounter {name: 'curriculum'})
+ON CREATE SET c.seq = 0
+SET c.seq = c.seq + 0
+"""
+
+#: Append ``$changes`` under one lock on the counter node. ``SET c.seq = c.seq + n`` takes the
+#: write lock before it reads, so concurrent writers never hand out the same seq.
+APPEND_CHANGES: Final = """
+MERGE (c:ChangeCounter {name: 'curriculum'})
+ON CREATE SET c.seq = 0
+SET c.seq = c.seq + size($changes)
+WITH c.seq - size($changes) AS base
+UNWIND range(0, size($changes) - 1) AS k
+WITH base + k + 1 AS seq, $changes[k] AS ch
+CREATE (:Change {seq: seq, actor: $actor, at: $at, action: ch.action, entity: ch.entity,
+                 entity_id: ch.entity_id, detail: ch.detail})
+"""
+
+CHANGE_LOG: Final = """
+MATCH (c:Change) WHERE c.seq > $after_seq
+RETURN c {.*} AS change ORDER BY c.seq LIMIT $limit
+"""
+
+# -- people ---------------------------------------------------------------------------------
+
+_LEARNER_PROJECTION: Final = "l {.*, goals: [(l)-[g:HAS_GOAL]->(s:Skill) | [g.pos, s.id]]}"
+_GROUP_PROJECTION: Final = "g {.*, learners: [(m:Learner)-[r:MEMBER_OF]->(g) | [r.pos, m.id]]}"
+
+GET_LEARNERS: Final = f"""
+MATCH (l:Learner) WHERE l.id IN $ids
+RETURN {_LEARNER_PROJECTION} AS learner
+"""
+
+GET_USERS: Final = """
+MATCH (u:User) WHERE u.id IN $ids
+RETURN u {.*} AS user
+"""
+
+GET_GROUPS: Final = f"""
+MATCH (g:Group) WHERE g.id IN $ids
+RETURN {_GROUP_PROJECTION} AS grp
+"""
+
+UPSERT_LEARNERS: Final = """
+UNWIND $rows AS r
+MERGE (l:Learner {id: r.id})
+SET l.display_name = r.display_name
+WITH l, r
+CALL (l) { MATCH (l)-[old:HAS_GOAL]->() DELETE old }
+CALL (l, r) {
+  UNWIND range(0, size(r.goals) - 1) AS k
+  MATCH (s:Skill {id: r.goals[k]})
+  MERGE (l)-[g:HAS_GOAL]->(s)
+  ON CREATE SET g.pos = k
+}
+"""
+
+UPSERT_USERS: Final = """
+UNWIND $rows AS r
+MERGE (u:User {id: r.id})
+SET u = r
+"""
+
+UPSERT_GROUPS: Final = """
+UNWIND $rows AS r
+MERGE (g:Group {id: r.id})
+SET g.name = r.name, g.teacher_ids = r.teacher_ids
+WITH g, r
+CALL (g) { MATCH (:Learner)-[old:MEMBER_OF]->(g) DELETE old }
+CALL (g, r) {
+  UNWIND range(0, size(r.learner_ids) - 1) AS k
+  MATCH (l:Learner {id: r.learner_ids[k]})
+  MERGE (l)-[m:MEMBER_OF]->(g)
+  ON CREATE SET m.pos = k
+}
+"""
+
+REMOVE_GROUPS: Final = """
+MATCH (g:Group) WHERE g.id IN $ids
+DETACH DELETE g
+"""
+
+GROUPS_OF_TEACHER: Final = f"""
+MATCH (g:Group) WHERE $teacher_id IN g.teacher_ids
+RETURN {_GROUP_PROJECTION} AS grp ORDER BY g.id
+"""
+
+GROUPS_OF_LEARNERS: Final = f"""
+UNWIND $ids AS lid
+MATCH (:Learner {{id: lid}})-[:MEMBER_OF]->(g:Group)
+RETURN lid, {_GROUP_PROJECTION} AS grp ORDER BY g.id
+"""
+
+LEARNERS_OF_GROUPS: Final = f"""
+UNWIND $ids AS gid
+MATCH (:Group {{id: gid}})<-[:MEMBER_OF]-(l:Learner)
+RETURN gid, {_LEARNER_PROJECTION} AS learner ORDER BY l.id
+"""
+
+# -- attempts -------------------------------------------------------------------------------
+
+#: Inside the write transaction, before inserting: what is unknown and what is already stored.
+CHECK_ATTEMPTS: Final = """
+RETURN
+  [id IN $learner_ids WHERE NOT EXISTS { MATCH (:Learner {id: id}) }] AS missing_learners,
+  [id IN $item_ids WHERE NOT EXISTS { MATCH (:Item {id: id}) }] AS missing_items,
+  COLLECT { MATCH (a:Attempt) WHERE a.id IN $attempt_ids RETURN a {.*} } AS existing
+"""
+
+INSERT_ATTEMPTS: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id})
+MATCH (i:Item {id: r.item_id})
+CREATE (l)-[:ATTEMPTED]->(a:Attempt)-[:ON_ITEM]->(i)
+SET a = r
+"""
+
+
+def attempts_of(*, since: bool, cursor: bool) -> str:
+    """A learner's attempts newest first, ties by attempt id descending, ``$limit`` rows
+    (``$since`` and the keyset position ``$ts`` / ``$aid`` when flagged)."""
+    where = ["a.learner_id = $learner_id"]
+    if since:
+        where.append("a.timestamp >= $since")
+    if cursor:
+        where.append("a.timestamp <= $ts AND (a.timestamp < $ts OR a.id < $aid)")
+    return f"""
+MATCH (a:Attempt) WHERE {" AND ".join(where)}
+RETURN a {{.*}} AS attempt ORDER BY a.timestamp DESC, a.id DESC LIMIT $limit
+"""
+
+
+ATTEMPT_COUNT_ALL: Final = "MATCH (a:Attempt) RETURN count(a) AS n"
+
+ATTEMPT_COUNT_OF: Final = """
+OPTIONAL MATCH (l:Learner {id: $learner_id})
+RETURN CASE WHEN l IS NULL THEN 0 ELSE COUNT { (l)-[:ATTEMPTED]->(:Attempt) } END AS n
+"""
+
+# -- mastery and tracer state ---------------------------------------------------------------
+
+SAVE_MASTERY: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id}), (s:Skill {id: r.skill_id})
+MERGE (l)-[m:MASTERY]->(s)
+SET m.probability = r.probability, m.uncertainty = r.uncertainty,
+    m.updated_at = r.updated_at, m.model_version = r.model_version
+"""
+
+MASTERY_OF: Final = """
+UNWIND $ids AS lid
+MATCH (:Learner {id: lid})-[m:MASTERY]->(s:Skill)
+RETURN lid, m {.*, skill_id: s.id} AS mastery ORDER BY s.id
+"""
+
+MASTERY_OF_GROUP: Final = """
+MATCH (:Group {id: $group_id})<-[:MEMBER_OF]-(l:Learner)
+RETURN l.id AS lid, [(l)-[m:MASTERY]->(s:Skill) | m {.*, skill_id: s.id}] AS rows
+ORDER BY lid
+"""
+
+LOAD_TRACER_STATES: Final = """
+MATCH (t:TracerState) WHERE t.learner_id IN $ids AND t.model_version = $model_version
+RETURN t.learner_id AS lid, t.state AS state
+"""
+
+SAVE_TRACER_STATES: Final = """
+UNWIND $rows AS r
+MERGE (t:TracerState {learner_id: r.learner_id, model_version: r.model_version})
+SET t.state = r.state
+"""
