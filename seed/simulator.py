@@ -86,12 +86,12 @@ class SimParams:
     difficulty_effect: float = 0.5
     ability_shift: float = 0.15
     ability_sd: float = 1.0
-    learn_rate: float = 0.2
+    learn_rate: float = 0.3
     learn_rate_sd: float = 0.4
     study_effect: float = 1.5
     prereq_unmet_factor: float = 0.1
     relearn_factor: float = 2.0
-    initial_stability_days: float = 20.0
+    initial_stability_days: float = 30.0
     stability_growth: float = 2.0
     memory_sd: float = 0.3
     prior_stability_days: float = 180.0
@@ -207,6 +207,12 @@ class Simulator:
                     )
             self.items[it.id] = it
         self._init_stability = params.initial_stability_days * DAY
+        self._order = {s: i for i, s in enumerate(self.skill_ids)}
+        self._n_parents = {s: len({p for p, _ in self.parents[s]}) for s in self.skill_ids}
+        self._children: dict[str, list[str]] = {s: [] for s in self.skill_ids}
+        for s in self.skill_ids:
+            for parent in sorted({p for p, _ in self.parents[s]}, key=self._order.__getitem__):
+                self._children[parent].append(s)
         self._prior_stability = params.prior_stability_days * DAY
 
     # -- learners -------------------------------------------------------------------------
@@ -256,19 +262,19 @@ class Simulator:
         return learner
 
     def _draw_downset(self, rng: np.random.Generator, count: int) -> list[str]:
+        """A random prerequisite-closed set of ``count`` skills, grown from the roots."""
+        unmet = dict(self._n_parents)
+        children, order = self._children, self._order
+        frontier = [s for s in self.skill_ids if unmet[s] == 0]
         known: list[str] = []
-        known_set: set[str] = set()
-        while len(known) < min(count, len(self.skill_ids)):
-            frontier = [
-                s
-                for s in self.skill_ids
-                if s not in known_set and all(p in known_set for p, _ in self.parents[s])
-            ]
-            if not frontier:
-                break
-            pick = frontier[int(rng.integers(len(frontier)))]
+        while len(known) < count and frontier:
+            pick = frontier.pop(int(rng.integers(len(frontier))))
             known.append(pick)
-            known_set.add(pick)
+            for child in children[pick]:
+                unmet[child] -= 1
+                if unmet[child] == 0:
+                    frontier.append(child)
+            frontier.sort(key=order.__getitem__)
         return known
 
     # -- the true state ---------------------------------------------------------------------

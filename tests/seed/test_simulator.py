@@ -25,7 +25,7 @@ ITEMS = (
     Item("lesson-a", ItemKind.LESSON, "about a", (SkillWeight("a"),)),
 )
 # Fixed traits so that rates are exact: every learner has ability 0, rate 0.2, memory 1.
-FLAT = SimParams(ability_sd=0.0, learn_rate_sd=0.0, memory_sd=0.0)
+FLAT = SimParams(learn_rate=0.2, ability_sd=0.0, learn_rate_sd=0.0, memory_sd=0.0)
 
 
 def make(params: SimParams = FLAT, seed: int = 0) -> Simulator:
