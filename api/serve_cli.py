@@ -1,8 +1,115 @@
-"""Commands of graph (filled in by its owner)."""
+"""``learngraph serve`` and ``learngraph token``."""
+
+from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import sys
+from datetime import timedelta
 from typing import Any
+
+from graph.models import Role
+from graph.open import add_db_argument, resolve_db_url
 
 
 def register(sub: Any) -> None:
-    """Add this package's commands to the learngraph parser."""
+    """Add ``serve`` and ``token`` to the learngraph parser."""
+    serve = sub.add_parser(
+        "serve",
+        help="serve the GraphQL API (GraphiQL at http://HOST:PORT/graphql)",
+        description="Serve the GraphQL API over HTTP and WebSocket. Tokens are verified with "
+        "LEARNGRAPH_JWT_SECRET (HS256) or LEARNGRAPH_JWT_PUBLIC_KEY (RS256); without either, "
+        "the development secret shared with `learngraph token` is used (refused under "
+        "--production). Limits come from LEARNGRAPH_LIMIT_<NAME> variables.",
+    )
+    add_db_argument(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--production",
+        action="store_true",
+        help="refuse the development secret and turn GraphiQL off",
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.set_defaults(func=_serve)
+
+    token = sub.add_parser(
+        "token",
+        help="print a signed bearer token for trying the API",
+        description="Sign a token with LEARNGRAPH_JWT_SECRET (or LEARNGRAPH_JWT_PRIVATE_KEY for "
+        "RS256); without either, the development secret that `learngraph serve` also uses.",
+    )
+    token.add_argument("--sub", required=True, help="the user or learner id")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--hours", type=float, default=24.0, help="lifetime (default 24)")
+    token.set_defaults(func=_token)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from api.auth import AuthConfig, issue_token
+    from api.errors import ApiError
+
+    try:
+        config = AuthConfig.from_env()
+        token = issue_token(config, args.sub, args.role, ttl=timedelta(hours=args.hours))
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    if config.is_development:
+        print(
+            "note: signed with the development secret (no LEARNGRAPH_JWT_SECRET set); "
+            "`learngraph serve` accepts it, `learngraph serve --production` does not",
+            file=sys.stderr,
+        )
+    print(token)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import ApiSettings, create_app
+    from api.auth import AuthConfig
+    from api.errors import ApiError
+    from api.limits import Limits
+
+    db_url = resolve_db_url(args.db)
+    try:
+        settings = ApiSettings(
+            auth=AuthConfig.from_env(production=args.production),
+            limits=Limits.from_env(os.environ),
+            graphiql=not args.production,
+        )
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    asyncio.run(_check_store(db_url))
+    if settings.auth.is_development:
+        print(
+            "warning: using the development token secret; set LEARNGRAPH_JWT_SECRET for "
+            "anything but local trials",
+            file=sys.stderr,
+        )
+    where = f"http://{args.host}:{args.port}/graphql"
+    print(f"learngraph: serving {db_url} at {where}", file=sys.stderr, flush=True)
+    uvicorn.run(
+        create_app(settings, db_url=db_url),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+async def _check_store(db_url: str) -> None:
+    """Refuse to start on an unreachable or unmigrated store, before binding the port."""
+    from graph.open import open_store
+    from migrations.runner import ensure_migrated
+
+    store = await open_store(db_url)
+    try:
+        await ensure_migrated(store, db_url)
+    finally:
+        await store.close()

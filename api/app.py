@@ -1,0 +1,167 @@
+"""The starlette application: ``/graphql`` over HTTP and WebSocket, GraphiQL, ``/healthz``.
+
+``create_app(settings, db_url=...)`` opens the store in the lifespan (refusing an unmigrated
+one) and closes it on shutdown; ``create_app(settings, services=...)`` serves already-built
+services (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
+
+from api.auth import AuthConfig, principal_from_authorization
+from api.context import Context, Services
+from api.errors import ApiError
+from api.graphiql import STATIC_DIR, STATIC_PATH, graphiql_html
+from api.http import handle_graphql
+from api.limits import Limits
+from api.pubsub import InProcessPubSub, PubSub
+from api.schema import build_schema
+from api.services import ChangeFeed, MasteryUpdater
+from graph.store import GraphStore
+
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    auth: AuthConfig
+    limits: Limits = field(default_factory=Limits)
+    graphiql: bool = True
+
+
+async def build_services(
+    store: GraphStore, settings: ApiSettings, *, pubsub: PubSub | None = None
+) -> Services:
+    changes_pubsub = pubsub or InProcessPubSub()
+    changes = ChangeFeed(store, changes_pubsub)
+    await changes.start()
+    return Services(
+        store=store,
+        auth=settings.auth,
+        limits=settings.limits,
+        pubsub=changes_pubsub,
+        mastery=MasteryUpdater(store),
+        changes=changes,
+        schema=build_schema(settings.limits),
+    )
+
+
+class SubscriptionEndpoint(GraphQL):
+    """graphql-transport-ws at ``/graphql``. The token comes in the ``connection_init``
+    payload (``{"authorization": "Bearer ..."}``) or the handshake's Authorization header."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(
+            services.schema,
+            graphql_ide=None,
+            allow_queries_via_get=False,
+            keep_alive=True,
+            keep_alive_interval=15,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        return Context(services=self.services, principal=None, request_id=uuid.uuid4().hex[:16])
+
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        params = context.connection_params or {}
+        header = params.get("authorization") or params.get("Authorization")
+        if header is None and isinstance(params.get("token"), str):
+            header = f"Bearer {params['token']}"
+        if not isinstance(header, str):
+            header = None
+        try:
+            context.principal = principal_from_authorization(self.services.auth, header)
+        except ApiError as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from None
+        return UNSET
+
+
+def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
+    async def graphql_http(request: Request) -> Response:
+        services: Services = services_of(request.app)
+        if (
+            settings.graphiql
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            return HTMLResponse(graphiql_html())
+        return await handle_graphql(request, services)
+
+    async def graphql_ws(scope: Any, receive: Any, send: Any) -> None:
+        endpoint = _ws_endpoint(scope["app"])
+        await endpoint(scope, receive, send)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_http, methods=HTTP_METHODS),
+        WebSocketRoute("/graphql", graphql_ws),
+        Route("/healthz", healthz),
+        Route("/", root),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="graphiql"))
+    return routes
+
+
+def _ws_endpoint(app: Starlette) -> SubscriptionEndpoint:
+    endpoint: SubscriptionEndpoint | None = getattr(app.state, "ws_endpoint", None)
+    if endpoint is None:
+        endpoint = SubscriptionEndpoint(app.state.services)
+        app.state.ws_endpoint = endpoint
+    return endpoint
+
+
+def create_app(
+    settings: ApiSettings,
+    *,
+    services: Services | None = None,
+    db_url: str | None = None,
+) -> Starlette:
+    """The app, serving ``services`` or opening the store at ``db_url`` in its lifespan."""
+    if (services is None) == (db_url is None):
+        raise ValueError("pass exactly one of services= or db_url=")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if services is not None:
+            yield
+            return
+        from graph.open import open_store
+        from migrations.runner import ensure_migrated
+
+        assert db_url is not None
+        store = await open_store(db_url)
+        try:
+            await ensure_migrated(store, db_url)
+            app.state.services = await build_services(store, settings)
+            yield
+        finally:
+            await store.close()
+
+    app = Starlette(routes=_routes(lambda a: a.state.services, settings), lifespan=lifespan)
+    if services is not None:
+        app.state.services = services
+    return app

@@ -1,0 +1,56 @@
+"""The per-request context every resolver sees, and the per-app services behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from api.auth import AuthConfig, Principal
+from api.limits import Limits
+from api.loaders import Loaders
+from api.pubsub import PubSub
+from api.services import ChangeFeed, MasteryUpdater
+from graph.store import GraphStore
+
+
+@dataclass(slots=True)
+class Services:
+    """Long-lived helpers shared by all requests of one app."""
+
+    store: GraphStore
+    auth: AuthConfig
+    limits: Limits
+    pubsub: PubSub
+    mastery: MasteryUpdater
+    changes: ChangeFeed
+    schema: strawberry.Schema
+
+
+@dataclass(slots=True)
+class Context:
+    services: Services
+    principal: Principal | None
+    request_id: str
+    loaders: Loaders = field(init=False)
+    #: the graphql-transport-ws ``connection_init`` payload (subscriptions only)
+    connection_params: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders.for_store(self.services.store)
+
+    @property
+    def store(self) -> GraphStore:
+        return self.services.store
+
+    @property
+    def limits(self) -> Limits:
+        return self.services.limits
+
+    def fresh_loaders(self) -> None:
+        """Drop cached lookups (a subscription calls this before each event it sends)."""
+        self.loaders = Loaders.for_store(self.services.store)
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,73 @@
+"""DataLoaders, built fresh for every request (and for every subscription event).
+
+Each entity and edge lookup of the schema goes through one of these, so a page of N skills
+with their prerequisites, items and a learner's mastery costs one store call per kind of
+lookup instead of one per skill. The store's batch reads already return results in the order
+asked with ``None`` for missing ids, which is exactly a DataLoader's contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.models import Group, Item, Learner, Mastery, Prerequisite, Skill, User
+from graph.store import GraphStore
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(fetch: Callable[[Sequence[str]], Awaitable[list[V]]]) -> DataLoader[str, V]:
+    async def load(keys: list[str]) -> list[V]:
+        return list(await fetch(keys))
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    skill: DataLoader[str, Skill | None]
+    item: DataLoader[str, Item | None]
+    learner: DataLoader[str, Learner | None]
+    user: DataLoader[str, User | None]
+    group: DataLoader[str, Group | None]
+    prerequisites: DataLoader[str, list[Prerequisite]]
+    dependents: DataLoader[str, list[Prerequisite]]
+    items_of_skill: DataLoader[str, list[Item]]
+    mastery: DataLoader[str, list[Mastery]]
+    group_learners: DataLoader[str, list[Learner]]
+    groups_of_learner: DataLoader[str, list[Group]]
+    groups_of_teacher: DataLoader[str, list[Group]]
+
+    @classmethod
+    def for_store(cls, store: GraphStore) -> Loaders:
+        async def teacher_groups(teacher_ids: Sequence[str]) -> list[list[Group]]:
+            # no batch form in the store; a request only ever asks for its own caller
+            return [await store.groups_of_teacher(t) for t in teacher_ids]
+
+        return cls(
+            skill=_loader(store.get_skills),
+            item=_loader(store.get_items),
+            learner=_loader(store.get_learners),
+            user=_loader(store.get_users),
+            group=_loader(store.get_groups),
+            prerequisites=_loader(store.prerequisites_of),
+            dependents=_loader(store.dependents_of),
+            items_of_skill=_loader(store.items_for_skills),
+            mastery=_loader(store.mastery_of),
+            group_learners=_loader(store.learners_of_groups),
+            groups_of_learner=_loader(store.groups_of_learners),
+            groups_of_teacher=_loader(teacher_groups),
+        )
+
+    def prime_skills(self, skills: Sequence[Skill]) -> None:
+        for skill in skills:
+            self.skill.prime(skill.id, skill)
+
+    def prime_items(self, items: Sequence[Item]) -> None:
+        for item in items:
+            self.item.prime(item.id, item)

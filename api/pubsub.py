@@ -1,0 +1,62 @@
+"""Publish/subscribe for subscriptions, behind a small interface.
+
+:class:`InProcessPubSub` serves one process; a multi-process deployment would put Redis or
+Postgres LISTEN/NOTIFY behind the same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+
+class PubSub(Protocol):
+    async def publish(self, topic: str, message: Any) -> None: ...
+
+    def subscribe(self, topic: str) -> Any:
+        """An async context manager yielding an async iterator of the topic's messages."""
+        ...
+
+
+def mastery_topic(learner_id: str) -> str:
+    return f"mastery:{learner_id}"
+
+
+CURRICULUM_TOPIC = "curriculum"
+
+
+class InProcessPubSub:
+    """Fan-out to per-subscriber bounded queues; a slow subscriber loses its oldest messages
+    rather than slowing publishers down."""
+
+    def __init__(self, queue_size: int = 100) -> None:
+        self._queue_size = queue_size
+        self._subscribers: dict[str, set[asyncio.Queue[Any]]] = defaultdict(set)
+
+    def subscriber_count(self, topic: str) -> int:
+        return len(self._subscribers.get(topic, ()))
+
+    async def publish(self, topic: str, message: Any) -> None:
+        for queue in tuple(self._subscribers.get(topic, ())):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Any]]:
+        queue: asyncio.Queue[Any] = asyncio.Queue(self._queue_size)
+        self._subscribers[topic].add(queue)
+
+        async def messages() -> AsyncIterator[Any]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield messages()
+        finally:
+            self._subscribers[topic].discard(queue)
+            if not self._subscribers[topic]:
+                del self._subscribers[topic]

@@ -1,0 +1,56 @@
+"""The strawberry schema: root types, extensions (limits, caches, masking) and SDL export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from api.limits import Limits, limit_extensions
+from api.masking import MaskInternalErrors
+from api.types.group import Group, User
+from api.types.item import Item
+from api.types.learner import Learner
+from api.types.mutation_curriculum import CurriculumMutation
+from api.types.mutation_people import PeopleMutation
+from api.types.query import Query
+from api.types.skill import Skill
+from api.types.subscription import Subscription
+
+CACHE_SIZE = 512
+
+Mutation = merge_types("Mutation", (CurriculumMutation, PeopleMutation))
+
+
+class Schema(strawberry.Schema):
+    """strawberry's schema, minus its logging of every client error: :mod:`api.masking`
+    logs the internal ones, with their request id."""
+
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        return None
+
+
+def build_schema(limits: Limits | None = None) -> Schema:
+    """The schema with ``limits`` applied; parser and validation caches on."""
+    limits = limits or Limits()
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Skill, Item, Learner, Group, User],
+        extensions=[
+            *limit_extensions(limits),
+            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: ValidationCache(maxsize=CACHE_SIZE),
+            MaskInternalErrors,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def schema_sdl() -> str:
+    """The SDL of the schema (limits do not change it), ending in a newline."""
+    return build_schema().as_str().rstrip() + "\n"

@@ -1,0 +1,35 @@
+"""Curriculum change-log entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graph import models as m
+
+
+@strawberry.type(description="One curriculum edit: who did what, when.")
+class CurriculumChange:
+    domain: strawberry.Private[m.CurriculumChange]
+    seq: int
+    actor: str
+    at: datetime
+    action: str
+    entity: str
+    entity_id: str
+    detail: JSON
+
+    @classmethod
+    def from_domain(cls, change: m.CurriculumChange) -> CurriculumChange:
+        return cls(
+            domain=change,
+            seq=change.seq,
+            actor=change.actor,
+            at=change.at,
+            action=change.action,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            detail=dict(change.detail),
+        )

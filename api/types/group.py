@@ -1,0 +1,142 @@
+"""Group (class), user and viewer types."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from api import access
+from api.context import Info
+from api.errors import ForbiddenError
+from api.ids import to_global_id, to_keys
+from api.types.learner import Learner
+from api.types.node import Node
+from api.types.skill import Skill, skills_by_key
+from graph import models as m
+
+
+@strawberry.enum(description="What a signed-in user may do (see the README's access rules).")
+class Role(Enum):
+    LEARNER = "learner"
+    TEACHER = "teacher"
+    DESIGNER = "designer"
+    ADMIN = "admin"
+
+
+@strawberry.type(description="A person who signs in.")
+class User(Node):
+    domain: strawberry.Private[m.User]
+    key: str
+    display_name: str
+    role: Role
+
+    @classmethod
+    def from_domain(cls, user: m.User) -> User:
+        return cls(
+            domain=user,
+            id=strawberry.ID(to_global_id("User", user.id)),
+            key=user.id,
+            display_name=user.display_name,
+            role=Role(user.role.value),
+        )
+
+
+@strawberry.type(description="One learner's row of a mastery matrix, aligned with `skills`.")
+class MasteryRow:
+    learner: Learner
+    probabilities: list[float | None] = strawberry.field(
+        description="P(mastered) per skill of the matrix; null where there is no estimate."
+    )
+
+
+@strawberry.type(description="Learners x skills mastery of a group.")
+class MasteryMatrix:
+    skills: list[Skill]
+    rows: list[MasteryRow]
+
+
+@strawberry.type(description="A class: its learners and the teachers who may see their data.")
+class Group(Node):
+    domain: strawberry.Private[m.Group]
+    key: str
+    name: str
+
+    @classmethod
+    def from_domain(cls, group: m.Group) -> Group:
+        return cls(
+            domain=group,
+            id=strawberry.ID(to_global_id("Group", group.id)),
+            key=group.id,
+            name=group.name,
+        )
+
+    def _check(self, info: Info) -> None:
+        denial = access.group_read_denial(info.context, self.domain)
+        if denial is not None:
+            raise ForbiddenError(denial)
+
+    @strawberry.field
+    async def teachers(self, info: Info) -> list[User]:
+        self._check(info)
+        found = await info.context.loaders.user.load_many(list(self.domain.teacher_ids))
+        return [User.from_domain(u) for u in found if u is not None]
+
+    @strawberry.field
+    async def learners(self, info: Info) -> list[Learner]:
+        self._check(info)
+        found = await info.context.loaders.group_learners.load(self.key)
+        return [Learner.from_domain(learner) for learner in found]
+
+    @strawberry.field(
+        description="Mastery of the group's learners; `skillIds` picks the columns "
+        "(default: every skill any learner of the group has an estimate for)."
+    )
+    async def mastery_matrix(
+        self, info: Info, skill_ids: list[strawberry.ID] | None = None
+    ) -> MasteryMatrix:
+        self._check(info)
+        learners = await info.context.loaders.group_learners.load(self.key)
+        by_learner = await info.context.store.mastery_of_group(self.key)
+        if skill_ids is None:
+            keys = sorted({r.skill_id for rows in by_learner.values() for r in rows})
+        else:
+            keys = to_keys(list(skill_ids), "Skill")
+        skills = await skills_by_key(info, keys)
+        keys = [s.key for s in skills]
+        rows = []
+        for learner in learners:
+            got = {r.skill_id: r.probability for r in by_learner.get(learner.id, [])}
+            rows.append(
+                MasteryRow(
+                    learner=Learner.from_domain(learner),
+                    probabilities=[got.get(k) for k in keys],
+                )
+            )
+        return MasteryMatrix(skills=skills, rows=rows)
+
+
+@strawberry.type(description="The signed-in caller.")
+class Viewer:
+    subject: str = strawberry.field(description="The token's `sub`: the user or learner id.")
+    role: Role
+
+    @strawberry.field(description="The caller's user record, when the store has one.")
+    async def user(self, info: Info) -> User | None:
+        found = await info.context.loaders.user.load(self.subject)
+        return User.from_domain(found) if found else None
+
+    @strawberry.field(description="The caller's learner record (learners only).")
+    async def learner(self, info: Info) -> Learner | None:
+        if self.role is not Role.LEARNER:
+            return None
+        found = await info.context.loaders.learner.load(self.subject)
+        return Learner.from_domain(found) if found else None
+
+    @strawberry.field(description="Groups the caller teaches (teachers), or belongs to.")
+    async def groups(self, info: Info) -> list[Group]:
+        if self.role is Role.LEARNER:
+            found = await info.context.loaders.groups_of_learner.load(self.subject)
+        else:
+            found = await info.context.loaders.groups_of_teacher.load(self.subject)
+        return [Group.from_domain(g) for g in found]

@@ -1,0 +1,100 @@
+"""Mutation input types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.types.item import ItemKind
+
+
+@strawberry.input
+class CreateSkillInput:
+    id: str = strawberry.field(description="The new skill's key, e.g. `fractions.add`.")
+    name: str
+    description: str = ""
+    topic: str = ""
+    area: str = ""
+    tags: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields left null keep their value.")
+class UpdateSkillInput:
+    id: strawberry.ID = strawberry.field(description="Global id or key of the skill.")
+    name: str | None = None
+    description: str | None = None
+    topic: str | None = None
+    area: str | None = None
+    tags: list[str] | None = None
+
+
+@strawberry.input
+class PrerequisiteInput:
+    source_id: strawberry.ID = strawberry.field(description="The skill to learn first.")
+    target_id: strawberry.ID = strawberry.field(description="The skill that needs it.")
+    strength: float = 1.0
+
+
+@strawberry.input
+class SkillWeightInput:
+    skill_id: strawberry.ID
+    weight: float = 1.0
+
+
+@strawberry.input
+class CreateItemInput:
+    id: str
+    kind: ItemKind
+    title: str
+    skills: list[SkillWeightInput] = strawberry.field(default_factory=list)
+    body: str = ""
+    url: str = ""
+    difficulty: float = 0.5
+    expected_seconds: int = 60
+
+
+@strawberry.input(description="Fields left null keep their value.")
+class UpdateItemInput:
+    id: strawberry.ID
+    kind: ItemKind | None = None
+    title: str | None = None
+    skills: list[SkillWeightInput] | None = None
+    body: str | None = None
+    url: str | None = None
+    difficulty: float | None = None
+    expected_seconds: int | None = None
+
+
+@strawberry.input(description="One answer; `attemptId` makes a retried request safe.")
+class AttemptInput:
+    attempt_id: str
+    learner_id: strawberry.ID
+    item_id: strawberry.ID
+    score: float = strawberry.field(description="In [0, 1]; right/wrong is 1 or 0.")
+    timestamp: datetime | None = strawberry.field(default=None, description="Default: now.")
+    response_time_ms: int | None = None
+    hints_used: int = 0
+
+
+@strawberry.input
+class CreateLearnerInput:
+    id: str
+    display_name: str
+    goals: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class GroupInput:
+    id: str
+    name: str
+    teacher_ids: list[str] = strawberry.field(default_factory=list)
+    learner_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields left null keep their value.")
+class UpdateGroupInput:
+    id: strawberry.ID
+    name: str | None = None
+    teacher_ids: list[str] | None = None
+    learner_ids: list[strawberry.ID] | None = None

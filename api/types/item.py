@@ -1,0 +1,78 @@
+"""Item (content) types."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from api.context import Info
+from api.ids import to_global_id
+from api.types.node import Node
+from api.types.skill import Skill
+from graph import models as m
+
+
+@strawberry.enum(description="What an item is.")
+class ItemKind(Enum):
+    EXERCISE = "exercise"
+    LESSON = "lesson"
+    VIDEO = "video"
+    READING = "reading"
+
+    def to_domain(self) -> m.ItemKind:
+        return m.ItemKind(self.value)
+
+
+@strawberry.type(description="One Q-matrix entry: the item assesses `skill` with `weight`.")
+class SkillWeight:
+    domain: strawberry.Private[m.SkillWeight]
+    skill_id: strawberry.ID
+    weight: float
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        found = await info.context.loaders.skill.load(self.domain.skill_id)
+        return Skill.from_domain(found) if found else None
+
+
+@strawberry.type(description="Content: an exercise to answer, or a lesson, video or reading.")
+class Item(Node):
+    domain: strawberry.Private[m.Item]
+    key: str = strawberry.field(description="The item's id in the curriculum (store key).")
+    kind: ItemKind
+    title: str
+    body: str
+    url: str
+    difficulty: float = strawberry.field(description="0 (easiest) to 1 (hardest).")
+    expected_seconds: int
+    skill_weights: list[SkillWeight] = strawberry.field(
+        description="The item's row of the Q-matrix."
+    )
+
+    @classmethod
+    def from_domain(cls, item: m.Item) -> Item:
+        return cls(
+            domain=item,
+            id=strawberry.ID(to_global_id("Item", item.id)),
+            key=item.id,
+            kind=ItemKind(item.kind.value),
+            title=item.title,
+            body=item.body,
+            url=item.url,
+            difficulty=item.difficulty,
+            expected_seconds=item.expected_seconds,
+            skill_weights=[
+                SkillWeight(
+                    domain=w,
+                    skill_id=strawberry.ID(to_global_id("Skill", w.skill_id)),
+                    weight=w.weight,
+                )
+                for w in item.skills
+            ],
+        )
+
+    @strawberry.field(description="The skills this item assesses.")
+    async def skills(self, info: Info) -> list[Skill]:
+        found = await info.context.loaders.skill.load_many(list(self.domain.skill_ids))
+        return [Skill.from_domain(s) for s in found if s is not None]

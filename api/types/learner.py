@@ -1,0 +1,186 @@
+"""Learner, attempt and mastery types."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.context import Info
+from api.errors import BadInputError
+from api.ids import to_global_id
+from api.limits import check_first
+from api.types.item import Item
+from api.types.node import Node, PageInfo, decode_cursor, encode_cursor
+from api.types.skill import Skill, skills_by_key
+from graph import models as m
+
+if TYPE_CHECKING:
+    from api.types.group import Group
+
+
+@strawberry.type(description="A tracer's estimate that a learner has mastered a skill.")
+class Mastery:
+    domain: strawberry.Private[m.Mastery]
+    learner_id: strawberry.ID
+    skill_id: strawberry.ID
+    probability: float = strawberry.field(description="P(mastered), in [0, 1].")
+    uncertainty: float
+    updated_at: datetime
+    model_version: str
+
+    @classmethod
+    def from_domain(cls, row: m.Mastery) -> Mastery:
+        return cls(
+            domain=row,
+            learner_id=strawberry.ID(to_global_id("Learner", row.learner_id)),
+            skill_id=strawberry.ID(to_global_id("Skill", row.skill_id)),
+            probability=row.probability,
+            uncertainty=row.uncertainty,
+            updated_at=row.updated_at,
+            model_version=row.model_version,
+        )
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        found = await info.context.loaders.skill.load(self.domain.skill_id)
+        return Skill.from_domain(found) if found else None
+
+
+@strawberry.type(description="One answer by a learner to an item.")
+class Attempt:
+    domain: strawberry.Private[m.Attempt]
+    attempt_id: str = strawberry.field(description="The client's id (idempotency key).")
+    learner_id: strawberry.ID
+    item_id: strawberry.ID
+    score: float
+    correct: bool
+    timestamp: datetime
+    response_time_ms: int | None
+    hints_used: int
+
+    @classmethod
+    def from_domain(cls, a: m.Attempt) -> Attempt:
+        return cls(
+            domain=a,
+            attempt_id=a.attempt_id,
+            learner_id=strawberry.ID(to_global_id("Learner", a.learner_id)),
+            item_id=strawberry.ID(to_global_id("Item", a.item_id)),
+            score=a.score,
+            correct=a.correct,
+            timestamp=a.timestamp,
+            response_time_ms=a.response_time_ms,
+            hints_used=a.hints_used,
+        )
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item | None:
+        found = await info.context.loaders.item.load(self.domain.item_id)
+        return Item.from_domain(found) if found else None
+
+
+@strawberry.type
+class AttemptEdge:
+    node: Attempt
+    cursor: str
+
+
+@strawberry.type(description="A learner's attempts, newest first.")
+class AttemptConnection:
+    edges: list[AttemptEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Attempt]:
+        return [e.node for e in self.edges]
+
+
+def _attempt_cursor(store_cursor: str | None, skip: int) -> str:
+    return encode_cursor(json.dumps([store_cursor, skip]))
+
+
+def _parse_attempt_cursor(after: str | None) -> tuple[str | None, int]:
+    text = decode_cursor(after)
+    if text is None:
+        return None, 0
+    try:
+        store_cursor, skip = json.loads(text)
+    except (ValueError, TypeError):
+        store_cursor, skip = None, -1
+    if not (store_cursor is None or isinstance(store_cursor, str)) or not isinstance(skip, int):
+        skip = -1
+    if skip < 0:
+        raise BadInputError(f"after={after!r} is not an attempts cursor", argument="after")
+    return store_cursor, skip
+
+
+async def attempt_page(
+    info: Info, learner_id: str, first: int | None, after: str | None
+) -> AttemptConnection:
+    """A page of attempts. The store pages with its own opaque cursor; an edge's cursor is
+    (the store cursor its page started from, how many attempts of that page to skip), and the
+    end cursor of a full page is the store's next-page cursor, so following ``endCursor``
+    never skips or repeats an attempt even while new ones arrive."""
+    limit = check_first(first, info.context.limits)
+    start, skip = _parse_attempt_cursor(after)
+    page = await info.context.store.attempts_of(learner_id, limit=limit + skip, cursor=start)
+    attempts = page.attempts[skip:]
+    edges = [
+        AttemptEdge(node=Attempt.from_domain(a), cursor=_attempt_cursor(start, skip + i + 1))
+        for i, a in enumerate(attempts[:limit])
+    ]
+    has_next = page.next_cursor is not None
+    end = edges[-1].cursor if edges else None
+    if has_next and len(attempts) <= limit:
+        end = _attempt_cursor(page.next_cursor, 0)
+    return AttemptConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=end,
+        ),
+    )
+
+
+@strawberry.type(description="A person who learns: their history, mastery and goals.")
+class Learner(Node):
+    domain: strawberry.Private[m.Learner]
+    key: str = strawberry.field(description="The learner's id in the store.")
+    display_name: str
+
+    @classmethod
+    def from_domain(cls, learner: m.Learner) -> Learner:
+        return cls(
+            domain=learner,
+            id=strawberry.ID(to_global_id("Learner", learner.id)),
+            key=learner.id,
+            display_name=learner.display_name,
+        )
+
+    @strawberry.field(description="Skills the learner aims to master.")
+    async def goals(self, info: Info) -> list[Skill]:
+        return await skills_by_key(info, list(self.domain.goals))
+
+    @strawberry.field(description="Attempts, newest first.")
+    async def attempts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AttemptConnection:
+        return await attempt_page(info, self.key, first, after)
+
+    @strawberry.field(description="Latest mastery of every skill with an estimate.")
+    async def mastery(self, info: Info) -> list[Mastery]:
+        rows = await info.context.loaders.mastery.load(self.key)
+        return [Mastery.from_domain(r) for r in rows]
+
+    @strawberry.field(description="Groups (classes) the learner belongs to.")
+    async def groups(
+        self, info: Info
+    ) -> list[Annotated[Group, strawberry.lazy("api.types.group")]]:
+        from api.types.group import Group
+
+        found = await info.context.loaders.groups_of_learner.load(self.key)
+        return [Group.from_domain(g) for g in found]

@@ -1,0 +1,289 @@
+"""Mutations on learners, their attempts and goals, and groups."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import strawberry
+
+from api import access
+from api import validation as v
+from api.context import Context, Info
+from api.errors import BadInputError
+from api.ids import to_key, to_keys
+from api.pubsub import mastery_topic
+from api.types.errors import (
+    AttemptConflictError,
+    DeletePayload,
+    Error,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+    store_error,
+)
+from api.types.group import Group
+from api.types.inputs import AttemptInput, CreateLearnerInput, GroupInput, UpdateGroupInput
+from api.types.learner import Attempt, Learner, Mastery
+from graph import models as m
+from graph.store import GraphStoreError
+
+
+@strawberry.type(description="What `recordAttempts` stored and the mastery it changed.")
+class RecordAttemptsPayload:
+    attempts: list[Attempt] = strawberry.field(description="Every attempt sent, as stored.")
+    stored_ids: list[str] = strawberry.field(description="Attempt ids stored by this call.")
+    duplicate_ids: list[str] = strawberry.field(
+        description="Attempt ids already stored with the same content (a retry): not re-applied."
+    )
+    mastery: list[Mastery] = strawberry.field(
+        description="Updated mastery of the skills the new attempts touched."
+    )
+
+
+@strawberry.type(description="A learner's mastery after new attempts (subscription event).")
+class MasteryUpdate:
+    learner_id: strawberry.ID
+    mastery: list[Mastery]
+
+
+@strawberry.type
+class LearnerPayload:
+    learner: Learner
+
+
+@strawberry.type
+class GroupPayload:
+    group: Group
+
+
+RecordAttemptsResult = Annotated[
+    RecordAttemptsPayload | ValidationError | NotFoundError | ForbiddenError | AttemptConflictError,
+    strawberry.union("RecordAttemptsResult"),
+]
+LearnerResult = Annotated[
+    LearnerPayload | ValidationError | NotFoundError | ForbiddenError,
+    strawberry.union("LearnerResult"),
+]
+GroupResult = Annotated[
+    GroupPayload | ValidationError | NotFoundError | ForbiddenError,
+    strawberry.union("GroupResult"),
+]
+GroupDeleteResult = Annotated[
+    DeletePayload | ValidationError | NotFoundError | ForbiddenError,
+    strawberry.union("GroupDeleteResult"),
+]
+
+
+async def guarded(write: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``write``, turning expected failures into union members."""
+    try:
+        return await write()
+    except GraphStoreError as exc:
+        return store_error(exc)
+    except BadInputError as exc:
+        return ValidationError(field=str(exc.extensions.get("argument", "id")), message=exc.message)
+
+
+def to_attempts(inputs: list[AttemptInput], ctx: Context) -> list[m.Attempt]:
+    """Validate and convert a batch; a repeated attempt id must repeat the same content."""
+    if not inputs:
+        raise v.ValidationError("input", "is empty; send at least one attempt")
+    if len(inputs) > ctx.limits.max_batch:
+        raise v.ValidationError(
+            "input", f"has {len(inputs)} attempts; send at most {ctx.limits.max_batch} per call"
+        )
+    now = m.utcnow()
+    out: dict[str, m.Attempt] = {}
+    for i, a in enumerate(inputs):
+        where = f"input[{i}]"
+        attempt = m.Attempt(
+            attempt_id=v.key(f"{where}.attemptId", a.attempt_id),
+            learner_id=to_key(a.learner_id, "Learner"),
+            item_id=to_key(a.item_id, "Item"),
+            score=v.unit(f"{where}.score", a.score),
+            timestamp=v.timestamp(f"{where}.timestamp", a.timestamp, now),
+            response_time_ms=(
+                None
+                if a.response_time_ms is None
+                else v.non_negative(f"{where}.responseTimeMs", a.response_time_ms)
+            ),
+            hints_used=v.non_negative(f"{where}.hintsUsed", a.hints_used),
+        )
+        seen = out.get(attempt.attempt_id)
+        if seen is not None and seen != attempt:
+            raise v.ValidationError(
+                f"{where}.attemptId",
+                f"{attempt.attempt_id!r} appears twice with different content; "
+                "give each answer its own id",
+            )
+        out[attempt.attempt_id] = attempt
+    return list(out.values())
+
+
+def _teacher_ids(ids: list[str]) -> tuple[str, ...]:
+    return tuple(v.unique("teacherIds", [v.key("teacherIds", t) for t in ids]))
+
+
+def _learner_ids(ids: list[strawberry.ID]) -> tuple[str, ...]:
+    return tuple(v.unique("learnerIds", to_keys(list(ids), "Learner")))
+
+
+@strawberry.type
+class PeopleMutation:
+    @strawberry.mutation(
+        description="Record answers (batch; idempotent on attemptId) and update mastery."
+    )
+    async def record_attempts(
+        self, info: Info, input: list[AttemptInput]
+    ) -> RecordAttemptsResult:
+        ctx = info.context
+        if ctx.principal is None:
+            return ForbiddenError(message="recording attempts needs a token; none was sent")
+
+        async def write() -> Error | RecordAttemptsPayload:
+            attempts = to_attempts(input, ctx)
+            for learner_id in sorted({a.learner_id for a in attempts}):
+                denial = await access.learner_denial(ctx, learner_id, write=True)
+                if denial is not None:
+                    return ForbiddenError(message=denial)
+            result = await ctx.store.record_attempts(attempts)
+            stored = set(result.stored)
+            fresh = [a for a in attempts if a.attempt_id in stored]
+            changed = await ctx.services.mastery.apply(fresh)
+            mastery: list[Mastery] = []
+            for learner_id, rows in changed.items():
+                update = [Mastery.from_domain(r) for r in rows]
+                mastery.extend(update)
+                await ctx.services.pubsub.publish(mastery_topic(learner_id), rows)
+            return RecordAttemptsPayload(
+                attempts=[Attempt.from_domain(a) for a in attempts],
+                stored_ids=list(result.stored),
+                duplicate_ids=list(result.duplicates),
+                mastery=mastery,
+            )
+
+        payload: RecordAttemptsResult = await guarded(write)
+        return payload
+
+    @strawberry.mutation(description="Set a learner's goal skills (the learner or an admin).")
+    async def set_learner_goals(
+        self, info: Info, learner_id: strawberry.ID, skill_ids: list[strawberry.ID]
+    ) -> LearnerResult:
+        ctx = info.context
+
+        async def write() -> Error | LearnerPayload:
+            key = to_key(learner_id, "Learner")
+            denial = await access.learner_denial(ctx, key, write=True)
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            goals = tuple(v.unique("skillIds", to_keys(list(skill_ids), "Skill")))
+            (old,) = await ctx.store.get_learners([key])
+            if old is None:
+                return NotFoundError.of("learner", [key])
+            learner = m.Learner(id=key, display_name=old.display_name, goals=goals)
+            await ctx.store.upsert_learners([learner])
+            return LearnerPayload(learner=Learner.from_domain(learner))
+
+        result: LearnerResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(description="Add a learner (admin).")
+    async def create_learner(self, info: Info, input: CreateLearnerInput) -> LearnerResult:
+        ctx = info.context
+
+        async def write() -> Error | LearnerPayload:
+            denial = access.admin_denial(ctx, "createLearner")
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            learner = m.Learner(
+                id=v.key("id", input.id),
+                display_name=v.text("displayName", input.display_name, required=True, limit=200),
+                goals=tuple(v.unique("goals", to_keys(list(input.goals), "Skill"))),
+            )
+            (existing,) = await ctx.store.get_learners([learner.id])
+            if existing is not None:
+                return ValidationError(field="id", message=f"learner {learner.id!r} exists")
+            await ctx.store.upsert_learners([learner])
+            return LearnerPayload(learner=Learner.from_domain(learner))
+
+        result: LearnerResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(description="Create a group (admin, or a teacher listed in it).")
+    async def create_group(self, info: Info, input: GroupInput) -> GroupResult:
+        ctx = info.context
+
+        async def write() -> Error | GroupPayload:
+            group = m.Group(
+                id=v.key("id", input.id),
+                name=v.text("name", input.name, required=True, limit=200),
+                teacher_ids=_teacher_ids(input.teacher_ids),
+                learner_ids=_learner_ids(input.learner_ids),
+            )
+            denial = access.group_write_denial(ctx, None, group.teacher_ids)
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            (existing,) = await ctx.store.get_groups([group.id])
+            if existing is not None:
+                return ValidationError(field="id", message=f"group {group.id!r} exists")
+            await ctx.store.upsert_groups([group])
+            return GroupPayload(group=Group.from_domain(group))
+
+        result: GroupResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(description="Rename a group or change its members.")
+    async def update_group(self, info: Info, input: UpdateGroupInput) -> GroupResult:
+        ctx = info.context
+
+        async def write() -> Error | GroupPayload:
+            key = to_key(input.id, "Group")
+            (old,) = await ctx.store.get_groups([key])
+            if old is None:
+                if ctx.principal is None:
+                    return ForbiddenError(message="managing groups needs a token")
+                return NotFoundError.of("group", [key])
+            teachers = (
+                old.teacher_ids
+                if input.teacher_ids is None
+                else _teacher_ids(input.teacher_ids)
+            )
+            denial = access.group_write_denial(ctx, old, teachers)
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            group = m.Group(
+                id=key,
+                name=old.name if input.name is None else v.text("name", input.name, required=True),
+                teacher_ids=teachers,
+                learner_ids=(
+                    old.learner_ids
+                    if input.learner_ids is None
+                    else _learner_ids(input.learner_ids)
+                ),
+            )
+            await ctx.store.upsert_groups([group])
+            return GroupPayload(group=Group.from_domain(group))
+
+        result: GroupResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(description="Delete a group (admin, or one of its teachers).")
+    async def delete_group(self, info: Info, id: strawberry.ID) -> GroupDeleteResult:
+        ctx = info.context
+
+        async def write() -> Error | DeletePayload:
+            key = to_key(id, "Group")
+            (old,) = await ctx.store.get_groups([key])
+            if old is None:
+                if ctx.principal is None:
+                    return ForbiddenError(message="managing groups needs a token")
+                return NotFoundError.of("group", [key])
+            denial = access.group_write_denial(ctx, old, old.teacher_ids)
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            await ctx.store.remove_groups([key])
+            return DeletePayload.of("Group", key)
+
+        result: GroupDeleteResult = await guarded(write)
+        return result
