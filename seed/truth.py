@@ -162,6 +162,7 @@ def write_truth(truth: Truth, path: Path) -> None:
             for line in _lines(truth):
                 fh.write(json.dumps(line, separators=(",", ":")))
                 fh.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; this is shareable data
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
