@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Query, unit_of_work
 from neo4j.exceptions import (
+    ConfigurationError,
     ConstraintError,
     DriverError,
     Neo4jError,
@@ -112,6 +113,7 @@ class Neo4jStore:
         self._database = database
         self._timeout = timeout
         self._clock = clock
+        self._closed = False
 
     @classmethod
     async def open(
@@ -132,6 +134,11 @@ class Neo4jStore:
             ) from exc
         try:
             await driver.verify_connectivity()
+        except (ConfigurationError, ValueError) as exc:  # e.g. a port that is not a number
+            await driver.close()
+            raise StoreUnavailableError(
+                f"bad Neo4j URL {uri!r}: {exc}; use bolt://host:7687 or neo4j://host:7687"
+            ) from exc
         except (DriverError, Neo4jError, OSError) as exc:
             await driver.close()
             raise StoreUnavailableError(
@@ -141,11 +148,17 @@ class Neo4jStore:
         return cls(driver, database=database, timeout=timeout, clock=clock)
 
     async def close(self) -> None:
+        self._closed = True
         await self._driver.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailableError("this Neo4j store is closed; open a new one")
 
     # -- transactions ----------------------------------------------------------------------
 
     async def _tx(self, write: bool, work: Callable[[Tx], Awaitable[T]]) -> T:
+        self._check_open()
         bounded = unit_of_work(timeout=self._timeout)(work)
         try:
             async with self._driver.session(database=self._database) as session:
@@ -169,6 +182,7 @@ class Neo4jStore:
 
     async def _run_auto_commit(self, query: str, **params: Any) -> None:
         """Schema statements and ``CALL {} IN TRANSACTIONS`` need an auto-commit transaction."""
+        self._check_open()
         try:
             async with self._driver.session(database=self._database) as session:
                 result = await session.run(Query(query, timeout=self._timeout), params)

@@ -1,0 +1,214 @@
+"""What only the Neo4j store promises: the driver setup (Rust packstream, timeouts, clear
+connection errors), the schema its migration creates, the graph shape it writes, native
+temporal values, and correctness under concurrent writers on a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from neo4j import AsyncDriver, AsyncGraphDatabase
+
+from graph import cypher
+from graph.models import Attempt, Learner, Mastery, Prerequisite
+from graph.neo4j_store import Neo4jStore, rust_extension_loaded
+from graph.open import neo4j_target
+from graph.store import CycleError, GraphStoreError, StoreUnavailableError
+from migrations.runner import discover, migrate
+from tests.conftest import neo4j_url
+from tests.contract.helpers import ACTOR, T0, attempt, chain, learner_with_items, skill
+
+
+def test_rust_packstream_extension_is_loaded() -> None:
+    """neo4j-rust-ext is a declared dependency; without it the driver silently falls back to
+    pure-Python packstream (several times slower), so its absence must fail loudly."""
+    assert rust_extension_loaded(), (
+        "neo4j-rust-ext is not in use: `pip install neo4j-rust-ext` matching the neo4j version")
+    import neo4j._rust  # the compiled module the extension installs inside the driver package
+
+    assert str(neo4j._rust.__file__).endswith(".so")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_open_fails_clearly_when_no_server_listens() -> None:
+    uri = f"bolt://127.0.0.1:{_free_port()}"
+    with pytest.raises(StoreUnavailableError, match="learngraph neo4j start") as info:
+        await Neo4jStore.open(uri)
+    assert uri in str(info.value)
+
+
+async def test_open_refuses_a_malformed_url() -> None:
+    with pytest.raises(StoreUnavailableError, match="bad Neo4j URL"):
+        await Neo4jStore.open("bolt://127.0.0.1:notaport")
+
+
+def test_closure_builder_refuses_anything_but_a_small_int() -> None:
+    assert "*0..3]" in cypher.closure("ancestors", 3)
+    assert "*0..]" in cypher.closure("descendants", None)
+    for bad in (-1, True, "1; MATCH (n) DETACH DELETE n", 2.5):
+        with pytest.raises(ValueError):
+            cypher.closure("ancestors", bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        cypher.missing_ids("Skill) DETACH DELETE (x")
+
+
+# -- against a real server ----------------------------------------------------------------
+
+@pytest.fixture
+async def driver() -> AsyncIterator[AsyncDriver]:
+    """A second, plain driver on the test server, to look at what the store wrote."""
+    uri, auth = neo4j_target(neo4j_url())
+    drv = AsyncGraphDatabase.driver(uri, auth=auth)
+    try:
+        yield drv
+    finally:
+        await drv.close()
+
+
+async def _query(driver: AsyncDriver, query: str, **params: Any) -> list[dict[str, Any]]:
+    records, _, _ = await driver.execute_query(query, params)  # type: ignore[call-overload]
+    return [r.data() for r in records]
+
+
+@pytest.mark.neo4j
+async def test_migration_creates_every_constraint_and_index(
+    neo4j_store: Neo4jStore, driver: AsyncDriver
+) -> None:
+    constraints = {r["name"] for r in await _query(driver, "SHOW CONSTRAINTS YIELD name")}
+    indexes = {r["name"] for r in await _query(driver, "SHOW INDEXES YIELD name")}
+    assert {"skill_id", "item_id", "learner_id", "user_id", "group_id", "attempt_id",
+            "tracer_state_key", "change_seq", "migration_version"} <= constraints
+    assert {"attempt_learner_time", "skill_topic", "skill_area", "item_kind"} <= indexes
+    recorded = await neo4j_store.applied_migrations()
+    assert recorded == {m.version: m.checksum for m in discover("neo4j")}
+    assert await migrate(neo4j_store) == []  # safe to run twice
+
+
+@pytest.mark.neo4j
+async def test_wipe_for_tests_keeps_only_migration_records(neo4j_store: Neo4jStore) -> None:
+    await chain(neo4j_store, "ab")
+    recorded = await neo4j_store.applied_migrations()
+    await neo4j_store.wipe_all_data_for_tests()
+    assert (await neo4j_store.prerequisite_graph()).skills == ()
+    assert await neo4j_store.change_log() == []
+    assert await neo4j_store.applied_migrations() == recorded
+
+
+@pytest.mark.neo4j
+async def test_attempts_are_linked_into_the_graph(
+    neo4j_store: Neo4jStore, driver: AsyncDriver
+) -> None:
+    await learner_with_items(neo4j_store, learners=("l1", "l2"), items=("i1", "i2"))
+    await neo4j_store.record_attempts([attempt("a1", "l1", "i2"), attempt("a2", "l2", "i1")])
+    rows = await _query(driver, "MATCH (l:Learner)-[:ATTEMPTED]->(a:Attempt)-[:ON_ITEM]->"
+                                "(i:Item) RETURN l.id AS l, a.id AS a, i.id AS i ORDER BY a")
+    assert rows == [{"l": "l1", "a": "a1", "i": "i2"}, {"l": "l2", "a": "a2", "i": "i1"}]
+    # the history outlives the item, as on the embedded store
+    await neo4j_store.remove_items(["i2"], actor=ACTOR)
+    assert (await neo4j_store.attempts_of("l1")).attempts == (attempt("a1", "l1", "i2"),)
+
+
+@pytest.mark.neo4j
+async def test_history_page_query_seeks_the_learner_time_index(
+    neo4j_store: Neo4jStore, driver: AsyncDriver
+) -> None:
+    query = cypher.attempts_of(since=True, cursor=True)
+    _, summary, _ = await driver.execute_query(  # type: ignore[call-overload]
+        "EXPLAIN " + query, {"learner_id": "l1", "since": T0, "ts": T0, "aid": "a", "limit": 5})
+    plan = str(summary.plan)
+    assert "attempt_learner_time" in plan or "Attempt(learner_id, timestamp)" in plan, plan
+
+
+@pytest.mark.neo4j
+async def test_temporal_values_are_native_and_come_back_as_aware_utc(
+    neo4j_store: Neo4jStore, driver: AsyncDriver
+) -> None:
+    await learner_with_items(neo4j_store)
+    plus_two = timezone(timedelta(hours=2))
+    local = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=plus_two)
+    await neo4j_store.record_attempts([Attempt("a1", "l1", "i1", 1.0, local)])
+    stored = await _query(driver, "MATCH (a:Attempt) RETURN a.timestamp AS t")
+    assert stored[0]["t"].__class__.__name__ == "DateTime"  # a real temporal, not a string
+    got = (await neo4j_store.attempts_of("l1")).attempts[0].timestamp
+    assert got == local and got.utcoffset() == timedelta(0)
+    assert got == datetime(2026, 3, 1, 10, 30, 15, 123456, tzinfo=UTC)
+    # the same instant written in another zone is a retry, not a conflict
+    again = await neo4j_store.record_attempts([Attempt("a1", "l1", "i1", 1.0, got)])
+    assert again.duplicates == ("a1",)
+    await neo4j_store.save_mastery([Mastery("l1", "s1", 0.5, 0.1, local, "bkt-1")])
+    (row,) = (await neo4j_store.mastery_of(["l1"]))[0]
+    assert row.updated_at == local and row.updated_at.tzinfo == UTC
+
+
+@pytest.mark.neo4j
+async def test_every_transaction_carries_the_timeout() -> None:
+    uri, auth = neo4j_target(neo4j_url())
+    store = await Neo4jStore.open(uri, auth=auth, timeout=0.5)
+    try:
+        with pytest.raises(GraphStoreError, match="(?i)timed? ?out|terminated"):
+            await store._read("UNWIND range(1, 10000000000) AS x RETURN sum(x) AS s")
+    finally:
+        await store.close()
+
+
+@pytest.mark.neo4j
+async def test_concurrent_edits_cannot_close_a_cycle_together(neo4j_store: Neo4jStore) -> None:
+    """With a -> b and c -> d stored, the edits b -> c and d -> a are each acyclic alone but
+    close a -> b -> c -> d -> a together. They touch disjoint nodes, so only the curriculum
+    lock makes the later one see the earlier (without it both commit, every time)."""
+    for round_ in range(5):
+        a, b, c, d = (f"{x}{round_}" for x in "abcd")
+        await neo4j_store.upsert_skills([skill(x) for x in (a, b, c, d)], actor=ACTOR)
+        await neo4j_store.upsert_prerequisites([Prerequisite(a, b), Prerequisite(c, d)],
+                                               actor=ACTOR)
+        results = await asyncio.gather(
+            neo4j_store.upsert_prerequisites([Prerequisite(b, c)], actor=ACTOR),
+            neo4j_store.upsert_prerequisites([Prerequisite(d, a)], actor=ACTOR),
+            return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert len(errors) == 1 and isinstance(errors[0], CycleError), results
+        cycle = errors[0].cycle
+        assert set(cycle) == {a, b, c, d} and len(cycle) == 5 and cycle[0] == cycle[-1]
+    graph = await neo4j_store.prerequisite_graph()
+    assert len(graph.edges) == 5 * 3
+
+
+@pytest.mark.neo4j
+async def test_concurrent_retries_of_the_same_attempts_store_each_once(
+    neo4j_store: Neo4jStore,
+) -> None:
+    await learner_with_items(neo4j_store, learners=("l1", "l2"))
+    batch = [attempt(f"a{i}", "l1" if i % 2 else "l2", minute=i) for i in range(200)]
+    results = await asyncio.gather(*(neo4j_store.record_attempts(batch) for _ in range(4)))
+    stored = [aid for r in results for aid in r.stored]
+    assert sorted(stored) == sorted(a.attempt_id for a in batch)  # each stored exactly once
+    assert all(len(r.stored) + len(r.duplicates) == 200 for r in results)
+    assert await neo4j_store.attempt_count() == 200
+
+
+@pytest.mark.neo4j
+async def test_concurrent_curriculum_writers_get_distinct_change_seqs(
+    neo4j_store: Neo4jStore,
+) -> None:
+    await asyncio.gather(*(neo4j_store.upsert_skills([skill(f"s{i}")], actor=f"u{i}")
+                           for i in range(12)))
+    log = await neo4j_store.change_log()
+    assert [c.seq for c in log] == list(range(1, 13))
+    assert {c.entity_id for c in log} == {f"s{i}" for i in range(12)}
+
+
+@pytest.mark.neo4j
+async def test_a_closed_store_says_so(neo4j_store: Neo4jStore) -> None:
+    await neo4j_store.upsert_learners([Learner("l1", "L")])
+    await neo4j_store.close()
+    with pytest.raises(StoreUnavailableError, match="closed"):
+        await neo4j_store.get_learners(["l1"])
