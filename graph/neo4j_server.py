@@ -294,6 +294,8 @@ def build_launcher(
             return classpath
         progress("building the Neo4j launcher with Maven (the first run downloads Neo4j "
                  "Community 5.26 from Maven Central into the Maven cache, ~150 MB)")
+        # build-classpath leaves an unchanged file untouched (old mtime): start afresh.
+        (target / "classpath.txt").unlink(missing_ok=True)
         _run_maven(mvn, launcher_dir, progress)
         classpath = launcher_classpath(launcher_dir)
         if classpath is None:
@@ -315,11 +317,10 @@ def _run_maven(mvn: str, launcher_dir: Path, progress: Progress) -> None:
     ]
     started = time.monotonic()
     files, megabytes, last_report = 0, 0.0, started
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=launcher_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            stdin=subprocess.DEVNULL,
-        )
+    with open(log_path, "w") as log, subprocess.Popen(
+        cmd, cwd=launcher_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdin=subprocess.DEVNULL,
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -346,11 +347,15 @@ def _run_maven(mvn: str, launcher_dir: Path, progress: Progress) -> None:
 # -- start / stop ----------------------------------------------------------------------------
 
 
-def _log_tail(path: Path, lines: int = 30) -> str:
+def _log_tail(path: Path, lines: int = 30, since: int = 0) -> str:
+    """The last ``lines`` lines of ``path`` written after byte offset ``since``."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        with open(path, "rb") as f:
+            f.seek(since)
+            text = f.read().decode(errors="replace")
     except FileNotFoundError:
         return "(no log written)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _stderr(message: str) -> None:
@@ -400,8 +405,9 @@ def start(
     if config.password is not None:
         child_env[PASSWORD_ENV] = config.password
     child_env["LEARNGRAPH_NEO4J_LOG"] = str(log_path)
-    with open(log_path, "a") as log:
+    with open(log_path, "a") as log:  # the log is kept across runs; this run starts here
         log.write(f"--- learngraph neo4j start {time.strftime('%Y-%m-%dT%H:%M:%S')} {url}\n")
+        log_start = log.tell()
     # A throwaway shell backgrounds the JVM and exits, so the JVM is nobody's child here
     # (no zombie, no Popen left running) and lives in its own session, immune to Ctrl-C.
     spawn = subprocess.run(
@@ -414,7 +420,7 @@ def start(
     write_pid(data, pid, url)
     progress(f"started Neo4j (pid {pid}) on {url}; waiting for Bolt (log: {log_path})")
     try:
-        _wait_ready(pid, url, config, log_path, progress)
+        _wait_ready(pid, url, config, log_path, log_start, progress)
     except BaseException:
         _terminate(pid, timeout=30.0)
         clear_pid(data)
@@ -423,7 +429,7 @@ def start(
 
 
 def _wait_ready(
-    pid: int, url: str, config: ServerConfig, log_path: Path, progress: Progress
+    pid: int, url: str, config: ServerConfig, log_path: Path, log_start: int, progress: Progress
 ) -> None:
     from neo4j import GraphDatabase
     from neo4j.exceptions import Neo4jError, ServiceUnavailable
@@ -436,15 +442,16 @@ def _wait_ready(
         now = time.monotonic()
         if not process_alive(pid):
             raise Neo4jStartError(
-                f"Neo4j exited during startup; last lines of {log_path}:\n{_log_tail(log_path)}"
+                f"Neo4j exited during startup; last lines of {log_path}:\n"
+                f"{_log_tail(log_path, since=log_start)}"
             )
         if now > deadline:
             raise Neo4jStartError(
                 f"Neo4j did not answer on {url} within {config.timeout:.0f} s (stopped it); "
                 f"raise --timeout on a slow machine. Last lines of {log_path}:\n"
-                f"{_log_tail(log_path)}"
+                f"{_log_tail(log_path, since=log_start)}"
             )
-        if READY_MARKER in _log_tail(log_path, 200):
+        if READY_MARKER in _log_tail(log_path, 200, since=log_start):
             try:
                 with GraphDatabase.driver(url, auth=auth, connection_timeout=5.0) as driver:
                     records, _, _ = driver.execute_query("RETURN 1 AS ok")
