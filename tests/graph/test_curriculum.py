@@ -189,3 +189,36 @@ async def test_export_then_import_round_trips(
     assert {(e.source, e.target, e.strength) for e in again.edges} == {
         (e.source, e.target, e.strength) for e in graph.edges}
     assert sorted(again.items, key=lambda i: i.id) == sorted(items, key=lambda i: i.id)
+
+
+def test_cli_refuses_junyi_then_imports_with_skip_invalid(
+    tmp_path: Path, datasets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import main
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    table = str(datasets / "junyi-prerequisites" / "junyi_Exercise_table.csv")
+    junyi = [table, "--db", db, "--column", "id=name", "--column", "name=pretty_display_name"]
+    assert main(["migrate", "--db", db]) == 0
+    assert main(["curriculum", "import", *junyi]) == 2
+    err = capsys.readouterr().err
+    assert "nothing written" in err and "simplifying_radicals" in err
+
+    assert main(["curriculum", "import", *junyi, "--skip-invalid"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 835 skills, 978 prerequisite edges" in out
+    assert out.count("skipped: ") == 5
+
+    exported = tmp_path / "export.json"
+    assert main(["curriculum", "export", str(exported), "--db", db]) == 0
+    assert "exported 835 skills, 978 prerequisite edges, 0 items" in capsys.readouterr().out
+
+
+def test_cli_names_a_bad_column_mapping(tmp_path: Path, tiny: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["migrate", "--db", db]) == 0
+    assert main(["curriculum", "import", str(tiny), "--db", db, "--column", "idname"]) == 2
+    assert "'idname' is not OURS=THEIRS" in capsys.readouterr().err
