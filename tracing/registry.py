@@ -1,10 +1,43 @@
-"""A directory registry of saved tracer models (filled in below)."""
+"""A directory registry of saved tracer models, one of them active (the serving model).
+
+Layout of the registry directory (``$LEARNGRAPH_MODELS``, default ``./models``)::
+
+    registry.json          {"active": "bkt-v2", "models": [ModelRecord, ...]}
+    bkt-v1.model           the file written by the tracer's own ``save``
+    bkt-v2.model
+    .lock                  serialises writers (fcntl)
+
+Each record carries the model kind, name and version, the data it was trained on, its
+metrics, seed and creation time. Every write (model file, index) is atomic: a temporary file
+renamed over the old one, so a crash leaves either the old or the new registry.
+"""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import fcntl
+import json
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from tracing.base import Tracer, TracingError
+
+ENV_VAR = "LEARNGRAPH_MODELS"
+INDEX = "registry.json"
+
+#: model kind -> "module:Class", imported lazily (torch only when a neural model is used)
+TRACER_CLASSES: dict[str, str] = {
+    "bkt": "tracing.bkt:BKTTracer",
+    "elo": "tracing.elo:EloTracer",
+    "dkt": "tracing.dkt:DKTTracer",
+    "gnn": "tracing.gnn:GNNTracer",
+}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -20,3 +53,145 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def tracer_class(kind: str) -> type[Any]:
+    """The tracer class for a model kind (``bkt``, ``elo``, ``dkt``, ``gnn``)."""
+    import importlib
+
+    target = TRACER_CLASSES.get(kind)
+    if target is None:
+        raise TracingError(f"unknown model {kind!r}; use one of {', '.join(TRACER_CLASSES)}")
+    module, cls = target.split(":")
+    try:
+        return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise TracingError(f"model {kind!r} is not available ({exc}); "
+                           f"{module}.{cls} must exist") from exc
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One registered model. ``key`` (``name-vN``) is its model version string."""
+
+    name: str
+    version: int
+    model: str
+    file: str
+    created_at: str
+    seed: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-v{self.version}"
+
+
+class Registry:
+    """Models saved under ``root``; see the module docstring for the layout."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Registry:
+        env = os.environ if environ is None else environ
+        return cls(env.get(ENV_VAR) or "./models")
+
+    # -- index ---------------------------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        path = self.root / INDEX
+        if not path.exists():
+            return {"active": None, "models": []}
+        try:
+            doc: dict[str, Any] = json.loads(path.read_text())
+        except ValueError as exc:
+            raise TracingError(f"{path} is not valid JSON ({exc}); restore it from a backup "
+                               "or delete it to start an empty registry") from exc
+        return doc
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, Any]]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                doc = self._read()
+                yield doc
+                atomic_write_text(self.root / INDEX, json.dumps(doc, indent=2))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def list(self) -> builtins.list[ModelRecord]:
+        """Every registered model, oldest first."""
+        return [ModelRecord(**m) for m in self._read()["models"]]
+
+    def active(self) -> ModelRecord | None:
+        doc = self._read()
+        key = doc.get("active")
+        return next((ModelRecord(**m) for m in doc["models"]
+                     if ModelRecord(**m).key == key), None)
+
+    def get(self, key: str) -> ModelRecord:
+        for rec in self.list():
+            if rec.key == key:
+                return rec
+        known = ", ".join(r.key for r in self.list()) or "none"
+        raise TracingError(f"no model {key!r} in {self.root} (registered: {known})")
+
+    # -- writes --------------------------------------------------------------------------------
+    def register(
+        self,
+        tracer: Tracer,
+        *,
+        name: str | None = None,
+        data: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        seed: int | None = None,
+        activate: bool = False,
+        now: datetime | None = None,
+    ) -> ModelRecord:
+        """Save ``tracer`` as the next version of ``name`` (default: its kind)."""
+        name = name or tracer.name
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise TracingError(f"model name {name!r} must be letters, digits, '-' or '_'")
+        with self._locked() as doc:
+            version = 1 + max((m["version"] for m in doc["models"] if m["name"] == name),
+                              default=0)
+            rec = ModelRecord(
+                name=name, version=version, model=tracer.name,
+                file=f"{name}-v{version}.model",
+                created_at=(now or datetime.now(UTC)).isoformat(),
+                seed=seed, data=data or {}, metrics=metrics or {},
+            )
+            meta = {k: v for k, v in asdict(rec).items() if k != "file"}
+            meta["model_version"] = rec.key
+            tracer.save(self.root / rec.file, meta)
+            doc["models"].append(asdict(rec))
+            if activate or doc.get("active") is None:
+                doc["active"] = rec.key
+        return rec
+
+    def activate(self, key: str) -> ModelRecord:
+        """Make model ``key`` (``name-vN``) the serving model."""
+        with self._locked() as doc:
+            recs = [ModelRecord(**m) for m in doc["models"]]
+            rec = next((r for r in recs if r.key == key), None)
+            if rec is None:
+                known = ", ".join(r.key for r in recs) or "none"
+                raise TracingError(f"no model {key!r} to activate (registered: {known})")
+            doc["active"] = key
+        return rec
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, key: str) -> tuple[ModelRecord, Any]:
+        rec = self.get(key)
+        return rec, tracer_class(rec.model).load(self.root / rec.file)
+
+    def load_active(self) -> tuple[ModelRecord, Any] | None:
+        """The active model and its loaded tracer, or None when nothing is registered."""
+        rec = self.active()
+        if rec is None:
+            return None
+        return rec, tracer_class(rec.model).load(self.root / rec.file)
