@@ -20,7 +20,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -56,6 +56,7 @@ from graph.store import (
 T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _MIGRATIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
@@ -76,8 +77,7 @@ def to_us(moment: datetime, field: str) -> int:
         raise ValidationError(
             field, f"{moment.isoformat()} has no timezone; pass an aware datetime (UTC)"
         )
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def from_us(us: int) -> datetime:
@@ -89,7 +89,11 @@ def _ids_json(ids: Iterable[str]) -> str:
 
 
 def _in_range(value: float, lo: float, hi: float) -> bool:
-    return isinstance(value, int | float) and not math.isnan(value) and lo <= value <= hi
+    """``lo <= value <= hi`` for a real number (NaN and non-numbers are out of range)."""
+    try:
+        return lo <= value <= hi and not isinstance(value, bool)
+    except TypeError:
+        return False
 
 
 def _encode_cursor(ts_us: int, attempt_id: str) -> str:
@@ -126,7 +130,7 @@ def _skill_row(row: sqlite3.Row) -> Skill:
         description=row["description"],
         topic=row["topic"],
         area=row["area"],
-        tags=tuple(json.loads(row["tags"])),
+        tags=() if row["tags"] == "[]" else tuple(json.loads(row["tags"])),
     )
 
 
@@ -839,6 +843,7 @@ def _connect(path: str) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB of pages, used as needed
         conn.create_function("lg_lower", 1, _lower, deterministic=True)
     except sqlite3.Error as exc:
         raise StoreUnavailableError(
@@ -996,14 +1001,15 @@ def _closure(conn: sqlite3.Connection, skill_ids: Sequence[str], depth: int | No
         """,
         (_ids_json(skill_ids), depth),
     ).fetchall()
-    ids_json = _ids_json(r["id"] for r in rows)
-    edges = conn.execute(
-        "SELECT source, target, strength FROM prerequisites"
-        " WHERE source IN (SELECT value FROM json_each(?1))"
-        " AND target IN (SELECT value FROM json_each(?1)) ORDER BY source, target",
-        (ids_json,))
-    return PrerequisiteGraph(tuple(_skill_row(r) for r in rows),
-                             tuple(Prerequisite(e[0], e[1], e[2]) for e in edges))
+    members = {r["id"] for r in rows}
+    # incoming edges of every member (one index probe each), kept when the source is a member
+    # too; a double "IN (list)" filter would probe every pair instead
+    incoming = conn.execute(
+        "SELECT p.source, p.target, p.strength FROM json_each(?) j"
+        " JOIN prerequisites p ON p.target = j.value", (_ids_json(members),))
+    edges = sorted((Prerequisite(e[0], e[1], e[2]) for e in incoming if e[0] in members),
+                   key=lambda e: (e.source, e.target))
+    return PrerequisiteGraph(tuple(_skill_row(r) for r in rows), tuple(edges))
 
 
 def _mastery_by_learner(conn: sqlite3.Connection,

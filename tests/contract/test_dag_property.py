@@ -27,7 +27,7 @@ pairs = st.tuples(st.integers(0, NODES - 1), st.integers(0, NODES - 1)).filter(
 edits = st.lists(st.lists(pairs, min_size=1, max_size=3), min_size=1, max_size=8)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=edits)
 async def test_edit_refused_iff_it_closes_a_cycle(store: Any, edits: list[list[tuple[int, int]]]
@@ -47,7 +47,6 @@ async def test_edit_refused_iff_it_closes_a_cycle(store: Any, edits: list[list[t
         trial = model.copy()
         trial.add_edges_from(new)
         closes_cycle = not nx.is_directed_acyclic_graph(trial)
-        before = await stored_edges()
         try:
             await store.upsert_prerequisites([Prerequisite(s, t) for s, t in new], actor=ACTOR)
         except CycleError as err:
@@ -55,8 +54,7 @@ async def test_edit_refused_iff_it_closes_a_cycle(store: Any, edits: list[list[t
             cycle = err.cycle
             assert cycle[0] == cycle[-1]
             assert all(trial.has_edge(u, v) for u, v in zip(cycle, cycle[1:], strict=False))
-            assert await stored_edges() == before
         else:
             assert not closes_cycle, f"{new} closes a cycle but was accepted"
             model = trial
-            assert await stored_edges() == set(model.edges)
+        assert await stored_edges() == set(model.edges)

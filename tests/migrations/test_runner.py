@@ -179,3 +179,21 @@ def test_cli_migrate_reports_a_changed_file_as_an_error(
     path.write_text("CREATE TABLE t (y TEXT);\n")
     assert main(["migrate", "--db", url]) == 2
     assert "0001_make.sql" in capsys.readouterr().err
+
+
+async def test_attempts_survive_the_without_rowid_rebuild(
+    raw_store: SqliteStore, tmp_path: Path
+) -> None:
+    from tests.contract.helpers import attempt, learner_with_items
+
+    first_only = tmp_path / "first"
+    write(first_only, "0001_initial.sql",
+          (MIGRATIONS_ROOT / "sqlite" / "0001_initial.sql").read_text())
+    assert await migrate(raw_store, root=first_only) == ["0001_initial.sql"]
+    await learner_with_items(raw_store)
+    await raw_store.record_attempts([attempt("a1", minute=1, hints_used=2), attempt("a2")])
+    assert "0002_attempts_without_rowid.sql" in await migrate(raw_store)
+    page = await raw_store.attempts_of("l1")
+    assert page.attempts == (attempt("a1", minute=1, hints_used=2), attempt("a2"))
+    assert (await raw_store.record_attempts([attempt("a1", minute=1, hints_used=2)])
+            ).duplicates == ("a1",)

@@ -1,0 +1,318 @@
+"""Store benchmark: bulk attempt recording and reading a 1,000-skill prerequisite subgraph.
+
+For the store named by ``--db`` (default: a fresh SQLite file in a temporary folder):
+
+1. builds a curriculum of ``--skills`` skills whose last skill transitively requires all of
+   them (each skill needs its predecessor and up to two random earlier ones), one item per
+   five skills, and ``--learners`` learners;
+2. records ``--attempts`` attempts in batches of ``--batch`` through ``record_attempts``:
+   attempts/s over the whole run, median and p99 latency per batch;
+3. reads the last skill's ``ancestors`` (the whole 1,000-skill subgraph with its edges) and
+   the whole ``prerequisite_graph`` ``--repeats`` times: median and p99;
+4. runs a baseline in the same process on the same rows: for SQLite, raw ``sqlite3``
+   ``executemany`` into a bare table (same pragmas, one transaction per batch) and the same
+   recursive query without the store; for Neo4j, the raw driver writing the rows with one
+   ``UNWIND ... CREATE`` per batch (no idempotence check) into a throwaway label.
+
+Usage::
+
+    python benchmarks/bench_stores.py                                # SQLite, temp file
+    python benchmarks/bench_stores.py --db bolt://127.0.0.1:7697 --wipe
+    python benchmarks/bench_stores.py --plot docs/img/bench_stores_sqlite.png
+
+``--wipe`` empties a Neo4j database first (it refuses to run on one holding data otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from graph.models import (  # noqa: E402
+    Attempt,
+    Item,
+    ItemKind,
+    Learner,
+    Prerequisite,
+    Skill,
+    SkillWeight,
+)
+from graph.open import open_store  # noqa: E402
+from graph.sqlite_store import to_us  # noqa: E402
+from migrations.runner import discover, migrate  # noqa: E402
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) by linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summary(name: str, seconds: Sequence[float]) -> str:
+    return (f"{name}: median {statistics.median(seconds) * 1e3:.2f} ms, "
+            f"p99 {percentile(seconds, 99) * 1e3:.2f} ms over {len(seconds)} runs")
+
+
+def curriculum(n_skills: int, rng: random.Random) -> tuple[list[Skill], list[Prerequisite],
+                                                          list[Item]]:
+    ids = [f"bench-s{i:05d}" for i in range(n_skills)]
+    skills = [Skill(id=s, name=f"Bench skill {i}", topic=f"t{i % 12}", area=f"a{i % 4}")
+              for i, s in enumerate(ids)]
+    edges: dict[tuple[str, str], Prerequisite] = {}
+    for i in range(1, n_skills):
+        sources = {i - 1} | {rng.randrange(i) for _ in range(2)}
+        for j in sources:
+            edges[(ids[j], ids[i])] = Prerequisite(ids[j], ids[i], round(rng.uniform(0.3, 1), 2))
+    items = [Item(id=f"bench-i{k:05d}", kind=ItemKind.EXERCISE, title=f"Item {k}",
+                  skills=(SkillWeight(ids[k * 5]),), difficulty=rng.random())
+             for k in range(max(1, n_skills // 5))]
+    return skills, list(edges.values()), items
+
+
+def attempt_rows(n: int, learners: Sequence[str], items: Sequence[str],
+                 rng: random.Random) -> list[Attempt]:
+    return [Attempt(attempt_id=f"bench-a{k:07d}", learner_id=learners[rng.randrange(len(learners))],
+                    item_id=items[rng.randrange(len(items))], score=float(rng.random() < 0.6),
+                    timestamp=T0 + timedelta(seconds=k), response_time_ms=rng.randrange(500, 60000),
+                    hints_used=rng.randrange(3))
+            for k in range(n)]
+
+
+async def timed_batches(batches: Sequence[Sequence[Attempt]], label: str,
+                        write: Callable[[Sequence[Attempt]], Awaitable[Any]]) -> list[float]:
+    latencies: list[float] = []
+    step = max(1, len(batches) // 10)
+    for n, batch in enumerate(batches, 1):
+        start = time.perf_counter()
+        await write(batch)
+        latencies.append(time.perf_counter() - start)
+        if n % step == 0 or n == len(batches):
+            print(f"  {label}: {n}/{len(batches)} batches, "
+                  f"{sum(len(b) for b in batches[:n]) / sum(latencies):,.0f} attempts/s so far",
+                  file=sys.stderr, flush=True)
+    return latencies
+
+
+async def timed_reads(repeats: int, read: Callable[[], Awaitable[Any]]) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        await read()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+# -- baselines ------------------------------------------------------------------------------
+
+
+def sqlite_baseline(batches: Sequence[Sequence[Attempt]], learners: Sequence[str],
+                    edges: Sequence[Prerequisite], top: str,
+                    repeats: int) -> tuple[list[float], list[float], list[float]]:
+    """Raw sqlite3, no store code, in a temporary file with the store's pragmas and schema
+    (the migration files executed directly): executemany per batch into ``attempts``, and
+    the recursive ancestors query plus the edges among the result. Also the floor: the same
+    rows into a bare one-index table. Returns (schema writes, bare writes, reads)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "baseline.db", isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON",
+                       "cache_size = -65536"):
+            conn.execute(f"PRAGMA {pragma}")
+        for migration in discover("sqlite"):
+            for statement in migration.statements:
+                conn.execute(statement)
+        conn.execute("CREATE TABLE bare (attempt_id TEXT PRIMARY KEY, learner_id TEXT,"
+                     " item_id TEXT, score REAL, ts_us INTEGER, response_time_ms INTEGER,"
+                     " hints_used INTEGER)")
+        conn.executemany("INSERT INTO learners (id, display_name) VALUES (?, '')",
+                         [(lid,) for lid in learners])
+        conn.executemany("INSERT INTO skills (id, name) VALUES (?, '')",
+                         [(s,) for s in sorted({x for e in edges for x in (e.source, e.target)})])
+        conn.executemany("INSERT INTO prerequisites VALUES (?, ?, ?)",
+                         [(e.source, e.target, e.strength) for e in edges])
+        series: dict[str, list[float]] = {"attempts": [], "bare": []}
+        for batch in batches:
+            rows = [(a.attempt_id, a.learner_id, a.item_id, a.score, to_us(a.timestamp, "t"),
+                     a.response_time_ms, a.hints_used) for a in batch]
+            for table, out in series.items():
+                start = time.perf_counter()
+                conn.execute("BEGIN")
+                conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+                out.append(time.perf_counter() - start)
+        reads = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ids = [r[0] for r in conn.execute(
+                "WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT p.source FROM prerequisites p"
+                " JOIN up ON p.target = up.id) SELECT id FROM up", (top,))]
+            conn.execute("SELECT p.source, p.target, p.strength FROM json_each(?) j"
+                         " JOIN prerequisites p ON p.target = j.value", (json.dumps(ids),)
+                         ).fetchall()
+            reads.append(time.perf_counter() - start)
+        conn.close()
+    return series["attempts"], series["bare"], reads
+
+
+async def neo4j_baseline(url: str, batches: Sequence[Sequence[Attempt]]) -> list[float]:
+    """Raw driver: one UNWIND ... CREATE per batch into the label BenchBaseline, then removed."""
+    import neo4j
+
+    from graph.open import neo4j_target
+
+    uri, auth = neo4j_target(url)
+    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=auth)
+    query = ("UNWIND $rows AS r CREATE (:BenchBaseline {attempt_id: r.id, learner_id: r.l,"
+             " item_id: r.i, score: r.s, timestamp: r.t, response_time_ms: r.rt, hints: r.h})")
+    latencies = []
+    try:
+        for batch in batches:
+            rows = [{"id": a.attempt_id, "l": a.learner_id, "i": a.item_id, "s": a.score,
+                     "t": a.timestamp, "rt": a.response_time_ms, "h": a.hints_used}
+                    for a in batch]
+            start = time.perf_counter()
+            async with driver.session() as session:
+                await session.execute_write(lambda tx, rows=rows: tx.run(query, rows=rows))
+            latencies.append(time.perf_counter() - start)
+        async with driver.session() as session:
+            await session.run("MATCH (n:BenchBaseline) CALL { WITH n DELETE n }"
+                              " IN TRANSACTIONS OF 10000 ROWS")
+    finally:
+        await driver.close()
+    return latencies
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> None:
+    rng = random.Random(args.seed)
+    tmp = None
+    url = args.db
+    if url is None:
+        tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{tmp.name}/bench.db"
+    store: Any = await open_store(url)
+    try:
+        if args.wipe:
+            await store.wipe_all_data_for_tests()
+        await migrate(store)
+        if await store.attempt_count() or (await store.list_skills(limit=1)):
+            raise SystemExit(f"{url} already holds data; use an empty store (or --wipe)")
+        print(f"store: {url} ({store.kind}); python {sys.version.split()[0]}")
+
+        skills, edges, items = curriculum(args.skills, rng)
+        learners = [Learner(f"bench-l{i:05d}", f"Learner {i}") for i in range(args.learners)]
+        start = time.perf_counter()
+        await store.upsert_skills(skills, actor="bench")
+        await store.upsert_prerequisites(edges, actor="bench")
+        await store.upsert_items(items, actor="bench")
+        await store.upsert_learners(learners)
+        print(f"curriculum: {len(skills)} skills, {len(edges)} edges, {len(items)} items, "
+              f"{len(learners)} learners written in {time.perf_counter() - start:.2f} s")
+
+        rows = attempt_rows(args.attempts, [lr.id for lr in learners], [i.id for i in items], rng)
+        batches = [rows[k:k + args.batch] for k in range(0, len(rows), args.batch)]
+        store_lat = await timed_batches(batches, "store", store.record_attempts)
+        retry_lat = await timed_batches(batches[:10], "retry", store.record_attempts)
+
+        top = skills[-1].id
+        graph = await store.ancestors([top])
+        assert len(graph.skills) == len(skills), "the benchmark DAG should span every skill"
+        anc_reads = await timed_reads(args.repeats, lambda: store.ancestors([top]))
+        whole_reads = await timed_reads(args.repeats, store.prerequisite_graph)
+
+        if store.kind == "sqlite":
+            base_writes, floor_writes, base_reads = sqlite_baseline(
+                batches, [lr.id for lr in learners], edges, top, args.repeats)
+            base_name = "raw sqlite3 executemany, same schema"
+        else:
+            base_writes, floor_writes, base_reads = await neo4j_baseline(url, batches), [], []
+            base_name = "raw driver UNWIND CREATE"
+    finally:
+        await store.close()
+        if tmp is not None:
+            tmp.cleanup()
+
+    store_rate = args.attempts / sum(store_lat)
+    base_rate = args.attempts / sum(base_writes)
+    print(f"\nrecord_attempts, {args.attempts:,} attempts in batches of {args.batch}:")
+    print(f"  store:    {store_rate:,.0f} attempts/s; {summary('batch latency', store_lat)}")
+    print(f"  baseline ({base_name}): {base_rate:,.0f} attempts/s; "
+          f"{summary('batch latency', base_writes)}")
+    if floor_writes:
+        floor_rate = args.attempts / sum(floor_writes)
+        print(f"  floor (raw executemany, bare table with only a primary key): "
+              f"{floor_rate:,.0f} attempts/s; {summary('batch latency', floor_writes)}")
+    print(f"  store / baseline throughput: {store_rate / base_rate:.2f}")
+    print(f"  retried batches (all duplicates): {summary('batch latency', retry_lat)}")
+    print(f"\nsubgraph read, ancestors of one skill = {len(graph.skills)} skills, "
+          f"{len(graph.edges)} edges:")
+    print(f"  store ancestors():          {summary('read', anc_reads)}")
+    print(f"  store prerequisite_graph(): {summary('read', whole_reads)}")
+    if base_reads:
+        print(f"  baseline (raw recursive query, ids + edges, no objects built): "
+              f"{summary('read', base_reads)}")
+        print(f"  store / baseline median: "
+              f"{statistics.median(anc_reads) / statistics.median(base_reads):.2f}")
+    if args.plot:
+        plot(args.plot, url, store_lat, base_writes, base_name)
+
+
+def plot(path: Path, url: str, store_lat: Sequence[float], base_lat: Sequence[float],
+         base_name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot([x * 1e3 for x in store_lat], label="store record_attempts")
+    ax.plot([x * 1e3 for x in base_lat], label=f"baseline: {base_name}")
+    ax.set_xlabel("batch number (1,000 attempts each)")
+    ax.set_ylabel("batch latency (ms)")
+    ax.set_title(f"Bulk attempt recording on {url.split('://', 1)[0]}")
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"plot written to {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=None, help="store URL (default: a temp SQLite file)")
+    parser.add_argument("--attempts", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--skills", type=int, default=1_000)
+    parser.add_argument("--learners", type=int, default=1_000)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--wipe", action="store_true", help="empty a Neo4j database first")
+    parser.add_argument("--plot", type=Path, default=None, help="write a PNG of batch latency")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
