@@ -15,7 +15,6 @@ the build. The JVM runs detached; its files live in the data directory:
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -23,17 +22,23 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.store import GraphStoreError
+from graph.neo4j_launcher import (
+    LAUNCHER_DIR,
+    MAIN_CLASS,
+    Progress,
+    build_launcher,
+)
+from graph.neo4j_launcher import (
+    Neo4jServerError as Neo4jServerError,  # the root error, re-exported
+)
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7687
 DEFAULT_DATA_DIR = Path(".neo4j")
-LAUNCHER_DIR = Path(__file__).resolve().parent / "neo4j_launcher"
-MAIN_CLASS = "org.learngraph.neo4j.Launcher"
 PASSWORD_ENV = "LEARNGRAPH_NEO4J_PASSWORD"  # read by Launcher.java; kept out of argv
 MIN_PASSWORD_LENGTH = 8  # Neo4j 5's default dbms.security.auth_minimum_password_length
 PID_FILE = "neo4j.pid"
@@ -41,18 +46,12 @@ URL_FILE = "neo4j.url"
 LOG_FILE = "neo4j.log"
 READY_MARKER = "learngraph-neo4j: ready on "
 
-Progress = Callable[[str], None]
-
 INSTALL_HINTS = {
     "java": "install a JDK 17 or 21 (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`; "
     "Fedora: `dnf install java-17-openjdk-devel`; macOS: `brew install openjdk@17`)",
     "mvn": "install Apache Maven 3.8+ (Debian/Ubuntu: `apt-get install maven`; "
     "Fedora: `dnf install maven`; macOS: `brew install maven`)",
 }
-
-
-class Neo4jServerError(GraphStoreError):
-    """The local Neo4j server could not be built, started or stopped."""
 
 
 class ToolMissingError(Neo4jServerError):
@@ -78,7 +77,7 @@ class PortInUseError(Neo4jServerError):
 
 
 class Neo4jStartError(Neo4jServerError):
-    """The launcher failed to build, exited during startup, or did not answer in time."""
+    """The launcher exited during startup or did not answer in time."""
 
 
 @dataclass(frozen=True)
@@ -258,92 +257,6 @@ def status(data_dir: Path = DEFAULT_DATA_DIR) -> ServerStatus:
     return ServerStatus(running=False, pid=pid, stale=has_pid_file)
 
 
-# -- build -----------------------------------------------------------------------------------
-
-
-def _launcher_sources(launcher_dir: Path) -> list[Path]:
-    return [launcher_dir / "pom.xml", *sorted((launcher_dir / "src").rglob("*.java"))]
-
-
-def launcher_classpath(launcher_dir: Path = LAUNCHER_DIR) -> str | None:
-    """The classpath of a finished, up-to-date build, or None when it must be (re)built."""
-    target = launcher_dir / "target"
-    cp_file = target / "classpath.txt"
-    main = target / "classes" / (MAIN_CLASS.replace(".", "/") + ".class")
-    if not (cp_file.exists() and main.exists()):
-        return None
-    built = min(cp_file.stat().st_mtime, main.stat().st_mtime)
-    if any(src.stat().st_mtime > built for src in _launcher_sources(launcher_dir)):
-        return None
-    jars = [j for j in cp_file.read_text().strip().split(os.pathsep) if j]
-    if not jars or not all(Path(j).exists() for j in jars):  # e.g. ~/.m2 was cleared
-        return None
-    return os.pathsep.join([str(target / "classes"), *jars])
-
-
-def build_launcher(
-    mvn: str, progress: Progress, launcher_dir: Path = LAUNCHER_DIR
-) -> str:
-    """Build the launcher with Maven if needed (locked against concurrent builds); its classpath."""
-    target = launcher_dir / "target"
-    target.mkdir(exist_ok=True)
-    with open(target / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        classpath = launcher_classpath(launcher_dir)
-        if classpath is not None:
-            return classpath
-        progress("building the Neo4j launcher with Maven (the first run downloads Neo4j "
-                 "Community 5.26 from Maven Central into the Maven cache, ~150 MB)")
-        # build-classpath leaves an unchanged file untouched (old mtime): start afresh.
-        (target / "classpath.txt").unlink(missing_ok=True)
-        _run_maven(mvn, launcher_dir, progress)
-        classpath = launcher_classpath(launcher_dir)
-        if classpath is None:
-            raise Neo4jStartError(
-                f"Maven finished but left no launcher build in {target}; see {target}/build.log"
-            )
-        return classpath
-
-
-_DOWNLOADED = re.compile(r"Downloaded from \S+: \S+ \(([\d.]+) (B|kB|MB|GB)")
-_UNITS = {"B": 1e-6, "kB": 1e-3, "MB": 1.0, "GB": 1e3}
-
-
-def _run_maven(mvn: str, launcher_dir: Path, progress: Progress) -> None:
-    log_path = launcher_dir / "target" / "build.log"
-    cmd = [
-        mvn, "-B", "-f", str(launcher_dir / "pom.xml"), "-DskipTests",
-        "package", "dependency:build-classpath", "-Dmdep.outputFile=target/classpath.txt",
-    ]
-    started = time.monotonic()
-    files, megabytes, last_report = 0, 0.0, started
-    with open(log_path, "w") as log, subprocess.Popen(
-        cmd, cwd=launcher_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        stdin=subprocess.DEVNULL,
-    ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            match = _DOWNLOADED.search(line)
-            if match:
-                files += 1
-                megabytes += float(match.group(1)) * _UNITS[match.group(2)]
-            if "[ERROR]" in line:
-                progress("  maven: " + line.rstrip())
-            now = time.monotonic()
-            if match and now - last_report >= 2.0:
-                last_report = now
-                progress(f"  fetched {files} files, {megabytes:.1f} MB ({now - started:.0f} s)")
-        code = proc.wait()
-    if code != 0:
-        tail = "\n".join(log_path.read_text().splitlines()[-25:])
-        raise Neo4jStartError(
-            f"building the launcher failed (mvn exit {code}); full log: {log_path}\n{tail}"
-        )
-    progress(f"  launcher built in {time.monotonic() - started:.0f} s "
-             f"({files} files, {megabytes:.1f} MB fetched)")
-
-
 # -- start / stop ----------------------------------------------------------------------------
 
 
@@ -368,11 +281,14 @@ def start(
     config: ServerConfig,
     progress: Progress = _stderr,
     environ: Mapping[str, str] | None = None,
+    launcher_dir: Path = LAUNCHER_DIR,
 ) -> StartResult:
     """Start a server on ``config.data_dir`` unless one runs there already; wait for Bolt.
 
     Order of checks: already running (report it), port free, java and mvn present, launcher
-    built. On any failure after launch the JVM is stopped and the log's tail is in the error.
+    built (from ``launcher_dir``). On any failure after launch the JVM is stopped and the
+    log's tail is in the error. ``environ`` (default: the process's) supplies PATH and
+    MAVEN_OPTS and is passed on to Maven and the JVM.
     """
     env = dict(os.environ if environ is None else environ)
     began = time.monotonic()
@@ -390,7 +306,7 @@ def start(
     if port_in_use(port):
         raise PortInUseError(port)
     java, mvn = find_tools(env.get("PATH"))
-    classpath = build_launcher(mvn, progress)
+    classpath = build_launcher(mvn, progress, launcher_dir, env)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     data = data_dir.resolve()

@@ -21,20 +21,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.cli import build_parser, main
+from graph.neo4j_launcher import LauncherBuildError, build_launcher, launcher_classpath
 from graph.neo4j_server import (
     MAIN_CLASS,
     PID_FILE,
     URL_FILE,
     Neo4jServerError,
-    Neo4jStartError,
     PortInUseError,
     ServerConfig,
     ToolMissingError,
-    build_launcher,
     find_tools,
     free_port,
     is_our_server,
-    launcher_classpath,
     port_in_use,
     process_alive,
     read_pid,
@@ -276,7 +274,7 @@ def test_failed_maven_build_shows_the_log_tail(tmp_path: Path) -> None:
     mvn = _executable(tmp_path / "mvn", "#!/bin/sh\necho '[ERROR] Could not resolve org.neo4j'\n"
                       "exit 1\n")
     messages: list[str] = []
-    with pytest.raises(Neo4jStartError, match="mvn exit 1(.|\n)*Could not resolve org.neo4j"):
+    with pytest.raises(LauncherBuildError, match="mvn exit 1(.|\n)*Could not resolve org.neo4j"):
         build_launcher(str(mvn), messages.append, launcher)
     assert any("[ERROR] Could not resolve" in m for m in messages)
 
