@@ -9,9 +9,9 @@ prerequisites and tries it again, up to ``max_retries`` times. Now and then the 
 reviews an earlier skill or looks a few skills ahead. Practice comes in sessions separated by
 exponential gaps, so forgetting matters.
 
-Learners in a class of grade ``g`` start out knowing, on average, ``prior_share`` of the
-skills of earlier grades (a random prerequisite-closed set, see
-:meth:`seed.simulator.Simulator.new_learner`), so classes hold learners with gaps.
+Learners in a class of grade ``g`` start out knowing most skills of earlier grades: in
+syllabus order each one with probability ``prior_share`` if they know its strict
+prerequisites (a prerequisite-closed set), so classes hold learners with gaps.
 """
 
 from __future__ import annotations
@@ -53,13 +53,14 @@ class PolicyParams:
         lookahead: how far ahead a skip may look.
         class_size: learners per class.
         classes_per_teacher: classes one teacher takes.
-        prior_share: mean share of earlier grades' skills a learner already knows.
+        prior_share: chance that a learner knows a skill of an earlier grade whose strict
+            prerequisites they know.
     """
 
-    sessions_mean: float = 10.0
+    sessions_mean: float = 16.0
     items_min: int = 6
     items_max: int = 16
-    gap_days_mean: float = 2.5
+    gap_days_mean: float = 3.5
     start_spread_days: float = 14.0
     advance_streak: int = 3
     max_attempts_per_skill: int = 10
@@ -70,7 +71,7 @@ class PolicyParams:
     lookahead: int = 5
     class_size: int = 25
     classes_per_teacher: int = 4
-    prior_share: float = 0.85
+    prior_share: float = 0.95
 
     def __post_init__(self) -> None:
         if not 1 <= self.items_min <= self.items_max:
@@ -130,11 +131,28 @@ class DemoPolicy:
             target = self.exercises if item.kind == ItemKind.EXERCISE else self.studies
             target[primary].append(item)
         self.parents: dict[str, list[str]] = {s: [] for s in self.syllabus}
+        self.strict: dict[str, list[str]] = {s: [] for s in self.syllabus}
         for e in curriculum.edges:
-            if e.strength >= 1.0 and self.exercises.get(e.source):
-                self.parents[e.target].append(e.source)
+            if e.strength >= 1.0:
+                self.strict[e.target].append(e.source)
+                if self.exercises.get(e.source):
+                    self.parents[e.target].append(e.source)
         for ex in self.exercises.values():
             ex.sort(key=lambda i: (i.difficulty, i.id))
+
+    def draw_prior(self, rng: np.random.Generator, class_grade: int) -> list[str]:
+        """Skills of earlier grades a learner of ``class_grade`` knows at the start: in
+        syllabus order, each with probability ``prior_share`` when all its strict
+        prerequisites are known (so the set is prerequisite-closed, with realistic gaps)."""
+        known: list[str] = []
+        held: set[str] = set()
+        for s in self.syllabus:
+            if self.grade[s] >= class_grade:
+                continue
+            if all(q in held for q in self.strict[s]) and rng.random() < self.params.prior_share:
+                known.append(s)
+                held.add(s)
+        return known
 
     def run(
         self, learner: SimLearner, class_grade: int, id_prefix: str
@@ -168,10 +186,11 @@ class DemoPolicy:
                         studies.append(StudyTruth(learner.learner_id, item.id, t))
                         t += item.expected_seconds * float(rng.uniform(0.8, 1.3))
                         continue
-                pool = done + earlier
-                reviewing = bool(pool) and rng.random() < p.review_prob
+                n_pool = len(done) + len(earlier)  # review draws from both, without copying
+                reviewing = n_pool > 0 and rng.random() < p.review_prob
                 if reviewing:
-                    skill = pool[int(rng.integers(len(pool)))]
+                    k = int(rng.integers(n_pool))
+                    skill = done[k] if k < len(done) else earlier[k - len(done)]
                     options = self.exercises[skill]
                     item = options[int(rng.integers(len(options)))]
                 else:
@@ -255,7 +274,6 @@ def simulate_population(
     sim = Simulator(curriculum.graph, curriculum.items, params, sim_rng)
     demo = DemoPolicy(sim, curriculum, policy, policy_rng, epoch)
     grades = [demo.grade[s] for s in curriculum.syllabus]
-    skills_by_grade = [sum(1 for g in grades if g == k) for k in range(len(GRADES))]
 
     n_groups = math.ceil(n_learners / policy.class_size)
     n_teachers = math.ceil(n_groups / policy.classes_per_teacher)
@@ -278,7 +296,6 @@ def simulate_population(
         class_grade = g % (max_class_grade + 1)
         members = range(g * policy.class_size, min(n_learners, (g + 1) * policy.class_size))
         ids: list[str] = []
-        known_before = sum(skills_by_grade[:class_grade])
         goal_pool = [
             s
             for s, gr in zip(curriculum.syllabus, grades, strict=True)
@@ -287,9 +304,9 @@ def simulate_population(
         for i in members:
             learner_id = f"learner-{i + 1:0{width}d}"
             ids.append(learner_id)
-            prior = int(trait_rng.binomial(known_before, policy.prior_share))
             start = float(trait_rng.uniform(0.0, policy.start_spread_days * DAY))
-            sl = sim.new_learner(learner_id, prior_mastered=prior, t=round(start, 3))
+            known = demo.draw_prior(trait_rng, class_grade)
+            sl = sim.new_learner(learner_id, known=known, t=round(start, 3))
             goal = goal_pool[int(trait_rng.integers(len(goal_pool)))] if goal_pool else None
             learners.append(Learner(learner_id, f"Learner {i + 1}", (goal,) if goal else ()))
             users.append(User(learner_id, f"Learner {i + 1}", Role.LEARNER))

@@ -28,7 +28,9 @@ The model (times ``t`` are seconds since the simulation's epoch; ``d`` is item d
 * **Forgetting.** A learned skill starts with stability ``S = initial_stability_days * memory``
   (in seconds). Practising a held skill after a gap ``Δ`` since its last practice raises it to
   ``S * (1 + (stability_growth - 1) * min(1, Δ / S))`` (spaced practice helps, massed practice
-  barely) and redraws the forgetting time from ``t``.
+  barely) and redraws the forgetting time from ``t``. Using a skill rehearses what it builds
+  on: practising ``s`` also reinforces each held prerequisite ``p`` the item does not cover,
+  with the growth term scaled by ``strength(p, s) * prereq_rehearsal``.
 * **Learners** differ in ``ability ~ N(0, ability_sd)``, ``rate = learn_rate *
   LogNormal(0, learn_rate_sd)`` (capped at 1) and ``memory ~ LogNormal(0, memory_sd)``.
 
@@ -77,6 +79,8 @@ class SimParams:
         stability_growth: stability multiplier for practice after a gap of at least ``S``.
         memory_sd: log-scale spread of the per-learner stability multiplier.
         prior_stability_days: mean holding time of skills known before the simulation starts.
+        prereq_rehearsal: in [0, 1]; how much practising a skill also reinforces its held
+            prerequisites (0: not at all, 1: as much as practising them).
         prior_mastered_mean: mean (Poisson) number of early skills a new learner already knows
             when ``new_learner`` is not told how many.
     """
@@ -91,10 +95,11 @@ class SimParams:
     study_effect: float = 1.5
     prereq_unmet_factor: float = 0.1
     relearn_factor: float = 2.0
-    initial_stability_days: float = 30.0
+    initial_stability_days: float = 60.0
     stability_growth: float = 2.0
     memory_sd: float = 0.3
-    prior_stability_days: float = 180.0
+    prior_stability_days: float = 720.0
+    prereq_rehearsal: float = 0.5
     prior_mastered_mean: float = 8.0
 
     def __post_init__(self) -> None:
@@ -116,6 +121,7 @@ class SimParams:
         need(self.stability_growth >= 1.0, "stability_growth", ">= 1")
         need(self.memory_sd >= 0.0, "memory_sd", ">= 0")
         need(self.prior_stability_days > 0.0, "prior_stability_days", "> 0")
+        need(0.0 <= self.prereq_rehearsal <= 1.0, "prereq_rehearsal", "in [0, 1]")
         need(self.prior_mastered_mean >= 0.0, "prior_mastered_mean", ">= 0")
 
     def to_dict(self) -> dict[str, float]:
@@ -221,6 +227,7 @@ class Simulator:
         learner_id: str,
         *,
         prior_mastered: int | None = None,
+        known: Iterable[str] | None = None,
         ability: float | None = None,
         learn_rate: float | None = None,
         memory: float | None = None,
@@ -231,8 +238,11 @@ class Simulator:
         The known skills form a prerequisite-closed set (each one's prerequisites are known
         too), grown from the roots by repeatedly adding a random skill whose prerequisites
         are all known. ``None`` draws the count from Poisson(``prior_mastered_mean``); traits
-        left ``None`` are drawn from the population distribution.
+        left ``None`` are drawn from the population distribution. ``known`` instead names the
+        skills known at ``t`` exactly (then ``prior_mastered`` must be None).
         """
+        if known is not None and prior_mastered is not None:
+            raise SimulationError("give new_learner either prior_mastered or known, not both")
         p = self.params
         rng = self._rng.spawn(1)[0]
         drawn_ability = float(rng.normal(0.0, p.ability_sd))
@@ -252,9 +262,17 @@ class Simulator:
             created_at=t,
             last_t=t,
         )
-        known = self._draw_downset(rng, count)
-        learner.prior_mastered = tuple(known)
-        for s in known:
+        if known is None:
+            chosen = self._draw_downset(rng, count)
+        else:
+            chosen = list(dict.fromkeys(known))
+            unknown = [s for s in chosen if s not in self.parents]
+            if unknown:
+                raise SimulationError(
+                    f"new_learner known= names unknown skill(s) {unknown[:5]}; use graph ids"
+                )
+        learner.prior_mastered = tuple(chosen)
+        for s in chosen:
             stability = self._prior_stability * learner.memory
             learner.stability[s] = stability
             learner.last_practice[s] = t
@@ -369,11 +387,7 @@ class Simulator:
         for w in item.skills:
             s = w.skill_id
             if held[s]:
-                gap = t - learner.last_practice.get(s, t)
-                old = learner.stability[s]
-                grown = old * (1.0 + (p.stability_growth - 1.0) * min(1.0, gap / old))
-                learner.stability[s] = grown
-                learner.intervals[s][-1][1] = t + float(learner.rng.exponential(grown))
+                self._reinforce(learner, s, t, 1.0)
             elif learner.rng.random() < chances[s]:
                 stability = self._init_stability * learner.memory
                 learner.stability[s] = stability
@@ -382,7 +396,27 @@ class Simulator:
                 learned.append(s)
             learner.last_practice[s] = t
             learner.practice_count[s] = learner.practice_count.get(s, 0) + 1
+        if p.prereq_rehearsal > 0.0:
+            rehearsed: dict[str, float] = {}
+            for w in item.skills:
+                for parent, strength in self.parents[w.skill_id]:
+                    if parent not in held:
+                        rehearsed[parent] = max(strength, rehearsed.get(parent, 0.0))
+            for parent, strength in rehearsed.items():
+                if learner.mastered(parent, t):
+                    self._reinforce(learner, parent, t, strength * p.prereq_rehearsal)
+                    learner.last_practice[parent] = t
         return tuple(learned)
+
+    def _reinforce(self, learner: SimLearner, skill_id: str, t: float, share: float) -> None:
+        """Grow a held skill's stability (``share`` of a full practice) and redraw its
+        forgetting time from ``t``."""
+        gap = t - learner.last_practice.get(skill_id, t)
+        old = learner.stability[skill_id]
+        growth = (self.params.stability_growth - 1.0) * min(1.0, gap / old) * share
+        learner.stability[skill_id] = old * (1.0 + growth)
+        end = t + float(learner.rng.exponential(learner.stability[skill_id]))
+        learner.intervals[skill_id][-1][1] = end
 
     def _advance(self, learner: SimLearner, t: float) -> None:
         if t < learner.last_t:

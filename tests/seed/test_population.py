@@ -141,3 +141,20 @@ def test_truth_file_errors(tmp_path: Path) -> None:
     old.write_text('{"kind": "meta", "version": 0}\n')
     with pytest.raises(TruthFileError, match="format version 1"):
         read_truth(old)
+
+
+def test_prior_knowledge_is_prerequisite_closed_and_from_earlier_grades(
+    cur: Curriculum, pop: Population
+) -> None:
+    from seed.population import skill_grade
+
+    grade = {s.id: skill_grade(s.tags) for s in cur.skills}
+    strict = {(e.source, e.target) for e in cur.edges if e.strength >= 1.0}
+    class_grade = {m: int(g.id[-2:]) - 1 for g in pop.groups for m in g.learner_ids}
+    some_known = 0
+    for lt in pop.truth.learners.values():
+        known = set(lt.prior_mastered)
+        some_known += bool(known)
+        assert all(grade[s] < class_grade[lt.learner_id] % 7 for s in known)
+        assert all(src in known for src, dst in strict if dst in known)
+    assert some_known > len(pop.truth.learners) / 2

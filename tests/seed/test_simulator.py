@@ -216,3 +216,33 @@ def test_p_correct_bounded_and_monotone(
         assert 0.0 <= hard <= easy + 1e-12 <= 1.0 + 1e-12
     for item in ("easy", "hard"):
         assert sim.p_correct(novice, item, 0.0) < sim.p_correct(expert, item, 0.0)
+
+
+def test_practising_a_skill_rehearses_its_prerequisites() -> None:
+    """Answering b after a gap of S/2 grows a's stability by (2 - 1) * 0.5 * (1 * 0.5)."""
+    sim = make(seed=12)
+    s0 = FLAT.prior_stability_days * DAY
+    checked = 0
+    for i in range(40):
+        learner = sim.new_learner(f"r{i}", known=["a", "b"])
+        if learner.mastered("a", s0 / 2) and learner.mastered("b", s0 / 2):
+            sim.answer(learner, "ex-b", s0 / 2)
+            assert learner.stability["a"] == pytest.approx(1.25 * s0)
+            assert learner.stability["b"] == pytest.approx(1.5 * s0)
+            checked += 1
+    assert checked > 5
+    no_rehearsal = make(SimParams(**(FLAT.to_dict() | {"prereq_rehearsal": 0.0})), seed=12)
+    learner = no_rehearsal.new_learner("r", known=["a", "b"])
+    no_rehearsal.answer(learner, "ex-b", 60.0)
+    assert learner.stability["a"] == s0
+
+
+def test_known_skills_can_be_named() -> None:
+    sim = make()
+    learner = sim.new_learner("k", known=["c", "a", "c"])
+    assert learner.prior_mastered == ("c", "a")
+    assert sim.true_mastery(learner, 0.0) == {"a": True, "b": False, "c": True}
+    with pytest.raises(SimulationError, match="unknown skill"):
+        sim.new_learner("x", known=["zz"])
+    with pytest.raises(SimulationError, match="either prior_mastered or known"):
+        sim.new_learner("x", known=["a"], prior_mastered=1)
