@@ -13,8 +13,9 @@ Everything is read-only after construction except the closure memo, which is bou
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from graph.models import Item, PrerequisiteGraph
 from recommender.errors import CurriculumCycleError, InvalidParameterError, UnknownIdError
 
+T = TypeVar("T")
 IntArray = np.ndarray
 FloatArray = np.ndarray
 
@@ -127,6 +129,7 @@ class CurriculumIndex:
         self._closure_cache: OrderedDict[tuple[str, tuple[int, ...]], tuple[IntArray, IntArray]]
         self._closure_cache = OrderedDict()
         self._cache_size = closure_cache_size
+        self._memo: dict[Hashable, Any] = {}
 
     # -- construction helpers -------------------------------------------------------------------
     def _toposort(self) -> tuple[IntArray, IntArray]:
@@ -283,6 +286,13 @@ class CurriculumIndex:
 
     def descendant_distances(self, skill: int) -> tuple[IntArray, IntArray]:
         return self._closure("down", (skill,))
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value derived from this curriculum, built on first use and kept with the index
+        (so it is rebuilt exactly when the curriculum version changes)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     def to_networkx(self) -> nx.DiGraph:
         """The prerequisite graph as a networkx DiGraph of skill ids (edge attr ``strength``)."""

@@ -1,0 +1,460 @@
+"""Policies compared on simulated learners (``seed.simulator``), true mastery hidden from them.
+
+Each learner practises exercises chosen by a policy, one at a time (simulated time advances by
+the item's expected seconds), until every goal skill is truly mastered or the item budget is
+spent. The harness alone reads the simulator's true state; a policy sees only its own choices
+and the answers (``observe``).
+
+Policies:
+
+* ``random``: a uniformly random exercise of a skill in the goals' prerequisite closure.
+* ``topological``: a fixed curriculum: the closure's skills in the syllabus (topological)
+  order, each practised ``topo_reps`` times (cycling through its exercises), the whole pass
+  repeated while the goal is not reached.
+* ``frontier``: KST frontier with a streak rule and no tracer: a skill counts as mastered
+  after ``streak`` correct answers in a row; the first ready, unpassed closure skill in
+  syllabus order is practised.
+* ``adaptive``: a diagnostic placement test (:mod:`recommender.diagnostic`, at most 20
+  questions, counted as items) seeds a BKT tracer (``tracing.bkt``, population default
+  parameters, not fitted to the simulator), then :func:`recommender.next_item.recommend` picks
+  every item (goal path, target band, remediation, interleaving, Thompson sampling over item
+  gains shared by the cohort).
+
+Reported per policy: items until the goal (median and p90; a learner who never gets there
+counts as the budget), the share reaching the goal within the budget, and wasted items:
+items whose main skill was already truly mastered, or not yet learnable (a strict
+prerequisite not truly mastered) when practised.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from graph.models import Item, ItemKind, PrerequisiteGraph
+from recommender import diagnostic
+from recommender.errors import InvalidParameterError
+from recommender.index import CurriculumIndex, index_from_domain
+from recommender.next_item import GainStats, LearnerView, RecommenderConfig, recommend
+from seed.simulator import SimLearner, SimParams, Simulator
+from tracing.base import Interaction, Vocabulary
+from tracing.bkt import BKTTracer
+
+POLICIES = ("random", "topological", "frontier", "adaptive")
+DEFAULT_GOALS = ("simultaneous-equations", "pythagoras")
+
+Progress = Callable[[str], None]
+
+
+class Policy(Protocol):
+    def choose(self, t: float) -> str: ...
+
+    def observe(self, item: str, correct: bool, t: float) -> None: ...
+
+
+@dataclass(slots=True)
+class Setting:
+    """A curriculum ready for simulation: exercises only (answers are the only evidence)."""
+
+    index: CurriculumIndex
+    graph: PrerequisiteGraph
+    items: tuple[Item, ...]
+    syllabus: tuple[str, ...]
+    goals: tuple[str, ...]
+    closure: tuple[str, ...]  # goals' prerequisite closure, syllabus order
+    strict_parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def make_setting(
+    graph: PrerequisiteGraph, items: Sequence[Item], syllabus: Sequence[str], goals: Sequence[str]
+) -> Setting:
+    exercises = tuple(i for i in items if i.kind == ItemKind.EXERCISE)
+    index = index_from_domain(graph, exercises, version="simulation")
+    gpos = index.skill_positions(goals)
+    closure_pos = set(index.ancestors(gpos.tolist()).tolist())
+    rank = {s: k for k, s in enumerate(syllabus)}
+    closure = tuple(
+        sorted((index.skill_ids[i] for i in closure_pos), key=lambda s: rank.get(s, len(rank)))
+    )
+    strict: dict[str, list[str]] = {s.id: [] for s in graph.skills}
+    for e in graph.edges:
+        if e.strength >= 1.0:
+            strict[e.target].append(e.source)
+    return Setting(
+        index,
+        graph,
+        exercises,
+        tuple(syllabus),
+        tuple(goals),
+        closure,
+        {k: tuple(v) for k, v in strict.items()},
+    )
+
+
+# -- policies --------------------------------------------------------------------------------
+class RandomPolicy:
+    def __init__(self, setting: Setting, rng: np.random.Generator) -> None:
+        idx = setting.index
+        pos = idx.skill_positions(setting.closure)
+        self.items = sorted({idx.item_ids[i] for s in pos.tolist() for i in idx.items_of(s)})
+        self.rng = rng
+
+    def choose(self, t: float) -> str:
+        return self.items[int(self.rng.integers(len(self.items)))]
+
+    def observe(self, item: str, correct: bool, t: float) -> None:
+        pass
+
+
+class TopologicalPolicy:
+    def __init__(self, setting: Setting, reps: int) -> None:
+        idx = setting.index
+        self.plan: list[str] = []
+        for s in setting.closure:
+            items = [idx.item_ids[i] for i in idx.items_of(idx.skill_pos[s]).tolist()]
+            self.plan.extend(items[k % len(items)] for k in range(reps) if items)
+        self.step = 0
+
+    def choose(self, t: float) -> str:
+        item = self.plan[self.step % len(self.plan)]
+        self.step += 1
+        return item
+
+    def observe(self, item: str, correct: bool, t: float) -> None:
+        pass
+
+
+class FrontierPolicy:
+    def __init__(self, setting: Setting, streak: int) -> None:
+        self.s = setting
+        self.need = streak
+        self.run: dict[str, int] = {}
+        self.passed: set[str] = set()
+        self.turn: dict[str, int] = {}
+
+    def _skill(self) -> str:
+        idx = self.s.index
+        for sk in self.s.closure:
+            if sk in self.passed:
+                continue
+            if all(idx.skill_ids[p] in self.passed for p in idx.parents(idx.skill_pos[sk])):
+                return sk
+        return self.s.goals[0]  # all passed by the rule but not truly mastered: keep going
+
+    def choose(self, t: float) -> str:
+        idx = self.s.index
+        sk = self._skill()
+        items = idx.items_of(idx.skill_pos[sk]).tolist()
+        k = self.turn.get(sk, 0)
+        self.turn[sk] = k + 1
+        return idx.item_ids[items[k % len(items)]]
+
+    def observe(self, item: str, correct: bool, t: float) -> None:
+        idx = self.s.index
+        sk = idx.skill_ids[int(idx.item_main_skill[idx.item_pos[item]])]
+        self.run[sk] = self.run.get(sk, 0) + 1 if correct else 0
+        if self.run[sk] >= self.need:
+            self.passed.add(sk)
+
+
+class AdaptivePolicy:
+    """Diagnostic placement, then BKT-driven recommendations (see the module docstring)."""
+
+    def __init__(
+        self,
+        setting: Setting,
+        tracer: BKTTracer,
+        gains: GainStats,
+        rng: np.random.Generator,
+        *,
+        config: RecommenderConfig | None = None,
+        diag: diagnostic.DiagnosticConfig | None = None,
+    ) -> None:
+        self.s = setting
+        self.tracer = tracer
+        self.vocab = tracer.vocab
+        assert self.vocab is not None
+        self.gains = gains
+        self.rng = rng
+        self.config = config or RecommenderConfig()
+        self.diag: diagnostic.DiagnosticState | None = (
+            diagnostic.start(setting.index, diag) if diag is not None else None
+        )
+        self.pending: diagnostic.Question | None = None
+        self.state = tracer.init_state()
+        self.recent: list[str] = []
+        self.streaks: dict[str, int] = {}
+        self.last_item_of_skill: dict[str, str] = {}
+        self.diagnostic_questions = 0
+
+    def _predict(self, ids: Sequence[str]) -> np.ndarray:
+        assert self.vocab is not None
+        pos = [self.vocab.item_index(i) for i in ids]
+        return self.tracer.predict_state(self.state, [p for p in pos if p is not None])
+
+    def choose(self, t: float) -> str:
+        if self.diag is not None:
+            q = diagnostic.next_question(self.s.index, self.diag)
+            if q is not None:
+                self.pending = q
+                return q.item
+            result = diagnostic.finish(self.diag)
+            p = np.array([result.mastery[s] for s in self.s.index.skill_ids])
+            self.state = np.clip(p, 0.02, 0.98)
+            self.diag = None
+        view = LearnerView(
+            self.tracer.mastery(self.state), tuple(self.recent[::-1]), dict(self.streaks)
+        )
+        recs = recommend(
+            self.s.index,
+            view,
+            self._predict,
+            goals=self.s.goals,
+            config=self.config,
+            gains=self.gains,
+            rng=self.rng,
+        )
+        if not recs:  # nothing ready by the estimate: practise the goal itself
+            idx = self.s.index
+            return idx.item_ids[int(idx.items_of(idx.skill_pos[self.s.goals[0]])[0])]
+        return recs[0].item
+
+    def observe(self, item: str, correct: bool, t: float) -> None:
+        idx = self.s.index
+        if self.diag is not None and self.pending is not None:
+            self.diag = diagnostic.answer(idx, self.diag, self.pending.skill, item, correct)
+            self.pending = None
+            self.diagnostic_questions += 1
+            return
+        assert self.vocab is not None
+        ip = idx.item_pos[item]
+        sk = idx.skill_ids[int(idx.item_main_skill[ip])]
+        prev = self.last_item_of_skill.get(sk)
+        if prev is not None:
+            self.gains.record(prev, correct)
+        self.last_item_of_skill[sk] = item
+        self.streaks[sk] = 0 if correct else self.streaks.get(sk, 0) + 1
+        skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
+        self.state = self.tracer.update(
+            self.state, Interaction(ip, skills, int(correct), timestamp=t)
+        )
+        self.recent = [*self.recent[-9:], item]
+
+
+def bkt_for(index: CurriculumIndex) -> BKTTracer:
+    """A BKT tracer over ``index`` with population defaults (no fitting)."""
+    vocab = Vocabulary(
+        item_ids=index.item_ids,
+        skill_ids=index.skill_ids,
+        item_skills=tuple(
+            tuple(int(s) for s in index.skills_of_item(i).tolist()) for i in range(index.n_items)
+        ),
+        prerequisites=tuple(zip(index.edge_src.tolist(), index.edge_dst.tolist(), strict=True)),
+    )
+    return BKTTracer(prior=0.3, learn=0.15, guess=0.2, slip=0.1).with_vocab(vocab)
+
+
+# -- harness ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LearnerOutcome:
+    items: int
+    reached: bool
+    wasted: int
+    diagnostic_questions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    policy: str
+    learners: int
+    budget: int
+    median_items: float
+    p90_items: float
+    reached_share: float
+    wasted_share: float
+    mean_wasted: float
+    mean_diagnostic_questions: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def summarise(policy: str, outcomes: Sequence[LearnerOutcome], budget: int) -> PolicySummary:
+    items = np.array([o.items if o.reached else budget for o in outcomes], dtype=np.float64)
+    wasted = np.array([o.wasted for o in outcomes], dtype=np.float64)
+    used = np.array([o.items for o in outcomes], dtype=np.float64)
+    return PolicySummary(
+        policy=policy,
+        learners=len(outcomes),
+        budget=budget,
+        median_items=float(np.median(items)),
+        p90_items=float(np.percentile(items, 90)),
+        reached_share=float(np.mean([o.reached for o in outcomes])),
+        wasted_share=float(wasted.sum() / max(used.sum(), 1.0)),
+        mean_wasted=float(wasted.mean()),
+        mean_diagnostic_questions=float(np.mean([o.diagnostic_questions for o in outcomes])),
+    )
+
+
+def _waste(sim: Simulator, learner: SimLearner, setting: Setting, item: str, t: float) -> bool:
+    idx = setting.index
+    sk = idx.skill_ids[int(idx.item_main_skill[idx.item_pos[item]])]
+    if learner.mastered(sk, t):
+        return True
+    return any(not learner.mastered(p, t) for p in setting.strict_parents.get(sk, ()))
+
+
+def run_policy(
+    setting: Setting,
+    policy: str,
+    *,
+    learners: int,
+    seed: int,
+    budget: int = 1500,
+    params: SimParams | None = None,
+    topo_reps: int = 5,
+    streak: int = 3,
+    progress: Progress | None = None,
+) -> PolicySummary:
+    """Simulate ``learners`` learners under ``policy``. The same ``seed`` gives every policy
+    the same learners (traits and prior knowledge), so policies are compared paired."""
+    if policy not in POLICIES:
+        raise InvalidParameterError("policy", policy, f"one of {', '.join(POLICIES)}")
+    if learners < 1 or budget < 1:
+        raise InvalidParameterError("learners/budget", (learners, budget), "positive integers")
+    params = params or SimParams()
+    sim = Simulator(setting.graph, setting.items, params, np.random.default_rng(seed))
+    policy_rng = np.random.default_rng([seed, POLICIES.index(policy)])
+    gains = GainStats()
+    tracer = bkt_for(setting.index) if policy == "adaptive" else None
+    seconds = {it.id: float(it.expected_seconds) for it in setting.items}
+    outcomes: list[LearnerOutcome] = []
+    for n in range(learners):
+        learner = sim.new_learner(f"sim-{n}")
+        pol: Policy
+        if policy == "random":
+            pol = RandomPolicy(setting, policy_rng)
+        elif policy == "topological":
+            pol = TopologicalPolicy(setting, topo_reps)
+        elif policy == "frontier":
+            pol = FrontierPolicy(setting, streak)
+        else:
+            assert tracer is not None
+            pol = AdaptivePolicy(
+                setting, tracer, gains, policy_rng, diag=diagnostic.DiagnosticConfig()
+            )
+        t, used, wasted = 0.0, 0, 0
+        reached = all(learner.mastered(g, t) for g in setting.goals)
+        while not reached and used < budget:
+            item = pol.choose(t)
+            wasted += _waste(sim, learner, setting, item, t)
+            correct = sim.answer(learner, item, t)
+            pol.observe(item, correct, t)
+            used += 1
+            t += seconds[item]
+            reached = all(learner.mastered(g, t) for g in setting.goals)
+        dq = pol.diagnostic_questions if isinstance(pol, AdaptivePolicy) else 0
+        outcomes.append(LearnerOutcome(used, reached, wasted, dq))
+        if progress is not None:
+            progress(f"{policy}: learner {n + 1}/{learners} ({used} items, reached={reached})")
+    return summarise(policy, outcomes, budget)
+
+
+# -- diagnostic accuracy ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DiagnosticSummary:
+    learners: int
+    skills: int
+    mean_questions: float
+    accuracy: float
+    accuracy_p10: float
+    baseline_questions: int
+    baseline_accuracy: float
+    all_unmastered_accuracy: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def run_diagnostic(
+    setting: Setting,
+    *,
+    learners: int,
+    seed: int,
+    params: SimParams | None = None,
+    config: diagnostic.DiagnosticConfig | None = None,
+    progress: Progress | None = None,
+) -> DiagnosticSummary:
+    """Classification accuracy of the adaptive diagnostic against testing every skill once.
+
+    Learners know a prerequisite-closed set of a uniformly random size (0 to every skill), so
+    that neither "all mastered" nor "none mastered" is a good guess. Accuracy is the share of
+    skills classified as the simulator's true state at the end of the test. The baseline asks
+    one question per skill (same learners, from an identically seeded simulator) and
+    classifies each skill by its own answer.
+    """
+    idx = setting.index
+    n = idx.n_skills
+    params = params or SimParams()
+    config = config or diagnostic.DiagnosticConfig()
+    sims = [
+        Simulator(setting.graph, setting.items, params, np.random.default_rng(seed))
+        for _ in range(2)
+    ]
+    count_rng = np.random.default_rng([seed, 99])
+    accs, base_accs, none_accs, questions = [], [], [], []
+    for k in range(learners):
+        known = int(count_rng.integers(0, n + 1))
+        la = sims[0].new_learner(f"d-{k}", prior_mastered=known)
+        lb = sims[1].new_learner(f"d-{k}", prior_mastered=known)
+        state = diagnostic.start(idx, config)
+        t = 0.0
+        while (q := diagnostic.next_question(idx, state)) is not None:
+            correct = sims[0].answer(la, q.item, t)
+            state = diagnostic.answer(idx, state, q.skill, q.item, correct)
+            t += 60.0
+        res = diagnostic.finish(state)
+        truth = sims[0].mastery_vector(la, t) > 0.5
+        guess = np.array([res.mastery[s] >= 0.5 for s in idx.skill_ids])
+        accs.append(float((guess == truth).mean()))
+        none_accs.append(float((~truth).mean()))
+        questions.append(res.questions)
+        # baseline: one question per skill, each classified by its own answer
+        tb = 0.0
+        answers = np.zeros(n, dtype=bool)
+        for s in range(n):
+            item = diagnostic.question_item(idx, s, set())
+            if item is None:
+                continue
+            answers[s] = sims[1].answer(lb, item, tb)
+            tb += 60.0
+        truth_b = sims[1].mastery_vector(lb, tb) > 0.5
+        base_accs.append(float((answers == truth_b).mean()))
+        if progress is not None:
+            progress(f"diagnostic: learner {k + 1}/{learners} accuracy {accs[-1]:.3f}")
+    return DiagnosticSummary(
+        learners=learners,
+        skills=n,
+        mean_questions=float(np.mean(questions)),
+        accuracy=float(np.mean(accs)),
+        accuracy_p10=float(np.percentile(accs, 10)),
+        baseline_questions=n,
+        baseline_accuracy=float(np.mean(base_accs)),
+        all_unmastered_accuracy=float(np.mean(none_accs)),
+    )
+
+
+def demo_setting(goals: Sequence[str] = DEFAULT_GOALS) -> Setting:
+    """The seed demo curriculum, ready for simulation."""
+    from seed.curriculum import demo_curriculum
+
+    c = demo_curriculum()
+    return make_setting(c.graph, c.items, c.syllabus, goals)
+
+
+def stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
