@@ -275,10 +275,13 @@ class Neo4jStore:
 
     @staticmethod
     def _graph(rows: Rows, *, keep_all_edges: bool = False) -> PrerequisiteGraph:
-        skills = sorted((v.skill(r["skill"]) for r in rows), key=lambda s: s.id)
-        present = {s.id for s in skills}
-        edges = [e for r in rows for e in v.edges_into(r["skill"]["id"], r["incoming"])
-                 if keep_all_edges or e.source in present]
+        # Deduplicated here: with several start ids, Neo4j 5.26 can plan the closure's
+        # ``WITH DISTINCT`` away (a unique-index seek feeding the pruning expand) and return a
+        # skill reachable from two starts twice.
+        unique = {r["skill"]["id"]: r for r in rows}
+        skills = sorted((v.skill(r["skill"]) for r in unique.values()), key=lambda s: s.id)
+        edges = [e for sid, r in unique.items() for e in v.edges_into(sid, r["incoming"])
+                 if keep_all_edges or e.source in unique]
         edges.sort(key=lambda e: (e.source, e.target))
         return PrerequisiteGraph(tuple(skills), tuple(edges))
 

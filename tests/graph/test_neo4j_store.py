@@ -5,12 +5,16 @@ temporal values, and correctness under concurrent writers on a real server."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import networkx as nx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
 from graph import cypher
@@ -20,7 +24,15 @@ from graph.open import neo4j_target
 from graph.store import CycleError, GraphStoreError, StoreUnavailableError
 from migrations.runner import discover, migrate
 from tests.conftest import neo4j_url
-from tests.contract.helpers import ACTOR, T0, attempt, chain, learner_with_items, skill
+from tests.contract.helpers import (
+    ACTOR,
+    T0,
+    attempt,
+    chain,
+    item,
+    learner_with_items,
+    skill,
+)
 
 
 def test_rust_packstream_extension_is_loaded() -> None:
@@ -212,3 +224,70 @@ async def test_a_closed_store_says_so(neo4j_store: Neo4jStore) -> None:
     await neo4j_store.close()
     with pytest.raises(StoreUnavailableError, match="closed"):
         await neo4j_store.get_learners(["l1"])
+
+
+# -- properties (the Cypher keyset predicate and the pruning closure are this store's own) ---
+
+_examples = itertools.count()
+
+
+@pytest.mark.neo4j
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(minutes=st.lists(st.integers(0, 4), min_size=1, max_size=25),
+       limit=st.integers(1, 6), since=st.none() | st.integers(0, 4))
+async def test_pages_concatenate_to_the_whole_history_in_order(
+    neo4j_store: Neo4jStore, minutes: list[int], limit: int, since: int | None
+) -> None:
+    """Many attempts share a timestamp, so the tie-break on attempt id carries the cursor."""
+    ns = f"x{next(_examples)}-"
+    learner, item_id = f"{ns}l", f"{ns}i"
+    await neo4j_store.upsert_skills([skill(f"{ns}s")], actor=ACTOR)
+    await neo4j_store.upsert_items([item(item_id, f"{ns}s")], actor=ACTOR)
+    await neo4j_store.upsert_learners([Learner(learner, "L")])
+    batch = [attempt(f"{ns}a{k:02d}", learner, item_id, minute=m) for k, m in enumerate(minutes)]
+    await neo4j_store.record_attempts(batch)
+    cutoff = None if since is None else T0 + timedelta(minutes=since)
+    expected = sorted((a for a in batch if cutoff is None or a.timestamp >= cutoff),
+                      key=lambda a: (a.timestamp, a.attempt_id), reverse=True)
+    got: list[Attempt] = []
+    cursor: str | None = None
+    for _ in range(len(batch) + 1):
+        page = await neo4j_store.attempts_of(learner, limit=limit, cursor=cursor, since=cutoff)
+        assert len(page.attempts) <= limit
+        got += page.attempts
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert got == expected
+
+
+@pytest.mark.neo4j
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edges=st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(
+           lambda p: p[0] < p[1]), max_size=16),
+       start=st.sets(st.integers(0, 7), min_size=1, max_size=2),
+       depth=st.none() | st.integers(0, 3))
+async def test_closures_match_breadth_first_search(
+    neo4j_store: Neo4jStore, edges: set[tuple[int, int]], start: set[int], depth: int | None
+) -> None:
+    """ancestors / descendants = every skill within ``depth`` edges (by the shortest route)
+    against / along the edges, with all stored edges among them."""
+    ns = f"g{next(_examples)}-"
+    names = [f"{ns}{i}" for i in range(8)]
+    await neo4j_store.upsert_skills([skill(n) for n in names], actor=ACTOR)
+    await neo4j_store.upsert_prerequisites(
+        [Prerequisite(names[s], names[t]) for s, t in sorted(edges)], actor=ACTOR)
+    model: nx.DiGraph[str] = nx.DiGraph()
+    model.add_nodes_from(names)
+    model.add_edges_from((names[s], names[t]) for s, t in edges)
+    sources = [names[i] for i in sorted(start)]
+    for method, graph in (("descendants", model), ("ancestors", model.reverse())):
+        reach: set[str] = set()
+        for s in sources:
+            reach |= set(nx.single_source_shortest_path_length(graph, s, cutoff=depth))
+        got = await getattr(neo4j_store, method)(sources, depth)
+        assert [s.id for s in got.skills] == sorted(reach), method
+        assert {(e.source, e.target) for e in got.edges} == {
+            (u, v) for u, v in model.edges if u in reach and v in reach}, method
