@@ -39,7 +39,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from api.errors import BadInputError, LimitExceededError
+from api.errors import BadInputError, ConfigError, LimitExceededError
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +69,11 @@ class Limits:
             try:
                 value = kind(raw)
             except ValueError:
-                raise LimitExceededError(
+                raise ConfigError(
                     f"LEARNGRAPH_LIMIT_{name.upper()}={raw!r} is not a number"
                 ) from None
             if value <= 0:
-                raise LimitExceededError(f"LEARNGRAPH_LIMIT_{name.upper()} must be positive")
+                raise ConfigError(f"LEARNGRAPH_LIMIT_{name.upper()} must be positive")
             values[name] = value
         return cls(**values)
 

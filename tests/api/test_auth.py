@@ -1,0 +1,113 @@
+"""Tokens: HS256 and RS256, expiry, roles, the development secret and the CLI commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from api.auth import (
+    DEV_SECRET,
+    AuthConfig,
+    Principal,
+    decode_token,
+    issue_token,
+    principal_from_authorization,
+)
+from api.cli import main
+from api.errors import ConfigError, UnauthenticatedError
+from graph.models import Role
+
+
+def test_development_secret_only_outside_production() -> None:
+    dev = AuthConfig.from_env({})
+    assert dev.is_development and dev.verify_key == DEV_SECRET
+    with pytest.raises(ConfigError, match="LEARNGRAPH_JWT_SECRET"):
+        AuthConfig.from_env({}, production=True)
+    with pytest.raises(ConfigError, match="development secret"):
+        AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": DEV_SECRET}, production=True)
+    with pytest.raises(ConfigError, match="at least 16"):
+        AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "short"})
+    prod = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "x" * 32}, production=True)
+    assert not prod.is_development
+
+
+def test_hs256_round_trip_and_refusals() -> None:
+    config = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "s" * 32})
+    token = issue_token(config, "ada", "learner")
+    assert decode_token(config, token) == Principal("ada", Role.LEARNER)
+    other = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "t" * 32})
+    with pytest.raises(UnauthenticatedError, match="refused"):
+        decode_token(other, token)
+    old = issue_token(config, "ada", "learner", now=datetime.now(UTC) - timedelta(days=2))
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        decode_token(config, old)
+    forged = jwt.encode(
+        {"sub": "ada", "role": "wizard", "exp": datetime.now(UTC) + timedelta(hours=1)},
+        "s" * 32,
+        algorithm="HS256",
+    )
+    with pytest.raises(UnauthenticatedError, match="unknown role 'wizard'"):
+        decode_token(config, forged)
+    no_exp = jwt.encode({"sub": "ada", "role": "admin"}, "s" * 32, algorithm="HS256")
+    with pytest.raises(UnauthenticatedError):
+        decode_token(config, no_exp)
+    assert principal_from_authorization(config, None) is None
+    assert principal_from_authorization(config, f"bearer {token}") == Principal("ada", Role.LEARNER)
+
+
+def test_rs256_with_public_key(tmp_path: object) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    verifier = AuthConfig.from_env({"LEARNGRAPH_JWT_PUBLIC_KEY": public})
+    assert verifier.algorithm == "RS256" and verifier.signing_key is None
+    with pytest.raises(ConfigError, match="private key"):
+        issue_token(verifier, "tess", "teacher")
+    signer = AuthConfig.from_env(
+        {"LEARNGRAPH_JWT_PUBLIC_KEY": public, "LEARNGRAPH_JWT_PRIVATE_KEY": private}
+    )
+    token = issue_token(signer, "tess", Role.TEACHER)
+    assert decode_token(verifier, token) == Principal("tess", Role.TEACHER)
+    # an HS256 token made with the public key as secret (algorithm confusion) is refused
+    confused = jwt.encode(
+        {"sub": "x", "role": "admin", "exp": datetime.now(UTC) + timedelta(hours=1)},
+        "not-the-key-" * 4,
+        algorithm="HS256",
+    )
+    with pytest.raises(UnauthenticatedError):
+        decode_token(verifier, confused)
+    with pytest.raises(ConfigError, match="only one"):
+        AuthConfig.from_env(
+            {"LEARNGRAPH_JWT_PUBLIC_KEY": public, "LEARNGRAPH_JWT_SECRET": "x" * 20}
+        )
+
+
+def test_token_command_agrees_with_serve_defaults(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEARNGRAPH_JWT_SECRET", raising=False)
+    monkeypatch.delenv("LEARNGRAPH_JWT_PUBLIC_KEY", raising=False)
+    assert main(["token", "--sub", "tess", "--role", "teacher"]) == 0
+    out = capsys.readouterr()
+    assert "development secret" in out.err
+    token = out.out.strip()
+    assert decode_token(AuthConfig.from_env({}), token) == Principal("tess", Role.TEACHER)
+
+
+def test_serve_refuses_production_without_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.delenv("LEARNGRAPH_JWT_SECRET", raising=False)
+    monkeypatch.delenv("LEARNGRAPH_JWT_PUBLIC_KEY", raising=False)
+    assert main(["serve", "--production", "--db", "sqlite:///:memory:"]) == 2
+    assert "LEARNGRAPH_JWT_SECRET" in capsys.readouterr().err
