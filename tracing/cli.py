@@ -1,8 +1,184 @@
-"""Commands of tracing (filled in by its owner)."""
+"""``learngraph trace ...``: evaluate, train, and manage the model registry.
+
+    learngraph trace evaluate --model {bkt,elo,dkt,gnn} --train PATH [--test PATH]
+        [--format {dkt3,pid4,csv,dktsyn}] [--prerequisites EDGES.csv] [--seed N]
+        [--param KEY=VALUE ...] [--json] [--plots DIR]
+    learngraph trace train --model M --train PATH [--test PATH] [--registry DIR]
+        [--name NAME] [--activate] ...
+    learngraph trace models [--registry DIR] [--json]
+    learngraph trace activate KEY [--registry DIR]
+
+Progress goes to stderr; with ``--json`` stdout holds exactly one JSON object.
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from tracing.base import TracingError
+
+MODELS = ("bkt", "elo", "dkt", "gnn")
+FORMATS = ("dkt3", "pid4", "csv", "dktsyn")
+
+
+def _param(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--param {text!r}: expected KEY=VALUE, "
+                                         "e.g. --param max_epochs=5")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, choices=MODELS, help="the tracer to train")
+    p.add_argument("--train", required=True, type=Path, help="training log file")
+    p.add_argument("--test", type=Path, default=None,
+                   help="test log file (omitted: dktsyn uses the DKT paper's split of the "
+                        "train file, other formats a seeded 80/20 split by learner)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="log format (default: detected from the content)")
+    p.add_argument("--prerequisites", type=Path, default=None,
+                   help="CSV of prerequisite edges `source,target` (skill ids)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="KEY=VALUE",
+                   help="model constructor argument, repeatable (value parsed as JSON)")
 
 
 def register(sub: Any) -> None:
-    """Add this package's commands to the learngraph parser."""
+    """Add ``trace`` and its subcommands to the learngraph parser."""
+    trace = sub.add_parser("trace", help="knowledge tracing: evaluate, train, registry",
+                           description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    tsub = trace.add_subparsers(dest="trace_command", required=True, metavar="SUBCOMMAND")
+
+    ev = tsub.add_parser("evaluate", help="train on one file, score on another")
+    _common(ev)
+    ev.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    ev.add_argument("--plots", type=Path, default=None, metavar="DIR",
+                    help="write ROC and calibration PNGs into DIR")
+    ev.set_defaults(func=cmd_evaluate)
+
+    tr = tsub.add_parser("train", help="train a model and register it for serving")
+    _common(tr)
+    tr.add_argument("--registry", type=Path, default=None,
+                    help="registry directory (default $LEARNGRAPH_MODELS or ./models)")
+    tr.add_argument("--name", default=None, help="registry name (default: the model kind)")
+    tr.add_argument("--activate", action="store_true", help="make it the serving model")
+    tr.add_argument("--json", action="store_true", help="print the record as JSON")
+    tr.set_defaults(func=cmd_train)
+
+    ls = tsub.add_parser("models", help="list registered models")
+    ls.add_argument("--registry", type=Path, default=None)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_models)
+
+    ac = tsub.add_parser("activate", help="make a registered model the serving model")
+    ac.add_argument("key", help="model version, e.g. gnn-v2")
+    ac.add_argument("--registry", type=Path, default=None)
+    ac.set_defaults(func=cmd_activate)
+
+
+def _registry(path: Path | None) -> Any:
+    from tracing.registry import Registry
+
+    return Registry(path) if path is not None else Registry.from_env()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from tracing.evaluate import evaluate_files
+    from tracing.train import StderrProgress
+
+    result = evaluate_files(
+        args.model, args.train, args.test, fmt=args.format,
+        prerequisites=args.prerequisites, seed=args.seed, params=dict(args.param),
+        progress=StderrProgress(),
+    )
+    out = result.to_json()
+    if args.plots is not None:
+        from tracing.plots import plot_calibration, plot_roc
+
+        curve = [(args.model, result.y_true, result.y_prob)]
+        stem = f"{args.model}-{Path(args.test or args.train).stem}"
+        roc = plot_roc(curve, args.plots / f"{stem}-roc.png", f"ROC: {stem}")
+        cal = plot_calibration(curve, args.plots / f"{stem}-calibration.png",
+                               f"Calibration: {stem}")
+        out["plots"] = [str(roc), str(cal)]
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    rows = [("model", out["model"]), ("split", out.get("split", "")),
+            ("train answers / learners", f"{out['n_train']} / {out['n_train_learners']}"),
+            ("test answers / learners", f"{out['n_test']} / {out['n_test_learners']}")]
+    for k in ("auc", "accuracy", "rmse", "ece"):
+        v = out[k]
+        rows.append((k.upper() if k != "accuracy" else "accuracy",
+                     "n/a" if v is None else f"{v:.4f}"))
+    if out.get("n_cold"):
+        cold = out.get("cold_auc")
+        rows.append((f"cold-start AUC ({out['n_cold']} answers)",
+                     "n/a" if cold is None else f"{cold:.4f}"))
+    rows += [("train seconds", f"{out['train_seconds']:.2f}"),
+             ("predict seconds", f"{out['predict_seconds']:.2f}"), ("seed", str(out["seed"]))]
+    rows += [("plot", p) for p in out.get("plots", [])]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from tracing.train import StderrProgress, train_and_register
+
+    rec = train_and_register(
+        args.model, args.train, fmt=args.format, test=args.test,
+        prerequisites=args.prerequisites, seed=args.seed, params=dict(args.param),
+        registry=_registry(args.registry), name=args.name, activate=args.activate,
+        progress=StderrProgress(),
+    )
+    if args.json:
+        print(json.dumps({"key": rec.key, **asdict(rec)}))
+    else:
+        auc = rec.metrics.get("auc")
+        print(f"registered {rec.key} ({rec.model}) in {_registry(args.registry).root}"
+              + (f"; test AUC {auc:.4f}" if isinstance(auc, float) else ""))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    reg = _registry(args.registry)
+    active = reg.active()
+    recs = reg.list()
+    if args.json:
+        print(json.dumps({"active": active.key if active else None,
+                          "models": [{"key": r.key, **asdict(r)} for r in recs]}))
+        return 0
+    if not recs:
+        print(f"no models registered in {reg.root}", file=sys.stderr)
+        return 0
+    for r in recs:
+        mark = "*" if active is not None and r.key == active.key else " "
+        auc = r.metrics.get("auc")
+        print(f"{mark} {r.key:<20} {r.model:<4} {r.created_at}  "
+              f"AUC {'-' if auc is None else f'{auc:.4f}'}  {r.data.get('train', '')}")
+    return 0
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    rec = _registry(args.registry).activate(args.key)
+    print(f"active model: {rec.key}")
+    return 0
+
+
+__all__ = ["register", "TracingError"]
