@@ -1,0 +1,192 @@
+"""Benchmark the neural tracers (DKT, GNN) on a fixed train/test split, and their online speed.
+
+Accuracy: trains on the train file (early stopping on 10% of its learners), then scores every
+test interaction from the same learner's earlier test interactions, and prints AUC, accuracy,
+RMSE, ECE, train and predict seconds (one JSON line per model with ``--json``)::
+
+    nice .venv/bin/python benchmarks/bench_neural.py --models dkt gnn \
+        --train ../shared/datasets/assist2015/assist2015_train.csv \
+        --test ../shared/datasets/assist2015/assist2015_test.csv
+
+Online speed: ``--latency`` builds a random 1,000-skill curriculum (items, Q-matrix and
+prerequisite edges), fits each model briefly on simulated answers, and times ``update`` and
+``mastery`` for one learner (median / p99 over many calls), with ``predict_state`` on one item
+as the in-process baseline::
+
+    nice .venv/bin/python benchmarks/bench_neural.py --latency --models dkt gnn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tracing.base import Interaction, Vocabulary  # noqa: E402
+from tracing.gnn_recurrent import RecurrentTracer  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "datasets" / "assist2015"
+
+
+def progress(message: str, fraction: float) -> None:
+    print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
+
+
+def build(model: str, args: argparse.Namespace) -> RecurrentTracer:
+    kw: dict[str, Any] = {"num_threads": args.threads}
+    for name in ("hidden_size", "batch_size", "max_epochs", "lr", "window", "cell", "dropout"):
+        value = getattr(args, name)
+        if value is not None:
+            kw[name] = value
+    if model == "dkt":
+        from tracing.dkt import DKTTracer
+
+        return DKTTracer(**kw)
+    from tracing.gnn import GNNTracer
+
+    return GNNTracer(**kw)
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    from tracing.data import read_split
+    from tracing.metrics import score
+
+    train, test = read_split(args.train, args.test)
+    seqs = train.sequences[: args.limit] if args.limit else train.sequences
+    y = np.concatenate([[x.correct for x in s] for s in test.sequences]).astype(float)
+    for model in args.models:
+        tracer = build(model, args)
+        t0 = time.perf_counter()
+        tracer.fit(seqs, train.vocab, seed=args.seed, progress=progress)
+        train_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        p = np.concatenate(tracer.predict_sequences(test.sequences))
+        predict_s = time.perf_counter() - t0
+        row = {
+            "model": model,
+            **score(y, p),
+            "n_train": sum(len(s) for s in seqs),
+            "n_test": int(len(y)),
+            "train_seconds": round(train_s, 1),
+            "predict_seconds": round(predict_s, 2),
+            "epochs_run": tracer.fit_info.get("epochs_run"),
+            "best_epoch": tracer.fit_info.get("best_epoch"),
+            "best_valid_auc": tracer.fit_info.get("best_valid_auc"),
+            "hyperparameters": tracer.hyperparameters(),
+            "seed": args.seed,
+        }
+        if args.save:
+            tracer.save(Path(args.save) / f"{model}.pt", {"train": str(args.train)})
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(
+                f"{model:4s} auc={row['auc']:.4f} acc={row['accuracy']:.4f} "
+                f"rmse={row['rmse']:.4f} ece={row['ece']:.4f} train={train_s:.0f}s "
+                f"predict={predict_s:.1f}s epochs={row['epochs_run']} "
+                f"best={row['best_epoch']}",
+                flush=True,
+            )
+
+
+def synthetic_curriculum(
+    n_skills: int, items_per_skill: int, rng: np.random.Generator
+) -> Vocabulary:
+    """A random curriculum: each item assesses one or two skills; each skill after the first
+    has up to two prerequisites among the earlier skills (a DAG)."""
+    item_skills: list[tuple[int, ...]] = []
+    for s in range(n_skills):
+        for _ in range(items_per_skill):
+            other = int(rng.integers(n_skills))
+            item_skills.append((s,) if rng.random() < 0.7 or other == s else (s, other))
+    prereq = {
+        (int(rng.integers(s)), s) for s in range(1, n_skills) for _ in range(int(rng.integers(3)))
+    }
+    return Vocabulary(
+        item_ids=tuple(f"i{i}" for i in range(len(item_skills))),
+        skill_ids=tuple(f"s{s}" for s in range(n_skills)),
+        item_skills=tuple(item_skills),
+        prerequisites=tuple(sorted(prereq)),
+    )
+
+
+def simulated_sequences(
+    vocab: Vocabulary, n_learners: int, length: int, rng: np.random.Generator
+) -> list[list[Interaction]]:
+    skill_p = rng.uniform(0.2, 0.9, size=vocab.n_skills)
+    seqs = []
+    for _ in range(n_learners):
+        items = rng.integers(vocab.n_items, size=length)
+        seq = []
+        for i in items:
+            sk = vocab.item_skills[i]
+            seq.append(Interaction(int(i), sk, int(rng.random() < skill_p[sk[0]])))
+        seqs.append(seq)
+    return seqs
+
+
+def latency(args: argparse.Namespace) -> None:
+    rng = np.random.default_rng(args.seed)
+    vocab = synthetic_curriculum(1000, 3, rng)
+    seqs = simulated_sequences(vocab, 200, 50, rng)
+    learner = simulated_sequences(vocab, 1, args.calls, rng)[0]
+    for model in args.models:
+        tracer = build(model, args)
+        tracer.max_epochs = 1
+        tracer.fit(seqs, vocab, seed=args.seed)
+        state = tracer.init_state()
+        upd, mas, pred = [], [], []
+        for x in learner:
+            t0 = time.perf_counter()
+            tracer.predict_state(state, [x.item])
+            t1 = time.perf_counter()
+            state = tracer.update(state, x)
+            t2 = time.perf_counter()
+            tracer.mastery(state)
+            t3 = time.perf_counter()
+            pred.append(t1 - t0)
+            upd.append(t2 - t1)
+            mas.append(t3 - t2)
+        row: dict[str, Any] = {"model": model, "n_skills": vocab.n_skills,
+                               "n_items": vocab.n_items, "calls": len(learner)}
+        for name, values in (("update", upd), ("mastery", mas), ("predict_one", pred)):
+            ms = np.array(values[10:]) * 1e3  # first calls warm the allocator
+            row[f"{name}_median_ms"] = round(float(np.median(ms)), 4)
+            row[f"{name}_p99_ms"] = round(float(np.percentile(ms, 99)), 4)
+        row["update_per_s"] = round(1e3 / row["update_median_ms"])
+        print(json.dumps(row) if args.json else row, flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", nargs="+", default=["dkt", "gnn"], choices=["dkt", "gnn"])
+    ap.add_argument("--train", default=str(DATA / "assist2015_train.csv"))
+    ap.add_argument("--test", default=str(DATA / "assist2015_test.csv"))
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N train learners")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--hidden-size", dest="hidden_size", type=int)
+    ap.add_argument("--batch-size", dest="batch_size", type=int)
+    ap.add_argument("--max-epochs", dest="max_epochs", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--window", type=int)
+    ap.add_argument("--cell", choices=["lstm", "gru"])
+    ap.add_argument("--dropout", type=float)
+    ap.add_argument("--save", help="folder to save the trained models in")
+    ap.add_argument("--latency", action="store_true", help="time update/mastery instead")
+    ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    latency(args) if args.latency else accuracy(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+r"""The graph-neural tracer (GNN): the product's default knowledge-tracing model.
+
+Papers it builds on:
+
+- GIKT: Y. Yang, J. Shen, Y. Qu, Y. Liu, K. Wang, Y. Zhu, W. Zhang, Y. Yu, "GIKT: A Graph-based
+  Interaction Model for Knowledge Tracing", ECML-PKDD 2020 -- a GCN over the item-skill graph
+  gives item embeddings, a recurrent network reads the learner's answers, and the prediction
+  combines the state with the target item and a recap of related past answers.
+- GKT: H. Nakagawa, Y. Iwasawa, Y. Matsuo, "Graph-based Knowledge Tracing", WI 2019 -- a skill
+  graph learned from data (transition statistics) when no curated graph exists.
+- GCN: T. Kipf, M. Welling, "Semi-Supervised Classification with Graph Convolutional
+  Networks", ICLR 2017 -- the propagation rule.
+- PFA: P. Pavlik, H. Cen, K. Koedinger, "Performance Factors Analysis", AIED 2009 -- per-skill
+  counts of right and wrong answers as predictors (our bounded-memory form of GIKT's recap).
+
+The graph has one node per item and one per skill. Edges: item-skill from the Q-matrix;
+skill-skill from ``Vocabulary.prerequisites`` when a curriculum is given, otherwise from the
+training data: for every skill the ``top_k`` most frequent next skills (transition counts of
+consecutive answers, at least ``min_count``), made undirected.
+
+.. math::
+    \mathbf{X}^{(0)} &= [\,\mathbf{m} \odot \mathbf{E}_{item} \,;\, \mathbf{E}_{skill}\,]
+        \qquad m_i = 1 \text{ iff item } i \text{ was answered in training} \\
+    \mathbf{X}^{(l+1)} &= \mathbf{X}^{(l)} + \tanh\big(\hat{\mathbf{A}}\,\mathbf{X}^{(l)}
+        \mathbf{W}^{(l)}\big), \qquad
+        \hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A} + \mathbf{I})\mathbf{D}^{-1/2} \\
+    \mathbf{e}_q &= \mathbf{X}^{(L)}_q \qquad \text{(item } q\text{'s embedding)} \\
+    \mathbf{h}_t &= \mathrm{GRU}\big([\,r_t\,\mathbf{e}_{q_t} \,;\,
+        (1 - r_t)\,\mathbf{e}_{q_t}\,],\ \mathbf{h}_{t-1}\big), \qquad \mathbf{h}_{-1} = 0 \\
+    \mathbf{f}_t(q) &= \tfrac{1}{|S(q)|}\textstyle\sum_{s \in S(q)}
+        \log\!\big(1 + [\,c^+_s,\ c^-_s,\ (\mathbf{N}\mathbf{c}^+)_s,\
+        (\mathbf{N}\mathbf{c}^-)_s\,]\big) \\
+    P(r_{t+1} = 1 \mid q) &= \sigma\big(\mathbf{w}^\top \mathrm{ReLU}(\mathbf{W}_h
+        \mathrm{dropout}(\mathbf{h}_t) + \mathbf{W}_e \mathbf{e}_q + \mathbf{W}_f
+        \mathbf{f}_t(q) + \mathbf{b}) + c\big)
+
+where :math:`c^\pm_s` count the learner's right/wrong answers on skill ``s`` so far and
+:math:`\mathbf{N}` is the row-normalised skill-skill adjacency (the recap of related skills).
+An item never answered in training has :math:`m_i = 0`: its embedding comes only through its
+skills and their graph neighbours (cold start). Mastery of skill ``s`` is the same predictor
+applied to the skill's canonical item, the mean embedding of the items that assess it (the
+skill node's own embedding when none does), with :math:`\mathbf{f}` taken on ``s`` alone.
+
+Online, the GCN output and the item part of the predictor are computed once after training;
+``update`` is one GRU step plus O(|S(q)| + graph degree) count updates, and ``mastery`` is one
+``(n_skills, hidden)`` pass, independent of history length.
+
+Args (constructor, all keyword):
+    embed_dim (int, default 64): item/skill embedding width.
+    hidden_size (int, default 128): GRU/LSTM width and predictor width.
+    gnn_layers (int, default 2): GCN layers.
+    cell (str, default "gru"): "gru" or "lstm".
+    dropout (float, default 0.3): dropout on the hidden state before the predictor.
+    recap (bool, default True): use the count features :math:`\mathbf{f}`.
+    top_k (int, default 8), min_count (int, default 3): data-derived skill graph.
+    lr, weight_decay, batch_size, window, max_epochs, patience, valid_fraction, grad_clip,
+    num_threads: training settings, as for :class:`tracing.dkt.DKTTracer`.
+
+Shapes:
+    GCN: ``(n_items + n_skills, embed_dim)`` node features, ``(2, E)`` edges;
+    input: a batch of ``B`` sequences padded to ``T``; output ``(B, T)`` probabilities;
+    ``mastery``: ``(n_skills,)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.gnn_recurrent import (
+    Batch,
+    NeuralState,
+    RecurrentTracer,
+    SequenceNet,
+    exclusive_skill_counts,
+    interaction_skills,
+    make_rnn,
+    padded_item_skills,
+    rnn_step,
+    shifted_hidden,
+    zero_rnn_state,
+)
+
+with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
+    warnings.simplefilter("ignore", FutureWarning)
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+    from torch_geometric.utils import scatter
+
+N_RECAP = 4
+
+
+def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
+    r"""One GCN propagation :math:`\hat{\mathbf{A}}\mathbf{X}` with
+    :math:`\hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A} + \mathbf{I})\mathbf{D}^{-1/2}`
+    (Kipf & Welling): node ``i`` receives :math:`\sum_j \hat{A}_{ij} \mathbf{x}_j` over its
+    in-neighbours ``j`` (``edge_index[0] = j``, ``edge_index[1] = i``) and itself.
+
+    Shapes: ``x`` ``(N, F)``, ``edge_index`` ``(2, E)``, ``edge_weight`` ``(E,)`` -> ``(N, F)``.
+    """
+    n = x.shape[0]
+    ei, ew = gcn_norm(edge_index, edge_weight, num_nodes=n, add_self_loops=True)
+    return scatter(x[ei[0]] * ew.unsqueeze(-1), ei[1], dim=0, dim_size=n, reduce="sum")
+
+
+def transition_graph(
+    seqs: Sequence[Sequence[Interaction]], vocab: Vocabulary, top_k: int, min_count: int
+) -> list[tuple[int, int, float]]:
+    """Skill graph from data (GKT's transition statistics): for every skill ``a``, the
+    ``top_k`` skills ``b != a`` answered right after it most often (>= ``min_count`` times),
+    as ``(a, b, share of a's kept transitions)`` edges; ties broken by skill index."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for seq in seqs:
+        prev: tuple[int, ...] = ()
+        for x in seq:
+            cur = interaction_skills(x, vocab)
+            for a in prev:
+                for b in cur:
+                    if a != b:
+                        counts[(a, b)] += 1
+            prev = cur
+    by_src: dict[int, list[tuple[int, int]]] = {}
+    for (a, b), c in counts.items():
+        if c >= min_count:
+            by_src.setdefault(a, []).append((c, b))
+    edges = []
+    for a in sorted(by_src):
+        kept = sorted(by_src[a], key=lambda cb: (-cb[0], cb[1]))[:top_k]
+        total = sum(c for c, _ in kept)
+        edges.extend((a, b, c / total) for c, b in kept)
+    return edges
+
+
+def row_normalised(n: int, edges: Sequence[tuple[int, int, float]]) -> Tensor:
+    """Dense ``(n, n)`` adjacency of the undirected version of ``edges``, rows summing to 1
+    (rows of isolated nodes are zero)."""
+    a = torch.zeros(n, n)
+    for s, t, w in edges:
+        if s != t:
+            a[s, t] += w
+            a[t, s] += w
+    return a / a.sum(1, keepdim=True).clamp(min=1e-12)
+
+
+class GNNNet(SequenceNet):
+    """The graph-neural tracer network (see the module docstring for the maths)."""
+
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        skill_edges: Sequence[tuple[int, int, float]],
+        embed_dim: int,
+        hidden_size: int,
+        gnn_layers: int,
+        cell: str,
+        dropout: float,
+        recap: bool,
+    ) -> None:
+        super().__init__()
+        ni, ns = vocab.n_items, vocab.n_skills
+        self.n_items, self.n_skills, self.recap = ni, ns, recap
+        self.item_emb = nn.Embedding(ni, embed_dim)
+        self.skill_emb = nn.Embedding(max(ns, 1), embed_dim)
+        nn.init.normal_(self.item_emb.weight, std=0.1)
+        nn.init.normal_(self.skill_emb.weight, std=0.1)
+        self.convs = nn.ModuleList(nn.Linear(embed_dim, embed_dim) for _ in range(gnn_layers))
+        self.rnn = make_rnn(cell, 2 * embed_dim, hidden_size)
+        self.drop = nn.Dropout(dropout)
+        self.w_h = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.w_e = nn.Linear(embed_dim, hidden_size)
+        self.w_f = nn.Linear(N_RECAP, hidden_size, bias=False)
+        self.out = nn.Linear(hidden_size, 1)
+        # which items were answered in training (a saved buffer: cold start depends on it)
+        self.register_buffer("seen", torch.zeros(ni, 1))
+        src, dst, w = [], [], []
+        for i, sk in enumerate(vocab.item_skills):
+            for s in sk:
+                src += [i, ni + s]
+                dst += [ni + s, i]
+                w += [1.0, 1.0]
+        for a, b, wt in skill_edges:
+            src += [ni + a, ni + b]
+            dst += [ni + b, ni + a]
+            w += [float(wt), float(wt)]
+        self.register_buffer("edge_index", torch.tensor([src, dst], dtype=torch.long).view(2, -1),
+                             persistent=False)
+        self.register_buffer("edge_weight", torch.tensor(w, dtype=torch.float), persistent=False)
+        self.register_buffer("nbr", row_normalised(ns, skill_edges), persistent=False)
+        q_idx, q_mask = padded_item_skills(vocab)
+        self.register_buffer("q_idx", q_idx, persistent=False)
+        self.register_buffer("q_mask", q_mask, persistent=False)
+        # canonical item of each skill: mean of its items (the skill node itself if none)
+        canon = torch.zeros(ns, ni + ns)
+        for i, sk in enumerate(vocab.item_skills):
+            for s in sk:
+                canon[s, i] = 1.0
+        empty = canon.sum(1) == 0
+        canon[empty, ni + torch.nonzero(empty).view(-1)] = 1.0
+        self.register_buffer("canon", canon / canon.sum(1, keepdim=True), persistent=False)
+        self._cache: dict[str, Any] = {}
+
+    # -- maths -----------------------------------------------------------------------------
+    def node_embeddings(self) -> Tensor:
+        """GCN output for all nodes: items first, then skills. ``(n_items + n_skills, D)``."""
+        x = torch.cat([self.item_emb.weight * self.seen, self.skill_emb.weight[: self.n_skills]])
+        for conv in self.convs:
+            x = x + torch.tanh(conv(gcn_propagate(x, self.edge_index, self.edge_weight)))
+        return x
+
+    def recap_features(self, right: Tensor, wrong: Tensor, skills: Tensor, smask: Tensor) -> Tensor:
+        """``(..., S)`` counts and ``(..., K)`` target skills -> ``(..., K?, 4)`` features."""
+        if not self.recap:
+            return right.new_zeros(*skills.shape[:-1], N_RECAP)
+        counts = torch.stack([right, wrong, right @ self.nbr.T, wrong @ self.nbr.T], dim=-1)
+        idx = skills.unsqueeze(-1).expand(*skills.shape, N_RECAP)
+        g = torch.log1p(counts.gather(-2, idx))
+        return (g * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
+
+    def predict_logit(self, h: Tensor, item_part: Tensor, feats: Tensor) -> Tensor:
+        z = torch.relu(self.w_h(self.drop(h)) + item_part + self.w_f(feats))
+        return self.out(z).squeeze(-1)
+
+    def forward(self, batch: Batch) -> Tensor:
+        e = self.node_embeddings()[: self.n_items]
+        eq = e[batch.items]
+        r = batch.correct.unsqueeze(-1)
+        h = shifted_hidden(self.rnn, torch.cat([eq * r, eq * (1 - r)], dim=-1))
+        right, wrong = exclusive_skill_counts(batch, self.n_skills)
+        feats = self.recap_features(right, wrong, batch.skills, batch.skill_mask)
+        return self.predict_logit(h, self.w_e(eq), feats)
+
+    # -- online path -------------------------------------------------------------------------
+    def prepare(self) -> None:
+        with torch.no_grad():
+            x = self.node_embeddings()
+            e = x[: self.n_items]
+            nbr = self.nbr.numpy()
+            self._cache = {
+                "e": e,
+                "item_part": self.w_e(e),
+                "skill_part": self.w_e(self.canon @ x),
+                "nbr_cols": [(np.nonzero(nbr[:, v])[0], nbr[np.nonzero(nbr[:, v])[0], v])
+                             for v in range(self.n_skills)],
+            }
+
+    def _cached(self) -> dict[str, Any]:
+        if not self._cache:
+            self.prepare()
+        return self._cache
+
+    def start(self) -> NeuralState:
+        z = np.zeros((self.n_skills, 2), dtype=np.float32)
+        return NeuralState(zero_rnn_state(self.rnn), (z, z.copy()), 0)
+
+    def step(self, state: NeuralState, x: Interaction, skills: tuple[int, ...]) -> NeuralState:
+        c = self._cached()
+        eq = c["e"][x.item]
+        inp = torch.cat([eq * x.correct, eq * (1 - x.correct)])
+        counts, ncounts = state.aux[0].copy(), state.aux[1].copy()
+        col = 0 if x.correct else 1
+        for s in set(skills):
+            counts[s, col] += 1.0
+            rows, vals = c["nbr_cols"][s]
+            ncounts[rows, col] += vals
+        return NeuralState(rnn_step(self.rnn, inp, state.rnn), (counts, ncounts),
+                           state.n_seen + 1)
+
+    def _feats(self, state: NeuralState, skills: Tensor, smask: Tensor) -> Tensor:
+        if not self.recap:
+            return torch.zeros(skills.shape[0], N_RECAP)
+        counts = torch.from_numpy(np.concatenate(state.aux, axis=1))  # (S, 4)
+        g = torch.log1p(counts[skills])  # (n, K, 4)
+        return (g * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
+
+    def score(self, state: NeuralState, items: Tensor) -> Tensor:
+        c = self._cached()
+        feats = self._feats(state, self.q_idx[items], self.q_mask[items])
+        return self.predict_logit(state.rnn[0].view(1, -1), c["item_part"][items], feats)
+
+    def mastery_logits(self, state: NeuralState) -> Tensor:
+        c = self._cached()
+        s = torch.arange(self.n_skills)
+        feats = self._feats(state, s.view(-1, 1), torch.ones(self.n_skills, 1))
+        return self.predict_logit(state.rnn[0].view(1, -1), c["skill_part"], feats)
+
+
+class GNNTracer(RecurrentTracer):
+    """The graph-neural tracer behind the ``Tracer`` protocol (``name = "gnn"``)."""
+
+    name = "gnn"
+
+    def __init__(
+        self,
+        *,
+        embed_dim: int = 64,
+        hidden_size: int = 128,
+        gnn_layers: int = 2,
+        cell: str = "gru",
+        dropout: float = 0.3,
+        recap: bool = True,
+        top_k: int = 8,
+        min_count: int = 3,
+        lr: float = 1e-3,
+        batch_size: int = 64,
+        window: int = 200,
+        max_epochs: int = 12,
+        patience: int = 2,
+        valid_fraction: float = 0.1,
+        weight_decay: float = 0.0,
+        grad_clip: float = 10.0,
+        num_threads: int = 1,
+    ) -> None:
+        super().__init__(
+            lr=lr,
+            batch_size=batch_size,
+            window=window,
+            max_epochs=max_epochs,
+            patience=patience,
+            valid_fraction=valid_fraction,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            num_threads=num_threads,
+        )
+        if min(embed_dim, hidden_size, top_k, min_count) < 1 or gnn_layers < 0:
+            raise TracingError(
+                f"bad GNN sizes embed_dim={embed_dim}, hidden_size={hidden_size}, "
+                f"gnn_layers={gnn_layers}, top_k={top_k}, min_count={min_count}: need "
+                "gnn_layers >= 0 and the others >= 1"
+            )
+        if not 0 <= dropout < 1:
+            raise TracingError(f"dropout={dropout} must be in [0, 1)")
+        if cell not in ("lstm", "gru"):
+            raise TracingError(f"cell={cell!r} is not supported; use 'lstm' or 'gru'")
+        self.embed_dim = embed_dim
+        self.hidden_size = hidden_size
+        self.gnn_layers = gnn_layers
+        self.cell = cell
+        self.dropout = dropout
+        self.recap = recap
+        self.top_k = top_k
+        self.min_count = min_count
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "embed_dim": self.embed_dim,
+            "hidden_size": self.hidden_size,
+            "gnn_layers": self.gnn_layers,
+            "cell": self.cell,
+            "dropout": self.dropout,
+            "recap": self.recap,
+            "top_k": self.top_k,
+            "min_count": self.min_count,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "window": self.window,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience,
+            "valid_fraction": self.valid_fraction,
+            "weight_decay": self.weight_decay,
+            "grad_clip": self.grad_clip,
+            "num_threads": self.num_threads,
+        }
+
+    def build_net(
+        self,
+        vocab: Vocabulary,
+        train: Sequence[Sequence[Interaction]] | None,
+        extra: dict[str, Any],
+    ) -> SequenceNet:
+        if train is not None:
+            if vocab.prerequisites:
+                edges = [(a, b, 1.0) for a, b in vocab.prerequisites]
+                extra["skill_graph"] = "prerequisites"
+            else:
+                edges = transition_graph(train, vocab, self.top_k, self.min_count)
+                extra["skill_graph"] = "transitions"
+            extra["skill_edges"] = [[a, b, w] for a, b, w in edges]
+        edges = [(int(a), int(b), float(w)) for a, b, w in extra.get("skill_edges", [])]
+        net = GNNNet(
+            vocab, edges, self.embed_dim, self.hidden_size, self.gnn_layers, self.cell,
+            self.dropout, self.recap,
+        )
+        if train is not None:
+            for seq in train:
+                for x in seq:
+                    net.seen[x.item] = 1.0
+        return net

@@ -1,0 +1,516 @@
+"""Machinery shared by the recurrent neural tracers (``DKTTracer`` and ``GNNTracer``).
+
+A recurrent tracer is a network that reads a learner's interactions one at a time into a hidden
+state ``h`` and scores the next item from ``h``. This module holds what does not depend on the
+network: padding interactions into tensors, windowing long sequences for training, the seeded
+split by learner, the training loop with early stopping on validation AUC, batched prediction,
+the online state and the single-file save/load format. The networks live in ``tracing/dkt.py``
+and ``tracing/gnn.py`` and implement :class:`SequenceNet`.
+
+Conventions, for a batch of ``B`` sequences padded to length ``T`` with at most ``K`` skills per
+interaction:
+
+- ``Batch.items``: ``(B, T)`` item indices; ``Batch.skills``/``Batch.skill_mask``: ``(B, T, K)``
+  skill indices (0-padded) and a 0/1 float mask; ``Batch.correct``: ``(B, T)`` 0/1 floats;
+  ``Batch.mask``: ``(B, T)`` True on real interactions.
+- ``SequenceNet.forward(batch)`` returns ``(B, T)`` logits of P(correct) for interaction ``t``
+  given interactions ``0..t-1`` only, so that evaluation never sees the answer it scores.
+- The online path (``start``/``step``/``score``/``mastery``) computes exactly what ``forward``
+  computes, one interaction at a time (tested: online == offline).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from tracing.base import Interaction, ProgressFn, TracingError, Vocabulary
+
+FORMAT = "learngraph-neural-tracer"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Padded interactions; see the module docstring for shapes."""
+
+    items: Tensor
+    skills: Tensor
+    skill_mask: Tensor
+    correct: Tensor
+    mask: Tensor
+
+
+@dataclass(frozen=True)
+class NeuralState:
+    """One learner's online state: the recurrent state plus the network's own extras
+    (``aux``, e.g. per-skill answer counts), and how many answers it has read."""
+
+    rnn: tuple[Tensor, ...]
+    aux: tuple[np.ndarray, ...] = ()
+    n_seen: int = 0
+
+
+def interaction_skills(x: Interaction, vocab: Vocabulary) -> tuple[int, ...]:
+    """The skills an interaction assessed: its own, else the item's row of the Q-matrix."""
+    return x.skills if x.skills else vocab.item_skills[x.item]
+
+
+def validate_sequences(seqs: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> None:
+    """Raise ``TracingError`` naming the first interaction outside ``vocab`` or not 0/1."""
+    for n, seq in enumerate(seqs):
+        for t, x in enumerate(seq):
+            validate_interaction(x, vocab, where=f"sequence {n}, position {t}")
+
+
+def validate_interaction(x: Interaction, vocab: Vocabulary, where: str = "interaction") -> None:
+    if not 0 <= x.item < vocab.n_items:
+        raise TracingError(
+            f"{where}: item index {x.item} is outside the vocabulary's {vocab.n_items} items; "
+            "map item ids with the Vocabulary the model was trained with"
+        )
+    bad = [s for s in x.skills if not 0 <= s < vocab.n_skills]
+    if bad:
+        raise TracingError(
+            f"{where}: skill index {bad[0]} is outside the vocabulary's {vocab.n_skills} skills; "
+            "map skill ids with the Vocabulary the model was trained with"
+        )
+    if x.correct not in (0, 1):
+        raise TracingError(
+            f"{where}: correct={x.correct!r} must be 0 or 1; threshold partial scores at 0.5"
+        )
+
+
+def make_batch(seqs: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> Batch:
+    """Pad ``seqs`` into a :class:`Batch` (interactions with no skill get an all-zero mask)."""
+    b = len(seqs)
+    t = max((len(s) for s in seqs), default=0) or 1
+    k = max((len(interaction_skills(x, vocab)) for s in seqs for x in s), default=1) or 1
+    items = np.zeros((b, t), dtype=np.int64)
+    skills = np.zeros((b, t, k), dtype=np.int64)
+    smask = np.zeros((b, t, k), dtype=np.float32)
+    correct = np.zeros((b, t), dtype=np.float32)
+    mask = np.zeros((b, t), dtype=bool)
+    for i, seq in enumerate(seqs):
+        for j, x in enumerate(seq):
+            items[i, j] = x.item
+            sk = interaction_skills(x, vocab)
+            skills[i, j, : len(sk)] = sk
+            smask[i, j, : len(sk)] = 1.0
+            correct[i, j] = x.correct
+            mask[i, j] = True
+    return Batch(
+        torch.from_numpy(items),
+        torch.from_numpy(skills),
+        torch.from_numpy(smask),
+        torch.from_numpy(correct),
+        torch.from_numpy(mask),
+    )
+
+
+def windows(
+    seqs: Sequence[Sequence[Interaction]], length: int
+) -> list[Sequence[Interaction]]:
+    """Cut each sequence into consecutive pieces of at most ``length`` (training only)."""
+    out: list[Sequence[Interaction]] = []
+    for s in seqs:
+        out.extend(s[i : i + length] for i in range(0, len(s), length))
+    return [w for w in out if len(w) > 0]
+
+
+def split_by_learner(
+    n: int, valid_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of ``n`` learners into (train, validation) index arrays, never by row."""
+    order = rng.permutation(n)
+    n_valid = int(round(n * valid_fraction)) if n >= 2 else 0
+    n_valid = min(max(n_valid, 1 if valid_fraction > 0 and n >= 2 else 0), n - 1)
+    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def batches_by_length(
+    seqs: Sequence[Sequence[Interaction]], batch_size: int, rng: np.random.Generator | None
+) -> Iterator[list[int]]:
+    """Index batches of similar length (little padding); batch order shuffled when ``rng``."""
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        groups = [groups[i] for i in rng.permutation(len(groups))]
+    yield from groups
+
+
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the ROC curve (NaN when only one class is present)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, p))
+
+
+class SequenceNet(nn.Module, ABC):
+    """What a recurrent tracer network provides (see the module docstring)."""
+
+    @abstractmethod
+    def forward(self, batch: Batch) -> Tensor:
+        """``(B, T)`` logits, interaction ``t`` scored from interactions ``< t``."""
+
+    @abstractmethod
+    def start(self) -> NeuralState:
+        """The state before any answer."""
+
+    @abstractmethod
+    def step(self, state: NeuralState, x: Interaction, skills: tuple[int, ...]) -> NeuralState:
+        """The state after reading one answer (must not modify ``state``)."""
+
+    @abstractmethod
+    def score(self, state: NeuralState, items: Tensor) -> Tensor:
+        """``(len(items),)`` logits for the next answer to each of ``items``."""
+
+    @abstractmethod
+    def mastery_logits(self, state: NeuralState) -> Tensor:
+        """``(n_skills,)`` logits of P(mastered) for every skill."""
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Called after training/loading, in eval mode: cache what the online path reuses."""
+
+
+class RecurrentTracer(ABC):
+    """Shared ``Tracer`` surface (fit / predict / online state / save / load) over a
+    :class:`SequenceNet`. Subclasses set ``name`` and build their network."""
+
+    name: str = ""
+
+    def __init__(
+        self,
+        *,
+        lr: float,
+        batch_size: int,
+        window: int,
+        max_epochs: int,
+        patience: int,
+        valid_fraction: float,
+        weight_decay: float,
+        grad_clip: float,
+        num_threads: int,
+    ) -> None:
+        if lr <= 0 or batch_size < 1 or window < 2 or max_epochs < 1 or patience < 1:
+            raise TracingError(
+                f"bad training settings lr={lr}, batch_size={batch_size}, window={window}, "
+                f"max_epochs={max_epochs}, patience={patience}: need lr > 0, batch_size >= 1, "
+                "window >= 2, max_epochs >= 1, patience >= 1"
+            )
+        if not 0 <= valid_fraction < 1:
+            raise TracingError(f"valid_fraction={valid_fraction} must be in [0, 1)")
+        self.lr = lr
+        self.batch_size = batch_size
+        self.window = window
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.valid_fraction = valid_fraction
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.num_threads = num_threads
+        self.net: SequenceNet | None = None
+        self.vocab: Vocabulary | None = None
+        self.history: list[dict[str, float]] = []
+        self.fit_info: dict[str, Any] = {}
+
+    # -- what subclasses provide -------------------------------------------------------------
+    @abstractmethod
+    def hyperparameters(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-serialisable, such that ``cls(**h)`` rebuilds self."""
+
+    @abstractmethod
+    def build_net(
+        self, vocab: Vocabulary, train: Sequence[Sequence[Interaction]] | None,
+        extra: dict[str, Any],
+    ) -> SequenceNet:
+        """Build the network for ``vocab``. At fit time ``train`` holds the training
+        sequences and the subclass may record data-derived structure in ``extra`` (saved in
+        the metadata); at load time ``train`` is None and ``extra`` is what was saved."""
+
+    # -- training ----------------------------------------------------------------------------
+    def _threads(self) -> None:
+        if torch.get_num_threads() > self.num_threads:
+            torch.set_num_threads(self.num_threads)
+
+    def fit(
+        self,
+        sequences: Sequence[Sequence[Interaction]],
+        vocab: Vocabulary,
+        *,
+        seed: int = 0,
+        progress: ProgressFn | None = None,
+    ) -> Self:
+        seqs = [s for s in sequences if len(s) > 0]
+        if not seqs:
+            raise TracingError("fit got no interactions; pass at least one non-empty sequence")
+        validate_sequences(seqs, vocab)
+        self._threads()
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        tr_idx, va_idx = split_by_learner(len(seqs), self.valid_fraction, rng)
+        train = [seqs[i] for i in tr_idx]
+        valid = [seqs[i] for i in va_idx]
+        self.vocab = vocab
+        extra: dict[str, Any] = {}
+        net = self.build_net(vocab, train, extra)
+        self._extra = extra
+        self.net = net
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        pieces = windows(train, self.window)
+        n_batches = math.ceil(len(pieces) / self.batch_size)
+        best_auc, best_state, best_epoch, bad_epochs = -1.0, None, 0, 0
+        self.history = []
+        for epoch in range(1, self.max_epochs + 1):
+            net.train()
+            total, count = 0.0, 0
+            for bi, idx in enumerate(batches_by_length(pieces, self.batch_size, rng)):
+                batch = make_batch([pieces[i] for i in idx], vocab)
+                logits = net(batch)
+                loss = nn.functional.binary_cross_entropy_with_logits(
+                    logits[batch.mask], batch.correct[batch.mask]
+                )
+                opt.zero_grad()
+                loss.backward()
+                if self.grad_clip > 0:
+                    nn.utils.clip_grad_norm_(net.parameters(), self.grad_clip)
+                opt.step()
+                total += float(loss.detach()) * int(batch.mask.sum())
+                count += int(batch.mask.sum())
+                if progress is not None and (bi % 20 == 0 or bi == n_batches - 1):
+                    done = (epoch - 1 + (bi + 1) / n_batches) / self.max_epochs
+                    progress(f"{self.name} epoch {epoch} batch {bi + 1}/{n_batches}", done)
+            record = {"epoch": float(epoch), "train_loss": total / max(count, 1)}
+            if valid:
+                y = np.concatenate([np.array([x.correct for x in s]) for s in valid])
+                p = np.concatenate(self.predict_sequences(valid))
+                auc = roc_auc(y, p)
+                record["valid_auc"] = auc
+                if auc > best_auc + 1e-5:
+                    best_auc, best_epoch, bad_epochs = auc, epoch, 0
+                    best_state = copy.deepcopy(net.state_dict())
+                else:
+                    bad_epochs += 1
+            self.history.append(record)
+            if progress is not None:
+                shown = ", ".join(f"{k}={v:.4f}" for k, v in record.items() if k != "epoch")
+                progress(f"{self.name} epoch {epoch}: {shown}", epoch / self.max_epochs)
+            if valid and bad_epochs >= self.patience:
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        self.fit_info = {
+            "seed": seed,
+            "n_train_learners": len(train),
+            "n_valid_learners": len(valid),
+            "n_train_interactions": sum(len(s) for s in train),
+            "best_epoch": best_epoch or len(self.history),
+            "best_valid_auc": best_auc if valid else None,
+            "epochs_run": len(self.history),
+        }
+        net.eval()
+        net.prepare()
+        return self
+
+    # -- prediction ----------------------------------------------------------------------------
+    def _require(self) -> tuple[SequenceNet, Vocabulary]:
+        if self.net is None or self.vocab is None:
+            raise TracingError(f"{self.name} tracer is not fitted; call fit() or load() first")
+        return self.net, self.vocab
+
+    def predict_sequences(self, sequences: Sequence[Sequence[Interaction]]) -> list[np.ndarray]:
+        net, vocab = self._require()
+        validate_sequences(sequences, vocab)
+        self._threads()
+        was_training = net.training
+        net.eval()
+        out: list[np.ndarray] = [np.zeros(0, dtype=np.float64)] * len(sequences)
+        nonempty = [i for i, s in enumerate(sequences) if len(s) > 0]
+        with torch.inference_mode():
+            for idx in batches_by_length([sequences[i] for i in nonempty], self.batch_size, None):
+                rows = [nonempty[i] for i in idx]
+                batch = make_batch([sequences[r] for r in rows], vocab)
+                prob = torch.sigmoid(net(batch)).double().numpy()
+                for j, r in enumerate(rows):
+                    out[r] = prob[j, : len(sequences[r])].copy()
+        net.train(was_training)
+        return out
+
+    def init_state(self) -> NeuralState:
+        net, _ = self._require()
+        with torch.inference_mode():
+            return net.start()
+
+    def update(self, state: NeuralState, interaction: Interaction) -> NeuralState:
+        net, vocab = self._require()
+        validate_interaction(interaction, vocab)
+        with torch.inference_mode():
+            return net.step(state, interaction, interaction_skills(interaction, vocab))
+
+    def predict_state(self, state: NeuralState, items: Sequence[int]) -> np.ndarray:
+        net, vocab = self._require()
+        bad = [i for i in items if not 0 <= i < vocab.n_items]
+        if bad:
+            raise TracingError(
+                f"item index {bad[0]} is outside the vocabulary's {vocab.n_items} items; "
+                "map item ids with the Vocabulary the model was trained with"
+            )
+        with torch.inference_mode():
+            logits = net.score(state, torch.as_tensor(list(items), dtype=torch.long))
+        return torch.sigmoid(logits).double().numpy()
+
+    def mastery(self, state: NeuralState) -> np.ndarray:
+        net, _ = self._require()
+        with torch.inference_mode():
+            return torch.sigmoid(net.mastery_logits(state)).double().numpy()
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: Path, metadata: dict[str, Any] | None = None) -> None:
+        """Write one file atomically: the torch state dict plus JSON metadata (model name,
+        format version, hyperparameters, vocabulary, data-derived structure, fit summary and
+        the caller's ``metadata``, e.g. data used and metrics)."""
+        net, vocab = self._require()
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "model": self.name,
+            "hyperparameters": self.hyperparameters(),
+            "vocabulary": {
+                "item_ids": list(vocab.item_ids),
+                "skill_ids": list(vocab.skill_ids),
+                "item_skills": [list(s) for s in vocab.item_skills],
+                "prerequisites": [list(e) for e in vocab.prerequisites],
+            },
+            "extra": getattr(self, "_extra", {}),
+            "fit": self.fit_info,
+            "history": self.history,
+            "metadata": metadata or {},
+        }
+        buf = io.BytesIO()
+        torch.save({"meta_json": json.dumps(meta), "state_dict": net.state_dict()}, buf)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(buf.getvalue())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        meta, state_dict = read_model_file(Path(path))
+        if meta.get("model") != cls.name:
+            raise TracingError(
+                f"{path} holds a {meta.get('model')!r} model, not {cls.name!r}; "
+                f"load it with the {meta.get('model')!r} tracer class"
+            )
+        tracer = cls(**meta["hyperparameters"])
+        v = meta["vocabulary"]
+        tracer.vocab = Vocabulary(
+            item_ids=tuple(v["item_ids"]),
+            skill_ids=tuple(v["skill_ids"]),
+            item_skills=tuple(tuple(s) for s in v["item_skills"]),
+            prerequisites=tuple((int(a), int(b)) for a, b in v["prerequisites"]),
+        )
+        tracer._extra = meta.get("extra", {})
+        tracer.net = tracer.build_net(tracer.vocab, None, tracer._extra)
+        tracer.net.load_state_dict(state_dict)
+        tracer.fit_info = meta.get("fit", {})
+        tracer.history = meta.get("history", [])
+        tracer.net.eval()
+        tracer.net.prepare()
+        return tracer
+
+
+def read_model_file(path: Path) -> tuple[dict[str, Any], dict[str, Tensor]]:
+    """``(metadata, state_dict)`` of a saved neural tracer; typed errors for bad files."""
+    if not path.is_file():
+        raise TracingError(f"model file {path} does not exist; train one with fit() + save()")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        meta = json.loads(blob["meta_json"])
+        state_dict = blob["state_dict"]
+    except Exception as exc:  # any unreadable file is the same user error
+        raise TracingError(f"{path} is not a learngraph neural tracer file ({exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise TracingError(f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}")
+    if meta.get("version") != FORMAT_VERSION:
+        raise TracingError(
+            f"{path} has format version {meta.get('version')}, this code reads "
+            f"{FORMAT_VERSION}; retrain the model or use a matching learngraph release"
+        )
+    return meta, state_dict
+
+
+def exclusive_skill_counts(batch: Batch, n_skills: int) -> tuple[Tensor, Tensor]:
+    """Per learner and time step, how many correct and wrong answers each skill had
+    *before* step t: two ``(B, T, n_skills)`` tensors (a multi-skill answer counts once per
+    skill)."""
+    b, t, _ = batch.skills.shape
+    hot = torch.zeros(b, t, n_skills)
+    hot.scatter_add_(2, batch.skills, batch.skill_mask)
+    hot = hot.clamp(max=1.0) * batch.mask.unsqueeze(-1)
+    r = batch.correct.unsqueeze(-1)
+    right, wrong = hot * r, hot * (1.0 - r)
+    return right.cumsum(1) - right, wrong.cumsum(1) - wrong
+
+
+def make_rnn(cell: str, input_size: int, hidden_size: int) -> nn.LSTM | nn.GRU:
+    """A one-layer batch-first LSTM or GRU."""
+    if cell == "lstm":
+        return nn.LSTM(input_size, hidden_size, batch_first=True)
+    if cell == "gru":
+        return nn.GRU(input_size, hidden_size, batch_first=True)
+    raise TracingError(f"cell={cell!r} is not supported; use 'lstm' or 'gru'")
+
+
+def zero_rnn_state(rnn: nn.LSTM | nn.GRU) -> tuple[Tensor, ...]:
+    """The recurrent state before any input: zeros, one tensor per LSTM/GRU state part."""
+    h = torch.zeros(1, 1, rnn.hidden_size)
+    return (h, h.clone()) if isinstance(rnn, nn.LSTM) else (h,)
+
+
+def rnn_step(rnn: nn.LSTM | nn.GRU, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Advance the recurrent state by one input vector ``x`` of shape ``(input_size,)``."""
+    hx: Any = state if isinstance(rnn, nn.LSTM) else state[0]
+    _, new = rnn(x.view(1, 1, -1), hx)
+    return tuple(new) if isinstance(new, tuple) else (new,)
+
+
+def shifted_hidden(rnn: nn.LSTM | nn.GRU, x: Tensor) -> Tensor:
+    """Run ``rnn`` over ``x`` ``(B, T, D)``; return ``(B, T, H)`` where row t is the hidden
+    state after inputs ``0..t-1`` (zeros at t = 0): what scores interaction t."""
+    out, _ = rnn(x)
+    return torch.cat([out.new_zeros(out.shape[0], 1, out.shape[2]), out[:, :-1]], dim=1)
+
+
+def padded_item_skills(vocab: Vocabulary) -> tuple[Tensor, Tensor]:
+    """The Q-matrix as ``(n_items, K)`` 0-padded skill indices and a 0/1 float mask."""
+    k = max((len(s) for s in vocab.item_skills), default=1) or 1
+    idx = torch.zeros(vocab.n_items, k, dtype=torch.long)
+    msk = torch.zeros(vocab.n_items, k)
+    for i, sk in enumerate(vocab.item_skills):
+        idx[i, : len(sk)] = torch.tensor(sk, dtype=torch.long)
+        msk[i, : len(sk)] = 1.0
+    return idx, msk
