@@ -49,7 +49,10 @@ class MasteryUpdater:
 
                 graph = await self._store.prerequisite_graph()
                 items = await all_items(self._store)
-                self._service = MasteryService.for_curriculum(graph, items)
+                # may load a saved model from disk: keep it off the event loop
+                self._service = await asyncio.to_thread(
+                    MasteryService.for_curriculum, graph, items
+                )
             return self._service
 
     async def apply(self, attempts: Sequence[Attempt]) -> dict[str, list[Mastery]]:

@@ -17,6 +17,7 @@ from api.types.item import Item, ItemKind
 from api.types.learner import Learner
 from api.types.node import Node, PageInfo, decode_cursor, encode_cursor, page_info
 from api.types.skill import GraphDirection, Prerequisite, Skill, SkillGraph
+from api.types.tracer import TracerModel, tracer_models
 from graph import models as m
 from graph.models import Role as DomainRole
 from graph.store import GraphStore
@@ -221,6 +222,10 @@ class Query:
     def viewer(self, info: Info) -> Viewer | None:
         p = info.context.principal
         return None if p is None else Viewer(subject=p.sub, role=Role(p.role.value))
+
+    tracer_models: list[TracerModel] = strawberry.field(
+        resolver=tracer_models, description="Saved tracer models (designers and admins)."
+    )
 
     @strawberry.field(description="Curriculum edits after `afterSeq`, oldest first.")
     async def curriculum_changes(

@@ -132,8 +132,12 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 
 @pytest.fixture
-async def make_api(store: Any) -> AsyncIterator[ApiFactory]:
-    """Build the app over the seeded ``store`` with the given limits/graphiql settings."""
+async def make_api(
+    store: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ApiFactory]:
+    """Build the app over the seeded ``store`` with the given limits/graphiql settings.
+    The tracer registry is an empty temporary one, so mastery is served by default BKT."""
+    monkeypatch.setenv("LEARNGRAPH_MODELS", str(tmp_path / "models"))
     await seed(store)
     clients: list[httpx.AsyncClient] = []
 

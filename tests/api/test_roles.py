@@ -75,7 +75,15 @@ CASES = [
 ]
 
 CURRICULUM = roles("designer", "admin")
+ATTEMPT = '{attemptId: "t1", learnerId: "%s", itemId: "i-add-1", score: 1}'
 MUTATIONS = [
+    Case(
+        "recordAttempts(own)",
+        f"recordAttempts(input: [{ATTEMPT % 'ada'}])",
+        roles("learner", "admin"),
+        "",
+    ),
+    Case("recordAttempts(other)", f"recordAttempts(input: [{ATTEMPT % 'bo'}])", roles("admin"), ""),
     Case("createSkill", 'createSkill(input: {id: "div", name: "Dividing"})', CURRICULUM, ""),
     Case("updateSkill", 'updateSkill(input: {id: "add", name: "Addition"})', CURRICULUM, ""),
     Case("deleteSkill", 'deleteSkill(id: "shape")', CURRICULUM, ""),
