@@ -100,28 +100,46 @@ def attempt_rows(n: int, learners: Sequence[str], items: Sequence[str],
             for k in range(n)]
 
 
+class Clock:
+    """Wall-clock latencies of repeated runs, plus the process CPU time they used (all
+    threads): on a shared machine CPU time per attempt is the steadier figure."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu = 0.0
+        self._start = (0.0, 0.0)
+
+    def start(self) -> None:
+        self._start = (time.perf_counter(), time.process_time())
+
+    def stop(self) -> None:
+        self.wall.append(time.perf_counter() - self._start[0])
+        self.cpu += time.process_time() - self._start[1]
+
+
 async def timed_batches(batches: Sequence[Sequence[Attempt]], label: str,
-                        write: Callable[[Sequence[Attempt]], Awaitable[Any]]) -> list[float]:
-    latencies: list[float] = []
+                        write: Callable[[Sequence[Attempt]], Awaitable[Any]]) -> Clock:
+    clock = Clock()
+    latencies = clock.wall
     step = max(1, len(batches) // 10)
     for n, batch in enumerate(batches, 1):
-        start = time.perf_counter()
+        clock.start()
         await write(batch)
-        latencies.append(time.perf_counter() - start)
+        clock.stop()
         if n % step == 0 or n == len(batches):
             print(f"  {label}: {n}/{len(batches)} batches, "
                   f"{sum(len(b) for b in batches[:n]) / sum(latencies):,.0f} attempts/s so far",
                   file=sys.stderr, flush=True)
-    return latencies
+    return clock
 
 
-async def timed_reads(repeats: int, read: Callable[[], Awaitable[Any]]) -> list[float]:
-    out = []
+async def timed_reads(repeats: int, read: Callable[[], Awaitable[Any]]) -> Clock:
+    clock = Clock()
     for _ in range(repeats):
-        start = time.perf_counter()
+        clock.start()
         await read()
-        out.append(time.perf_counter() - start)
-    return out
+        clock.stop()
+    return clock
 
 
 # -- baselines ------------------------------------------------------------------------------
@@ -129,7 +147,7 @@ async def timed_reads(repeats: int, read: Callable[[], Awaitable[Any]]) -> list[
 
 def sqlite_baseline(batches: Sequence[Sequence[Attempt]], learners: Sequence[str],
                     edges: Sequence[Prerequisite], top: str,
-                    repeats: int) -> tuple[list[float], list[float], list[float]]:
+                    repeats: int) -> tuple[Clock, Clock, Clock]:
     """Raw sqlite3, no store code, in a temporary file with the store's pragmas and schema
     (the migration files executed directly): executemany per batch into ``attempts``, and
     the recursive ancestors query plus the edges among the result. Also the floor: the same
@@ -151,32 +169,35 @@ def sqlite_baseline(batches: Sequence[Sequence[Attempt]], learners: Sequence[str
                          [(s,) for s in sorted({x for e in edges for x in (e.source, e.target)})])
         conn.executemany("INSERT INTO prerequisites VALUES (?, ?, ?)",
                          [(e.source, e.target, e.strength) for e in edges])
-        series: dict[str, list[float]] = {"attempts": [], "bare": []}
+        series = {"attempts": Clock(), "bare": Clock()}
         for batch in batches:
             rows = [(a.attempt_id, a.learner_id, a.item_id, a.score, to_us(a.timestamp, "t"),
                      a.response_time_ms, a.hints_used) for a in batch]
-            for table, out in series.items():
-                start = time.perf_counter()
+            for table, clock in series.items():
+                clock.start()
                 conn.execute("BEGIN")
                 conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                 conn.execute("COMMIT")
-                out.append(time.perf_counter() - start)
-        reads = []
+                clock.stop()
+        reads = Clock()
         for _ in range(repeats):
-            start = time.perf_counter()
+            reads.start()
             ids = [r[0] for r in conn.execute(
                 "WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT p.source FROM prerequisites p"
                 " JOIN up ON p.target = up.id) SELECT id FROM up", (top,))]
             conn.execute("SELECT p.source, p.target, p.strength FROM json_each(?) j"
                          " JOIN prerequisites p ON p.target = j.value", (json.dumps(ids),)
                          ).fetchall()
-            reads.append(time.perf_counter() - start)
+            reads.stop()
         conn.close()
     return series["attempts"], series["bare"], reads
 
 
-async def neo4j_baseline(url: str, batches: Sequence[Sequence[Attempt]]) -> list[float]:
-    """Raw driver: one UNWIND ... CREATE per batch into the label BenchBaseline, then removed."""
+async def neo4j_baseline(url: str, batches: Sequence[Sequence[Attempt]],
+                         repeats: int) -> tuple[Clock, Clock]:
+    """Raw driver: one UNWIND ... CREATE per batch into the label BenchBaseline (no
+    idempotence or existence checks), then removed; and a plain read of every skill id with
+    its incoming edges as bare values (the benchmark's subgraph is every skill)."""
     import neo4j
 
     from graph.open import neo4j_target
@@ -185,22 +206,41 @@ async def neo4j_baseline(url: str, batches: Sequence[Sequence[Attempt]]) -> list
     driver = neo4j.AsyncGraphDatabase.driver(uri, auth=auth)
     query = ("UNWIND $rows AS r CREATE (:BenchBaseline {attempt_id: r.id, learner_id: r.l,"
              " item_id: r.i, score: r.s, timestamp: r.t, response_time_ms: r.rt, hints: r.h})")
-    latencies = []
+    clock = Clock()
     try:
         for batch in batches:
             rows = [{"id": a.attempt_id, "l": a.learner_id, "i": a.item_id, "s": a.score,
                      "t": a.timestamp, "rt": a.response_time_ms, "h": a.hints_used}
                     for a in batch]
-            start = time.perf_counter()
+            clock.start()
             async with driver.session() as session:
-                await session.execute_write(lambda tx, rows=rows: tx.run(query, rows=rows))
-            latencies.append(time.perf_counter() - start)
+                await session.execute_write(_consume, query, rows)
+            clock.stop()
         async with driver.session() as session:
-            await session.run("MATCH (n:BenchBaseline) CALL { WITH n DELETE n }"
-                              " IN TRANSACTIONS OF 10000 ROWS")
+            result = await session.run("MATCH (n:BenchBaseline) CALL (n) { DELETE n }"
+                                       " IN TRANSACTIONS OF 10000 ROWS")
+            await result.consume()
+        reads = Clock()
+        read = ("MATCH (s:Skill) RETURN s.id AS id,"
+                " [(p:Skill)-[e:PREREQUISITE_OF]->(s) | [p.id, e.strength]] AS incoming")
+        for _ in range(repeats):
+            reads.start()
+            async with driver.session() as session:
+                await session.execute_read(_values, read)
+            reads.stop()
     finally:
         await driver.close()
-    return latencies
+    return clock, reads
+
+
+async def _consume(tx: Any, query: str, rows: list[dict[str, Any]]) -> None:
+    result = await tx.run(query, rows=rows)
+    await result.consume()
+
+
+async def _values(tx: Any, query: str) -> list[Any]:
+    result = await tx.run(query)
+    return [record.values() async for record in result]
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -248,36 +288,48 @@ async def run(args: argparse.Namespace) -> None:
                 batches, [lr.id for lr in learners], edges, top, args.repeats)
             base_name = "raw sqlite3 executemany, same schema"
         else:
-            base_writes, floor_writes, base_reads = await neo4j_baseline(url, batches), [], []
+            base_writes, base_reads = await neo4j_baseline(url, batches, args.repeats)
+            floor_writes = None
             base_name = "raw driver UNWIND CREATE"
     finally:
         await store.close()
         if tmp is not None:
             tmp.cleanup()
 
-    store_rate = args.attempts / sum(store_lat)
-    base_rate = args.attempts / sum(base_writes)
+    def line(name: str, clock: Clock) -> str:
+        text = (f"  {name}: {args.attempts / sum(clock.wall):,.0f} attempts/s; "
+                f"{summary('batch latency', clock.wall)}")
+        if store.kind == "sqlite":  # a server's work is not in this process's CPU time
+            text += f"; {args.attempts / clock.cpu:,.0f} attempts per CPU-second"
+        return text
+
     print(f"\nrecord_attempts, {args.attempts:,} attempts in batches of {args.batch}:")
-    print(f"  store:    {store_rate:,.0f} attempts/s; {summary('batch latency', store_lat)}")
-    print(f"  baseline ({base_name}): {base_rate:,.0f} attempts/s; "
-          f"{summary('batch latency', base_writes)}")
-    if floor_writes:
-        floor_rate = args.attempts / sum(floor_writes)
-        print(f"  floor (raw executemany, bare table with only a primary key): "
-              f"{floor_rate:,.0f} attempts/s; {summary('batch latency', floor_writes)}")
-    print(f"  store / baseline throughput: {store_rate / base_rate:.2f}")
-    print(f"  retried batches (all duplicates): {summary('batch latency', retry_lat)}")
+    print(line("store", store_lat))
+    print(line(f"baseline ({base_name})", base_writes))
+    if floor_writes is not None:
+        print(line("floor (raw executemany, bare table with only a primary key)",
+                   floor_writes))
+    print(f"  store / baseline throughput: {sum(base_writes.wall) / sum(store_lat.wall):.2f}"
+          + (f" (CPU: {base_writes.cpu / store_lat.cpu:.2f})" if store.kind == "sqlite" else ""))
+    print(f"  retried batches (all duplicates): {summary('batch latency', retry_lat.wall)}")
     print(f"\nsubgraph read, ancestors of one skill = {len(graph.skills)} skills, "
           f"{len(graph.edges)} edges:")
-    print(f"  store ancestors():          {summary('read', anc_reads)}")
-    print(f"  store prerequisite_graph(): {summary('read', whole_reads)}")
-    if base_reads:
-        print(f"  baseline (raw recursive query, ids + edges, no objects built): "
-              f"{summary('read', base_reads)}")
+    def read_line(name: str, clock: Clock) -> str:
+        text = f"  {name}: {summary('read', clock.wall)}"
+        if store.kind == "sqlite":
+            text += f"; {clock.cpu / len(clock.wall) * 1e3:.2f} ms CPU per read"
+        return text
+
+    print(read_line("store ancestors()", anc_reads))
+    print(read_line("store prerequisite_graph()", whole_reads))
+    if base_reads is not None:
+        what = ("raw recursive query, ids + edges, no objects built" if store.kind == "sqlite"
+                else "raw driver, every skill id + incoming edges as plain values")
+        print(read_line(f"baseline ({what})", base_reads))
         print(f"  store / baseline median: "
-              f"{statistics.median(anc_reads) / statistics.median(base_reads):.2f}")
+              f"{statistics.median(anc_reads.wall) / statistics.median(base_reads.wall):.2f}")
     if args.plot:
-        plot(args.plot, url, store_lat, base_writes, base_name)
+        plot(args.plot, url, store_lat.wall, base_writes.wall, base_name)
 
 
 def plot(path: Path, url: str, store_lat: Sequence[float], base_lat: Sequence[float],
