@@ -105,10 +105,6 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
             return HTMLResponse(graphiql_html())
         return await handle_graphql(request, services)
 
-    async def graphql_ws(scope: Any, receive: Any, send: Any) -> None:
-        endpoint = _ws_endpoint(scope["app"])
-        await endpoint(scope, receive, send)
-
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -117,13 +113,20 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_http, methods=HTTP_METHODS),
-        WebSocketRoute("/graphql", graphql_ws),
+        WebSocketRoute("/graphql", _WebSocketApp()),
         Route("/healthz", healthz),
         Route("/", root),
     ]
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="graphiql"))
     return routes
+
+
+class _WebSocketApp:
+    """A plain ASGI app (not a function) so starlette hands it the raw scope."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await _ws_endpoint(scope["app"])(scope, receive, send)
 
 
 def _ws_endpoint(app: Starlette) -> SubscriptionEndpoint:

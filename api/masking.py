@@ -13,36 +13,60 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from api.errors import ApiError
 
 log = logging.getLogger("learngraph.api")
 
 INTERNAL_CODE = "INTERNAL"
+PRE_EXECUTION_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+def _api_error(error: BaseException | None) -> ApiError | None:
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, ApiError):
+            return error
+        error = getattr(error, "original_error", None)
+        seen += 1
+    return None
+
+
+def _client_error(error: GraphQLError) -> bool:
+    """Errors about the request itself: syntax, validation, variable coercion, a wrong
+    operation type. They are located in the document, or raised by strawberry before
+    execution, never by a resolver (those have a ``path``)."""
+    original = error.original_error
+    if original is None:
+        return True
+    if error.path is not None:
+        return False
+    return bool(error.nodes) or isinstance(original, (GraphQLError, *PRE_EXECUTION_ERRORS))
 
 
 def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
-    original = error.original_error
-    if original is None or error.path is None:
-        return error
-    if isinstance(original, ApiError):
+    api_error = _api_error(error.original_error)
+    if api_error is not None:
         return GraphQLError(
-            original.message,
+            api_error.message,
             error.nodes,
             error.source,
             error.positions,
             error.path,
             None,
-            {"code": original.code, **original.extensions},
+            {"code": api_error.code, **api_error.extensions},
         )
-    if isinstance(original, GraphQLError) and original.original_error is None:
+    if _client_error(error):
         return error
+    where = ".".join(str(p) for p in error.path) if error.path else "the operation"
     log.error(
         "request %s: internal error at %s",
         request_id,
-        ".".join(str(p) for p in error.path),
-        exc_info=original,
+        where,
+        exc_info=error.original_error,
     )
     return GraphQLError(
         f"Internal error (request id {request_id})",

@@ -10,7 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.limits import Limits, limit_extensions
-from api.masking import MaskInternalErrors
+from api.masking import MaskInternalErrors, mask_error
 from api.types.group import Group, User
 from api.types.item import Item
 from api.types.learner import Learner
@@ -26,11 +26,23 @@ Mutation = merge_types("Mutation", (CurriculumMutation, PeopleMutation))
 
 
 class Schema(strawberry.Schema):
-    """strawberry's schema, minus its logging of every client error: :mod:`api.masking`
-    logs the internal ones, with their request id."""
+    """strawberry's schema, minus its logging of every client error (:mod:`api.masking` logs
+    the internal ones, with their request id), and masking every result it hands out,
+    subscription events included (the extension hook only sees query/mutation results)."""
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         return None
+
+    async def _handle_execution_result(
+        self, context: Any, result: Any, extensions_runner: Any, **kwargs: Any
+    ) -> Any:
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = str(getattr(context.context, "request_id", "-"))
+            result.errors = [mask_error(e, request_id) for e in errors]
+        return await super()._handle_execution_result(
+            context, result, extensions_runner, **kwargs
+        )
 
 
 def build_schema(limits: Limits | None = None) -> Schema:
