@@ -109,6 +109,6 @@ def explore(item: str, sampled_gain: float, n_observed: int) -> Reason:
 def goal_reached(goals: Sequence[str]) -> Reason:
     return Reason(
         "goal_mastered",
-        f"goal {_names(goals)} already mastered: practising the wider frontier",
+        f"goal {_names(goals)} mastered by the estimate: consolidating its least certain skills",
         {"goals": list(goals)},
     )

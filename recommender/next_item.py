@@ -5,11 +5,14 @@ Skill choice, in priority order:
 1. **Remediation.** A skill failed ``failure_limit`` times in a row sends the learner back to
    its root cause: the weakest unmastered prerequisite whose own prerequisites are mastered
    (:func:`remediation_target`). With every prerequisite mastered, the same skill is kept but
-   the easiest item (highest predicted success) is chosen.
+   the easiest item (highest predicted success) is chosen, unless the weakest prerequisite's
+   mastery is below ``probe_below``: then that prerequisite is probed (estimates can be
+   false positives).
 2. **Reviews.** A due review (see :mod:`recommender.review`) is mixed in after every
    ``review_every - 1`` new-learning items, or at once when nothing new is ready.
 3. **Learning.** Ready skills (outer fringe) on the path to the goals, in path priority; with
-   no goal, or goals already mastered, the whole frontier, most-unblocking first. The skill
+   no goal, the whole frontier, most-unblocking first; with every goal mastered by the
+   estimate, the least certain skills of the goals' closure (consolidation). The skill
    practised last moves behind the next one (interleaving) when another is ready.
 
 Item choice: among the skill's items not seen in the last ``recent_window`` items, the
@@ -52,6 +55,9 @@ class RecommenderConfig:
         review_every: one review per this many recommendations when reviews are due [4].
         candidate_skills: how many skills are considered per call [3].
         min_strength: edges weaker than this do not block readiness [0.0].
+        probe_below: after repeated failures with every prerequisite mastered, the weakest
+            prerequisite is still probed if its mastery is below this [0.99] (a mastery
+            estimate can be a false positive); otherwise an easier item is given.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -62,6 +68,7 @@ class RecommenderConfig:
     review_every: int = 4
     candidate_skills: int = 3
     min_strength: float = 0.0
+    probe_below: float = 0.99
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -123,7 +130,7 @@ class LearnerView:
 class Recommendation:
     item: str
     skill: str
-    kind: str  # "learn", "review", "remediate" or "easier"
+    kind: str  # "learn", "review", "remediate", "easier" or "consolidate"
     predicted_success: float
     reasons: tuple[Reason, ...]
 
@@ -184,9 +191,14 @@ def _learning_choices(
                 )
                 for s in ready
             ]
-        extra: tuple[Reason, ...] = (explain.goal_reached(goals),) if not path.steps else ()
-    else:
-        extra = ()
+        if not path.steps:
+            # every goal is mastered by the estimate: consolidate the least certain skills of
+            # the goals' closure rather than wander off the goal
+            closure = index.ancestors(index.skill_positions(goals).tolist())
+            weakest = closure[np.argsort(m[closure], kind="stable")][: cfg.candidate_skills]
+            reason = explain.goal_reached(goals)
+            return [_SkillChoice(int(s), "consolidate", (reason,)) for s in weakest.tolist()]
+    extra: tuple[Reason, ...] = ()
     fringe_arr = outer_fringe(index, m, cfg.threshold, cfg.min_strength)
     order = np.lexsort((index.topo_rank[fringe_arr], -index.n_children[fringe_arr]))
     return [
@@ -205,6 +217,10 @@ def _skill_choices(
             continue
         s = index.skill_pos[sid]
         root = remediation_target(index, m, s, cfg.threshold)
+        pars = index.parents(s)
+        weakest = int(pars[np.argmin(m[pars])]) if pars.size else None
+        if root is None and weakest is not None and m[weakest] < cfg.probe_below:
+            root = weakest  # mastered by the estimate, but not beyond doubt: probe it
         if root is None:
             choices.append(_SkillChoice(s, "easier", (explain.easier_item(sid, streak),)))
         else:

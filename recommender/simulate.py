@@ -221,7 +221,10 @@ class AdaptivePolicy:
         if not recs:  # nothing ready by the estimate: practise the goal itself
             idx = self.s.index
             return idx.item_ids[int(idx.items_of(idx.skill_pos[self.s.goals[0]])[0])]
-        return recs[0].item
+        rec = recs[0]
+        if rec.kind in ("remediate", "easier"):
+            self.streaks.pop(str(rec.reasons[0].data["skill"]), None)
+        return rec.item
 
     def observe(self, item: str, correct: bool, t: float) -> None:
         idx = self.s.index
@@ -237,7 +240,8 @@ class AdaptivePolicy:
         if prev is not None:
             self.gains.record(prev, correct)
         self.last_item_of_skill[sk] = item
-        self.streaks[sk] = 0 if correct else self.streaks.get(sk, 0) + 1
+        if not correct:  # wrong answers not yet acted on (a remediation resets them)
+            self.streaks[sk] = self.streaks.get(sk, 0) + 1
         skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
         self.state = self.tracer.update(
             self.state, Interaction(ip, skills, int(correct), timestamp=t)
@@ -318,6 +322,7 @@ def run_policy(
     params: SimParams | None = None,
     topo_reps: int = 5,
     streak: int = 3,
+    threshold: float = 0.95,
     progress: Progress | None = None,
 ) -> PolicySummary:
     """Simulate ``learners`` learners under ``policy``. The same ``seed`` gives every policy
@@ -345,7 +350,12 @@ def run_policy(
         else:
             assert tracer is not None
             pol = AdaptivePolicy(
-                setting, tracer, gains, policy_rng, diag=diagnostic.DiagnosticConfig()
+                setting,
+                tracer,
+                gains,
+                policy_rng,
+                config=RecommenderConfig(threshold=threshold),
+                diag=diagnostic.DiagnosticConfig(),
             )
         t, used, wasted = 0.0, 0, 0
         reached = all(learner.mastered(g, t) for g in setting.goals)

@@ -1,0 +1,346 @@
+"""Async entry points the API calls: a store in, domain results out.
+
+The curriculum index (graph, Q-matrix and derived arrays) lives in an :class:`IndexCache`
+owned by the caller (one per app), rebuilt only when the curriculum change log has moved past
+the version it was built from; a call then costs one read of the learner (mastery and recent
+attempts, read concurrently) plus one tiny change-log probe.
+
+Predictions: every function that ranks items takes an optional ``predict(item_ids) ->
+P(success)`` (the serving tracer's, for this learner). Without one, P(success) comes from the
+stored mastery with the two-state answer model of BKT: ``p (1 - slip) + (1 - p) guess`` for the
+item's weakest skill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from graph.models import Attempt, Mastery, utcnow
+from graph.store import GraphStore
+from recommender import diagnostic as dg
+from recommender import gaps as gp
+from recommender import review as rv
+from recommender.errors import InvalidParameterError, UnknownIdError
+from recommender.index import CurriculumIndex, index_from_domain
+from recommender.next_item import (
+    GainStats,
+    LearnerView,
+    Predictor,
+    Recommendation,
+    RecommenderConfig,
+    recommend,
+)
+from recommender.paths import LearningPath, learning_path
+
+PAGE = 1000
+DIAGNOSTIC_MODEL = "diagnostic"
+
+
+class IndexCache:
+    """The current curriculum index, rebuilt when the change log moves (or on
+    :meth:`invalidate`). Concurrent callers share one rebuild."""
+
+    def __init__(self) -> None:
+        self._index: CurriculumIndex | None = None
+        self._seq = -1
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._index = None
+
+    async def _last_seq(self, store: GraphStore, after: int) -> int:
+        seq = max(after, 0)
+        while True:
+            page = await store.change_log(after_seq=seq, limit=PAGE)
+            if not page:
+                return seq
+            seq = page[-1].seq
+
+    async def get(self, store: GraphStore) -> CurriculumIndex:
+        index = self._index
+        if index is not None and await self._last_seq(store, self._seq) == self._seq:
+            return index
+        async with self._lock:
+            seq = await self._last_seq(store, self._seq)
+            if self._index is None or seq != self._seq:
+                graph = await store.prerequisite_graph()
+                items = []
+                after: str | None = None
+                while True:
+                    page = await store.list_items(after=after, limit=PAGE)
+                    items.extend(page)
+                    if len(page) < PAGE:
+                        break
+                    after = page[-1].id
+                self._index = await asyncio.to_thread(
+                    index_from_domain, graph, items, version=str(seq)
+                )
+                self._seq = seq
+            assert self._index is not None
+            return self._index
+
+
+def mastery_predictor(
+    index: CurriculumIndex, mastery: np.ndarray, guess: float = 0.2, slip: float = 0.1
+) -> Predictor:
+    """P(success) of items from a mastery vector (BKT answer model, weakest skill)."""
+
+    def predict(item_ids: Sequence[str]) -> np.ndarray:
+        out = np.empty(len(item_ids))
+        for k, pos in enumerate(index.item_positions(item_ids).tolist()):
+            sk = index.skills_of_item(pos)
+            p = float(mastery[sk].min()) if sk.size else 0.5
+            out[k] = p * (1 - slip) + (1 - p) * guess
+        return out
+
+    return predict
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerSnapshot:
+    mastery: np.ndarray
+    attempts: tuple[Attempt, ...]  # newest first
+
+
+async def _snapshot(
+    store: GraphStore, index: CurriculumIndex, learner_id: str, history: int
+) -> LearnerSnapshot:
+    rows, page = await asyncio.gather(
+        store.mastery_of([learner_id]), store.attempts_of(learner_id, limit=history)
+    )
+    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
+    return LearnerSnapshot(m, page.attempts)
+
+
+def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[rv.ReviewState]:
+    practices = []
+    for a in reversed(attempts):  # oldest first
+        pos = index.item_pos.get(a.item_id)
+        if pos is None:
+            continue
+        t = a.timestamp.timestamp()
+        practices.extend(
+            (index.skill_ids[s], a.correct, t) for s in index.skills_of_item(pos).tolist()
+        )
+    return list(rv.replay(practices).values())
+
+
+def _failure_streaks(index: CurriculumIndex, attempts: Sequence[Attempt]) -> dict[str, int]:
+    """Wrong answers in a row per skill, counted back from the newest attempt."""
+    streaks: dict[str, int] = {}
+    closed: set[str] = set()
+    for a in attempts:
+        pos = index.item_pos.get(a.item_id)
+        if pos is None:
+            continue
+        for s in index.skills_of_item(pos).tolist():
+            sid = index.skill_ids[s]
+            if sid in closed:
+                continue
+            if a.correct:
+                closed.add(sid)
+            else:
+                streaks[sid] = streaks.get(sid, 0) + 1
+    return streaks
+
+
+async def _goals(store: GraphStore, learner_id: str, goals: Sequence[str] | None) -> list[str]:
+    if goals is not None:
+        return list(goals)
+    [learner] = await store.get_learners([learner_id])
+    if learner is None:
+        raise UnknownIdError("learner", [learner_id])
+    return list(learner.goals)
+
+
+async def recommendations(
+    store: GraphStore,
+    learner_id: str,
+    goals: Sequence[str] | None = None,
+    first: int = 5,
+    *,
+    cache: IndexCache,
+    predict: Predictor | None = None,
+    config: RecommenderConfig | None = None,
+    target_retention: float = 0.9,
+    gains: GainStats | None = None,
+    rng: np.random.Generator | None = None,
+    now: datetime | None = None,
+    history: int = 200,
+) -> list[Recommendation]:
+    """The next ``first`` items for a learner toward ``goals`` (None: the learner's own
+    goals; empty: the whole frontier), each with its reasons."""
+    cfg = config or RecommenderConfig()
+    index = await cache.get(store)
+    goal_ids, snap = await asyncio.gather(
+        _goals(store, learner_id, goals), _snapshot(store, index, learner_id, history)
+    )
+    when = (now or utcnow()).timestamp()
+    due = rv.due_reviews(_review_states(index, snap.attempts), when, target_retention)
+    mastered = {index.skill_ids[i] for i in np.flatnonzero(snap.mastery >= cfg.threshold)}
+    due = [d for d in due if d.skill in mastered]
+    since_review = _items_since_review(index, snap.attempts, {d.skill for d in due})
+    view = LearnerView(
+        mastery=snap.mastery,
+        recent_items=tuple(a.item_id for a in snap.attempts),
+        failure_streaks=_failure_streaks(index, snap.attempts),
+        due=tuple(due),
+        items_since_review=since_review,
+    )
+    return recommend(
+        index,
+        view,
+        predict or mastery_predictor(index, snap.mastery),
+        goals=goal_ids,
+        first=first,
+        config=cfg,
+        gains=gains,
+        rng=rng or np.random.default_rng(),
+    )
+
+
+def _items_since_review(
+    index: CurriculumIndex, attempts: Sequence[Attempt], due_skills: set[str]
+) -> int:
+    """Attempts since the last one on a mastered, reviewable skill (approximated by the due
+    skills' last practice): the count of newest attempts not on a due skill."""
+    n = 0
+    for a in attempts:
+        pos = index.item_pos.get(a.item_id)
+        skills = (
+            {index.skill_ids[s] for s in index.skills_of_item(pos)} if pos is not None else set()
+        )
+        if skills & due_skills:
+            break
+        n += 1
+    return n
+
+
+async def learner_path(
+    store: GraphStore,
+    learner_id: str,
+    goals: Sequence[str] | None = None,
+    *,
+    cache: IndexCache,
+    threshold: float = 0.8,
+) -> LearningPath:
+    """The learner's remaining path to ``goals`` (None: the learner's own goals)."""
+    index = await cache.get(store)
+    goal_ids, rows = await asyncio.gather(
+        _goals(store, learner_id, goals), store.mastery_of([learner_id])
+    )
+    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
+    return learning_path(index, m, goal_ids, threshold=threshold)
+
+
+async def learner_gaps(
+    store: GraphStore,
+    learner_id: str,
+    goals: Sequence[str] | None = None,
+    *,
+    cache: IndexCache,
+    threshold: float = 0.8,
+) -> list[gp.Gap]:
+    index = await cache.get(store)
+    goal_ids, rows = await asyncio.gather(
+        _goals(store, learner_id, goals), store.mastery_of([learner_id])
+    )
+    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
+    return gp.learner_gaps(index, m, goal_ids, threshold)
+
+
+async def group_gaps(
+    store: GraphStore,
+    group_id: str,
+    goals: Sequence[str],
+    *,
+    cache: IndexCache,
+    threshold: float = 0.8,
+) -> list[gp.GroupGap]:
+    """The group's root-cause skills toward ``goals`` with the learners stuck on each."""
+    index = await cache.get(store)
+    [group] = await store.get_groups([group_id])
+    if group is None:
+        raise UnknownIdError("group", [group_id])
+    rows = await store.mastery_of_group(group_id)
+    masteries = {
+        learner: index.mastery_array({r.skill_id: r.probability for r in rows.get(learner, [])})
+        for learner in group.learner_ids
+    }
+    return gp.group_gaps(index, masteries, goals, threshold)
+
+
+async def review_queue(
+    store: GraphStore,
+    learner_id: str,
+    *,
+    cache: IndexCache,
+    target_retention: float = 0.9,
+    now: datetime | None = None,
+    limit: int = 20,
+    history: int = 500,
+) -> list[rv.DueReview]:
+    """Skills due for review now (least recalled first), from the last ``history`` attempts."""
+    rv.check_retention(target_retention)
+    index = await cache.get(store)
+    page = await store.attempts_of(learner_id, limit=history)
+    when = (now or utcnow()).timestamp()
+    return rv.due_reviews(_review_states(index, page.attempts), when, target_retention, limit=limit)
+
+
+# -- diagnostic ---------------------------------------------------------------------------------
+async def start_diagnostic(
+    store: GraphStore, *, cache: IndexCache, config: dg.DiagnosticConfig | None = None
+) -> tuple[dg.DiagnosticState, dg.Question | None]:
+    """A new diagnostic and its first question. Keep the state (``to_dict``) between calls."""
+    index = await cache.get(store)
+    state = await asyncio.to_thread(dg.start, index, config)
+    return state, await asyncio.to_thread(dg.next_question, index, state)
+
+
+async def answer_diagnostic(
+    store: GraphStore,
+    state: dg.DiagnosticState,
+    item_id: str,
+    correct: bool,
+    *,
+    cache: IndexCache,
+    skill_id: str | None = None,
+) -> tuple[dg.DiagnosticState, dg.Question | None]:
+    """Record one answer; returns the new state and the next question (None when done).
+    ``skill_id`` defaults to the item's first skill."""
+    index = await cache.get(store)
+    if skill_id is None:
+        pos = index.item_positions([item_id])[0]
+        sk = index.skills_of_item(int(pos))
+        if sk.size == 0:
+            raise InvalidParameterError("item_id", item_id, "an item that assesses a skill")
+        skill_id = index.skill_ids[int(sk[0])]
+    new = await asyncio.to_thread(dg.answer, index, state, skill_id, item_id, correct)
+    return new, await asyncio.to_thread(dg.next_question, index, new)
+
+
+async def finish_diagnostic(
+    store: GraphStore,
+    learner_id: str,
+    state: dg.DiagnosticState,
+    *,
+    save: bool = True,
+    now: datetime | None = None,
+) -> dg.DiagnosticResult:
+    """The placement; with ``save`` it is stored as the learner's mastery (one write)."""
+    result = dg.finish(state)
+    if save:
+        when = now or utcnow()
+        await store.save_mastery(
+            [
+                Mastery(learner_id, s, p, float(p * (1 - p)), when, DIAGNOSTIC_MODEL)
+                for s, p in result.mastery.items()
+            ]
+        )
+    return result
