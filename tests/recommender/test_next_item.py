@@ -93,9 +93,19 @@ def test_remediation_steps_back_to_the_weakest_root_prerequisite() -> None:
 
 def test_failures_with_prerequisites_mastered_give_an_easier_item() -> None:
     idx = diamond()
-    view = LearnerView(mastery_of(idx, A=0.9), failure_streaks={"B": 4})
+    view = LearnerView(mastery_of(idx, A=0.995), failure_streaks={"B": 4})
     [rec] = recommend(idx, view, table({"B0": 0.45, "B1": 0.3}), goals=["D"], rng=rng())
     assert (rec.kind, rec.item) == ("easier", "B0")
+
+
+def test_failures_probe_a_prerequisite_whose_mastery_is_not_beyond_doubt() -> None:
+    idx = diamond()
+    view = LearnerView(mastery_of(idx, A=0.9), failure_streaks={"B": 4})
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("remediate", "A")
+    cfg = RecommenderConfig(probe_below=0.85)
+    [rec] = recommend(idx, view, table({}), goals=["D"], config=cfg, rng=rng())
+    assert (rec.kind, rec.skill) == ("easier", "B")
 
 
 def test_due_review_is_mixed_in_by_the_review_every_setting() -> None:
