@@ -33,6 +33,15 @@ async def test_same_id_twice_in_one_batch_is_stored_once(store: Any) -> None:
     assert await store.attempt_count() == 1
 
 
+async def test_same_id_with_two_contents_in_one_batch_is_a_conflict(store: Any) -> None:
+    await learner_with_items(store)
+    with pytest.raises(AttemptConflictError) as err:
+        await store.record_attempts([attempt("ok"), attempt("a1", score=1.0),
+                                     attempt("a1", score=0.0)])
+    assert err.value.attempt_ids == ("a1",)
+    assert await store.attempt_count() == 0
+
+
 async def test_reused_id_with_other_content_fails_the_whole_call(store: Any) -> None:
     await learner_with_items(store)
     await store.record_attempts([attempt("a1", score=1.0)])
