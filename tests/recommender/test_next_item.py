@@ -123,11 +123,15 @@ def test_due_review_is_mixed_in_by_the_review_every_setting() -> None:
     assert rec.reasons[0].message.startswith("review due: last practised 9 day(s) ago")
 
 
-def test_goal_mastered_falls_back_to_the_frontier() -> None:
+def test_goal_mastered_consolidates_its_least_certain_skills() -> None:
     idx = diamond()
-    m = mastery_of(idx, A=0.9, B=0.9)
+    m = mastery_of(idx, A=0.99, B=0.85, C=0.3)
     [rec] = recommend(idx, LearnerView(m), table({}), goals=["B"], rng=rng())
-    assert rec.skill == "C" and "goal_mastered" in codes(rec)
+    assert (rec.kind, rec.skill) == ("consolidate", "B")
+    assert rec.reasons[0].code == "goal_mastered"
+    # without a goal the whole frontier is open
+    [rec] = recommend(idx, LearnerView(m), table({}), rng=rng())
+    assert (rec.kind, rec.skill) == ("learn", "C")
 
 
 def test_thompson_sampling_prefers_the_variant_with_more_observed_gain() -> None:
@@ -174,6 +178,10 @@ def test_learning_recommendations_are_ready_and_in_the_goal_closure(seed: int, n
 
     closure = nx.ancestors(g, goal) | {goal}
     for rec in recs:
+        if rec.kind == "consolidate":
+            assert m[idx.skill_pos[goal]] >= 0.8 and rec.skill in closure
+            continue
+        assert rec.kind == "learn"
         s = rec.skill
         assert m[idx.skill_pos[s]] < 0.8
         assert all(m[idx.skill_pos[p]] >= 0.8 for p in g.predecessors(s))
