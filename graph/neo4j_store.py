@@ -78,8 +78,11 @@ def rust_extension_loaded() -> bool:
 
 
 async def _rows(tx: Tx, query: str, **params: Any) -> Rows:
+    """The records as dicts. The queries return only maps, lists and scalars, so the values
+    need none of ``Record.data()``'s (costly) recursive conversion."""
     result = await tx.run(query, params)
-    return await result.data()
+    keys = result.keys()
+    return [dict(zip(keys, record, strict=True)) async for record in result]
 
 
 async def _missing(tx: Tx, label: str, entity: str, ids: set[str]) -> None:
@@ -180,12 +183,20 @@ class Neo4jStore:
 
         return await self._tx(False, work)
 
-    async def _run_auto_commit(self, query: str, **params: Any) -> None:
+    async def _read_all(self, query: str, **params: Any) -> Rows:
+        """For queries returning one record whose ``rows`` column collects the result."""
+        rows: Rows = (await self._read(query, **params))[0]["rows"]
+        return rows
+
+    async def _run_auto_commit(
+        self, query: str, *, timeout: float | None = None, **params: Any
+    ) -> None:
         """Schema statements and ``CALL {} IN TRANSACTIONS`` need an auto-commit transaction."""
         self._check_open()
+        bounded = Query(query, timeout=self._timeout if timeout is None else timeout)
         try:
             async with self._driver.session(database=self._database) as session:
-                result = await session.run(Query(query, timeout=self._timeout), params)
+                result = await session.run(bounded, params)
                 await result.consume()
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise StoreUnavailableError(f"Neo4j is unavailable: {exc}") from exc
@@ -220,17 +231,19 @@ class Neo4jStore:
 
     async def wipe_all_data_for_tests(self) -> None:
         """TEST ONLY: delete every node and relationship except migration records."""
-        await self._run_auto_commit(cypher.WIPE_ALL_DATA_FOR_TESTS)
+        # batched deletes of a benchmark-sized database can outlast the per-call timeout
+        await self._run_auto_commit(cypher.WIPE_ALL_DATA_FOR_TESTS,
+                                    timeout=max(self._timeout, 900.0))
 
     # -- curriculum reads ------------------------------------------------------------------
 
     async def get_skills(self, ids: Sequence[str]) -> list[Skill | None]:
-        rows = await self._read(cypher.GET_SKILLS, ids=list(ids))
+        rows = await self._read_all(cypher.GET_SKILLS, ids=list(ids))
         found = {r["skill"]["id"]: v.skill(r["skill"]) for r in rows}
         return [found.get(i) for i in ids]
 
     async def get_items(self, ids: Sequence[str]) -> list[Item | None]:
-        rows = await self._read(cypher.GET_ITEMS, ids=list(ids))
+        rows = await self._read_all(cypher.GET_ITEMS, ids=list(ids))
         found = {r["item"]["id"]: v.item(r["item"]) for r in rows}
         return [found.get(i) for i in ids]
 
@@ -247,7 +260,7 @@ class Neo4jStore:
         v.check_limit(limit)
         query = cypher.list_skills(topic=topic is not None, area=area is not None,
                                    search=search is not None, has_prerequisite=has_prerequisite)
-        rows = await self._read(query, after=after or "", limit=limit, topic=topic, area=area,
+        rows = await self._read_all(query, after=after or "", limit=limit, topic=topic, area=area,
                                 search=None if search is None else search.lower())
         return [v.skill(r["skill"]) for r in rows]
 
@@ -261,17 +274,17 @@ class Neo4jStore:
     ) -> list[Item]:
         v.check_limit(limit)
         query = cypher.list_items(skill=skill_id is not None, kind=kind is not None)
-        rows = await self._read(query, after=after or "", limit=limit, skill_id=skill_id,
+        rows = await self._read_all(query, after=after or "", limit=limit, skill_id=skill_id,
                                 kind=None if kind is None else ItemKind(kind).value)
         return [v.item(r["item"]) for r in rows]
 
     async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
-        rows = await self._read(cypher.ITEMS_FOR_SKILLS, ids=list(dict.fromkeys(skill_ids)))
+        rows = await self._read_all(cypher.ITEMS_FOR_SKILLS, ids=list(dict.fromkeys(skill_ids)))
         grouped = _by_key(rows, "sid", lambda r: v.item(r["item"]))
         return [sorted(grouped.get(s, []), key=lambda i: i.id) for s in skill_ids]
 
     async def prerequisite_graph(self) -> PrerequisiteGraph:
-        return self._graph(await self._read(cypher.PREREQUISITE_GRAPH), keep_all_edges=True)
+        return self._graph(await self._read_all(cypher.PREREQUISITE_GRAPH), keep_all_edges=True)
 
     @staticmethod
     def _graph(rows: Rows, *, keep_all_edges: bool = False) -> PrerequisiteGraph:
@@ -286,13 +299,13 @@ class Neo4jStore:
         return PrerequisiteGraph(tuple(skills), tuple(edges))
 
     async def prerequisites_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
-        rows = await self._read(cypher.PREREQUISITES_OF, ids=list(dict.fromkeys(skill_ids)))
+        rows = await self._read_all(cypher.PREREQUISITES_OF, ids=list(dict.fromkeys(skill_ids)))
         grouped = _by_key(rows, "sid", lambda r: Prerequisite(r["other"], r["sid"],
                                                               float(r["strength"])))
         return [sorted(grouped.get(s, []), key=lambda e: e.source) for s in skill_ids]
 
     async def dependents_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
-        rows = await self._read(cypher.DEPENDENTS_OF, ids=list(dict.fromkeys(skill_ids)))
+        rows = await self._read_all(cypher.DEPENDENTS_OF, ids=list(dict.fromkeys(skill_ids)))
         grouped = _by_key(rows, "sid", lambda r: Prerequisite(r["sid"], r["other"],
                                                               float(r["strength"])))
         return [sorted(grouped.get(s, []), key=lambda e: e.target) for s in skill_ids]
@@ -301,14 +314,14 @@ class Neo4jStore:
         self, skill_ids: Sequence[str], depth: int | None = None
     ) -> PrerequisiteGraph:
         v.check_depth(depth)
-        rows = await self._read(cypher.closure("ancestors", depth), ids=list(skill_ids))
+        rows = await self._read_all(cypher.closure("ancestors", depth), ids=list(skill_ids))
         return self._graph(rows)
 
     async def descendants(
         self, skill_ids: Sequence[str], depth: int | None = None
     ) -> PrerequisiteGraph:
         v.check_depth(depth)
-        rows = await self._read(cypher.closure("descendants", depth), ids=list(skill_ids))
+        rows = await self._read_all(cypher.closure("descendants", depth), ids=list(skill_ids))
         return self._graph(rows)
 
     # -- curriculum writes -----------------------------------------------------------------
@@ -403,23 +416,23 @@ class Neo4jStore:
         self, *, after_seq: int = 0, limit: int = 100
     ) -> list[CurriculumChange]:
         v.check_limit(limit)
-        rows = await self._read(cypher.CHANGE_LOG, after_seq=after_seq, limit=limit)
+        rows = await self._read_all(cypher.CHANGE_LOG, after_seq=after_seq, limit=limit)
         return [v.change(r["change"]) for r in rows]
 
     # -- people ----------------------------------------------------------------------------
 
     async def get_learners(self, ids: Sequence[str]) -> list[Learner | None]:
-        rows = await self._read(cypher.GET_LEARNERS, ids=list(ids))
+        rows = await self._read_all(cypher.GET_LEARNERS, ids=list(ids))
         found = {r["learner"]["id"]: v.learner(r["learner"]) for r in rows}
         return [found.get(i) for i in ids]
 
     async def get_users(self, ids: Sequence[str]) -> list[User | None]:
-        rows = await self._read(cypher.GET_USERS, ids=list(ids))
+        rows = await self._read_all(cypher.GET_USERS, ids=list(ids))
         found = {r["user"]["id"]: v.user(r["user"]) for r in rows}
         return [found.get(i) for i in ids]
 
     async def get_groups(self, ids: Sequence[str]) -> list[Group | None]:
-        rows = await self._read(cypher.GET_GROUPS, ids=list(ids))
+        rows = await self._read_all(cypher.GET_GROUPS, ids=list(ids))
         found = {r["grp"]["id"]: v.group(r["grp"]) for r in rows}
         return [found.get(i) for i in ids]
 
@@ -456,16 +469,16 @@ class Neo4jStore:
         await self._tx(True, work)
 
     async def groups_of_teacher(self, teacher_id: str) -> list[Group]:
-        rows = await self._read(cypher.GROUPS_OF_TEACHER, teacher_id=teacher_id)
+        rows = await self._read_all(cypher.GROUPS_OF_TEACHER, teacher_id=teacher_id)
         return [v.group(r["grp"]) for r in rows]
 
     async def groups_of_learners(self, learner_ids: Sequence[str]) -> list[list[Group]]:
-        rows = await self._read(cypher.GROUPS_OF_LEARNERS, ids=list(dict.fromkeys(learner_ids)))
+        rows = await self._read_all(cypher.GROUPS_OF_LEARNERS, ids=list(dict.fromkeys(learner_ids)))
         grouped = _by_key(rows, "lid", lambda r: v.group(r["grp"]))
         return [sorted(grouped.get(i, []), key=lambda g: g.id) for i in learner_ids]
 
     async def learners_of_groups(self, group_ids: Sequence[str]) -> list[list[Learner]]:
-        rows = await self._read(cypher.LEARNERS_OF_GROUPS, ids=list(dict.fromkeys(group_ids)))
+        rows = await self._read_all(cypher.LEARNERS_OF_GROUPS, ids=list(dict.fromkeys(group_ids)))
         grouped = _by_key(rows, "gid", lambda r: v.learner(r["learner"]))
         return [sorted(grouped.get(i, []), key=lambda lr: lr.id) for i in group_ids]
 
@@ -527,7 +540,7 @@ class Neo4jStore:
         if since is not None:
             params["since"] = v.utc(since, "since")
         query = cypher.attempts_of(since=since is not None, cursor=cursor is not None)
-        found = [v.attempt(r["attempt"]) for r in await self._read(query, **params)]
+        found = [v.attempt(r["attempt"]) for r in await self._read_all(query, **params)]
         page = found[:limit]
         nxt = (v.encode_cursor(page[-1].timestamp, page[-1].attempt_id)
                if len(found) > limit else None)
@@ -554,13 +567,13 @@ class Neo4jStore:
             await self._tx(True, work)
 
     async def mastery_of(self, learner_ids: Sequence[str]) -> list[list[Mastery]]:
-        rows = await self._read(cypher.MASTERY_OF, ids=list(dict.fromkeys(learner_ids)))
+        rows = await self._read_all(cypher.MASTERY_OF, ids=list(dict.fromkeys(learner_ids)))
         grouped = _by_key(rows, "lid", lambda r: v.mastery(r["lid"], r["mastery"]))
         return [sorted(grouped.get(i, []), key=lambda m: m.skill_id) for i in learner_ids]
 
     async def mastery_of_group(self, group_id: str) -> Mapping[str, list[Mastery]]:
-        rows = await self._read(cypher.MASTERY_OF_GROUP, group_id=group_id)
-        return {r["lid"]: sorted((v.mastery(r["lid"], m) for m in r["rows"]),
+        rows = await self._read_all(cypher.MASTERY_OF_GROUP, group_id=group_id)
+        return {r["lid"]: sorted((v.mastery(r["lid"], m) for m in r["masteries"]),
                                  key=lambda m: m.skill_id) for r in rows}
 
     # -- tracer state ----------------------------------------------------------------------
@@ -568,7 +581,7 @@ class Neo4jStore:
     async def load_tracer_states(
         self, learner_ids: Sequence[str], model_version: str
     ) -> list[bytes | None]:
-        rows = await self._read(cypher.LOAD_TRACER_STATES, ids=list(dict.fromkeys(learner_ids)),
+        rows = await self._read_all(cypher.LOAD_TRACER_STATES, ids=list(dict.fromkeys(learner_ids)),
                                 model_version=model_version)
         found = {r["lid"]: bytes(r["state"]) for r in rows}
         return [found.get(i) for i in learner_ids]

@@ -16,12 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import AsyncDriver, AsyncGraphDatabase
+from neo4j.time import DateTime
 
 from graph import cypher
+from graph import neo4j_values as v
 from graph.models import Attempt, Learner, Mastery, Prerequisite
 from graph.neo4j_store import Neo4jStore, rust_extension_loaded
 from graph.open import neo4j_target
-from graph.store import CycleError, GraphStoreError, StoreUnavailableError
+from graph.store import CycleError, GraphStoreError, StoreUnavailableError, ValidationError
 from migrations.runner import discover, migrate
 from tests.conftest import neo4j_url
 from tests.contract.helpers import (
@@ -71,6 +73,28 @@ def test_closure_builder_refuses_anything_but_a_small_int() -> None:
             cypher.closure("ancestors", bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         cypher.missing_ids("Skill) DETACH DELETE (x")
+
+
+@settings(max_examples=200)
+@given(moment=st.datetimes(timezones=st.timezones()), attempt_id=st.text(min_size=1))
+def test_cursor_round_trips_any_aware_instant_and_id(moment: datetime, attempt_id: str) -> None:
+    stamp, aid = v.decode_cursor(v.encode_cursor(moment, attempt_id))
+    assert (stamp, aid) == (moment.astimezone(UTC), attempt_id) and stamp.tzinfo == UTC
+
+
+@pytest.mark.parametrize("garbage", ["", "not base64!", "bnVsbA", "WzEsMl0",
+                                     v.encode_cursor(T0, "a")[:-3]])
+def test_foreign_cursor_is_a_validation_error(garbage: str) -> None:
+    with pytest.raises(ValidationError, match="cursor"):
+        v.decode_cursor(garbage)
+
+
+def test_stored_temporals_convert_to_aware_utc() -> None:
+    stored = DateTime(2026, 3, 1, 12, 30, 15, 123456789, tzinfo=timezone(timedelta(hours=-5)))
+    got = v.to_datetime(stored)
+    assert got == datetime(2026, 3, 1, 17, 30, 15, 123456, tzinfo=UTC) and got.tzinfo == UTC
+    with pytest.raises(ValidationError, match="no timezone"):
+        v.attempt_row(Attempt("a", "l", "i", 1.0, datetime(2026, 1, 1)))
 
 
 # -- against a real server ----------------------------------------------------------------
