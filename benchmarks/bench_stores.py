@@ -53,7 +53,7 @@ from graph.models import (  # noqa: E402
     SkillWeight,
 )
 from graph.open import open_store  # noqa: E402
-from graph.sqlite_store import to_us  # noqa: E402
+from graph.sqlite_rows import to_us  # noqa: E402
 from migrations.runner import discover, migrate  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,0 +1,185 @@
+"""Queries of the SQLite store that run on its worker thread, given the connection: opening
+it, the transaction wrapper, existence checks, the change log and the multi-table loaders."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from graph.models import (
+    Group,
+    Item,
+    ItemKind,
+    Learner,
+    Mastery,
+    Prerequisite,
+    PrerequisiteGraph,
+    SkillWeight,
+)
+from graph.sqlite_rows import (
+    ITEM_COLS,
+    MASTERY_COLS,
+    SKILL_COLS,
+    ids_json,
+    mastery_row,
+    skill_row,
+)
+from graph.store import NotFoundError, StoreUnavailableError
+
+T = TypeVar("T")
+
+MIGRATIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
+    " applied_us INTEGER NOT NULL)"
+)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB of pages, used as needed
+        conn.create_function("lg_lower", 1, lower, deterministic=True)
+    except sqlite3.Error as exc:
+        raise StoreUnavailableError(
+            f"cannot open SQLite database {path!r}: {exc}; check that the directory exists "
+            "and is writable") from exc
+    return conn
+
+
+def lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def require(conn: sqlite3.Connection, table: str, entity: str, ids: Iterable[str]) -> None:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    found = {r[0] for r in conn.execute(
+        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+        (ids_json(wanted),))}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFoundError(entity, missing)
+
+
+def append_log(conn: sqlite3.Connection, actor: str, at_us: int,
+                entries: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+    conn.executemany(
+        "INSERT INTO change_log (actor, at_us, action, entity, entity_id, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(actor, at_us, action, entity, eid, json.dumps(detail, sort_keys=True))
+         for action, entity, eid, detail in entries])
+
+
+def load_items(conn: sqlite3.Connection, where: str, params: Sequence[Any],
+                limit: int | None = None) -> list[Item]:
+    sql = f"SELECT {ITEM_COLS} FROM items WHERE {where} ORDER BY id"
+    rows = conn.execute(sql + (" LIMIT ?" if limit is not None else ""),
+                        (*params, limit) if limit is not None else tuple(params)).fetchall()
+    links: dict[str, list[SkillWeight]] = defaultdict(list)
+    for r in conn.execute(
+            "SELECT item_id, skill_id, weight FROM item_skills WHERE item_id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY item_id, position",
+            (ids_json(r["id"] for r in rows),)):
+        links[r[0]].append(SkillWeight(r[1], r[2]))
+    return [Item(id=r["id"], kind=ItemKind(r["kind"]), title=r["title"],
+                 skills=tuple(links.get(r["id"], ())), body=r["body"], url=r["url"],
+                 difficulty=r["difficulty"], expected_seconds=r["expected_seconds"])
+            for r in rows]
+
+
+def load_learners(conn: sqlite3.Connection, wanted: str) -> list[Learner]:
+    goals: dict[str, list[str]] = defaultdict(list)
+    for r in conn.execute(
+            "SELECT learner_id, skill_id FROM learner_goals WHERE learner_id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY learner_id, position", (wanted,)):
+        goals[r[0]].append(r[1])
+    rows = conn.execute("SELECT id, display_name FROM learners WHERE id IN"
+                        " (SELECT value FROM json_each(?)) ORDER BY id", (wanted,))
+    return [Learner(r[0], r[1], tuple(goals.get(r[0], ()))) for r in rows]
+
+
+def load_groups(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[Group]:
+    rows = conn.execute(f"SELECT id, name FROM groups WHERE {where} ORDER BY id",
+                        tuple(params)).fetchall()
+    wanted = ids_json(r[0] for r in rows)
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for table, column in (("group_teachers", "teacher_id"), ("group_learners", "learner_id")):
+        for r in conn.execute(
+                f"SELECT group_id, {column} FROM {table} WHERE group_id IN"
+                " (SELECT value FROM json_each(?)) ORDER BY group_id, position", (wanted,)):
+            members[(table, r[0])].append(r[1])
+    return [Group(r[0], r[1], tuple(members.get(("group_teachers", r[0]), ())),
+                  tuple(members.get(("group_learners", r[0]), ()))) for r in rows]
+
+
+def edges_by(conn: sqlite3.Connection, column: str,
+              skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
+    rows = conn.execute(
+        f"SELECT source, target, strength FROM prerequisites WHERE {column} IN"
+        " (SELECT value FROM json_each(?)) ORDER BY source, target", (ids_json(skill_ids),))
+    by_skill: dict[str, list[Prerequisite]] = defaultdict(list)
+    for r in rows:
+        by_skill[r[column]].append(Prerequisite(r[0], r[1], r[2]))
+    return [list(by_skill.get(s, [])) for s in skill_ids]
+
+
+def closure(conn: sqlite3.Connection, skill_ids: Sequence[str], depth: int | None,
+             step: str, anchor: str) -> PrerequisiteGraph:
+    """The skills reachable from ``skill_ids`` by following edges from ``anchor`` to ``step``
+    (ancestors: target -> source), within ``depth`` edges, and the edges among them."""
+    rows = conn.execute(
+        f"""
+        WITH RECURSIVE reach(id, d) AS (
+            SELECT id, 0 FROM skills WHERE id IN (SELECT value FROM json_each(?1))
+            UNION
+            SELECT p.{step}, CASE WHEN ?2 IS NULL THEN 0 ELSE reach.d + 1 END
+            FROM prerequisites p JOIN reach ON p.{anchor} = reach.id
+            WHERE ?2 IS NULL OR reach.d < ?2
+        )
+        SELECT {SKILL_COLS} FROM skills WHERE id IN (SELECT id FROM reach) ORDER BY id
+        """,
+        (ids_json(skill_ids), depth),
+    ).fetchall()
+    members = {r["id"] for r in rows}
+    # incoming edges of every member (one index probe each), kept when the source is a member
+    # too; a double "IN (list)" filter would probe every pair instead
+    incoming = conn.execute(
+        "SELECT p.source, p.target, p.strength FROM json_each(?) j"
+        " JOIN prerequisites p ON p.target = j.value", (ids_json(members),))
+    edges = sorted((Prerequisite(e[0], e[1], e[2]) for e in incoming if e[0] in members),
+                   key=lambda e: (e.source, e.target))
+    return PrerequisiteGraph(tuple(skill_row(r) for r in rows), tuple(edges))
+
+
+def mastery_by_learner(conn: sqlite3.Connection,
+                        learner_ids: Sequence[str]) -> list[list[Mastery]]:
+    rows = conn.execute(
+        f"SELECT {MASTERY_COLS} FROM mastery WHERE learner_id IN"
+        " (SELECT value FROM json_each(?)) ORDER BY learner_id, skill_id",
+        (ids_json(learner_ids),))
+    by_learner: dict[str, list[Mastery]] = defaultdict(list)
+    for r in rows:
+        by_learner[r["learner_id"]].append(mastery_row(r))
+    return [list(by_learner.get(lid, [])) for lid in learner_ids]
