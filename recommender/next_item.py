@@ -56,8 +56,9 @@ class RecommenderConfig:
         candidate_skills: how many skills are considered per call [3].
         min_strength: edges weaker than this do not block readiness [0.0].
         probe_below: after repeated failures with every prerequisite mastered, the weakest
-            prerequisite is still probed if its mastery is below this [0.99] (a mastery
-            estimate can be a false positive); otherwise an easier item is given.
+            prerequisite is still probed if its mastery is below this [1.0: always] (a
+            mastery estimate can be a false positive, or the skill forgotten); otherwise an
+            easier item is given.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -68,7 +69,7 @@ class RecommenderConfig:
     review_every: int = 4
     candidate_skills: int = 3
     min_strength: float = 0.0
-    probe_below: float = 0.99
+    probe_below: float = 1.0
 
     def __post_init__(self) -> None:
         lo, hi = self.band

@@ -94,8 +94,14 @@ def test_remediation_steps_back_to_the_weakest_root_prerequisite() -> None:
 def test_failures_with_prerequisites_mastered_give_an_easier_item() -> None:
     idx = diamond()
     view = LearnerView(mastery_of(idx, A=0.995), failure_streaks={"B": 4})
-    [rec] = recommend(idx, view, table({"B0": 0.45, "B1": 0.3}), goals=["D"], rng=rng())
+    cfg = RecommenderConfig(probe_below=0.99)
+    pred = table({"B0": 0.45, "B1": 0.3})
+    [rec] = recommend(idx, view, pred, goals=["D"], config=cfg, rng=rng())
     assert (rec.kind, rec.item) == ("easier", "B0")
+    # a skill without prerequisites always gets the easier item
+    view = LearnerView(mastery_of(idx), failure_streaks={"A": 3})
+    [rec] = recommend(idx, view, table({"A0": 0.2, "A1": 0.4}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.item) == ("easier", "A1")
 
 
 def test_failures_probe_a_prerequisite_whose_mastery_is_not_beyond_doubt() -> None:
