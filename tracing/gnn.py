@@ -27,15 +27,16 @@ consecutive answers, at least ``min_count``), made undirected.
     \mathbf{e}_q &= \mathbf{X}^{(L)}_q \qquad \text{(item } q\text{'s embedding)} \\
     \mathbf{h}_t &= \mathrm{GRU}\big([\,r_t\,\mathbf{e}_{q_t} \,;\,
         (1 - r_t)\,\mathbf{e}_{q_t}\,],\ \mathbf{h}_{t-1}\big), \qquad \mathbf{h}_{-1} = 0 \\
-    \mathbf{f}_t(q) &= \tfrac{1}{|S(q)|}\textstyle\sum_{s \in S(q)}
-        \log\!\big(1 + [\,c^+_s,\ c^-_s,\ (\mathbf{N}\mathbf{c}^+)_s,\
-        (\mathbf{N}\mathbf{c}^-)_s\,]\big) \\
+    \mathbf{f}_t(q) &= \mathrm{recap}(\text{answers before } t;\ S(q),\ \mathbf{N})
+        \qquad \text{(see } \texttt{tracing/gnn\_recap.py}\text{)} \\
     P(r_{t+1} = 1 \mid q) &= \sigma\big(\mathbf{w}^\top \mathrm{ReLU}(\mathbf{W}_h
         \mathrm{dropout}(\mathbf{h}_t) + \mathbf{W}_e \mathbf{e}_q + \mathbf{W}_f
         \mathbf{f}_t(q) + \mathbf{b}) + c\big)
 
-where :math:`c^\pm_s` count the learner's right/wrong answers on skill ``s`` so far and
-:math:`\mathbf{N}` is the row-normalised skill-skill adjacency (the recap of related skills).
+where the recap :math:`\mathbf{f}` summarises the learner's past answers on the target's
+skills and their neighbours in the row-normalised skill-skill adjacency :math:`\mathbf{N}`
+(per-skill right/wrong counts, last answer and steps since it, one-hop neighbour counts,
+overall counts): a bounded-memory stand-in for GIKT's attention recap.
 An item never answered in training has :math:`m_i = 0`: its embedding comes only through its
 skills and their graph neighbours (cold start). Mastery of skill ``s`` is the same predictor
 applied to the skill's canonical item, the mean embedding of the items that assess it (the
@@ -51,7 +52,7 @@ Args (constructor, all keyword):
     gnn_layers (int, default 2): GCN layers.
     cell (str, default "gru"): "gru" or "lstm".
     dropout (float, default 0.3): dropout on the hidden state before the predictor.
-    recap (bool, default True): use the count features :math:`\mathbf{f}`.
+    recap (bool, default True): use the recap features :math:`\mathbf{f}` (else zeros).
     top_k (int, default 8), min_count (int, default 3): data-derived skill graph.
     lr, weight_decay, batch_size, window, max_epochs, patience, valid_fraction, grad_clip,
     num_threads: training settings, as for :class:`tracing.dkt.DKTTracer`.
@@ -74,12 +75,12 @@ import torch
 from torch import Tensor, nn
 
 from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.gnn_recap import N_RECAP, RecapState, recap_batch, recap_online, recap_update
 from tracing.gnn_recurrent import (
     Batch,
     NeuralState,
     RecurrentTracer,
     SequenceNet,
-    exclusive_skill_counts,
     interaction_skills,
     make_rnn,
     padded_item_skills,
@@ -92,8 +93,6 @@ with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torc
     warnings.simplefilter("ignore", FutureWarning)
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
     from torch_geometric.utils import scatter
-
-N_RECAP = 4
 
 
 def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
@@ -213,15 +212,6 @@ class GNNNet(SequenceNet):
             x = x + torch.tanh(conv(gcn_propagate(x, self.edge_index, self.edge_weight)))
         return x
 
-    def recap_features(self, right: Tensor, wrong: Tensor, skills: Tensor, smask: Tensor) -> Tensor:
-        """``(..., S)`` counts and ``(..., K)`` target skills -> ``(..., K?, 4)`` features."""
-        if not self.recap:
-            return right.new_zeros(*skills.shape[:-1], N_RECAP)
-        counts = torch.stack([right, wrong, right @ self.nbr.T, wrong @ self.nbr.T], dim=-1)
-        idx = skills.unsqueeze(-1).expand(*skills.shape, N_RECAP)
-        g = torch.log1p(counts.gather(-2, idx))
-        return (g * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
-
     def predict_logit(self, h: Tensor, item_part: Tensor, feats: Tensor) -> Tensor:
         z = torch.relu(self.w_h(self.drop(h)) + item_part + self.w_f(feats))
         return self.out(z).squeeze(-1)
@@ -231,8 +221,11 @@ class GNNNet(SequenceNet):
         eq = e[batch.items]
         r = batch.correct.unsqueeze(-1)
         h = shifted_hidden(self.rnn, torch.cat([eq * r, eq * (1 - r)], dim=-1))
-        right, wrong = exclusive_skill_counts(batch, self.n_skills)
-        feats = self.recap_features(right, wrong, batch.skills, batch.skill_mask)
+        if self.recap:
+            feats = recap_batch(batch.skills, batch.skill_mask, batch.correct, batch.mask,
+                                self.nbr)
+        else:
+            feats = h.new_zeros(*h.shape[:2], N_RECAP)
         return self.predict_logit(h, self.w_e(eq), feats)
 
     # -- online path -------------------------------------------------------------------------
@@ -255,28 +248,22 @@ class GNNNet(SequenceNet):
         return self._cache
 
     def start(self) -> NeuralState:
-        z = np.zeros((self.n_skills, 2), dtype=np.float32)
-        return NeuralState(zero_rnn_state(self.rnn), (z, z.copy()), 0)
+        r = RecapState.empty(self.n_skills)
+        return NeuralState(zero_rnn_state(self.rnn), (r.per_skill, r.totals), 0)
 
     def step(self, state: NeuralState, x: Interaction, skills: tuple[int, ...]) -> NeuralState:
         c = self._cached()
         eq = c["e"][x.item]
         inp = torch.cat([eq * x.correct, eq * (1 - x.correct)])
-        counts, ncounts = state.aux[0].copy(), state.aux[1].copy()
-        col = 0 if x.correct else 1
-        for s in set(skills):
-            counts[s, col] += 1.0
-            rows, vals = c["nbr_cols"][s]
-            ncounts[rows, col] += vals
-        return NeuralState(rnn_step(self.rnn, inp, state.rnn), (counts, ncounts),
+        recap = recap_update(RecapState(*state.aux), skills, x.correct, state.n_seen + 1,
+                             c["nbr_cols"])
+        return NeuralState(rnn_step(self.rnn, inp, state.rnn), (recap.per_skill, recap.totals),
                            state.n_seen + 1)
 
     def _feats(self, state: NeuralState, skills: Tensor, smask: Tensor) -> Tensor:
         if not self.recap:
             return torch.zeros(skills.shape[0], N_RECAP)
-        counts = torch.from_numpy(np.concatenate(state.aux, axis=1))  # (S, 4)
-        g = torch.log1p(counts[skills])  # (n, K, 4)
-        return (g * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
+        return recap_online(RecapState(*state.aux), state.n_seen + 1, skills, smask)
 
     def score(self, state: NeuralState, items: Tensor) -> Tensor:
         c = self._cached()

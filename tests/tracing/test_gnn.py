@@ -179,8 +179,11 @@ def test_update_counts_right_and_wrong_per_skill(trained: GNNTracer) -> None:
     s0 = trained.init_state()
     s1 = trained.update(s0, ix(2, 1))
     s2 = trained.update(s1, ix(1, 0))
-    assert s0.aux[0].sum() == 0  # the given state is not modified
-    np.testing.assert_array_equal(s2.aux[0], [[1, 0], [1, 1]])  # (right, wrong) per skill
+    assert s0.aux[0].sum() == 0 and s0.aux[1].sum() == 0  # the given state is not modified
+    per_skill, totals = s2.aux
+    np.testing.assert_array_equal(per_skill[:, :2], [[1, 0], [1, 1]])  # right, wrong
+    np.testing.assert_array_equal(per_skill[:, 4:], [[1, 1], [-1, 2]])  # last answer, step
+    np.testing.assert_array_equal(totals, [1, 1])
 
 
 def test_same_seed_same_model_other_seed_differs() -> None:
@@ -240,3 +243,30 @@ def test_bad_settings_and_input_get_typed_errors(trained: GNNTracer) -> None:
         trained.predict_state(trained.init_state(), [5])
     with pytest.raises(TracingError, match="not fitted"):
         GNNTracer().mastery(None)
+
+
+def test_recap_features_by_hand() -> None:
+    from tracing.gnn_recap import RECAP_NAMES, recap_batch
+    from tracing.gnn_recurrent import make_batch
+
+    # one learner: a right, b wrong, a wrong, then item "ab" (skills 0 and 1); skill graph 0-1
+    seq = [ix(0, 1), ix(1, 0), ix(0, 0), ix(2, 1)]
+    b = make_batch([seq], VOCAB)
+    nbr = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    f = recap_batch(b.skills, b.skill_mask, b.correct, b.mask, nbr)[0]
+    assert f.shape == (4, len(RECAP_NAMES))
+    ln = math.log1p
+    # step 0: nothing before it
+    torch.testing.assert_close(f[0], torch.zeros(8))
+    # step 2 (target a): a had 1 right, last right 2 steps ago; neighbour b 1 wrong; totals 1/1
+    torch.testing.assert_close(
+        f[2], torch.tensor([ln(1), 0.0, 1.0, ln(2), 0.0, ln(1), ln(1), ln(1)])
+    )
+    # step 3 (target ab = mean over a and b):
+    #   a: right 1, wrong 1, last -1, gap 1, nbr right 0, nbr wrong 1
+    #   b: right 0, wrong 1, last -1, gap 2, nbr right 1, nbr wrong 1
+    expected = torch.tensor([
+        (ln(1) + 0) / 2, (ln(1) + ln(1)) / 2, -1.0, (ln(1) + ln(2)) / 2,
+        (0 + ln(1)) / 2, (ln(1) + ln(1)) / 2, ln(1), ln(2),
+    ])
+    torch.testing.assert_close(f[3], expected)
