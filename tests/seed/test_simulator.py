@@ -246,3 +246,26 @@ def test_known_skills_can_be_named() -> None:
         sim.new_learner("x", known=["zz"])
     with pytest.raises(SimulationError, match="either prior_mastered or known"):
         sim.new_learner("x", known=["a"], prior_mastered=1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 25),
+    edges=st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), max_size=60),
+    count=st.integers(0, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_prior_knowledge_is_closed_under_prerequisites_on_any_dag(
+    n: int, edges: list[tuple[int, int]], count: int, seed: int
+) -> None:
+    """On a random DAG (edges point from lower to higher index), ``prior_mastered=k`` gives
+    min(k, n) distinct skills, each with all its prerequisites also known."""
+    pairs = {(min(a, b), max(a, b)) for a, b in edges if a != b and max(a, b) < n}
+    graph = PrerequisiteGraph(
+        skills=tuple(Skill(f"s{i}", f"S{i}") for i in range(n)),
+        edges=tuple(Prerequisite(f"s{a}", f"s{b}") for a, b in sorted(pairs)),
+    )
+    sim = Simulator(graph, [], FLAT, np.random.default_rng(seed))
+    known = set(sim.new_learner("x", prior_mastered=count).prior_mastered)
+    assert len(known) == min(count, n)
+    assert all(f"s{a}" in known for a, b in pairs if f"s{b}" in known)
