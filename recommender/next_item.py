@@ -35,7 +35,7 @@ from recommender.errors import InvalidParameterError
 from recommender.explain import Reason
 from recommender.frontier import DEFAULT_THRESHOLD, check_mastery, outer_fringe
 from recommender.index import CurriculumIndex, FloatArray
-from recommender.paths import learning_path
+from recommender.paths import ready_on_path
 from recommender.review import DueReview
 
 Predictor = Callable[[Sequence[str]], np.ndarray]
@@ -170,46 +170,53 @@ def _ready_reason(index: CurriculumIndex, skill: int) -> Reason:
 
 
 def _learning_choices(
-    index: CurriculumIndex, view: LearnerView, goals: Sequence[str], cfg: RecommenderConfig
+    index: CurriculumIndex,
+    view: LearnerView,
+    goals: Sequence[str],
+    cfg: RecommenderConfig,
+    limit: int,
 ) -> list[_SkillChoice]:
+    """At most ``limit`` new-learning choices, best first."""
     m = view.mastery
     if goals:
-        path = learning_path(index, m, goals, threshold=cfg.threshold)
-        if cfg.min_strength == 0.0:
-            ready = [s for s in path.steps if s.ready]
-        else:
-            fringe = set(outer_fringe(index, m, cfg.threshold, cfg.min_strength).tolist())
-            ready = [s for s in path.steps if index.skill_pos[s.skill] in fringe]
-        if ready:
+        steps = ready_on_path(
+            index, m, goals, threshold=cfg.threshold, min_strength=cfg.min_strength
+        )
+        if steps.skills.size:
             return [
                 _SkillChoice(
-                    index.skill_pos[s.skill],
+                    s,
                     "learn",
                     (
-                        _ready_reason(index, index.skill_pos[s.skill]),
-                        explain.unblocks(s.skill, list(goals), s.unblocks),
+                        _ready_reason(index, s),
+                        explain.unblocks(index.skill_ids[s], list(goals), u),
                     ),
                 )
-                for s in ready
+                for s, u in zip(
+                    steps.skills[:limit].tolist(), steps.unblocks[:limit].tolist(), strict=True
+                )
             ]
-        if not path.steps:
+        if steps.remaining == 0:
             # every goal is mastered by the estimate: consolidate the least certain skills of
             # the goals' closure rather than wander off the goal
             closure = index.ancestors(index.skill_positions(goals).tolist())
             weakest = closure[np.argsort(m[closure], kind="stable")][: cfg.candidate_skills]
             reason = explain.goal_reached(goals)
             return [_SkillChoice(int(s), "consolidate", (reason,)) for s in weakest.tolist()]
-    extra: tuple[Reason, ...] = ()
     fringe_arr = outer_fringe(index, m, cfg.threshold, cfg.min_strength)
     order = np.lexsort((index.topo_rank[fringe_arr], -index.n_children[fringe_arr]))
     return [
-        _SkillChoice(int(s), "learn", (_ready_reason(index, int(s)), *extra))
-        for s in fringe_arr[order].tolist()
+        _SkillChoice(int(s), "learn", (_ready_reason(index, int(s)),))
+        for s in fringe_arr[order][:limit].tolist()
     ]
 
 
 def _skill_choices(
-    index: CurriculumIndex, view: LearnerView, goals: Sequence[str], cfg: RecommenderConfig
+    index: CurriculumIndex,
+    view: LearnerView,
+    goals: Sequence[str],
+    cfg: RecommenderConfig,
+    limit: int,
 ) -> list[_SkillChoice]:
     m = view.mastery
     choices: list[_SkillChoice] = []
@@ -227,7 +234,7 @@ def _skill_choices(
         else:
             r = explain.remediation(sid, index.skill_ids[root], streak, round(float(m[root]), 4))
             choices.append(_SkillChoice(root, "remediate", (r,)))
-    learning = _learning_choices(index, view, goals, cfg)
+    learning = _learning_choices(index, view, goals, cfg, limit + 1)
     # interleave: the skill practised last goes behind the next ready one
     last_skill = _last_skill(index, view.recent_items)
     if last_skill is not None and len(learning) > 1 and learning[0].skill == last_skill:
@@ -306,7 +313,8 @@ def recommend(
         raise InvalidParameterError("first", first, "an integer >= 1")
     goals = list(goals)
     index.skill_positions(goals)
-    choices = _skill_choices(index, view, goals, config)[: max(first, config.candidate_skills)]
+    limit = max(first, config.candidate_skills)
+    choices = _skill_choices(index, view, goals, config, limit)[:limit]
     recent = set(view.recent_items[: config.recent_window])
     per_choice: list[list[int]] = []
     for c in choices:

@@ -140,6 +140,50 @@ def path_order(
     return np.asarray(out, dtype=np.int64)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadySteps:
+    """The ready skills of a goal path in path priority, without ordering the whole path."""
+
+    skills: IntArray  # positions, best first
+    unblocks: IntArray  # aligned with ``skills``
+    remaining: int  # unmastered skills on the whole path
+
+
+def ready_on_path(
+    index: CurriculumIndex,
+    mastery: FloatArray,
+    goals: Sequence[str],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    learn_rate: float = DEFAULT_LEARN_RATE,
+    min_strength: float = 0.0,
+) -> ReadySteps:
+    """The skills :func:`learning_path` would let the learner start now (every blocking
+    prerequisite mastered), in the priority it uses: most unblocking, then cheapest, then
+    topological. Costs O(path) with no per-step objects: what the next-item policy needs."""
+    check_mastery(index, mastery, threshold)
+    if not goals:
+        raise InvalidParameterError("goals", list(goals), "at least one goal skill id")
+    closure = index.ancestors(index.skill_positions(goals).tolist())
+    need = closure[mastery[closure] < threshold]
+    if need.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return ReadySteps(empty, empty, 0)
+    mastered = mastery >= threshold
+    pars = gather(index.par_ptr, index.par_idx, need)
+    strong = gather(index.par_ptr, index.par_strength, need)
+    owner = np.repeat(np.arange(need.size), index.n_parents[need])
+    blocked = np.bincount(
+        owner, weights=(~mastered[pars]) & (strong >= min_strength), minlength=need.size
+    )
+    ready_mask = blocked == 0
+    unblocks = unblock_counts(index, need)[ready_mask]
+    ready = need[ready_mask]
+    cost = expected_items(mastery[ready], threshold, learn_rate) * index.skill_seconds[ready]
+    order = np.lexsort((index.topo_rank[ready], cost, -unblocks))
+    return ReadySteps(ready[order], unblocks[order], int(need.size))
+
+
 def learning_path(
     index: CurriculumIndex,
     mastery: FloatArray,

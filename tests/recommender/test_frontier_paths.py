@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from recommender.errors import CurriculumCycleError, InvalidParameterError, UnknownIdError
 from recommender.frontier import inner_fringe, outer_fringe, readiness
 from recommender.index import CurriculumIndex, ItemSpec
-from recommender.paths import expected_items, learning_path, unblock_counts
+from recommender.paths import expected_items, learning_path, ready_on_path, unblock_counts
 from tests.recommender.helpers import chain, diamond, mastery_of, random_dag
 
 
@@ -182,3 +182,10 @@ def test_path_is_a_topological_order_of_the_unmastered_closure(seed: int, n: int
     for step in path.steps:
         want = len(nx.descendants(g.subgraph(path.skills), step.skill))
         assert step.unblocks == want
+    ready = ready_on_path(idx, m, [goal])
+    assert ready.remaining == len(path.steps)
+    assert {idx.skill_ids[i] for i in ready.skills.tolist()} == {
+        s.skill for s in path.steps if s.ready
+    }
+    if path.steps:
+        assert idx.skill_ids[int(ready.skills[0])] == path.skills[0]
