@@ -47,12 +47,19 @@ from typing import Any
 import numpy as np
 
 from graph.models import Item, ItemKind, PrerequisiteGraph
+from seed.errors import SeedError
+
+__all__ = [
+    "DAY",
+    "Response",
+    "SeedError",
+    "SimLearner",
+    "SimParams",
+    "SimulationError",
+    "Simulator",
+]
 
 DAY = 86_400.0
-
-
-class SeedError(Exception):
-    """Root of every error raised by ``seed``: bad simulator input or a bad seeding request."""
 
 
 class SimulationError(SeedError):
