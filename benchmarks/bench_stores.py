@@ -329,10 +329,10 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  store / baseline median: "
               f"{statistics.median(anc_reads.wall) / statistics.median(base_reads.wall):.2f}")
     if args.plot:
-        plot(args.plot, url, store_lat.wall, base_writes.wall, base_name)
+        plot(args.plot, store.kind, store_lat.wall, base_writes.wall, base_name)
 
 
-def plot(path: Path, url: str, store_lat: Sequence[float], base_lat: Sequence[float],
+def plot(path: Path, kind: str, store_lat: Sequence[float], base_lat: Sequence[float],
          base_name: str) -> None:
     import matplotlib
 
@@ -345,7 +345,7 @@ def plot(path: Path, url: str, store_lat: Sequence[float], base_lat: Sequence[fl
     ax.set_xlabel("batch number (1,000 attempts each)")
     ax.set_ylabel("batch latency (ms, log scale)")
     ax.set_yscale("log")
-    ax.set_title(f"Bulk attempt recording on {url.split('://', 1)[0]}")
+    ax.set_title(f"Bulk attempt recording, {kind} store vs baseline")
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
