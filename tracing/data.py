@@ -62,6 +62,7 @@ class TraceData:
 
     ``sequences[k]`` is learner ``learner_ids[k]``'s answers in time order; indices refer to
     ``vocab``. ``skipped`` counts input rows left out (e.g. attempts on items with no skill).
+    ``attempt_ids`` (store exports only) names the attempt behind each interaction.
     """
 
     sequences: list[list[Interaction]]
@@ -70,6 +71,7 @@ class TraceData:
     source: str = ""
     format: str = ""
     skipped: int = 0
+    attempt_ids: list[list[str]] | None = None
 
     @property
     def n_interactions(self) -> int:
@@ -84,13 +86,14 @@ class TraceData:
             vocab=self.vocab,
             source=self.source,
             format=self.format,
+            attempt_ids=None if self.attempt_ids is None else [self.attempt_ids[i] for i in idx],
         )
 
     def with_vocab(self, vocab: Vocabulary) -> TraceData:
         """The same sequences under ``vocab``, which must extend this data's vocabulary."""
         _check_extends(self.vocab, vocab)
         return TraceData(self.sequences, self.learner_ids, vocab, self.source, self.format,
-                         self.skipped)
+                         self.skipped, self.attempt_ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,9 +467,11 @@ def from_store_attempts(
         by_learner.setdefault(a.learner_id, []).append(a)
     sequences: list[list[Interaction]] = []
     learner_ids: list[str] = []
+    attempt_ids: list[list[str]] = []
     skipped = 0
     for lid in sorted(by_learner):
         seq: list[Interaction] = []
+        ids: list[str] = []
         for a in sorted(by_learner[lid], key=lambda a: (a.timestamp, a.attempt_id)):
             idx = v.item_index(a.item_id)
             if idx is None or not v.item_skills[idx]:
@@ -474,10 +479,12 @@ def from_store_attempts(
                 continue
             seq.append(Interaction(idx, v.item_skills[idx], int(a.correct),
                                    a.timestamp.timestamp()))
+            ids.append(a.attempt_id)
         if seq:
             sequences.append(seq)
             learner_ids.append(lid)
-    return TraceData(sequences, learner_ids, v, "store", "store", skipped)
+            attempt_ids.append(ids)
+    return TraceData(sequences, learner_ids, v, "store", "store", skipped, attempt_ids)
 
 
 # --------------------------------------------------------------------------------------------

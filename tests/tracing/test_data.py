@@ -158,6 +158,8 @@ def test_from_store_attempts_orders_by_time_and_skips_ungraded() -> None:
     v = data.vocab
     assert v.item_ids == ("i1", "i2") and v.prerequisites == ((0, 1),)
     assert [(v.item_ids[x.item], x.correct) for x in data.sequences[0]] == [("i1", 0), ("i2", 1)]
+    assert data.attempt_ids == [["x1", "x2"]]
+    assert data.subset([0]).attempt_ids == [["x1", "x2"]]
 
 
 @settings(max_examples=30, deadline=None)
