@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graph.open import add_db_argument
-from seed.simulator import SeedError
+from seed.errors import SeedError
 
 
 class Progress:
