@@ -47,17 +47,16 @@ import torch
 from torch import Tensor, nn
 
 from tracing.base import Interaction, TracingError, Vocabulary
-from tracing.gnn_recurrent import (
+from tracing.gnn_batch import (
     Batch,
     NeuralState,
-    RecurrentTracer,
-    SequenceNet,
     make_rnn,
     padded_item_skills,
     rnn_step,
     shifted_hidden,
     zero_rnn_state,
 )
+from tracing.gnn_recurrent import RecurrentTracer, SequenceNet
 
 
 def masked_mean(values: Tensor, mask: Tensor) -> Tensor:

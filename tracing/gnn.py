@@ -75,12 +75,9 @@ import torch
 from torch import Tensor, nn
 
 from tracing.base import Interaction, TracingError, Vocabulary
-from tracing.gnn_recap import N_RECAP, RecapState, recap_batch, recap_online, recap_update
-from tracing.gnn_recurrent import (
+from tracing.gnn_batch import (
     Batch,
     NeuralState,
-    RecurrentTracer,
-    SequenceNet,
     interaction_skills,
     make_rnn,
     padded_item_skills,
@@ -88,6 +85,8 @@ from tracing.gnn_recurrent import (
     shifted_hidden,
     zero_rnn_state,
 )
+from tracing.gnn_recap import N_RECAP, RecapState, recap_batch, recap_online, recap_update
+from tracing.gnn_recurrent import RecurrentTracer, SequenceNet
 
 with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
     warnings.simplefilter("ignore", FutureWarning)

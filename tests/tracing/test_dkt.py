@@ -15,14 +15,8 @@ from hypothesis import strategies as st
 
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.dkt import DKTTracer
-from tracing.gnn_recurrent import (
-    exclusive_skill_counts,
-    make_batch,
-    read_model_file,
-    roc_auc,
-    split_by_learner,
-    windows,
-)
+from tracing.gnn_batch import make_batch, roc_auc, split_by_learner, windows
+from tracing.gnn_recurrent import read_model_file
 
 # 3 skills; items 0-2 assess one skill each, item 3 assesses skills 0 and 2.
 VOCAB = Vocabulary(
@@ -234,15 +228,11 @@ def test_windows_cut_in_order_without_loss(lengths: list[int], size: int) -> Non
     assert sum(len(p) for p in pieces) == sum(lengths)
 
 
-def test_padding_and_exclusive_counts_by_hand() -> None:
+def test_padding_by_hand() -> None:
     seqs = [[ix(3, 1), ix(0, 0), ix(2, 1)], [ix(1, 1)]]
     b = make_batch(seqs, VOCAB)
     assert b.items.tolist() == [[3, 0, 2], [1, 0, 0]]
     assert b.skills.shape == (2, 3, 2)
     assert b.skill_mask[0].tolist() == [[1, 1], [1, 0], [1, 0]]
     assert b.mask.tolist() == [[True, True, True], [True, False, False]]
-    right, wrong = exclusive_skill_counts(b, 3)
-    # before step 0 nothing; before step 1 "ac" right; before step 2 also "a" wrong
-    assert right[0].tolist() == [[0, 0, 0], [1, 0, 1], [1, 0, 1]]
-    assert wrong[0].tolist() == [[0, 0, 0], [0, 0, 0], [1, 0, 0]]
-    assert right[1].tolist() == [[0, 0, 0], [0, 1, 0], [0, 1, 0]]  # padding adds nothing
+    assert b.correct.tolist() == [[1, 0, 1], [1, 0, 0]]

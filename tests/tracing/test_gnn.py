@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.gnn import GNNTracer, gcn_propagate, row_normalised, transition_graph
-from tracing.gnn_recurrent import roc_auc
+from tracing.gnn_batch import roc_auc
 
 # Skills 0 and 1. Items: 0 (skill 0), 1 (skill 1), 2 (skills 0+1), and two items never
 # answered in training: 3 (skill 0) and 4 (skill 1).
@@ -246,8 +246,8 @@ def test_bad_settings_and_input_get_typed_errors(trained: GNNTracer) -> None:
 
 
 def test_recap_features_by_hand() -> None:
+    from tracing.gnn_batch import make_batch
     from tracing.gnn_recap import RECAP_NAMES, recap_batch
-    from tracing.gnn_recurrent import make_batch
 
     # one learner: a right, b wrong, a wrong, then item "ab" (skills 0 and 1); skill graph 0-1
     seq = [ix(0, 1), ix(1, 0), ix(0, 0), ix(2, 1)]
