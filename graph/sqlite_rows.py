@@ -9,7 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import networkx as nx
 
@@ -22,6 +22,22 @@ SKILL_COLS = "id, name, description, topic, area, tags"
 ITEM_COLS = "id, kind, title, body, url, difficulty, expected_seconds"
 ATTEMPT_COLS = "attempt_id, learner_id, item_id, score, ts_us, response_time_ms, hints_used"
 MASTERY_COLS = "learner_id, skill_id, probability, uncertainty, updated_us, model_version"
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+H = TypeVar("H", bound=_HasId)
+
+
+def last_per_id(values: Sequence[H]) -> list[H]:
+    """``values`` with repeated ids collapsed: the last one given wins (as if upserted one by
+    one), in the order each id first appears."""
+    if len({v.id for v in values}) == len(values):
+        return list(values)
+    return list({v.id: v for v in values}.values())
 
 
 def to_us(moment: datetime, field: str) -> int:

@@ -68,6 +68,7 @@ from graph.sqlite_rows import (
     from_us,
     ids_json,
     in_range,
+    last_per_id,
     skill_row,
     to_us,
     validate_item,
@@ -329,6 +330,7 @@ class SqliteStore:
     async def upsert_items(self, items: Sequence[Item], *, actor: str) -> None:
         for item in items:
             validate_item(item)
+        items = last_per_id(items)
         skill_ids = {w.skill_id for item in items for w in item.skills}
         at = to_us(self._clock(), "clock")
         item_rows = [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
@@ -487,6 +489,7 @@ class SqliteStore:
         return await self._call(run)
 
     async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        learners = last_per_id(learners)
         for learner in learners:
             if not learner.id:
                 raise ValidationError("learner.id", "a learner needs a non-empty id")
@@ -531,6 +534,7 @@ class SqliteStore:
         await self._write(run)
 
     async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        groups = last_per_id(groups)
         for g in groups:
             if not g.id:
                 raise ValidationError("group.id", "a group needs a non-empty id")

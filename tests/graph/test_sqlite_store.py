@@ -150,3 +150,15 @@ def test_store_satisfies_the_protocol() -> None:
     missing: list[Any] = [name for name in dir(GraphStore)
                           if not name.startswith("_") and not hasattr(SqliteStore, name)]
     assert missing == []
+
+
+async def test_an_id_listed_twice_in_one_upsert_keeps_only_the_last(
+    sqlite_store: SqliteStore,
+) -> None:
+    await sqlite_store.upsert_skills([skill("s1"), skill("s2")], actor=ACTOR)
+    await sqlite_store.upsert_items([item("i1", "s1"), item("i1", "s2", title="second")],
+                                    actor=ACTOR)
+    assert await sqlite_store.get_items(["i1"]) == [item("i1", "s2", title="second")]
+    await sqlite_store.upsert_learners([Learner("l1", "A", goals=("s1",)),
+                                        Learner("l1", "B", goals=("s2",))])
+    assert await sqlite_store.get_learners(["l1"]) == [Learner("l1", "B", goals=("s2",))]
