@@ -147,10 +147,12 @@ async def test_unmigrated_store_reads_say_to_migrate(raw_store: SqliteStore) -> 
         await raw_store.get_skills(["a"])
 
 
-def test_shipped_sqlite_migrations_are_well_formed() -> None:
-    found = discover("sqlite", MIGRATIONS_ROOT)
-    assert found[0].version == 1
+@pytest.mark.parametrize("kind", ["sqlite", "neo4j"])
+def test_shipped_migrations_are_numbered_from_one_without_gaps(kind: str) -> None:
+    found = discover(kind, MIGRATIONS_ROOT)
     assert [m.version for m in found] == list(range(1, len(found) + 1))
+    assert all(m.statements for m in found)
+    assert all(not s.rstrip().endswith(";") for m in found for s in m.statements)
 
 
 def test_cli_migrate_then_up_to_date_then_status(
