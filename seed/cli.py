@@ -48,14 +48,15 @@ class Progress:
 
 
 def default_truth_path(db_url: str) -> Path:
-    """``<db stem>.truth.jsonl`` beside a SQLite file; ``./seed-truth.jsonl`` otherwise."""
+    """``<db file>.truth.jsonl`` beside a SQLite file (``learngraph.db.truth.jsonl``, which
+    the repository's ``/learngraph.db*`` ignore rule covers); ``./seed-truth.jsonl`` otherwise."""
     from graph.open import sqlite_path
 
     if db_url.lower().startswith("sqlite://"):
         path = sqlite_path(db_url)
         if path != ":memory:":
             p = Path(path)
-            return p.with_name(f"{p.stem}.truth.jsonl")
+            return p.with_name(f"{p.name}.truth.jsonl")
     return Path("seed-truth.jsonl")
 
 
@@ -89,7 +90,7 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="where to write the truth (JSON Lines; default <db>.truth.jsonl beside a SQLite "
+        help="where to write the truth (JSON Lines; default <db file>.truth.jsonl beside a SQLite "
         "file, ./seed-truth.jsonl for Neo4j)",
     )
     parser.add_argument(

@@ -112,7 +112,7 @@ def test_cli_seeds_and_writes_truth(
     out = capsys.readouterr()
     assert "3 learners in 1 classes" in out.out
     assert "simulated 3/3 learners" in out.err and "recorded" in out.err
-    truth = read_truth(tmp_path / "demo.truth.jsonl")
+    truth = read_truth(tmp_path / "demo.db.truth.jsonl")
     assert set(truth.learners) == {"learner-0001", "learner-0002", "learner-0003"}
     assert truth.seed == 1
     assert main(["seed", "--db", url, "--learners", "3", "--seed", "1", "--quiet"]) == 0
@@ -120,6 +120,6 @@ def test_cli_seeds_and_writes_truth(
 
 
 def test_default_truth_path() -> None:
-    assert default_truth_path("sqlite:////data/x/learn.db") == Path("/data/x/learn.truth.jsonl")
-    assert default_truth_path("sqlite:///./learngraph.db") == Path("./learngraph.truth.jsonl")
+    assert default_truth_path("sqlite:////data/x/learn.db") == Path("/data/x/learn.db.truth.jsonl")
+    assert default_truth_path("sqlite:///./learngraph.db") == Path("./learngraph.db.truth.jsonl")
     assert default_truth_path("bolt://localhost:7687") == Path("seed-truth.jsonl")
