@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -119,3 +120,19 @@ def test_bad_data_is_refused(
 ) -> None:
     with pytest.raises(CurriculumDataError, match=message):
         build_curriculum(topics)
+
+
+@pytest.mark.parametrize("name", ["demo.json", "demo-csv"])
+def test_demo_passes_the_curriculum_importer(cur: Curriculum, tmp_path: Path, name: str) -> None:
+    """The demo round-trips through `learngraph curriculum export/import` files and its
+    validation finds no problem."""
+    from graph.curriculum import validate
+    from graph.curriculum_io import read_curriculum, write_curriculum
+
+    path = tmp_path / name
+    write_curriculum(path, cur.graph, list(cur.items))
+    checked = validate(read_curriculum(path))
+    assert checked.problems == ()
+    assert checked.skills == cur.skills
+    assert set(checked.edges) == set(cur.edges)
+    assert checked.items == cur.items
