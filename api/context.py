@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from api.loaders import Loaders
 from api.pubsub import PubSub
 from api.services import ChangeFeed, MasteryUpdater
 from graph.store import GraphStore
+from recommender.service import IndexCache
 
 
 @dataclass(slots=True)
@@ -26,6 +28,10 @@ class Services:
     mastery: MasteryUpdater
     changes: ChangeFeed
     schema: strawberry.Schema
+    #: the recommender's curriculum index, rebuilt when the change log moves
+    recommender: IndexCache = field(default_factory=IndexCache)
+    #: signs diagnostic states handed to clients (random per process)
+    diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
 
 @dataclass(slots=True)

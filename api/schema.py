@@ -15,6 +15,7 @@ from api.types.group import Group, User
 from api.types.item import Item
 from api.types.learner import Learner
 from api.types.mutation_curriculum import CurriculumMutation
+from api.types.mutation_diagnostic import DiagnosticMutation
 from api.types.mutation_people import PeopleMutation
 from api.types.query import Query
 from api.types.skill import Skill
@@ -22,7 +23,7 @@ from api.types.subscription import Subscription
 
 CACHE_SIZE = 512
 
-Mutation = merge_types("Mutation", (CurriculumMutation, PeopleMutation))
+Mutation = merge_types("Mutation", (CurriculumMutation, PeopleMutation, DiagnosticMutation))
 
 
 class Schema(strawberry.Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,6 +15,9 @@ from api.types.learner import Learner
 from api.types.node import Node
 from api.types.skill import Skill, skills_by_key
 from graph import models as m
+
+if TYPE_CHECKING:
+    from api.types.recommend import GroupGap
 
 
 @strawberry.enum(description="What a signed-in user may do (see the README's access rules).")
@@ -114,6 +118,16 @@ class Group(Node):
                 )
             )
         return MasteryMatrix(skills=skills, rows=rows)
+
+
+    @strawberry.field(description="Root-cause skills toward `goalIds` and who is stuck on each.")
+    async def gaps(
+        self, info: Info, goal_ids: list[strawberry.ID]
+    ) -> list[Annotated[GroupGap, strawberry.lazy("api.types.recommend")]]:
+        from api.types.recommend import group_gaps
+
+        self._check(info)
+        return await group_gaps(info, self.key, goal_ids)
 
 
 @strawberry.type(description="The signed-in caller.")

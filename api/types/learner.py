@@ -19,6 +19,9 @@ from graph import models as m
 
 if TYPE_CHECKING:
     from api.types.group import Group
+    from api.types.recommend import DueReview, Gap, LearningPath, Recommendation
+
+RECOMMEND = "api.types.recommend"
 
 
 @strawberry.type(description="A tracer's estimate that a learner has mastered a skill.")
@@ -184,3 +187,35 @@ class Learner(Node):
 
         found = await info.context.loaders.groups_of_learner.load(self.key)
         return [Group.from_domain(g) for g in found]
+
+    @strawberry.field(description="The next items to work on toward the goals, with reasons.")
+    async def recommendations(
+        self, info: Info, first: int = 5, goal_ids: list[strawberry.ID] | None = None
+    ) -> list[Annotated[Recommendation, strawberry.lazy(RECOMMEND)]]:
+        from api.types.recommend import recommendations
+
+        return await recommendations(info, self.key, first, goal_ids)
+
+    @strawberry.field(description="Skills still to learn toward the goals (default: own goals).")
+    async def learning_path(
+        self, info: Info, goal_ids: list[strawberry.ID] | None = None
+    ) -> Annotated[LearningPath, strawberry.lazy(RECOMMEND)]:
+        from api.types.recommend import learning_path
+
+        return await learning_path(info, self.key, goal_ids)
+
+    @strawberry.field(description="Goal skills not mastered, with their root causes.")
+    async def gaps(
+        self, info: Info, goal_ids: list[strawberry.ID] | None = None
+    ) -> list[Annotated[Gap, strawberry.lazy(RECOMMEND)]]:
+        from api.types.recommend import learner_gaps
+
+        return await learner_gaps(info, self.key, goal_ids)
+
+    @strawberry.field(description="Mastered skills due for review, least recalled first.")
+    async def review_queue(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[DueReview, strawberry.lazy(RECOMMEND)]]:
+        from api.types.recommend import review_queue
+
+        return await review_queue(info, self.key, first)

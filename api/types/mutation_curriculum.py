@@ -96,6 +96,7 @@ async def curriculum_write(
         return ValidationError(field=str(exc.extensions.get("argument", "id")), message=exc.message)
     if not isinstance(result, Error):
         ctx.services.mastery.invalidate()
+        ctx.services.recommender.invalidate()
         await ctx.services.changes.publish_new()
     return result
 

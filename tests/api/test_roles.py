@@ -46,6 +46,19 @@ CASES = [
         roles("learner", "teacher", "admin"),
         "learner",
     ),
+    Case(
+        "learner.recommendations",
+        '{ learner(id: "ada") { recommendations { kind } learningPath { estimatedItems } '
+        "gaps { ready } reviewQueue { retrievability } } }",
+        roles("learner", "teacher", "admin"),
+        "learner",
+    ),
+    Case(
+        "group.gaps",
+        '{ group(id: "g1") { gaps(goalIds: ["mul"]) { meanMastery } } }',
+        roles("teacher", "admin"),
+        "group",
+    ),
     Case("learner(other)", '{ learner(id: "cy") { key } }', roles("admin"), "learner"),
     Case(
         "node(Learner)",
@@ -125,6 +138,10 @@ MUTATIONS = [
     Case(
         "createLearner", 'createLearner(input: {id: "dan", displayName: "Dan"})', roles("admin"), ""
     ),
+    Case(
+        "startDiagnostic(own)", 'startDiagnostic(learnerId: "ada")', roles("learner", "admin"), ""
+    ),
+    Case("startDiagnostic(other)", 'startDiagnostic(learnerId: "bo")', roles("admin"), ""),
     Case(
         "createGroup",
         'createGroup(input: {id: "g2", name: "Class 2", teacherIds: ["tess"], learnerIds: ["cy"]})',

@@ -1,0 +1,268 @@
+"""Recommender types and resolvers (``recommender.service``): next items, learning paths,
+gaps, the review queue and the diagnostic test."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Context, Info
+from api.errors import BadInputError
+from api.ids import to_keys
+from api.limits import check_first
+from api.types.item import Item
+from api.types.learner import Learner
+from api.types.skill import Skill
+from recommender import service
+from recommender.diagnostic import DiagnosticState
+from recommender.errors import RecommenderError
+
+T = TypeVar("T")
+
+
+async def _call(call: Awaitable[T]) -> T:
+    """Recommender errors (unknown goal ids, bad parameters) are the client's to fix."""
+    try:
+        return await call
+    except RecommenderError as exc:
+        raise BadInputError(str(exc)) from None
+
+
+async def _skill(info: Info, key: str) -> Skill | None:
+    found = await info.context.loaders.skill.load(key)
+    return Skill.from_domain(found) if found else None
+
+
+async def _skills(info: Info, keys: list[str]) -> list[Skill]:
+    found = await info.context.loaders.skill.load_many(keys)
+    return [Skill.from_domain(s) for s in found if s is not None]
+
+
+@strawberry.type(description="Why an item was recommended.")
+class Reason:
+    code: str
+    message: str
+    data: JSON
+
+
+@strawberry.type(description="A recommended next item, with the skill it serves and why.")
+class Recommendation:
+    item_key: str
+    skill_key: str
+    kind: str = strawberry.field(description="learn, review, remediate, easier or consolidate.")
+    predicted_success: float
+    reasons: list[Reason]
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item | None:
+        found = await info.context.loaders.item.load(self.item_key)
+        return Item.from_domain(found) if found else None
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        return await _skill(info, self.skill_key)
+
+
+@strawberry.type(description="One skill on the way to the goals.")
+class PathStep:
+    skill_key: str
+    mastery: float
+    estimated_items: int
+    estimated_seconds: float
+    unblocks: int
+    ready: bool
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        return await _skill(info, self.skill_key)
+
+
+@strawberry.type(description="The remaining skills to learn, in order, to reach the goals.")
+class LearningPath:
+    goal_keys: list[str]
+    steps: list[PathStep]
+    estimated_items: int
+    estimated_seconds: float
+
+    @strawberry.field
+    async def goals(self, info: Info) -> list[Skill]:
+        return await _skills(info, self.goal_keys)
+
+
+@strawberry.type(description="A goal-relevant skill not yet mastered, with its root causes.")
+class Gap:
+    skill_key: str
+    mastery: float
+    ready: bool
+    root_cause_keys: list[str]
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        return await _skill(info, self.skill_key)
+
+    @strawberry.field
+    async def root_causes(self, info: Info) -> list[Skill]:
+        return await _skills(info, self.root_cause_keys)
+
+
+@strawberry.type(description="A root-cause skill of a group and the learners stuck on it.")
+class GroupGap:
+    skill_key: str
+    learner_keys: list[str]
+    mean_mastery: float
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        return await _skill(info, self.skill_key)
+
+    @strawberry.field
+    async def learners(self, info: Info) -> list[Learner]:
+        found = await info.context.loaders.learner.load_many(self.learner_keys)
+        return [Learner.from_domain(x) for x in found if x is not None]
+
+
+@strawberry.type(description="A mastered skill due for review (spaced repetition).")
+class DueReview:
+    skill_key: str
+    retrievability: float = strawberry.field(description="Estimated recall now, in [0, 1].")
+    days_since: float
+    due_at: datetime
+
+    @strawberry.field
+    async def skill(self, info: Info) -> Skill | None:
+        return await _skill(info, self.skill_key)
+
+
+def _goals(goal_ids: list[strawberry.ID] | None) -> list[str] | None:
+    return None if goal_ids is None else to_keys(list(goal_ids), "Skill")
+
+
+async def recommendations(
+    info: Info, learner: str, first: int, goal_ids: list[strawberry.ID] | None
+) -> list[Recommendation]:
+    ctx = info.context
+    found = await _call(
+        service.recommendations(
+            ctx.store,
+            learner,
+            _goals(goal_ids),
+            check_first(first, ctx.limits),
+            cache=ctx.services.recommender,
+        )
+    )
+    return [
+        Recommendation(
+            item_key=r.item,
+            skill_key=r.skill,
+            kind=r.kind,
+            predicted_success=r.predicted_success,
+            reasons=[Reason(code=x.code, message=x.message, data=dict(x.data)) for x in r.reasons],
+        )
+        for r in found
+    ]
+
+
+async def learning_path(
+    info: Info, learner: str, goal_ids: list[strawberry.ID] | None
+) -> LearningPath:
+    ctx = info.context
+    path = await _call(
+        service.learner_path(ctx.store, learner, _goals(goal_ids), cache=ctx.services.recommender)
+    )
+    return LearningPath(
+        goal_keys=list(path.goals),
+        steps=[
+            PathStep(
+                skill_key=s.skill,
+                mastery=s.mastery,
+                estimated_items=s.estimated_items,
+                estimated_seconds=s.estimated_seconds,
+                unblocks=s.unblocks,
+                ready=s.ready,
+            )
+            for s in path.steps
+        ],
+        estimated_items=path.estimated_items,
+        estimated_seconds=path.estimated_seconds,
+    )
+
+
+async def learner_gaps(info: Info, learner: str, goal_ids: list[strawberry.ID] | None) -> list[Gap]:
+    ctx = info.context
+    gaps = await _call(
+        service.learner_gaps(ctx.store, learner, _goals(goal_ids), cache=ctx.services.recommender)
+    )
+    return [
+        Gap(
+            skill_key=g.skill, mastery=g.mastery, ready=g.ready, root_cause_keys=list(g.root_causes)
+        )
+        for g in gaps
+    ]
+
+
+async def group_gaps(info: Info, group: str, goal_ids: list[strawberry.ID]) -> list[GroupGap]:
+    ctx = info.context
+    goals = to_keys(list(goal_ids), "Skill")
+    gaps = await _call(service.group_gaps(ctx.store, group, goals, cache=ctx.services.recommender))
+    return [
+        GroupGap(skill_key=g.skill, learner_keys=list(g.learners), mean_mastery=g.mean_mastery)
+        for g in gaps
+    ]
+
+
+async def review_queue(info: Info, learner: str, first: int) -> list[DueReview]:
+    ctx = info.context
+    due = await _call(
+        service.review_queue(
+            ctx.store, learner, cache=ctx.services.recommender, limit=check_first(first, ctx.limits)
+        )
+    )
+    return [
+        DueReview(
+            skill_key=d.skill,
+            retrievability=d.retrievability,
+            days_since=d.days_since,
+            due_at=datetime.fromtimestamp(d.due_at, UTC),
+        )
+        for d in due
+    ]
+
+
+# -- the diagnostic test: its state travels with the client, signed so it cannot be edited ----
+def seal_state(ctx: Context, learner: str, state: DiagnosticState) -> str:
+    body = json.dumps({"learner": learner, "state": state.to_dict()}, separators=(",", ":"))
+    raw = body.encode()
+    mac = hmac.new(ctx.services.diagnostic_key, raw, hashlib.sha256).digest()
+    return (base64.urlsafe_b64encode(raw) + b"." + base64.urlsafe_b64encode(mac)).decode()
+
+
+def open_state(ctx: Context, learner: str, token: str) -> DiagnosticState:
+    refused = BadInputError(
+        "the diagnostic state was not issued by this server for this learner (or the server "
+        "restarted); start a new diagnostic with startDiagnostic",
+        argument="state",
+    )
+    try:
+        raw_b64, mac_b64 = token.encode().split(b".", 1)
+        raw = base64.urlsafe_b64decode(raw_b64)
+        mac = base64.urlsafe_b64decode(mac_b64)
+    except ValueError:
+        raise refused from None
+    expected = hmac.new(ctx.services.diagnostic_key, raw, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, expected):
+        raise refused
+    doc: dict[str, Any] = json.loads(raw)
+    if doc.get("learner") != learner:
+        raise refused
+    try:
+        return DiagnosticState.from_dict(doc["state"])
+    except RecommenderError as exc:
+        raise BadInputError(str(exc), argument="state") from None
