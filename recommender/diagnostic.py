@@ -262,7 +262,9 @@ def question_item(index: CurriculumIndex, skill: int, asked: set[str]) -> str | 
     if not items:
         return None
     n_sk = np.diff(index.item_skill_ptr)
-    best = min(items, key=lambda i: (n_sk[i] > 1, abs(index.item_difficulty[i] - 0.5), i))
+    best: int = min(
+        items, key=lambda i: (bool(n_sk[i] > 1), float(abs(index.item_difficulty[i] - 0.5)), i)
+    )
     return index.item_ids[best]
 
 

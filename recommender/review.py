@@ -85,7 +85,7 @@ def retrievability(elapsed_days: float, stability_days: float) -> float:
 def interval_days(stability_days: float, target_retention: float) -> float:
     """Days until recall falls to ``target_retention``."""
     check_retention(target_retention)
-    return stability_days / FACTOR * (target_retention ** (1.0 / DECAY) - 1.0)
+    return float(stability_days / FACTOR * (target_retention ** (1.0 / DECAY) - 1.0))
 
 
 def update(

@@ -118,7 +118,7 @@ async def _snapshot(
 
 
 def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[rv.ReviewState]:
-    practices = []
+    practices: list[tuple[str, bool, float]] = []
     for a in reversed(attempts):  # oldest first
         pos = index.item_pos.get(a.item_id)
         if pos is None:

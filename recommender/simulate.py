@@ -104,7 +104,9 @@ class RandomPolicy:
     def __init__(self, setting: Setting, rng: np.random.Generator) -> None:
         idx = setting.index
         pos = idx.skill_positions(setting.closure)
-        self.items = sorted({idx.item_ids[i] for s in pos.tolist() for i in idx.items_of(s)})
+        self.items: list[str] = sorted(
+            {idx.item_ids[i] for s in pos.tolist() for i in idx.items_of(s).tolist()}
+        )
         self.rng = rng
 
     def choose(self, t: float) -> str:
@@ -152,7 +154,7 @@ class FrontierPolicy:
     def choose(self, t: float) -> str:
         idx = self.s.index
         sk = self._skill()
-        items = idx.items_of(idx.skill_pos[sk]).tolist()
+        items: list[int] = idx.items_of(idx.skill_pos[sk]).tolist()
         k = self.turn.get(sk, 0)
         self.turn[sk] = k + 1
         return idx.item_ids[items[k % len(items)]]
