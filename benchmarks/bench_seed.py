@@ -9,7 +9,8 @@ Each of ``--repeats`` rounds, in one process:
 4. baseline, same process, same rows: the write into another fresh file with batches of
    ``--baseline-batch`` (default 100).
 
-Prints medians and p99s over the rounds, attempt throughput, and the ratio to the baseline.
+Prints medians and p99s over the rounds, attempt throughput, the ratio to the baseline, and
+the AUC of the true P(correct) on the simulated answers (the ceiling for any tracer).
 ``--plot PATH`` also draws the simulated population (learning curve, true mastery over time).
 
 Usage::
@@ -170,6 +171,16 @@ async def main(args: argparse.Namespace) -> None:
         f"baseline (batches of {args.baseline_batch}): median {med(base_s):.2f} s; "
         f"batch {args.batch} is {med(base_s) / med(write_s):.2f}x faster"
     )
+    if pop is not None:
+        from sklearn.metrics import log_loss, roc_auc_score
+
+        p = [a.p_correct for a in pop.truth.attempts]
+        y = [int(a.correct) for a in pop.truth.attempts]
+        print(
+            f"ceiling for tracers (the true P(correct) as the prediction): AUC "
+            f"{roc_auc_score(y, p):.4f}, log loss {log_loss(y, p):.4f}, "
+            f"share correct {sum(y) / len(y):.4f}"
+        )
     if args.plot and pop is not None:
         plot(pop, cur, args.plot)
 

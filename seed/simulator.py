@@ -330,14 +330,19 @@ class Simulator:
         slip = p.slip * (1.0 + tilt)
         return guess + (1.0 - slip - guess) * share
 
-    def learn_probability(self, learner: SimLearner, skill_id: str, t: float) -> float:
-        """P(an unmastered ``skill_id`` is learned from one weight-1 exercise at ``t``)."""
-        return min(
-            1.0,
-            learner.learn_rate
-            * self._gate(learner, skill_id, t)
-            * self._relearn(learner, skill_id),
-        )
+    def learn_probability(
+        self,
+        learner: SimLearner,
+        skill_id: str,
+        t: float,
+        *,
+        weight: float = 1.0,
+        boost: float = 1.0,
+    ) -> float:
+        """P(an unmastered ``skill_id`` is learned at ``t`` from one practice covering it with
+        ``weight``; ``boost`` is ``study_effect`` for studying, 1 for an exercise)."""
+        raw = learner.learn_rate * boost * weight
+        return min(1.0, raw * self._gate(learner, skill_id, t) * self._relearn(learner, skill_id))
 
     def _gate(self, learner: SimLearner, skill_id: str, t: float) -> float:
         unmet = 1.0 - self.params.prereq_unmet_factor
@@ -386,7 +391,7 @@ class Simulator:
         # learned now does not open the gate of another skill of the same item.
         held = {w.skill_id: learner.mastered(w.skill_id, t) for w in item.skills}
         chances = {
-            w.skill_id: min(1.0, boost * w.weight * self.learn_probability(learner, w.skill_id, t))
+            w.skill_id: self.learn_probability(learner, w.skill_id, t, weight=w.weight, boost=boost)
             for w in item.skills
             if not held[w.skill_id]
         }

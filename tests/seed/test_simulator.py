@@ -269,3 +269,15 @@ def test_prior_knowledge_is_closed_under_prerequisites_on_any_dag(
     known = set(sim.new_learner("x", prior_mastered=count).prior_mastered)
     assert len(known) == min(count, n)
     assert all(f"s{a}" in known for a, b in pairs if f"s{b}" in known)
+
+
+def test_learn_probability_multiplies_then_caps_once() -> None:
+    """rate * boost * weight * gate * relearn, capped at 1 once: 0.6 * 0.4 * 2 = 0.48 for a
+    forgotten skill on a 0.4-weight item (capping the relearn product first would give 0.4)."""
+    sim = make()
+    learner = sim.new_learner("x", prior_mastered=0, learn_rate=0.6)
+    learner.intervals["a"] = [[0.0, 1.0]]  # learned at 0, forgotten at 1
+    assert sim.learn_probability(learner, "a", 5.0, weight=0.4) == pytest.approx(0.48)
+    assert sim.learn_probability(learner, "a", 5.0) == 1.0
+    assert sim.learn_probability(learner, "c", 5.0, boost=1.5) == pytest.approx(0.9)
+    assert sim.learn_probability(learner, "b", 5.0) == pytest.approx(0.06)  # a is missing
