@@ -340,20 +340,28 @@ RETURN collect({{gid: gid, learner: {_LEARNER_PROJECTION}}}) AS rows
 
 # -- attempts -------------------------------------------------------------------------------
 
-#: Inside the write transaction, before inserting: what is unknown and what is already stored.
-CHECK_ATTEMPTS: Final = """
-RETURN
-  [id IN $learner_ids WHERE NOT EXISTS { MATCH (:Learner {id: id}) }] AS missing_learners,
-  [id IN $item_ids WHERE NOT EXISTS { MATCH (:Item {id: id}) }] AS missing_items,
-  COLLECT { MATCH (a:Attempt) WHERE a.id IN $attempt_ids RETURN a {.*} } AS existing
-"""
-
+#: One statement per batch (ids already unique): store the attempts whose id is new, report
+#: the stored ones for comparison, and count what was created. A row whose learner or item is
+#: unknown creates nothing, so ``created`` falls short and the caller diagnoses and rolls back.
 INSERT_ATTEMPTS: Final = """
 UNWIND $rows AS r
-MATCH (l:Learner {id: r.learner_id})
-MATCH (i:Item {id: r.item_id})
-CREATE (l)-[:ATTEMPTED]->(a:Attempt)-[:ON_ITEM]->(i)
-SET a = r
+OPTIONAL MATCH (old:Attempt {id: r.id})
+CALL (r, old) {
+  WITH r, old WHERE old IS NULL
+  MATCH (l:Learner {id: r.learner_id})
+  MATCH (i:Item {id: r.item_id})
+  CREATE (l)-[:ATTEMPTED]->(a:Attempt)-[:ON_ITEM]->(i)
+  SET a = r
+  RETURN count(*) AS created
+}
+RETURN sum(created) AS created, collect(old {.*}) AS existing
+"""
+
+#: Only on a failed write: which learners and items are unknown.
+MISSING_LEARNERS_AND_ITEMS: Final = """
+RETURN
+  [id IN $learner_ids WHERE NOT EXISTS { MATCH (:Learner {id: id}) }] AS missing_learners,
+  [id IN $item_ids WHERE NOT EXISTS { MATCH (:Item {id: id}) }] AS missing_items
 """
 
 
@@ -381,12 +389,14 @@ RETURN CASE WHEN l IS NULL THEN 0 ELSE COUNT { (l)-[:ATTEMPTED]->(:Attempt) } EN
 
 # -- mastery and tracer state ---------------------------------------------------------------
 
+#: ``written`` short of the row count means an unknown learner or skill (caller rolls back).
 SAVE_MASTERY: Final = """
 UNWIND $rows AS r
 MATCH (l:Learner {id: r.learner_id}), (s:Skill {id: r.skill_id})
 MERGE (l)-[m:MASTERY]->(s)
 SET m.probability = r.probability, m.uncertainty = r.uncertainty,
     m.updated_at = r.updated_at, m.model_version = r.model_version
+RETURN count(*) AS written
 """
 
 MASTERY_OF: Final = """
@@ -408,8 +418,11 @@ MATCH (t:TracerState) WHERE t.learner_id IN $ids AND t.model_version = $model_ve
 RETURN collect({lid: t.learner_id, state: t.state}) AS rows
 """
 
+#: ``written`` short of the row count means an unknown learner (caller rolls back).
 SAVE_TRACER_STATES: Final = """
 UNWIND $rows AS r
+MATCH (:Learner {id: r.learner_id})
 MERGE (t:TracerState {learner_id: r.learner_id, model_version: r.model_version})
 SET t.state = r.state
+RETURN count(*) AS written
 """

@@ -485,37 +485,36 @@ class Neo4jStore:
     # -- attempts --------------------------------------------------------------------------
 
     async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+        """One statement per call on the happy path: write the new ids, get the stored ones
+        back, compare in Python. Any problem (unknown learner or item, an id reused with other
+        content) is diagnosed in the same transaction and raised, which rolls it all back."""
         rows = [v.attempt_row(a) for a in attempts]
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first.setdefault(row["id"], row)
+        unique = list(first.values())
 
         async def work(tx: Tx) -> RecordResult:
-            check = (await _rows(
-                tx, cypher.CHECK_ATTEMPTS,
-                learner_ids=sorted({r["learner_id"] for r in rows}),
-                item_ids=sorted({r["item_id"] for r in rows}),
-                attempt_ids=sorted({r["id"] for r in rows})))[0]
-            if check["missing_learners"]:
-                raise NotFoundError("learner", check["missing_learners"])
-            if check["missing_items"]:
-                raise NotFoundError("item", check["missing_items"])
-            stored = {p["id"]: v.attempt(p) for p in check["existing"]}
-            new: Rows = []
+            out = (await _rows(tx, cypher.INSERT_ATTEMPTS, rows=unique))[0]
+            stored = {p["id"]: v.attempt(p) for p in out["existing"]}
+            new_ids = [r["id"] for r in unique if r["id"] not in stored]
             duplicates: list[str] = []
             conflicts: list[str] = []
-            for attempt, row in zip(attempts, rows, strict=True):
-                seen = stored.get(row["id"])
-                if seen is None:
-                    stored[row["id"]] = v.attempt(row)
-                    new.append(row)
-                elif seen == v.attempt(row):
-                    duplicates.append(attempt.attempt_id)
-                else:
-                    conflicts.append(attempt.attempt_id)
-            if conflicts:
-                raise AttemptConflictError(list(dict.fromkeys(conflicts)))
-            if new:
-                await _rows(tx, cypher.INSERT_ATTEMPTS, rows=new)
-            return RecordResult(stored=tuple(r["id"] for r in new),
-                                duplicates=tuple(duplicates))
+            seen: set[str] = set()
+            for row in rows:
+                aid = row["id"]
+                if aid not in stored and aid not in seen:
+                    seen.add(aid)  # the first occurrence of a new id: stored
+                    continue
+                before = stored[aid] if aid in stored else v.attempt(first[aid])
+                (duplicates if before == v.attempt(row) else conflicts).append(aid)
+            if out["created"] != len(new_ids) or conflicts:
+                await self._diagnose_attempts(tx, rows)
+                if conflicts:
+                    raise AttemptConflictError(list(dict.fromkeys(conflicts)))
+                raise GraphStoreError(  # only if a learner or item vanished mid-transaction
+                    f"stored {out['created']} of {len(new_ids)} new attempts; retry the call")
+            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates))
 
         if not rows:
             return RecordResult(stored=(), duplicates=())
@@ -524,6 +523,16 @@ class Neo4jStore:
         except _AttemptIdRace:
             # A concurrent call stored one of these ids first; the retry sees it as stored.
             return await self._tx(True, work)
+
+    @staticmethod
+    async def _diagnose_attempts(tx: Tx, rows: Rows) -> None:
+        check = (await _rows(tx, cypher.MISSING_LEARNERS_AND_ITEMS,
+                             learner_ids=sorted({r["learner_id"] for r in rows}),
+                             item_ids=sorted({r["item_id"] for r in rows})))[0]
+        if check["missing_learners"]:
+            raise NotFoundError("learner", check["missing_learners"])
+        if check["missing_items"]:
+            raise NotFoundError("item", check["missing_items"])
 
     async def attempts_of(
         self,
@@ -559,9 +568,11 @@ class Neo4jStore:
         values = [v.mastery_row(m) for m in rows]
 
         async def work(tx: Tx) -> None:
-            await _missing(tx, "Learner", "learner", {r["learner_id"] for r in values})
-            await _missing(tx, "Skill", "skill", {r["skill_id"] for r in values})
-            await _rows(tx, cypher.SAVE_MASTERY, rows=values)
+            written = (await _rows(tx, cypher.SAVE_MASTERY, rows=values))[0]["written"]
+            if written != len(values):  # diagnose, raise, roll back
+                await _missing(tx, "Learner", "learner", {r["learner_id"] for r in values})
+                await _missing(tx, "Skill", "skill", {r["skill_id"] for r in values})
+                raise GraphStoreError(f"saved {written} of {len(values)} mastery rows; retry")
 
         if values:
             await self._tx(True, work)
@@ -591,8 +602,10 @@ class Neo4jStore:
                 for lid, mv, state in states]
 
         async def work(tx: Tx) -> None:
-            await _missing(tx, "Learner", "learner", {r["learner_id"] for r in rows})
-            await _rows(tx, cypher.SAVE_TRACER_STATES, rows=rows)
+            written = (await _rows(tx, cypher.SAVE_TRACER_STATES, rows=rows))[0]["written"]
+            if written != len(rows):  # diagnose, raise, roll back
+                await _missing(tx, "Learner", "learner", {r["learner_id"] for r in rows})
+                raise GraphStoreError(f"saved {written} of {len(rows)} tracer states; retry")
 
         if rows:
             await self._tx(True, work)
