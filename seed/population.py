@@ -230,8 +230,8 @@ class DemoPolicy:
                         # stuck: revisit its prerequisites, then retry it (a few times at most)
                         failures[target] = failures.get(target, 0) + 1
                         if failures[target] <= p.max_retries:
-                            redo = [q for q in self.parents[target] if q not in todo]
-                            todo[:0] = [*redo, target]
+                            redo = self.parents[target]
+                            todo[:] = [*redo, target, *(q for q in todo if q not in redo)]
                         elif target not in done:
                             done.append(target)
                         target = None
