@@ -141,14 +141,22 @@ def find_cycle(edges: Iterable[tuple[str, str]], new: Sequence[tuple[str, str]])
     return [*cycle, cycle[0]]
 
 
+def item_kind(kind: ItemKind | str, field: str = "kind") -> ItemKind:
+    """``kind`` as an ``ItemKind``; ValidationError naming the allowed kinds otherwise."""
+    try:
+        return ItemKind(kind)
+    except ValueError:
+        raise ValidationError(field, f"{kind!r} is not one of "
+                              f"{', '.join(k.value for k in ItemKind)}") from None
+
+
 def validate_item(item: Item) -> None:
     if not item.id:
         raise ValidationError("item.id", "an item needs a non-empty id")
     try:
-        ItemKind(item.kind)
-    except ValueError:
-        raise ValidationError("item.kind", f"{item.kind!r} of {item.id!r} is not one of "
-                              f"{', '.join(k.value for k in ItemKind)}") from None
+        item_kind(item.kind)
+    except ValidationError as exc:
+        raise ValidationError("item.kind", f"{exc.message} (item {item.id!r})") from None
     if not in_range(item.difficulty, 0.0, 1.0):
         raise ValidationError("item.difficulty", f"{item.difficulty!r} of {item.id!r} is "
                               "outside [0, 1] (0 easiest, 1 hardest)")

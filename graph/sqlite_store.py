@@ -68,6 +68,7 @@ from graph.sqlite_rows import (
     from_us,
     ids_json,
     in_range,
+    item_kind,
     last_per_id,
     skill_row,
     to_us,
@@ -245,7 +246,7 @@ class SqliteStore:
             params.append(skill_id)
         if kind is not None:
             where.append("kind = ?")
-            params.append(ItemKind(kind).value)
+            params.append(item_kind(kind).value)
         if after is not None:
             where.append("id > ?")
             params.append(after)

@@ -118,8 +118,9 @@ async def test_items_round_trip_kinds_as_enum(sqlite_store: SqliteStore) -> None
     await sqlite_store.upsert_items([item("i1", "s1", kind="lesson")], actor=ACTOR)
     (got,) = await sqlite_store.get_items(["i1"])
     assert got is not None and got.kind.value == "lesson"
-    with pytest.raises(ValidationError, match="podcast"):
+    with pytest.raises(ValidationError, match="'podcast'.*'i2'") as err:
         await sqlite_store.upsert_items([item("i2", "s1", kind="podcast")], actor=ACTOR)
+    assert err.value.field == "item.kind"
 
 
 @pytest.mark.parametrize(
@@ -162,3 +163,11 @@ async def test_an_id_listed_twice_in_one_upsert_keeps_only_the_last(
     await sqlite_store.upsert_learners([Learner("l1", "A", goals=("s1",)),
                                         Learner("l1", "B", goals=("s2",))])
     assert await sqlite_store.get_learners(["l1"]) == [Learner("l1", "B", goals=("s2",))]
+
+
+async def test_listing_items_of_an_unknown_kind_is_a_validation_error(
+    sqlite_store: SqliteStore,
+) -> None:
+    with pytest.raises(ValidationError, match="'podcast' is not one of exercise") as err:
+        await sqlite_store.list_items(kind="podcast")  # type: ignore[arg-type]
+    assert err.value.field == "kind"
