@@ -315,3 +315,40 @@ async def test_closures_match_breadth_first_search(
         assert [s.id for s in got.skills] == sorted(reach), method
         assert {(e.source, e.target) for e in got.edges} == {
             (u, v) for u, v in model.edges if u in reach and v in reach}, method
+
+
+@pytest.mark.neo4j
+async def test_batch_calls_run_a_fixed_number_of_statements(
+    neo4j_store: Neo4jStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round trips do not grow with the batch: the statements each call sends to the real
+    server are counted (and still executed) for a batch of 1 and a batch of 300."""
+    import graph.neo4j_store as module
+
+    sent: list[str] = []
+    real_rows = module._rows
+
+    async def counting(tx: Any, query: str, **params: Any) -> Any:
+        sent.append(query)
+        return await real_rows(tx, query, **params)
+
+    monkeypatch.setattr(module, "_rows", counting)
+    learners = tuple(f"l{i}" for i in range(300))
+    await learner_with_items(neo4j_store, learners=learners)
+
+    async def statements(call: Any) -> int:
+        sent.clear()
+        await call
+        return len(sent)
+
+    for n in (1, 300):
+        batch = [attempt(f"a{n}-{k}", learners[k]) for k in range(n)]
+        assert await statements(neo4j_store.record_attempts(batch)) == 1
+        assert await statements(neo4j_store.record_attempts(batch)) == 1  # all duplicates
+        rows = [Mastery(lid, "s1", 0.5, 0.1, T0, "m") for lid in learners[:n]]
+        assert await statements(neo4j_store.save_mastery(rows)) == 1
+        states = [(lid, "m", b"x") for lid in learners[:n]]
+        assert await statements(neo4j_store.save_tracer_states(states)) == 1
+        assert await statements(neo4j_store.get_learners(list(learners[:n]))) == 1
+        assert await statements(neo4j_store.mastery_of(list(learners[:n]))) == 1
+        assert await statements(neo4j_store.ancestors(["s1"])) == 1
