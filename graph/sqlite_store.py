@@ -750,7 +750,11 @@ class SqliteStore:
         return await self._call(run)
 
     async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
-        rows = [(lid, version, sqlite3.Binary(state)) for lid, version, state in states]
+        for lid, version, state in states:
+            if not isinstance(state, bytes | bytearray | memoryview):
+                raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
+                                      f"{type(state).__name__}; serialize it to bytes first")
+        rows = [(lid, version, bytes(state)) for lid, version, state in states]
 
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "learners", "learner", {r[0] for r in rows})

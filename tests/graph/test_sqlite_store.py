@@ -171,3 +171,12 @@ async def test_listing_items_of_an_unknown_kind_is_a_validation_error(
     with pytest.raises(ValidationError, match="'podcast' is not one of exercise") as err:
         await sqlite_store.list_items(kind="podcast")  # type: ignore[arg-type]
     assert err.value.field == "kind"
+
+
+async def test_tracer_state_must_be_bytes(sqlite_store: SqliteStore) -> None:
+    await learner_with_items(sqlite_store)
+    with pytest.raises(ValidationError, match="serialize it to bytes") as err:
+        await sqlite_store.save_tracer_states([("l1", "v", "not bytes")])  # type: ignore[list-item]
+    assert err.value.field == "state"
+    await sqlite_store.save_tracer_states([("l1", "v", bytearray(b"ok"))])
+    assert await sqlite_store.load_tracer_states(["l1"], "v") == [b"ok"]
