@@ -162,6 +162,16 @@ class SqliteStore:
 
         def run(conn: sqlite3.Connection) -> None:
             conn.execute(MIGRATIONS_DDL)
+            # another process may have applied it since the runner looked (the write lock is
+            # held from here on): the same file is then a no-op, a different one an error
+            done = conn.execute("SELECT checksum FROM schema_migrations WHERE version = ?",
+                                (version,)).fetchone()
+            if done is not None:
+                if done[0] == checksum:
+                    return
+                raise MigrationError(
+                    f"migration version {version} ({name}) is already recorded with another "
+                    "checksum; restore the file and put changes in a new migration")
             for number, statement in enumerate(statements, 1):
                 try:
                     conn.execute(statement)

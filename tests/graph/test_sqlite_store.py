@@ -13,7 +13,7 @@ import pytest
 
 from graph.models import Learner, Mastery, Prerequisite
 from graph.sqlite_store import SqliteStore, from_us, to_us
-from graph.store import NotFoundError, StoreUnavailableError, ValidationError
+from graph.store import MigrationError, NotFoundError, StoreUnavailableError, ValidationError
 from migrations.runner import migrate
 from tests.contract.helpers import ACTOR, attempt, chain, item, learner_with_items, skill
 
@@ -180,3 +180,32 @@ async def test_tracer_state_must_be_bytes(sqlite_store: SqliteStore) -> None:
     assert err.value.field == "state"
     await sqlite_store.save_tracer_states([("l1", "v", bytearray(b"ok"))])
     assert await sqlite_store.load_tracer_states(["l1"], "v") == [b"ok"]
+
+
+async def test_applying_a_recorded_migration_again_is_a_no_op_unless_it_changed(
+    tmp_path: Path,
+) -> None:
+    store = await SqliteStore.open(str(tmp_path / "m.db"))
+    try:
+        await store.apply_migration(1, "0001_t.sql", "abc", ["CREATE TABLE t (x TEXT)"])
+        # a second runner that planned before the first committed: nothing happens
+        await store.apply_migration(1, "0001_t.sql", "abc", ["CREATE TABLE t (x TEXT)"])
+        assert await store.applied_migrations() == {1: "abc"}
+        with pytest.raises(MigrationError, match="0001_t.sql"):
+            await store.apply_migration(1, "0001_t.sql", "def", ["CREATE TABLE u (x TEXT)"])
+    finally:
+        await store.close()
+
+
+async def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
+    path = str(tmp_path / "race.db")
+    first, second = await SqliteStore.open(path), await SqliteStore.open(path)
+    try:
+        # both plan before either applies, so both try every migration
+        await asyncio.gather(migrate(first), migrate(second))
+        assert await migrate(first) == [] and await migrate(second) == []
+        await chain(first, "ab")
+        assert len((await second.prerequisite_graph()).edges) == 1
+    finally:
+        await first.close()
+        await second.close()
