@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.errors import InvalidParameterError
@@ -24,12 +24,14 @@ def test_curve_passes_through_ninety_percent_at_one_stability() -> None:
     assert retrievability(interval_days(3.0, 0.7), 3.0) == pytest.approx(0.7)
 
 
+@settings(deadline=None)
 @given(st.floats(0.1, 100), st.floats(0, 400), st.floats(0, 400))
 def test_recall_falls_with_time(s: float, t1: float, t2: float) -> None:
     lo, hi = sorted((t1, t2))
     assert retrievability(hi, s) <= retrievability(lo, s)
 
 
+@settings(deadline=None)
 @given(st.floats(0.5, 0.97), st.floats(0.5, 0.97))
 def test_higher_target_retention_means_more_reviews(r1: float, r2: float) -> None:
     lo, hi = sorted((r1, r2))
