@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from graph.store import ValidationError
@@ -13,16 +12,16 @@ MAX_TEXT = 10_000
 
 
 def key(field: str, value: str) -> str:
-    """A store key: non-empty, at most 200 characters, no control characters or spaces at
-    either end."""
+    """A store key: non-empty, at most 200 characters, printable (no control or format
+    characters, no whitespace but plain spaces), no spaces at either end."""
     if not value:
         raise ValidationError(field, "is empty; give a non-empty id")
     if len(value) > MAX_KEY:
         raise ValidationError(field, f"is {len(value)} characters long; the limit is {MAX_KEY}")
     if value != value.strip():
         raise ValidationError(field, f"{value!r} has spaces at either end; remove them")
-    if any(unicodedata.category(c).startswith("C") for c in value):
-        raise ValidationError(field, f"{value!r} contains control characters; remove them")
+    if not value.isprintable():  # control, format, unassigned or separator characters
+        raise ValidationError(field, f"{value!r} contains unprintable characters; remove them")
     return value
 
 

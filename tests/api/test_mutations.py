@@ -74,6 +74,8 @@ async def test_invalid_skill_is_refused_before_writing(api: Api) -> None:
     }
     spaced = await mutate(api, 'createSkill(input: {id: " x", name: "X"})')
     assert spaced["field"] == "id" and "spaces" in spaced["message"]
+    control = await mutate(api, 'createSkill(input: {id: "a\\u0007b", name: "X"})')
+    assert control["field"] == "id" and "unprintable" in control["message"]
     assert await skill_keys(api) == ["add", "count", "frac", "mul", "shape", "sub"]
 
 
