@@ -246,7 +246,7 @@ def _read_blocks(path: str | Path, text: str, period: int, fmt: str
         if period == 3:
             sk_no, sk = body[0]
             items = sk
-            skills = [(s,) for s in sk]
+            skills: list[tuple[str, ...]] = [(s,) for s in sk]
             if any(s == "" for s in sk):
                 raise DataFormatError(path, sk_no, "empty skill id")
         else:
@@ -274,7 +274,8 @@ def _read_dktsyn(path: str | Path, text: str) -> list[tuple[str, list[_Raw]]]:
         elif len(labels) != width:
             raise DataFormatError(path, n, f"{len(labels)} answers but earlier rows have "
                                   f"{width}; dktsyn rows answer the same questions")
-        rows = [(str(q + 1), (str(q + 1),), c, float(q), n) for q, c in enumerate(labels)]
+        rows: list[_Raw] = [(str(q + 1), (str(q + 1),), c, float(q), n)
+                            for q, c in enumerate(labels)]
         learners.append((str(len(learners) + 1), rows))
     return learners
 

@@ -119,8 +119,8 @@ class EloTracer:
         v = self.vocab
         width = max((len(s) for s in v.item_skills), default=1) or 1
         table = np.full((v.n_items, width), -1, dtype=np.int64)
-        for i, sk in enumerate(v.item_skills):
-            table[i, : len(sk)] = sk
+        for i, row in enumerate(v.item_skills):
+            table[i, : len(row)] = row
         self._table = table
         valid = table >= 0
         rows = np.repeat(np.arange(v.n_items), valid.sum(1))

@@ -50,9 +50,7 @@ def encode_state(state: Any) -> bytes:
         buf = io.BytesIO()
         np.save(buf, state, allow_pickle=False)
         return _NPY + buf.getvalue()
-    from tracing.gnn_recurrent import NeuralState  # lazy: torch
-
-    if isinstance(state, NeuralState):
+    if all(hasattr(state, a) for a in ("rnn", "aux", "n_seen")):  # the neural tracers' state
         import torch
 
         buf = io.BytesIO()
@@ -70,13 +68,23 @@ def decode_state(blob: bytes) -> Any:
     if blob.startswith(_TORCH):
         import torch
 
-        from tracing.gnn_recurrent import NeuralState
-
         d = torch.load(io.BytesIO(blob[len(_TORCH):]), weights_only=True)
-        return NeuralState(tuple(d["rnn"]), tuple(a.numpy() for a in d["aux"]),
+        return _neural_state_class()(tuple(d["rnn"]), tuple(a.numpy() for a in d["aux"]),
                            int(d["n_seen"]))
     raise TracingError("stored tracer state is in an unknown encoding; it was written by "
                        "another program or version: delete the learner's tracer state")
+
+
+def _neural_state_class() -> Any:
+    import importlib
+
+    for module in ("tracing.gnn_batch", "tracing.gnn_recurrent"):
+        try:
+            return importlib.import_module(module).NeuralState
+        except (ImportError, AttributeError):
+            continue
+    raise TracingError("a neural tracer state was stored but tracing.gnn_batch.NeuralState "
+                       "is not available")
 
 
 def mastery_uncertainty(p: np.ndarray) -> np.ndarray:
@@ -146,7 +154,7 @@ class MasteryService:
     ) -> MasteryService:
         """The serving model for a curriculum (see the module docstring for the choice)."""
         if tracer is not None:
-            return cls(tracer, model_version or getattr(tracer, "name", "model"), items)
+            return cls(tracer, model_version or str(getattr(tracer, "name", "model")), items)
         from tracing.registry import Registry
 
         reg = registry if registry is not None else Registry.from_env()

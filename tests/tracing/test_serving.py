@@ -153,7 +153,9 @@ def test_state_encoding_round_trips() -> None:
     s = np.array([0.1, 0.25, 0.9])
     assert np.array_equal(decode_state(encode_state(s)), s)
     torch = pytest.importorskip("torch")
-    from tracing.gnn_recurrent import NeuralState
+    from tracing.serving import _neural_state_class
+
+    NeuralState = _neural_state_class()  # noqa: N806
 
     ns = NeuralState((torch.ones(1, 4), torch.zeros(1, 4)), (np.arange(3.0),), 7)
     back = decode_state(encode_state(ns))
