@@ -63,8 +63,9 @@ Change = tuple[str, str, str, dict[str, Any]]
 DEFAULT_TIMEOUT_S = 60.0
 
 
-class _AttemptIdRace(GraphStoreError):
-    """Internal: a concurrent writer stored the same new attempt id first (a constraint hit)."""
+class _ConstraintRace(GraphStoreError):
+    """Internal: a uniqueness constraint refused a write, e.g. a concurrent call stored the
+    same new attempt id first; record_attempts retries once, others report it."""
 
 
 def rust_extension_loaded() -> bool:
@@ -173,7 +174,8 @@ class Neo4jStore:
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise StoreUnavailableError(f"Neo4j is unavailable: {exc}") from exc
         except ConstraintError as exc:
-            raise _AttemptIdRace(f"Neo4j constraint violated: {exc}") from exc
+            raise _ConstraintRace(f"Neo4j constraint violated (a concurrent write?): {exc}; "
+                                  "retry the call") from exc
         except (Neo4jError, DriverError) as exc:
             raise GraphStoreError(f"Neo4j error: {exc}") from exc
 
@@ -520,7 +522,7 @@ class Neo4jStore:
             return RecordResult(stored=(), duplicates=())
         try:
             return await self._tx(True, work)
-        except _AttemptIdRace:
+        except _ConstraintRace:
             # A concurrent call stored one of these ids first; the retry sees it as stored.
             return await self._tx(True, work)
 
