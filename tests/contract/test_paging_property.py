@@ -74,3 +74,32 @@ async def test_batch_reads_answer_in_the_order_asked(
         else:
             assert s is None and lr is None
         assert e == []
+
+
+@SETTINGS
+@given(batches=st.lists(st.lists(st.integers(0, 9), max_size=8), min_size=1, max_size=5))
+async def test_any_sequence_of_retried_batches_stores_each_attempt_once(
+    store: Any, batches: list[list[int]]
+) -> None:
+    ns = f"rb{next(_namespaces)}-"
+    learner, item = f"{ns}l", f"{ns}i"
+    await store.upsert_skills([skill(f"{ns}s")], actor=ACTOR)
+    await store.upsert_items([Item(item, ItemKind.EXERCISE, "t", (SkillWeight(f"{ns}s"),))],
+                             actor=ACTOR)
+    await store.upsert_learners([Learner(learner, "L")])
+    pool = [Attempt(f"{ns}a{n}", learner, item, n / 9, T0 + timedelta(minutes=n))
+            for n in range(10)]
+    seen: set[int] = set()
+    for batch in batches:
+        result = await store.record_attempts([pool[n] for n in batch])
+        fresh: list[str] = []
+        duplicates: list[str] = []
+        for n in batch:  # in the order given: first sight is stored, any later one a retry
+            (duplicates if n in seen else fresh).append(pool[n].attempt_id)
+            seen.add(n)
+        assert result.stored == tuple(fresh)
+        assert result.duplicates == tuple(duplicates)
+    assert await store.attempt_count(learner) == len(seen)
+    page = await store.attempts_of(learner, limit=20)
+    assert [a.attempt_id for a in page.attempts] == [pool[n].attempt_id
+                                                     for n in sorted(seen, reverse=True)]

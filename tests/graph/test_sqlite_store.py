@@ -14,7 +14,7 @@ import pytest
 from graph.models import Learner, Mastery, Prerequisite
 from graph.sqlite_store import SqliteStore, from_us, to_us
 from graph.store import MigrationError, NotFoundError, StoreUnavailableError, ValidationError
-from migrations.runner import migrate
+from migrations.runner import discover, migrate
 from tests.contract.helpers import ACTOR, attempt, chain, item, learner_with_items, skill
 
 
@@ -209,3 +209,13 @@ async def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> N
     finally:
         await first.close()
         await second.close()
+
+
+async def test_in_memory_database_works_for_throwaway_use() -> None:
+    store = await SqliteStore.open(":memory:")
+    try:
+        assert await migrate(store) == [m.name for m in discover("sqlite")]
+        await chain(store, "ab")
+        assert [s.id for s in (await store.ancestors(["b"])).skills] == ["a", "b"]
+    finally:
+        await store.close()
