@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from graph.models import Prerequisite
-from graph.store import GraphStore
+from graph.store import AttemptConflictError, GraphStore
 from seed.curriculum import Curriculum
+from seed.errors import SeedError
 from seed.population import Population
 
 ProgressFn = Callable[[str, float], None]
 T = TypeVar("T")
 DEFAULT_ACTOR = "designer-01"
+
+
+class SeedConflictError(SeedError):
+    """The store holds different answers under this seed's attempt ids."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +81,9 @@ async def populate(
 
     Raises:
         graph.store.MigrationError: the store has pending migrations.
-        graph.store.AttemptConflictError: the store holds other answers under these attempt
-            ids (it was seeded by a different version of the simulator).
+        SeedConflictError: the store holds other answers under these attempt ids (it was
+            seeded with the same seed by other simulator settings or code); attempt batches
+            before the conflicting one stay written.
     """
     from migrations.runner import ensure_migrated
 
@@ -130,7 +136,14 @@ async def populate(
     attempts = population.attempts
     batches = _chunks(attempts, batch_size)
     for n, batch in enumerate(batches, start=1):
-        result = await store.record_attempts(batch)
+        try:
+            result = await store.record_attempts(batch)
+        except AttemptConflictError as exc:
+            raise SeedConflictError(
+                f"the store already holds different answers under this seed's attempt ids "
+                f"(e.g. {exc.attempt_ids[0]!r}): it was seeded with other simulator settings "
+                "or code; seed a fresh database, or pick another --seed"
+            ) from exc
         stored += len(result.stored)
         already += len(result.duplicates)
         if progress is not None:

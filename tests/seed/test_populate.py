@@ -123,3 +123,18 @@ def test_default_truth_path() -> None:
     assert default_truth_path("sqlite:////data/x/learn.db") == Path("/data/x/learn.db.truth.jsonl")
     assert default_truth_path("sqlite:///./learngraph.db") == Path("./learngraph.db.truth.jsonl")
     assert default_truth_path("bolt://localhost:7687") == Path("seed-truth.jsonl")
+
+
+async def test_conflicting_reseed_is_refused_with_advice(
+    sqlite_store: Any, cur: Curriculum, pop: Population
+) -> None:
+    from seed.populate import SeedConflictError
+    from seed.simulator import SimParams
+
+    await populate(sqlite_store, cur, pop)
+    other = simulate_population(
+        cur, n_learners=12, seed=5, policy=SMALL, params=SimParams(slip=0.3)
+    )
+    with pytest.raises(SeedConflictError, match="seed a fresh database, or pick another --seed"):
+        await populate(sqlite_store, cur, other)
+    assert await sqlite_store.attempt_count() == len(pop.attempts)
