@@ -125,3 +125,32 @@ def test_real_dataset_evaluates(datasets: Path, capsys: pytest.CaptureFixture[st
                  "n_iter=5"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["n_test"] > 90_000 and 0.6 < doc["auc"] < 0.8
+
+
+@pytest.mark.parametrize("fmt", ["pid4", "csv"])
+def test_cli_evaluate_other_formats(fmt: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    paths = []
+    for name, n in (("train", 30), ("test", 8)):
+        rows = []
+        for u in range(n):
+            items = rng.integers(0, 6, size=5)
+            labels = (rng.random(5) < 0.6).astype(int)
+            rows.append((f"{name}{u}", items, labels))
+        if fmt == "pid4":
+            text = "".join(f"{k},{lid}\n" + ",".join(f"q{i}" for i in it) + "\n"
+                           + ",".join(f"s{i % 3}_s{(i + 1) % 3}" for i in it) + "\n"
+                           + ",".join(map(str, lab)) + "\n"
+                           for k, (lid, it, lab) in enumerate(rows))
+        else:
+            text = "learner_id,item_id,skill_ids,correct,timestamp\n" + "".join(
+                f"{lid},q{i},s{i % 3};s{(i + 1) % 3},{c},{t}\n"
+                for lid, it, lab in rows for t, (i, c) in enumerate(zip(it, lab, strict=True)))
+        p = tmp_path / f"{name}.{fmt}"
+        p.write_text(text)
+        paths.append(p)
+    assert main(["trace", "evaluate", "--model", "bkt", "--train", str(paths[0]), "--test",
+                 str(paths[1]), "--format", fmt, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["n_test"] == 40 and doc["n_train"] == 150 and doc["format"] == fmt
