@@ -256,7 +256,15 @@ class BKTTracer:
         else:
             out = np.bincount(lay.inter, weights=p_elem, minlength=n) / np.maximum(
                 np.bincount(lay.inter, minlength=n), 1)
+        no_skill = np.bincount(lay.inter, minlength=n) == 0
+        out[no_skill] = self._population_p()
         return np.split(out, np.cumsum(lengths)[:-1])
+
+    def _population_p(self) -> float:
+        """P(correct) of a new learner averaged over skills: the answer for an item that
+        names no skill."""
+        p = self.params
+        return float(np.mean(p["prior"] * (1 - p["slip"]) + (1 - p["prior"]) * p["guess"]))
 
     # -- online ---------------------------------------------------------------------------------
     def init_state(self) -> np.ndarray:
@@ -281,10 +289,14 @@ class BKTTracer:
         pl = state[sk]
         pc = pl * (1.0 - self.params["slip"][sk]) + (1.0 - pl) * self.params["guess"][sk]
         if self.combine == "min":
-            return np.asarray(np.where(valid, pc, 1.0).min(axis=1))
-        if self.combine == "product":
-            return np.asarray(np.where(valid, pc, 1.0).prod(axis=1))
-        return np.asarray(np.where(valid, pc, 0.0).sum(axis=1) / np.maximum(valid.sum(1), 1))
+            out = np.where(valid, pc, 1.0).min(axis=1)
+        elif self.combine == "product":
+            out = np.where(valid, pc, 1.0).prod(axis=1)
+        else:
+            out = np.where(valid, pc, 0.0).sum(axis=1) / np.maximum(valid.sum(1), 1)
+        if not valid.any(axis=1).all():
+            out = np.where(valid.any(axis=1), out, self._population_p())
+        return np.asarray(out)
 
     def mastery(self, state: np.ndarray) -> np.ndarray:
         return np.asarray(state, dtype=float).copy()

@@ -120,3 +120,13 @@ def test_errors() -> None:
         BKTTracer().init_state()
     with pytest.raises(TracingError, match="prior=1.5"):
         BKTTracer(prior=1.5)
+
+
+def test_item_without_skills_gets_the_population_prediction() -> None:
+    vocab = Vocabulary(("a", "none"), ("A",), ((0,), ()))
+    m = BKTTracer(prior=0.4, guess=0.2, slip=0.1).with_vocab(vocab)
+    expected = 0.4 * 0.9 + 0.6 * 0.2
+    assert m.predict_state(m.init_state(), [1])[0] == pytest.approx(expected)
+    preds = m.predict_sequences([[Interaction(1, (), 1), Interaction(0, (0,), 1)]])
+    assert preds[0][0] == pytest.approx(expected)
+    assert preds[0][1] == pytest.approx(expected)  # the skill-less answer taught nothing
