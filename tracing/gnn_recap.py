@@ -76,16 +76,16 @@ def recap_update(
 def recap_online(state: RecapState, step: int, skills: Tensor, smask: Tensor) -> Tensor:
     """Features for the answer at 1-based position ``step`` to items whose skills are
     ``(n, K)`` ``skills`` with 0/1 ``smask``: ``(n, N_RECAP)``."""
-    ps = torch.from_numpy(state.per_skill)
-    gap = torch.where(ps[:, 5] > 0, step - ps[:, 5], torch.zeros(()))
+    ps = torch.from_numpy(state.per_skill)[skills]  # (n, K, 6): only the skills asked for
+    gap = torch.where(ps[..., 5] > 0, step - ps[..., 5], torch.zeros(()))
     per = torch.stack(
         [
-            torch.log1p(ps[:, 0]), torch.log1p(ps[:, 1]), ps[:, 4], torch.log1p(gap),
-            torch.log1p(ps[:, 2]), torch.log1p(ps[:, 3]),
+            torch.log1p(ps[..., 0]), torch.log1p(ps[..., 1]), ps[..., 4], torch.log1p(gap),
+            torch.log1p(ps[..., 2]), torch.log1p(ps[..., 3]),
         ],
         dim=-1,
-    )  # (S, 6)
-    g = (per[skills] * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
+    )  # (n, K, 6)
+    g = (per * smask.unsqueeze(-1)).sum(-2) / smask.sum(-1, keepdim=True).clamp(min=1.0)
     tot = torch.log1p(torch.from_numpy(state.totals)).expand(g.shape[0], 2)
     return torch.cat([g, tot], dim=-1)
 
