@@ -39,7 +39,7 @@ import numpy as np
 from recommender.errors import InvalidParameterError, RecommenderError
 from recommender.index import CurriculumIndex, FloatArray
 
-MAX_SKILLS = 5000
+MAX_SKILLS = 2000
 GAIN_PARTICLES = 3000
 
 
@@ -185,11 +185,22 @@ def sample_downsets(index: CurriculumIndex, n: int, seed: int) -> np.ndarray:
 
 
 def _particles(index: CurriculumIndex, cfg: DiagnosticConfig) -> np.ndarray:
-    """The particle sample as float32 0/1, ``(n_particles, n_skills)``, memoised."""
+    """The particle sample, bool ``(n_particles, n_skills)``, memoised with the index."""
     return index.memo(
         ("diagnostic_particles", cfg.n_particles, cfg.seed),
-        lambda: sample_downsets(index, cfg.n_particles, cfg.seed).astype(np.float32),
+        lambda: sample_downsets(index, cfg.n_particles, cfg.seed),
     )
+
+
+def _weighted_mean(parts: np.ndarray, w: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """``w @ parts`` for bool particles, in float32 chunks (no full float copy), skipping
+    particles whose weight no longer matters."""
+    live = np.flatnonzero(w > w.max() * 1e-12)
+    out = np.zeros(parts.shape[1], dtype=np.float64)
+    for k in range(0, live.size, chunk):
+        rows = live[k : k + chunk]
+        out += (w[rows].astype(np.float32) @ parts[rows].astype(np.float32)).astype(np.float64)
+    return np.asarray(out / w[live].sum())
 
 
 def _weights(index: CurriculumIndex, state: DiagnosticState) -> np.ndarray:
@@ -203,7 +214,7 @@ def _weights(index: CurriculumIndex, state: DiagnosticState) -> np.ndarray:
     for a in state.answers:
         s = index.skill_pos[a.skill]
         if_mastered, if_not = table[a.correct]
-        logw += np.where(parts[:, s] > 0, if_mastered, if_not)
+        logw += np.where(parts[:, s], if_mastered, if_not)
     w = np.exp(logw - logw.max())
     return np.asarray(w / w.sum())
 
@@ -217,7 +228,7 @@ def start(index: CurriculumIndex, config: DiagnosticConfig | None = None) -> Dia
     """A new diagnostic over every skill of ``index``."""
     cfg = config or DiagnosticConfig()
     parts = _particles(index, cfg)
-    marg = parts.mean(axis=0)
+    marg = _weighted_mean(parts, np.ones(parts.shape[0]))
     return DiagnosticState(index.version, index.skill_ids, tuple(marg.tolist()), (), cfg)
 
 
@@ -242,6 +253,7 @@ def expected_gains(index: CurriculumIndex, state: DiagnosticState) -> FloatArray
         rows = np.searchsorted(np.cumsum(w), u * w.sum())
         parts = parts[np.minimum(rows, parts.shape[0] - 1)]
         w = np.full(GAIN_PARTICLES, 1.0 / GAIN_PARTICLES)
+    parts = parts.astype(np.float32)
     w = w.astype(np.float32)
     p = parts.T @ w  # (n,)
     joint = (parts * w[:, None]).T @ parts  # J[s, t] = P(s and t mastered)
@@ -298,7 +310,7 @@ def answer(
         raise InvalidParameterError("item", item, f"an item that assesses skill {skill!r}")
     new = replace(state, answers=(*state.answers, Answered(skill, item, bool(correct))))
     w = _weights(index, new)
-    marg = (_particles(index, state.config).T @ w.astype(np.float32)).astype(np.float64)
+    marg = _weighted_mean(_particles(index, state.config), w)
     return replace(new, marginals=tuple(np.clip(marg, 0.0, 1.0).tolist()))
 
 
