@@ -14,6 +14,7 @@ Packstream encoding uses the ``neo4j-rust-ext`` extension when it is installed; 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
@@ -61,6 +62,7 @@ Rows = list[dict[str, Any]]
 Change = tuple[str, str, str, dict[str, Any]]
 
 DEFAULT_TIMEOUT_S = 60.0
+log = logging.getLogger(__name__)
 
 
 class _ConstraintRace(GraphStoreError):
@@ -149,6 +151,9 @@ class Neo4jStore:
                 f"cannot reach Neo4j at {uri} ({type(exc).__name__}: {exc}); start a server "
                 "with `learngraph neo4j start` or check the URL and NEO4J_USER/NEO4J_PASSWORD"
             ) from exc
+        if not rust_extension_loaded():
+            log.warning("neo4j-rust-ext is not loaded: Bolt messages are packed in pure Python "
+                        "(several times slower); install neo4j-rust-ext matching neo4j")
         return cls(driver, database=database, timeout=timeout, clock=clock)
 
     async def close(self) -> None:
