@@ -6,7 +6,8 @@ For the store named by ``--db`` (default: a fresh SQLite file in a temporary fol
    them (each skill needs its predecessor and up to two random earlier ones), one item per
    five skills, and ``--learners`` learners;
 2. records ``--attempts`` attempts in batches of ``--batch`` through ``record_attempts``:
-   attempts/s over the whole run, median and p99 latency per batch;
+   attempts/s over the whole run, median and p99 latency per batch; then re-sends ten batches
+   (all duplicates) and makes ``--singles`` calls of one attempt each (the API's path);
 3. reads the last skill's ``ancestors`` (the whole 1,000-skill subgraph with its edges) and
    the whole ``prerequisite_graph`` ``--repeats`` times: median and p99;
 4. runs a baseline in the same process on the same rows: for SQLite, raw ``sqlite3``
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -276,6 +278,10 @@ async def run(args: argparse.Namespace) -> None:
         batches = [rows[k:k + args.batch] for k in range(0, len(rows), args.batch)]
         store_lat = await timed_batches(batches, "store", store.record_attempts)
         retry_lat = await timed_batches(batches[:10], "retry", store.record_attempts)
+        singles = [[a] for a in attempt_rows(args.singles, [lr.id for lr in learners],
+                                             [i.id for i in items], rng)]
+        singles = [[replace(b[0], attempt_id=f"single-{n}")] for n, b in enumerate(singles)]
+        single_lat = await timed_batches(singles, "single", store.record_attempts)
 
         top = skills[-1].id
         graph = await store.ancestors([top])
@@ -312,6 +318,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"  store / baseline throughput: {sum(base_writes.wall) / sum(store_lat.wall):.2f}"
           + (f" (CPU: {base_writes.cpu / store_lat.cpu:.2f})" if store.kind == "sqlite" else ""))
     print(f"  retried batches (all duplicates): {summary('batch latency', retry_lat.wall)}")
+    print(f"  one attempt per call (the recordAttempt path), {len(single_lat.wall)} calls: "
+          f"{summary('call latency', single_lat.wall)}")
     print(f"\nsubgraph read, ancestors of one skill = {len(graph.skills)} skills, "
           f"{len(graph.edges)} edges:")
     def read_line(name: str, clock: Clock) -> str:
@@ -361,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--skills", type=int, default=1_000)
     parser.add_argument("--learners", type=int, default=1_000)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--singles", type=int, default=1_000,
+                        help="calls recording one attempt each, timed one by one")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--wipe", action="store_true", help="empty a Neo4j database first")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of batch latency")
