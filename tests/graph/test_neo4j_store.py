@@ -23,7 +23,14 @@ from graph import neo4j_values as v
 from graph.models import Attempt, Learner, Mastery, Prerequisite
 from graph.neo4j_store import Neo4jStore, rust_extension_loaded
 from graph.open import neo4j_target
-from graph.store import CycleError, GraphStoreError, StoreUnavailableError, ValidationError
+from graph.store import (
+    AttemptConflictError,
+    CycleError,
+    GraphStoreError,
+    NotFoundError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from migrations.runner import discover, migrate
 from tests.conftest import neo4j_url
 from tests.contract.helpers import (
@@ -352,3 +359,55 @@ async def test_batch_calls_run_a_fixed_number_of_statements(
         assert await statements(neo4j_store.get_learners(list(learners[:n]))) == 1
         assert await statements(neo4j_store.mastery_of(list(learners[:n]))) == 1
         assert await statements(neo4j_store.ancestors(["s1"])) == 1
+
+
+_content = st.tuples(st.integers(0, 4), st.sampled_from([0.0, 1.0]), st.integers(0, 1))
+
+
+@pytest.mark.neo4j
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(_content, min_size=1, max_size=6), min_size=1, max_size=4),
+       unknown_learner_in=st.none() | st.integers(0, 3))
+async def test_recording_matches_a_model_of_idempotent_ids(
+    neo4j_store: Neo4jStore, batches: list[list[tuple[int, float, int]]],
+    unknown_learner_in: int | None,
+) -> None:
+    """Against a dict model: within and across calls, a repeated id with the same content is a
+    duplicate, with other content a conflict that refuses the whole call; a call naming an
+    unknown learner is refused whole; refused calls change nothing."""
+    ns = f"m{next(_examples)}-"
+    learner, item_id = f"{ns}l", f"{ns}i"
+    await neo4j_store.upsert_skills([skill(f"{ns}s")], actor=ACTOR)
+    await neo4j_store.upsert_items([item(item_id, f"{ns}s")], actor=ACTOR)
+    await neo4j_store.upsert_learners([Learner(learner, "L")])
+    model: dict[str, Attempt] = {}
+    for n, batch in enumerate(batches):
+        who = f"{ns}ghost" if n == unknown_learner_in else learner
+        rows = [attempt(f"{ns}a{k}", who, item_id, score=score, minute=minute)
+                for k, score, minute in batch]
+        seen = dict(model)
+        stored: list[str] = []
+        duplicates: list[str] = []
+        conflict = False
+        for row in rows:
+            if row.attempt_id not in seen:
+                seen[row.attempt_id] = row
+                stored.append(row.attempt_id)
+            elif seen[row.attempt_id] == row:
+                duplicates.append(row.attempt_id)
+            else:
+                conflict = True
+        if who != learner:
+            with pytest.raises(NotFoundError):
+                await neo4j_store.record_attempts(rows)
+        elif conflict:
+            with pytest.raises(AttemptConflictError):
+                await neo4j_store.record_attempts(rows)
+        else:
+            result = await neo4j_store.record_attempts(rows)
+            assert (list(result.stored), list(result.duplicates)) == (stored, duplicates)
+            model = seen
+        history = (await neo4j_store.attempts_of(learner, limit=100)).attempts
+        assert sorted(history, key=lambda a: a.attempt_id) == sorted(
+            model.values(), key=lambda a: a.attempt_id)
