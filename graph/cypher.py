@@ -2,7 +2,8 @@
 
 Values always travel as ``$parameters``; batch writes ``UNWIND $rows``. Reads that can return
 many rows return ONE record, ``rows``, a list of maps: the driver spends far more per record
-than per list element (a 1,000-skill subgraph reads ~5x faster this way). The builders only
+than per list element (a 1,000-skill subgraph reads several times faster this way; see
+``benchmarks/bench_neo4j_reads.py``). The builders only
 choose among fixed clauses (or splice a validated ``int`` depth / a label from
 :data:`LABELS`), never text that came from a caller.
 
