@@ -76,7 +76,9 @@ class SubscriptionEndpoint(GraphQL):
         )
         self.services = services
 
-    async def get_context(self, request: Any, response: Any = None) -> Context:
+    async def get_context(  # type: ignore[override]
+        self, request: Any, response: Any = None
+    ) -> Context:
         return Context(services=self.services, principal=None, request_id=uuid.uuid4().hex[:16])
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from graph.store import ValidationError
+from graph.store import ValidationError as ValidationError
 
 MAX_KEY = 200
 MAX_TEXT = 10_000

@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from api.auth import AuthConfig, issue_token
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "api.cli"]
 SECRET = "bench-secret-0123456789abcdef0123"
@@ -112,10 +114,8 @@ async def drive(
 
 async def main_async(args: argparse.Namespace, url: str, env: dict[str, str], db: str) -> None:
     learners = [f"learner-{i:04d}" for i in range(1, args.token_learners + 1)]  # seed's ids
-    tokens = {
-        lid: run([*CLI, "token", "--sub", lid, "--role", "learner"], env).strip()
-        for lid in learners
-    }
+    auth = AuthConfig.from_env(env)  # the same secret the server was started with
+    tokens = {lid: issue_token(auth, lid, "learner") for lid in learners}
     items = await list_items(url)
     rng = random.Random(0)
     fresh = iter(range(10**9))

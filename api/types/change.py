@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -31,5 +32,5 @@ class CurriculumChange:
             action=change.action,
             entity=change.entity,
             entity_id=change.entity_id,
-            detail=dict(change.detail),
+            detail=cast(JSON, dict(change.detail)),
         )

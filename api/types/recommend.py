@@ -9,7 +9,7 @@ import hmac
 import json
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -164,7 +164,10 @@ async def recommendations(
             skill_key=r.skill,
             kind=r.kind,
             predicted_success=r.predicted_success,
-            reasons=[Reason(code=x.code, message=x.message, data=dict(x.data)) for x in r.reasons],
+            reasons=[
+                Reason(code=x.code, message=x.message, data=cast(JSON, dict(x.data)))
+                for x in r.reasons
+            ],
         )
         for r in found
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -46,7 +46,7 @@ async def tracer_models(info: Info) -> list[TracerModel]:
             model=r.model,
             created_at=r.created_at,
             active=r.key == active,
-            metrics=dict(r.metrics),
+            metrics=cast(JSON, dict(r.metrics)),
         )
         for r in records
     ]
