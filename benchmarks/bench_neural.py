@@ -53,6 +53,9 @@ def build(model: str, args: argparse.Namespace) -> RecurrentTracer:
         return DKTTracer(**kw)
     from tracing.gnn import GNNTracer
 
+    for name in ("gnn_layers", "recap"):
+        if getattr(args, name) is not None:
+            kw[name] = getattr(args, name)
     return GNNTracer(**kw)
 
 
@@ -183,6 +186,9 @@ def main() -> None:
     ap.add_argument("--window", type=int)
     ap.add_argument("--cell", choices=["lstm", "gru"])
     ap.add_argument("--dropout", type=float)
+    ap.add_argument("--gnn-layers", dest="gnn_layers", type=int, help="gnn only (0: no graph)")
+    ap.add_argument("--no-recap", dest="recap", action="store_false", default=None,
+                    help="gnn only: no recap features")
     ap.add_argument("--save", help="folder to save the trained models in")
     ap.add_argument("--latency", action="store_true", help="time update/mastery instead")
     ap.add_argument("--calls", type=int, default=2000)
