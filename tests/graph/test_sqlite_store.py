@@ -219,3 +219,13 @@ async def test_in_memory_database_works_for_throwaway_use() -> None:
         assert [s.id for s in (await store.ancestors(["b"])).skills] == ["a", "b"]
     finally:
         await store.close()
+
+
+def test_find_cycle_reports_the_shortest_cycle_through_the_new_edge() -> None:
+    from graph.sqlite_rows import find_cycle
+
+    old = [("a", "b"), ("b", "c"), ("c", "d"), ("a", "d"), ("x", "y")]
+    assert find_cycle([*old, ("d", "a")], [("d", "a")]) == ["d", "a", "d"]
+    both = [("b", "x"), ("y", "x")]
+    assert find_cycle([*old, *both], both) == ["y", "x", "y"]
+    assert find_cycle([*old, ("d", "x")], [("d", "x")]) == []
