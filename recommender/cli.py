@@ -41,7 +41,12 @@ def register(sub: Any) -> None:
         metavar="N",
         help="also score the diagnostic test on N learners against testing every skill once",
     )
-    p.add_argument("--plot", default=None, metavar="PNG", help="write a box plot of items")
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="PNG",
+        help="write a bar chart of items to the goal (median, p90) as PNG",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
