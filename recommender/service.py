@@ -23,6 +23,7 @@ import numpy as np
 from graph.models import Attempt, Mastery, utcnow
 from graph.store import GraphStore
 from recommender import diagnostic as dg
+from recommender import frontier as fr
 from recommender import gaps as gp
 from recommender import review as rv
 from recommender.errors import InvalidParameterError, UnknownIdError
@@ -236,6 +237,35 @@ async def learner_path(
     )
     m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
     return learning_path(index, m, goal_ids, threshold=threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class Fringes:
+    """KST fringes of a learner: ``outer`` ready to learn (curriculum order), ``inner`` the
+    most recently acquired mastered skills (newest first, by the mastery row's time)."""
+
+    outer: tuple[str, ...]
+    inner: tuple[str, ...]
+
+
+async def learner_fringes(
+    store: GraphStore, learner_id: str, *, cache: IndexCache, threshold: float = 0.8
+) -> Fringes:
+    index = await cache.get(store)
+    [rows] = await store.mastery_of([learner_id])
+    m = index.mastery_array({r.skill_id: r.probability for r in rows})
+    acquired = np.full(index.n_skills, np.nan)
+    for r in rows:
+        pos = index.skill_pos.get(r.skill_id)
+        if pos is not None:
+            acquired[pos] = r.updated_at.timestamp()
+    outer = fr.outer_fringe(index, m, threshold)
+    outer = outer[np.argsort(index.topo_rank[outer], kind="stable")]
+    inner = fr.inner_fringe(index, m, threshold, acquired_at=acquired)
+    return Fringes(
+        tuple(index.skill_ids[i] for i in outer.tolist()),
+        tuple(index.skill_ids[i] for i in inner.tolist()),
+    )
 
 
 async def learner_gaps(

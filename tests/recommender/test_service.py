@@ -73,6 +73,18 @@ async def test_recommendations_read_the_learner_and_follow_the_graph(store: Any)
         await service.recommendations(store, "ghost", cache=cache)
 
 
+async def test_fringes_order_inner_skills_by_when_they_were_mastered(store: Any) -> None:
+    await seed_diamond(store)
+    rows = [
+        Mastery("ann", "A", 0.95, 0.1, T0, "t"),
+        Mastery("ann", "B", 0.9, 0.1, T0 + timedelta(days=1), "t"),
+        Mastery("ann", "C", 0.9, 0.1, T0 + timedelta(days=2), "t"),
+    ]
+    await store.save_mastery(rows)
+    f = await service.learner_fringes(store, "ann", cache=service.IndexCache())
+    assert f.outer == ("D",) and f.inner == ("C", "B")
+
+
 async def test_index_is_rebuilt_only_when_the_curriculum_changes(store: Any) -> None:
     await seed_diamond(store)
     cache = service.IndexCache()
