@@ -145,3 +145,29 @@ async def test_diagnostic_flow_saves_the_placement(store: Any) -> None:
     assert rows["A"].probability == pytest.approx(result.mastery["A"], abs=1e-6)
     assert rows["A"].model_version == "diagnostic"
     assert result.mastery["D"] < 0.5
+
+
+def test_failure_streaks_count_back_to_the_last_success_per_skill() -> None:
+    from recommender.index import CurriculumIndex, ItemSpec
+
+    idx = CurriculumIndex(
+        ["a", "b"], [], [ItemSpec("a1", ("a",)), ItemSpec("b1", ("b",)), ItemSpec("ab", ("a", "b"))]
+    )
+    newest_first = [
+        Attempt("5", "x", "a1", 0.0, T0),
+        Attempt("4", "x", "ab", 0.0, T0),
+        Attempt("3", "x", "b1", 1.0, T0),
+        Attempt("2", "x", "a1", 0.0, T0),
+        Attempt("1", "x", "a1", 1.0, T0),
+    ]
+    assert service._failure_streaks(idx, newest_first) == {"a": 3, "b": 1}
+
+
+def test_mastery_predictor_uses_the_weakest_skill_of_an_item() -> None:
+    from recommender.index import CurriculumIndex, ItemSpec
+
+    idx = CurriculumIndex(["a", "b"], [], [ItemSpec("a1", ("a",)), ItemSpec("ab", ("a", "b"))])
+    predict = service.mastery_predictor(idx, np.array([1.0, 0.0]), guess=0.2, slip=0.1)
+    assert predict(["a1", "ab"]).tolist() == pytest.approx([0.9, 0.2])
+    with pytest.raises(UnknownIdError, match="'zz'"):
+        predict(["zz"])
