@@ -8,6 +8,8 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from api import access
+from api.context import Info
 from graph import models as m
 
 
@@ -15,7 +17,7 @@ from graph import models as m
 class CurriculumChange:
     domain: strawberry.Private[m.CurriculumChange]
     seq: int
-    actor: str
+    actor_id: strawberry.Private[str]
     at: datetime
     action: str
     entity: str
@@ -27,10 +29,14 @@ class CurriculumChange:
         return cls(
             domain=change,
             seq=change.seq,
-            actor=change.actor,
+            actor_id=change.actor,
             at=change.at,
             action=change.action,
             entity=change.entity,
             entity_id=change.entity_id,
             detail=cast(JSON, dict(change.detail)),
         )
+
+    @strawberry.field(description="Who made the edit: shown to designers and admins only.")
+    def actor(self, info: Info) -> str | None:
+        return None if access.curriculum_denial(info.context, "") else self.actor_id

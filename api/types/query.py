@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import strawberry
@@ -120,7 +121,8 @@ class Query:
             raise BadInputError(
                 f"nodes() takes at most {info.context.limits.max_first} ids, got {len(ids)}"
             )
-        return [await resolve_node(info, i) for i in ids]
+        # gathered, so that the lookups of one kind share one DataLoader batch
+        return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))
 
     @strawberry.field(description="One skill by global id or key.")
     async def skill(self, info: Info, id: strawberry.ID) -> Skill | None:

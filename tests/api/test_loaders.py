@@ -6,6 +6,7 @@ import inspect
 from collections import Counter
 from typing import Any
 
+from api.ids import to_global_id
 from graph.models import Item, ItemKind, Mastery, Prerequisite, Skill, SkillWeight
 from tests.api.conftest import T0, ApiFactory
 
@@ -80,3 +81,19 @@ async def test_store_calls_do_not_grow_with_the_page(store: Any, make_api: ApiFa
         for method in ("prerequisites_of", "dependents_of", "items_for_skills", "mastery_of"):
             assert calls[method] == 1, (n, method, calls)
         assert calls["get_skills"] <= 2, (n, calls)
+
+
+async def test_nodes_share_one_batch(store: Any, make_api: ApiFactory) -> None:
+    counting: list[CountingStore] = []
+
+    def wrap(inner: Any) -> CountingStore:
+        counting.append(CountingStore(inner))
+        return counting[-1]
+
+    api = await make_api(wrap=wrap)
+    ids = [to_global_id("Skill", k) for k in ("add", "count", "frac", "mul", "zzz")]
+    ids += [to_global_id("Item", "i-mul")]
+    counting[0].calls.clear()
+    body = await api.gql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids})
+    assert [n and n["id"] for n in body["data"]["nodes"]] == [*ids[:4], None, ids[5]]
+    assert counting[0].calls == Counter({"get_skills": 1, "get_items": 1})
