@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -28,6 +28,9 @@ from api.types.learner import Attempt, Learner, Mastery
 from graph import models as m
 from graph.store import GraphStoreError
 
+if TYPE_CHECKING:
+    from api.types.recommend import Recommendation
+
 
 @strawberry.type(description="What `recordAttempts` stored and the mastery it changed.")
 class RecordAttemptsPayload:
@@ -39,6 +42,20 @@ class RecordAttemptsPayload:
     mastery: list[Mastery] = strawberry.field(
         description="Updated mastery of the skills the new attempts touched."
     )
+    learner_keys: strawberry.Private[tuple[str, ...]] = ()
+
+    @strawberry.field(
+        description="What the batch's learner should do next (batches of one learner only; "
+        "empty otherwise). Computed only when asked for."
+    )
+    async def recommendations(
+        self, info: Info, first: int = 3
+    ) -> list[Annotated[Recommendation, strawberry.lazy("api.types.recommend")]]:
+        from api.types.recommend import recommendations
+
+        if len(self.learner_keys) != 1:
+            return []
+        return await recommendations(info, self.learner_keys[0], first, None)
 
 
 @strawberry.type(description="A learner's mastery after new attempts (subscription event).")
@@ -161,6 +178,7 @@ class PeopleMutation:
                 stored_ids=list(result.stored),
                 duplicate_ids=list(result.duplicates),
                 mastery=mastery,
+                learner_keys=tuple(sorted({a.learner_id for a in attempts})),
             )
 
         payload: RecordAttemptsResult = await guarded(write)

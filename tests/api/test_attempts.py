@@ -164,3 +164,21 @@ async def test_attempt_pages_follow_cursors(api: Api) -> None:
         role="learner",
     )
     assert [n["attemptId"] for n in body["data"]["learner"]["attempts"]["nodes"]] == ["q04", "q03"]
+
+
+async def test_payload_recommends_what_next(api: Api) -> None:
+    body = await api.gql(
+        "mutation($input: [AttemptInput!]!) { recordAttempts(input: $input) { "
+        "... on RecordAttemptsPayload { recommendations(first: 2) { kind item { key } } } } }",
+        {"input": [attempt("n1", "i-add-1", 1.0, 1)]},
+        role="learner",
+    )
+    recs = body["data"]["recordAttempts"]["recommendations"]
+    assert 1 <= len(recs) <= 2 and all(r["item"]["key"] for r in recs)
+    two = await api.gql(
+        "mutation($input: [AttemptInput!]!) { recordAttempts(input: $input) { "
+        "... on RecordAttemptsPayload { recommendations { kind } } } }",
+        {"input": [attempt("n2", "i-add-1", 1.0, 2), attempt("n3", "i-add-1", 1.0, 2, "bo")]},
+        role="admin",
+    )
+    assert two["data"]["recordAttempts"]["recommendations"] == []
