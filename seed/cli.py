@@ -147,8 +147,16 @@ async def seed_store(
         )
         simulated = time.perf_counter()
         progress.reset()
+        from graph.models import PrerequisiteGraph
+        from tracing.serving import MasteryService
+
+        tracer = MasteryService.for_curriculum(
+            PrerequisiteGraph(tuple(curriculum.skills), tuple(curriculum.edges)),
+            curriculum.items,
+        )
         report = await populate(
-            store, curriculum, population, batch_size=batch_size, progress=progress
+            store, curriculum, population, batch_size=batch_size, progress=progress,
+            mastery=tracer,
         )
     finally:
         await store.close()
@@ -158,7 +166,8 @@ async def seed_store(
         f"{url}: {len(curriculum.skills)} skills, {len(curriculum.edges)} prerequisites, "
         f"{len(curriculum.items)} items; {len(population.learners)} learners in "
         f"{len(population.groups)} classes; {len(population.attempts)} attempts "
-        f"({report.attempts_stored} new, {report.attempts_already} already stored)"
+        f"({report.attempts_stored} new, {report.attempts_already} already stored); "
+        f"mastery traced for {report.mastery_learners} learners"
     )
     if not report.wrote_anything:
         print("nothing new to write: the store already holds this seed's data")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
-from graph.models import Prerequisite
+from graph.models import Attempt, Prerequisite
 from graph.store import AttemptConflictError, GraphStore
 from seed.curriculum import Curriculum
 from seed.errors import SeedError
@@ -21,6 +21,12 @@ from seed.population import Population
 ProgressFn = Callable[[str, float], None]
 T = TypeVar("T")
 DEFAULT_ACTOR = "designer-01"
+
+
+class MasteryUpdater(Protocol):
+    """What traces newly stored attempts into mastery (``tracing.serving.MasteryService``)."""
+
+    async def apply(self, store: GraphStore, attempts: Sequence[Attempt]) -> Any: ...
 
 
 class SeedConflictError(SeedError):
@@ -40,6 +46,7 @@ class SeedReport:
     attempts_stored: int
     attempts_already: int
     seconds: float
+    mastery_learners: int = 0
 
     @property
     def wrote_anything(self) -> bool:
@@ -72,12 +79,15 @@ async def populate(
     batch_size: int = 1000,
     actor: str = DEFAULT_ACTOR,
     progress: ProgressFn | None = None,
+    mastery: MasteryUpdater | None = None,
 ) -> SeedReport:
     """Write the curriculum, people, classes and attempts into a migrated ``store``.
 
     Reads are batched by ``batch_size`` ids, attempts recorded ``batch_size`` at a time (each
     batch atomic; an interrupted run is completed by running it again). ``progress`` gets
-    ``(message, fraction)`` as attempt batches are written.
+    ``(message, fraction)`` as attempt batches are written. With ``mastery``, each batch's
+    newly stored attempts are traced into the learners' mastery right after it is written (a
+    re-run stores no attempt, so it traces nothing twice).
 
     Raises:
         graph.store.MigrationError: the store has pending migrations.
@@ -133,6 +143,7 @@ async def populate(
         await store.upsert_groups(new_groups)
 
     stored = already = 0
+    mastery_learners: set[str] = set()
     attempts = population.attempts
     batches = _chunks(attempts, batch_size)
     for n, batch in enumerate(batches, start=1):
@@ -146,6 +157,10 @@ async def populate(
             ) from exc
         stored += len(result.stored)
         already += len(result.duplicates)
+        if mastery is not None and result.stored:
+            new = set(result.stored)
+            traced = await mastery.apply(store, [a for a in batch if a.attempt_id in new])
+            mastery_learners.update(traced)
         if progress is not None:
             progress(f"recorded {stored + already}/{len(attempts)} attempts", n / len(batches))
 
@@ -159,4 +174,5 @@ async def populate(
         attempts_stored=stored,
         attempts_already=already,
         seconds=time.perf_counter() - started,
+        mastery_learners=len(mastery_learners),
     )

@@ -138,3 +138,39 @@ async def test_conflicting_reseed_is_refused_with_advice(
     with pytest.raises(SeedConflictError, match="seed a fresh database, or pick another --seed"):
         await populate(sqlite_store, cur, other)
     assert await sqlite_store.attempt_count() == len(pop.attempts)
+
+
+async def _traced(store: Any, cur: Curriculum, pop: Population, batch_size: int) -> Any:
+    from graph.models import PrerequisiteGraph
+    from tracing.serving import MasteryService
+
+    service = MasteryService.for_curriculum(
+        PrerequisiteGraph(tuple(cur.skills), tuple(cur.edges)), cur.items
+    )
+    report = await populate(store, cur, pop, batch_size=batch_size, mastery=service)
+    rows = await store.mastery_of([x.id for x in pop.learners])
+    return report, {(m.learner_id, m.skill_id): round(m.probability, 9) for r in rows for m in r}
+
+
+async def test_seeding_traces_mastery_once_whatever_the_batching(
+    sqlite_store: Any, tmp_path: Path, cur: Curriculum, pop: Population
+) -> None:
+    from graph.sqlite_store import SqliteStore
+    from migrations.runner import migrate
+
+    report, small_batches = await _traced(sqlite_store, cur, pop, batch_size=50)
+    learners_with_answers = {a.learner_id for a in pop.attempts}
+    assert report.mastery_learners == len(learners_with_answers)
+    assert {lid for lid, _ in small_batches} == learners_with_answers
+    assert all(0.0 < p < 1.0 for p in small_batches.values())
+
+    other = await SqliteStore.open(str(tmp_path / "one-batch.db"))
+    try:
+        await migrate(other)
+        _, one_batch = await _traced(other, cur, pop, batch_size=10**6)
+    finally:
+        await other.close()
+    assert one_batch == small_batches  # states carried across batches, no replay, no loss
+
+    again, after = await _traced(sqlite_store, cur, pop, batch_size=50)
+    assert again.mastery_learners == 0 and after == small_batches  # a re-run traces nothing
