@@ -34,238 +34,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from graph.models import Item, ItemKind, PrerequisiteGraph
 from recommender import diagnostic
 from recommender.errors import InvalidParameterError
-from recommender.index import CurriculumIndex, index_from_domain
-from recommender.next_item import GainStats, LearnerView, RecommenderConfig, recommend
+from recommender.next_item import GainStats, RecommenderConfig
+from recommender.policies import (
+    AdaptivePolicy,
+    FrontierPolicy,
+    Policy,
+    RandomPolicy,
+    Setting,
+    TopologicalPolicy,
+    bkt_for,
+    make_setting,
+)
 from seed.simulator import SimLearner, SimParams, Simulator
-from tracing.base import Interaction, Vocabulary
-from tracing.bkt import BKTTracer
 
 POLICIES = ("random", "topological", "frontier", "adaptive")
 DEFAULT_GOALS = ("simultaneous-equations", "pythagoras")
 
 Progress = Callable[[str], None]
-
-
-class Policy(Protocol):
-    def choose(self, t: float) -> str: ...
-
-    def observe(self, item: str, correct: bool, t: float) -> None: ...
-
-
-@dataclass(slots=True)
-class Setting:
-    """A curriculum ready for simulation: exercises only (answers are the only evidence)."""
-
-    index: CurriculumIndex
-    graph: PrerequisiteGraph
-    items: tuple[Item, ...]
-    syllabus: tuple[str, ...]
-    goals: tuple[str, ...]
-    closure: tuple[str, ...]  # goals' prerequisite closure, syllabus order
-    strict_parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def make_setting(
-    graph: PrerequisiteGraph, items: Sequence[Item], syllabus: Sequence[str], goals: Sequence[str]
-) -> Setting:
-    exercises = tuple(i for i in items if i.kind == ItemKind.EXERCISE)
-    index = index_from_domain(graph, exercises, version="simulation")
-    gpos = index.skill_positions(goals)
-    closure_pos = set(index.ancestors(gpos.tolist()).tolist())
-    rank = {s: k for k, s in enumerate(syllabus)}
-    closure = tuple(
-        sorted((index.skill_ids[i] for i in closure_pos), key=lambda s: rank.get(s, len(rank)))
-    )
-    strict: dict[str, list[str]] = {s.id: [] for s in graph.skills}
-    for e in graph.edges:
-        if e.strength >= 1.0:
-            strict[e.target].append(e.source)
-    return Setting(
-        index,
-        graph,
-        exercises,
-        tuple(syllabus),
-        tuple(goals),
-        closure,
-        {k: tuple(v) for k, v in strict.items()},
-    )
-
-
-# -- policies --------------------------------------------------------------------------------
-class RandomPolicy:
-    def __init__(self, setting: Setting, rng: np.random.Generator) -> None:
-        idx = setting.index
-        pos = idx.skill_positions(setting.closure)
-        self.items: list[str] = sorted(
-            {idx.item_ids[i] for s in pos.tolist() for i in idx.items_of(s).tolist()}
-        )
-        self.rng = rng
-
-    def choose(self, t: float) -> str:
-        return self.items[int(self.rng.integers(len(self.items)))]
-
-    def observe(self, item: str, correct: bool, t: float) -> None:
-        pass
-
-
-class TopologicalPolicy:
-    def __init__(self, setting: Setting, reps: int) -> None:
-        idx = setting.index
-        self.plan: list[str] = []
-        for s in setting.closure:
-            items = [idx.item_ids[i] for i in idx.items_of(idx.skill_pos[s]).tolist()]
-            self.plan.extend(items[k % len(items)] for k in range(reps) if items)
-        self.step = 0
-
-    def choose(self, t: float) -> str:
-        item = self.plan[self.step % len(self.plan)]
-        self.step += 1
-        return item
-
-    def observe(self, item: str, correct: bool, t: float) -> None:
-        pass
-
-
-class FrontierPolicy:
-    def __init__(self, setting: Setting, streak: int) -> None:
-        self.s = setting
-        self.need = streak
-        self.run: dict[str, int] = {}
-        self.passed: set[str] = set()
-        self.turn: dict[str, int] = {}
-
-    def _skill(self) -> str:
-        idx = self.s.index
-        for sk in self.s.closure:
-            if sk in self.passed:
-                continue
-            if all(idx.skill_ids[p] in self.passed for p in idx.parents(idx.skill_pos[sk])):
-                return sk
-        return self.s.goals[0]  # all passed by the rule but not truly mastered: keep going
-
-    def choose(self, t: float) -> str:
-        idx = self.s.index
-        sk = self._skill()
-        items: list[int] = idx.items_of(idx.skill_pos[sk]).tolist()
-        k = self.turn.get(sk, 0)
-        self.turn[sk] = k + 1
-        return idx.item_ids[items[k % len(items)]]
-
-    def observe(self, item: str, correct: bool, t: float) -> None:
-        idx = self.s.index
-        sk = idx.skill_ids[int(idx.item_main_skill[idx.item_pos[item]])]
-        self.run[sk] = self.run.get(sk, 0) + 1 if correct else 0
-        if self.run[sk] >= self.need:
-            self.passed.add(sk)
-
-
-class AdaptivePolicy:
-    """Diagnostic placement, then BKT-driven recommendations (see the module docstring)."""
-
-    def __init__(
-        self,
-        setting: Setting,
-        tracer: BKTTracer,
-        gains: GainStats,
-        rng: np.random.Generator,
-        *,
-        config: RecommenderConfig | None = None,
-        diag: diagnostic.DiagnosticConfig | None = None,
-    ) -> None:
-        self.s = setting
-        self.tracer = tracer
-        self.vocab = tracer.vocab
-        assert self.vocab is not None
-        self.gains = gains
-        self.rng = rng
-        self.config = config or RecommenderConfig()
-        self.diag: diagnostic.DiagnosticState | None = (
-            diagnostic.start(setting.index, diag) if diag is not None else None
-        )
-        self.pending: diagnostic.Question | None = None
-        self.state = tracer.init_state()
-        self.recent: list[str] = []
-        self.streaks: dict[str, int] = {}
-        self.last_item_of_skill: dict[str, str] = {}
-        self.diagnostic_questions = 0
-
-    def _predict(self, ids: Sequence[str]) -> np.ndarray:
-        assert self.vocab is not None
-        pos = [self.vocab.item_index(i) for i in ids]
-        return self.tracer.predict_state(self.state, [p for p in pos if p is not None])
-
-    def choose(self, t: float) -> str:
-        if self.diag is not None:
-            q = diagnostic.next_question(self.s.index, self.diag)
-            if q is not None:
-                self.pending = q
-                return q.item
-            result = diagnostic.finish(self.diag)
-            p = np.array([result.mastery[s] for s in self.s.index.skill_ids])
-            self.state = np.clip(p, 0.02, 0.98)
-            self.diag = None
-        view = LearnerView(
-            self.tracer.mastery(self.state), tuple(self.recent[::-1]), dict(self.streaks)
-        )
-        recs = recommend(
-            self.s.index,
-            view,
-            self._predict,
-            goals=self.s.goals,
-            config=self.config,
-            gains=self.gains,
-            rng=self.rng,
-        )
-        if not recs:  # nothing ready by the estimate: practise the goal itself
-            idx = self.s.index
-            return idx.item_ids[int(idx.items_of(idx.skill_pos[self.s.goals[0]])[0])]
-        rec = recs[0]
-        if rec.kind in ("remediate", "easier"):
-            self.streaks.pop(str(rec.reasons[0].data["skill"]), None)
-        return rec.item
-
-    def observe(self, item: str, correct: bool, t: float) -> None:
-        idx = self.s.index
-        if self.diag is not None and self.pending is not None:
-            self.diag = diagnostic.answer(idx, self.diag, self.pending.skill, item, correct)
-            self.pending = None
-            self.diagnostic_questions += 1
-            return
-        assert self.vocab is not None
-        ip = idx.item_pos[item]
-        sk = idx.skill_ids[int(idx.item_main_skill[ip])]
-        prev = self.last_item_of_skill.get(sk)
-        if prev is not None:
-            self.gains.record(prev, correct)
-        self.last_item_of_skill[sk] = item
-        if not correct:  # wrong answers not yet acted on (a remediation resets them)
-            self.streaks[sk] = self.streaks.get(sk, 0) + 1
-        skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
-        self.state = self.tracer.update(
-            self.state, Interaction(ip, skills, int(correct), timestamp=t)
-        )
-        self.recent = [*self.recent[-9:], item]
-
-
-def bkt_for(index: CurriculumIndex) -> BKTTracer:
-    """A BKT tracer over ``index`` with population defaults (no fitting)."""
-    vocab = Vocabulary(
-        item_ids=index.item_ids,
-        skill_ids=index.skill_ids,
-        item_skills=tuple(
-            tuple(int(s) for s in index.skills_of_item(i).tolist()) for i in range(index.n_items)
-        ),
-        prerequisites=tuple(zip(index.edge_src.tolist(), index.edge_dst.tolist(), strict=True)),
-    )
-    return BKTTracer(prior=0.3, learn=0.15, guess=0.2, slip=0.1).with_vocab(vocab)
 
 
 # -- harness ---------------------------------------------------------------------------------
