@@ -12,5 +12,6 @@ built once per curriculum version) and plain numpy mastery vectors; only
 * :mod:`~recommender.gaps`: blocking skills and their root causes, per learner and per group.
 * :mod:`~recommender.diagnostic`: adaptive placement test over the graph.
 * :mod:`~recommender.explain`: the structured reasons attached to every recommendation.
-* :mod:`~recommender.simulate`: policies compared on ``seed``'s simulated learners.
+* :mod:`~recommender.simulate` and :mod:`~recommender.policies`: policies compared on
+  ``seed``'s simulated learners.
 """
