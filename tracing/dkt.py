@@ -67,6 +67,9 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 class DKTNet(SequenceNet):
     """The DKT network (see the module docstring for the maths)."""
 
+    q_idx: Tensor
+    q_mask: Tensor
+
     def __init__(
         self, vocab: Vocabulary, hidden_size: int, embed_dim: int, cell: str, dropout: float
     ) -> None:
@@ -83,7 +86,8 @@ class DKTNet(SequenceNet):
     def inputs(self, skills: Tensor, smask: Tensor, correct: Tensor) -> Tensor:
         """``(..., K)`` skills + mask and ``(...)`` 0/1 answers -> ``(..., embed_dim)``."""
         idx = skills * 2 + correct.long().unsqueeze(-1)
-        return (self.embed(idx) * smask.unsqueeze(-1)).sum(-2)
+        x: Tensor = (self.embed(idx) * smask.unsqueeze(-1)).sum(-2)
+        return x
 
     def forward(self, batch: Batch) -> Tensor:
         x = self.inputs(batch.skills, batch.skill_mask, batch.correct)
@@ -103,7 +107,8 @@ class DKTNet(SequenceNet):
         return masked_mean(y[self.q_idx[items]], self.q_mask[items])
 
     def mastery_logits(self, state: NeuralState) -> Tensor:
-        return self.out(state.rnn[0].view(-1))
+        y: Tensor = self.out(state.rnn[0].view(-1))
+        return y
 
 
 class DKTTracer(RecurrentTracer):

@@ -104,7 +104,8 @@ def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = No
     """
     n = x.shape[0]
     ei, ew = gcn_norm(edge_index, edge_weight, num_nodes=n, add_self_loops=True)
-    return scatter(x[ei[0]] * ew.unsqueeze(-1), ei[1], dim=0, dim_size=n, reduce="sum")
+    out: Tensor = scatter(x[ei[0]] * ew.unsqueeze(-1), ei[1], dim=0, dim_size=n, reduce="sum")
+    return out
 
 
 def transition_graph(
@@ -127,7 +128,7 @@ def transition_graph(
     for (a, b), c in counts.items():
         if c >= min_count:
             by_src.setdefault(a, []).append((c, b))
-    edges = []
+    edges: list[tuple[int, int, float]] = []
     for a in sorted(by_src):
         kept = sorted(by_src[a], key=lambda cb: (-cb[0], cb[1]))[:top_k]
         total = sum(c for c, _ in kept)
@@ -148,6 +149,14 @@ def row_normalised(n: int, edges: Sequence[tuple[int, int, float]]) -> Tensor:
 
 class GNNNet(SequenceNet):
     """The graph-neural tracer network (see the module docstring for the maths)."""
+
+    seen: Tensor
+    edge_index: Tensor
+    edge_weight: Tensor
+    nbr: Tensor
+    q_idx: Tensor
+    q_mask: Tensor
+    canon: Tensor
 
     def __init__(
         self,
@@ -213,7 +222,8 @@ class GNNNet(SequenceNet):
 
     def predict_logit(self, h: Tensor, item_part: Tensor, feats: Tensor) -> Tensor:
         z = torch.relu(self.w_h(self.drop(h)) + item_part + self.w_f(feats))
-        return self.out(z).squeeze(-1)
+        logit: Tensor = self.out(z).squeeze(-1)
+        return logit
 
     def forward(self, batch: Batch) -> Tensor:
         e = self.node_embeddings()[: self.n_items]

@@ -179,7 +179,7 @@ class RecurrentTracer(ABC):
                     logits[batch.mask], batch.correct[batch.mask]
                 )
                 opt.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 if self.grad_clip > 0:
                     nn.utils.clip_grad_norm_(net.parameters(), self.grad_clip)
                 opt.step()
