@@ -2,7 +2,8 @@
 
 Accuracy: trains on the train file (early stopping on 10% of its learners), then scores every
 test interaction from the same learner's earlier test interactions, and prints AUC, accuracy,
-RMSE, ECE, train and predict seconds (one JSON line per model with ``--json``)::
+RMSE, ECE, train (wall and process CPU) and predict seconds (one JSON line per model with
+``--json``)::
 
     nice .venv/bin/python benchmarks/bench_neural.py --models dkt gnn \
         --train ../shared/datasets/assist2015/assist2015_train.csv \
@@ -68,9 +69,9 @@ def accuracy(args: argparse.Namespace) -> None:
     y = np.concatenate([[x.correct for x in s] for s in test.sequences]).astype(float)
     for model in args.models:
         tracer = build(model, args)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tracer.fit(seqs, train.vocab, seed=args.seed, progress=progress)
-        train_s = time.perf_counter() - t0
+        train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
         t0 = time.perf_counter()
         p = np.concatenate(tracer.predict_sequences(test.sequences))
         predict_s = time.perf_counter() - t0
@@ -80,6 +81,7 @@ def accuracy(args: argparse.Namespace) -> None:
             "n_train": sum(len(s) for s in seqs),
             "n_test": int(len(y)),
             "train_seconds": round(train_s, 1),
+            "train_cpu_seconds": round(train_cpu, 1),
             "predict_seconds": round(predict_s, 2),
             "epochs_run": tracer.fit_info.get("epochs_run"),
             "best_epoch": tracer.fit_info.get("best_epoch"),
