@@ -17,7 +17,8 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from api.errors import ApiError
+from api.errors import ApiError, BadInputError
+from graph.store import ValidationError as StoreValidationError
 
 log = logging.getLogger("learngraph.api")
 
@@ -49,6 +50,9 @@ def _client_error(error: GraphQLError) -> bool:
 
 def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
     api_error = _api_error(error.original_error)
+    if api_error is None and isinstance(error.original_error, StoreValidationError):
+        # a value the store refused (it names the field and the fix): the client's to change
+        api_error = BadInputError(str(error.original_error))
     if api_error is not None:
         return GraphQLError(
             api_error.message,

@@ -16,6 +16,7 @@ from api.types.item import Item
 from api.types.node import Node, PageInfo, decode_cursor, encode_cursor
 from api.types.skill import Skill, skills_by_key
 from graph import models as m
+from graph.store import ValidationError
 
 if TYPE_CHECKING:
     from api.types.group import Group
@@ -128,7 +129,20 @@ async def attempt_page(
     never skips or repeats an attempt even while new ones arrive."""
     limit = check_first(first, info.context.limits)
     start, skip = _parse_attempt_cursor(after)
-    page = await info.context.store.attempts_of(learner_id, limit=limit + skip, cursor=start)
+    if limit == 0:
+        return AttemptConnection(
+            edges=[],
+            page_info=PageInfo(
+                has_next_page=False,
+                has_previous_page=after is not None,
+                start_cursor=None,
+                end_cursor=None,
+            ),
+        )
+    try:
+        page = await info.context.store.attempts_of(learner_id, limit=limit + skip, cursor=start)
+    except ValidationError as exc:  # a cursor the store did not issue
+        raise BadInputError(f"after={after!r}: {exc.message}", argument="after") from None
     attempts = page.attempts[skip:]
     edges = [
         AttemptEdge(node=Attempt.from_domain(a), cursor=_attempt_cursor(start, skip + i + 1))

@@ -237,6 +237,8 @@ class Query:
         if denial is not None:
             raise ForbiddenError(denial)
         limit = check_first(first, info.context.limits)
+        if limit == 0:
+            return []
         rows = await info.context.store.change_log(after_seq=max(after_seq, 0), limit=limit)
         return [CurriculumChange.from_domain(c) for c in rows]
 

@@ -42,3 +42,11 @@ def test_expected_and_client_errors_keep_their_message() -> None:
         original_error=InvalidOperationTypeError(OperationType.MUTATION),
     )
     assert mask_error(wrong_type, "r") is wrong_type
+
+
+def test_store_validation_errors_are_the_clients() -> None:
+    from graph.store import ValidationError
+
+    refused = GraphQLError("x", path=["a"], original_error=ValidationError("limit", "0 is bad"))
+    kept = mask_error(refused, "r")
+    assert kept.message == "limit: 0 is bad" and kept.extensions == {"code": "BAD_USER_INPUT"}

@@ -196,3 +196,30 @@ async def test_viewer(api: Api) -> None:
     }
     teacher = await api.gql("{ viewer { learner { key } groups { key } } }", role="teacher")
     assert teacher["data"]["viewer"] == {"learner": None, "groups": [{"key": "g1"}]}
+
+
+async def test_empty_pages(api: Api) -> None:
+    body = await api.gql(
+        '{ skills(first: 0) { nodes { key } pageInfo { hasNextPage } } '
+        'learner(id: "ada") { attempts(first: 0) { nodes { attemptId } } } '
+        "curriculumChanges(first: 0) { seq } }",
+        role="admin",
+    )
+    assert "errors" not in body, body
+    assert body["data"]["skills"] == {"nodes": [], "pageInfo": {"hasNextPage": True}}
+    assert body["data"]["learner"]["attempts"]["nodes"] == []
+    assert body["data"]["curriculumChanges"] == []
+
+
+async def test_forged_attempt_cursor_is_a_clear_error(api: Api) -> None:
+    from api.types.node import encode_cursor
+
+    forged = encode_cursor('["garbage", 0]')
+    body = await api.gql(
+        'query($a: String) { learner(id: "ada") { attempts(after: $a) { nodes { score } } } }',
+        {"a": forged},
+        role="learner",
+    )
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "garbage" in error["message"]
