@@ -178,6 +178,19 @@ def test_start_reports_a_running_server_without_needing_java(tmp_path: Path) -> 
         assert result.url == "bolt://127.0.0.1:7999"
 
 
+def test_cli_start_prints_only_the_url_on_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scripts capture stdout (`URL=$(learngraph neo4j start)`): nothing else may go there."""
+    with fake_launcher(tmp_path) as pid:
+        write_pid(tmp_path, pid, "bolt://127.0.0.1:7999")
+        assert main(["neo4j", "start", "--port", "7998", "--data", str(tmp_path)]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == "bolt://127.0.0.1:7999\n"
+        assert f"already running on {tmp_path} (pid {pid})" in captured.err
+        assert "not port 7998: stop it first to change port" in captured.err
+
+
 def test_start_refuses_a_data_path_that_is_a_file(tmp_path: Path) -> None:
     path = tmp_path / "file"
     path.write_text("x")
