@@ -16,6 +16,11 @@ as the in-process baseline. Both wall time and the calling thread's CPU time are
 a shared, overloaded machine the wall-time p99 is mostly time spent descheduled::
 
     nice .venv/bin/python benchmarks/bench_neural.py --latency --models dkt gnn
+
+Training cost: ``--cost`` times the same training batches for each model in one process
+(process CPU seconds and the ratio to the first model)::
+
+    nice .venv/bin/python benchmarks/bench_neural.py --cost --models dkt gnn
 """
 
 from __future__ import annotations
@@ -173,6 +178,40 @@ def latency(args: argparse.Namespace) -> None:
         print(json.dumps(row) if args.json else row, flush=True)
 
 
+def cost(args: argparse.Namespace) -> None:
+    """CPU seconds of the same training batches for each model, in one process (the ratio is
+    what a loaded machine cannot distort)."""
+    import torch
+
+    from tracing.data import read_split
+    from tracing.gnn_batch import batches_by_length, make_batch, windows
+
+    torch.set_num_threads(args.threads)
+    train, _ = read_split(args.train, args.test)
+    pieces = windows(train.sequences, args.window or 200)
+    order = batches_by_length(pieces, args.batch_size or 64, np.random.default_rng(args.seed))
+    batches = [make_batch([pieces[i] for i in idx], train.vocab) for idx in order][: args.batches]
+    base = None
+    for model in args.models:
+        tracer = build(model, args)
+        torch.manual_seed(args.seed)
+        net = tracer.build_net(train.vocab, train.sequences, {})
+        opt = torch.optim.Adam(net.parameters())
+        c0 = time.process_time()
+        for b in batches:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                net(b)[b.mask], b.correct[b.mask]
+            )
+            opt.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+        cpu = time.process_time() - c0
+        base = base or cpu
+        row = {"model": model, "batches": len(batches), "cpu_seconds": round(cpu, 3),
+               "ratio_vs_first": round(cpu / base, 2)}
+        print(json.dumps(row) if args.json else row, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", nargs="+", default=["dkt", "gnn"], choices=["dkt", "gnn"])
@@ -194,9 +233,17 @@ def main() -> None:
     ap.add_argument("--save", help="folder to save the trained models in")
     ap.add_argument("--latency", action="store_true", help="time update/mastery instead")
     ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--cost", action="store_true",
+                    help="CPU seconds of --batches training batches per model instead")
+    ap.add_argument("--batches", type=int, default=30)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    latency(args) if args.latency else accuracy(args)
+    if args.latency:
+        latency(args)
+    elif args.cost:
+        cost(args)
+    else:
+        accuracy(args)
 
 
 if __name__ == "__main__":
