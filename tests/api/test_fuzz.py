@@ -7,6 +7,7 @@ an expected one (limits, access, bad input) or a typed mutation result.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,7 @@ SCALARS = {
 }
 OPERATIONS = from_schema(SDL, custom_scalars=SCALARS)  # queries and mutations
 FUZZ = settings(
-    max_examples=50,
+    max_examples=int(os.environ.get("LEARNGRAPH_FUZZ_EXAMPLES", "50")),  # more for a long hunt
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
