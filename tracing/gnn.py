@@ -369,6 +369,11 @@ class GNNTracer(RecurrentTracer):
         train: Sequence[Sequence[Interaction]] | None,
         extra: dict[str, Any],
     ) -> SequenceNet:
+        if vocab.n_skills == 0:
+            raise TracingError(
+                "the GNN tracer needs at least one skill in the vocabulary (items are scored "
+                "through their skills); tag the items with skills"
+            )
         if train is not None:
             if vocab.prerequisites:
                 edges = [(a, b, 1.0) for a, b in vocab.prerequisites]

@@ -104,23 +104,27 @@ def recap_batch(
     r = (correct * mask).unsqueeze(-1)
     right_in, wrong_in = hot * r, hot * (1.0 - r) * mask.unsqueeze(-1)
     right, wrong = right_in.cumsum(1) - right_in, wrong_in.cumsum(1) - wrong_in
+    k = skills.shape[-1]
+
+    def at(x: Tensor) -> Tensor:  # (B, T, S) -> the target skills' columns, (B, T, K)
+        return x.gather(2, skills)
+
     pos = torch.arange(1, t + 1, dtype=torch.float32).view(1, t, 1)
     last_pos = torch.cummax(pos * hot, dim=1).values  # inclusive of step t
-    last_pos = torch.cat([last_pos.new_zeros(b, 1, n_skills), last_pos[:, :-1]], dim=1)
-    signed = (2.0 * correct - 1.0).unsqueeze(-1).expand(b, t, n_skills)
+    last_pos = at(torch.cat([last_pos.new_zeros(b, 1, n_skills), last_pos[:, :-1]], dim=1))
+    signed = (2.0 * correct - 1.0).unsqueeze(-1).expand(b, t, k)
     last = torch.where(
         last_pos > 0, signed.gather(1, (last_pos.long() - 1).clamp(min=0)), torch.zeros(())
     )
     gap = torch.where(last_pos > 0, pos - last_pos, torch.zeros(()))
     per = torch.stack(
         [
-            torch.log1p(right), torch.log1p(wrong), last, torch.log1p(gap),
-            torch.log1p(right @ nbr.T), torch.log1p(wrong @ nbr.T),
+            torch.log1p(at(right)), torch.log1p(at(wrong)), last, torch.log1p(gap),
+            torch.log1p(at(right @ nbr.T)), torch.log1p(at(wrong @ nbr.T)),
         ],
         dim=-1,
-    )  # (B, T, S, 6)
-    idx = skills.unsqueeze(-1).expand(*skills.shape, per.shape[-1])
-    g = (per.gather(2, idx) * smask.unsqueeze(-1)).sum(-2)
+    )  # (B, T, K, 6): only the target skills are kept, so memory stays O(B T S)
+    g = (per * smask.unsqueeze(-1)).sum(-2)
     g = g / smask.sum(-1, keepdim=True).clamp(min=1.0)
     tot_r = (r.squeeze(-1)).cumsum(1) - r.squeeze(-1)
     tot_w = ((1.0 - correct) * mask).cumsum(1) - (1.0 - correct) * mask

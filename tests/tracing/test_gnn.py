@@ -243,6 +243,8 @@ def test_bad_settings_and_input_get_typed_errors(trained: GNNTracer) -> None:
         trained.predict_state(trained.init_state(), [5])
     with pytest.raises(TracingError, match="not fitted"):
         GNNTracer().mastery(None)
+    with pytest.raises(TracingError, match="at least one skill"):
+        small().fit([[Interaction(0, (), 1)]], Vocabulary(("x",), (), ((),)))
 
 
 def test_recap_features_by_hand() -> None:
