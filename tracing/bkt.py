@@ -218,6 +218,8 @@ class BKTTracer:
         k = vocab.n_skills
         has_data = np.bincount(lay.skill, minlength=k) > 0
         p = {n: a.copy() for n, a in self.params.items()}
+        if self.forget:  # EM keeps a zero forgetting probability at zero: start above it
+            p["forget"] = np.where(has_data, 0.05, 0.0)
         self.log_likelihood = []
         for it in range(self.n_iter):
             ll, stats = _e_step(lay, p, k)

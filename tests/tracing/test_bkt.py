@@ -130,3 +130,19 @@ def test_item_without_skills_gets_the_population_prediction() -> None:
     preds = m.predict_sequences([[Interaction(1, (), 1), Interaction(0, (0,), 1)]])
     assert preds[0][0] == pytest.approx(expected)
     assert preds[0][1] == pytest.approx(expected)  # the skill-less answer taught nothing
+
+
+def test_em_recovers_forgetting() -> None:
+    rng = np.random.default_rng(11)
+    true = {"prior": np.array([0.4]), "learn": np.array([0.2]), "forget": np.array([0.08]),
+            "guess": np.array([0.15]), "slip": np.array([0.1])}
+    skills = np.zeros((4000, 25), dtype=np.int64)
+    correct, _ = simulate(true, skills, rng)
+    seqs = [[Interaction(0, (0,), int(c)) for c in row] for row in correct]
+    vocab = Vocabulary(("a",), ("A",), ((0,),))
+    with_f = BKTTracer(forget=True, n_iter=200, tol=1e-8).fit(seqs, vocab)
+    for name in ("prior", "learn", "forget", "guess", "slip"):
+        assert with_f.params[name][0] == pytest.approx(true[name][0], abs=0.03), name
+    without = BKTTracer(n_iter=200, tol=1e-8).fit(seqs, vocab)
+    assert without.params["forget"][0] == 0.0
+    assert with_f.log_likelihood[-1] > without.log_likelihood[-1]
