@@ -187,6 +187,13 @@ def section_assist(args: argparse.Namespace, out: dict[str, Any],
         rows.append([kind, r.metrics["auc"], r.metrics["accuracy"], r.metrics["rmse"],
                      r.metrics["ece"], r.train_seconds, r.predict_seconds])
         curves.append((kind, r.y_true, r.y_prob))
+    if args.bkt_forget:
+        say("  bkt with forgetting")
+        r = evaluate(make_tracer("bkt", {"forget": True}), train, test, seed=args.seed,
+                     progress=progress)
+        results.append(r)
+        rows.append(["bkt, forget=True", r.metrics["auc"], r.metrics["accuracy"],
+                     r.metrics["rmse"], r.metrics["ece"], r.train_seconds, r.predict_seconds])
     if args.pybkt:
         # pyBKT installs from PyPI without its C++ extension here (pure-Python EM, about an
         # hour on the full train file on 2 shared cores), so pyBKT and our BKT are also both
@@ -448,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--models", nargs="+", default=["bkt", "elo", "dkt", "gnn"],
                     choices=["bkt", "elo", "dkt", "gnn"])
     ap.add_argument("--no-pybkt", dest="pybkt", action="store_false")
+    ap.add_argument("--bkt-forget", action="store_true",
+                    help="ASSISTments section: also BKT with a fitted forgetting probability")
     ap.add_argument("--pybkt-learners", type=int, default=2000,
                     help="training learners for the pyBKT comparison (default 2000)")
     ap.add_argument("--neural-epochs", type=int, default=None,
