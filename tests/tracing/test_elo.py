@@ -27,6 +27,7 @@ def test_k_factor_shrinks_with_evidence() -> None:
 
 def test_one_update_by_hand() -> None:
     m = EloTracer(a_learner=1.0, b_learner=0.05, a_skill=0.8, b_skill=0.1).with_vocab(VOCAB)
+    assert m.practice == 0.0  # untrained: no practice effect
     m.difficulty[:] = [-1.0, 1.0, 0.0, 1.0]
     s0 = m.init_state()
     p = sig(0.0 - (-1.0))
@@ -79,6 +80,7 @@ def test_fit_orders_items_by_difficulty_and_cold_item_borrows_skill_mean() -> No
 def test_batched_predictions_equal_online_updates(raw: list[list[tuple[int, int]]]) -> None:
     m = EloTracer().with_vocab(VOCAB)
     m.difficulty[:] = [-0.5, 0.7, 0.1, 1.2]
+    m.practice = 0.3
     seqs = [[Interaction(i, VOCAB.item_skills[i], c) for i, c in r] for r in raw]
     for seq, pred in zip(seqs, m.predict_sequences(seqs), strict=True):
         state = m.init_state()
@@ -106,3 +108,20 @@ def test_mastery_and_save_load(tmp_path: Path) -> None:
 
         BKTTracer().with_vocab(VOCAB).save(tmp_path / "b.json")
         EloTracer.load(tmp_path / "b.json")
+
+
+def test_practice_effect_is_fitted_when_learners_improve() -> None:
+    """Every learner starts at 20% correct and gains with practice on the one skill: the
+    fitted practice effect is positive and late answers are predicted higher than first ones."""
+    rng = np.random.default_rng(3)
+    vocab = Vocabulary(("q",), ("A",), ((0,),))
+    seqs = [[Interaction(0, (0,), int(rng.random() < min(0.95, 0.2 + 0.08 * t)))
+             for t in range(15)] for _ in range(400)]
+    m = EloTracer(n_epochs=4).fit(seqs, vocab)
+    assert m.practice > 0.1
+    flat = EloTracer(n_epochs=4, learning=False).fit(seqs, vocab)
+    assert flat.practice == 0.0
+    y = np.array([x.correct for s in seqs for x in s], dtype=float)
+    err_learn = np.abs(np.concatenate(m.predict_sequences(seqs)) - y).mean()
+    err_flat = np.abs(np.concatenate(flat.predict_sequences(seqs)) - y).mean()
+    assert err_learn < err_flat
