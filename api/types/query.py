@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
@@ -121,8 +121,13 @@ class Query:
             raise BadInputError(
                 f"nodes() takes at most {info.context.limits.max_first} ids, got {len(ids)}"
             )
-        # gathered, so that the lookups of one kind share one DataLoader batch
-        return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))
+        # gathered, so that the lookups of one kind share one DataLoader batch; every lookup
+        # finishes before an error is raised, so none is left running after the request
+        found = await asyncio.gather(*(resolve_node(info, i) for i in ids), return_exceptions=True)
+        for result in found:
+            if isinstance(result, BaseException):
+                raise result
+        return cast(list[Node | None], found)
 
     @strawberry.field(description="One skill by global id or key.")
     async def skill(self, info: Info, id: strawberry.ID) -> Skill | None:
