@@ -270,6 +270,13 @@ MATCH (l:Learner) WHERE l.id IN $ids
 RETURN collect({{learner: {_LEARNER_PROJECTION}}}) AS rows
 """
 
+#: Keyset page of learners ordered by id (``$after``: "" for the first page, ``$limit``).
+LIST_LEARNERS: Final = f"""
+MATCH (l:Learner) WHERE l.id > $after
+WITH l ORDER BY l.id LIMIT $limit
+RETURN collect({{learner: {_LEARNER_PROJECTION}}}) AS rows
+"""
+
 GET_USERS: Final = """
 MATCH (u:User) WHERE u.id IN $ids
 RETURN collect({user: u {.*}}) AS rows

@@ -433,6 +433,12 @@ class Neo4jStore:
         found = {r["learner"]["id"]: v.learner(r["learner"]) for r in rows}
         return [found.get(i) for i in ids]
 
+    async def list_learners(self, *, after: str | None = None, limit: int = 100
+                            ) -> list[Learner]:
+        v.check_limit(limit)
+        rows = await self._read_all(cypher.LIST_LEARNERS, after=after or "", limit=limit)
+        return [v.learner(r["learner"]) for r in rows]
+
     async def get_users(self, ids: Sequence[str]) -> list[User | None]:
         rows = await self._read_all(cypher.GET_USERS, ids=list(ids))
         found = {r["user"]["id"]: v.user(r["user"]) for r in rows}

@@ -109,6 +109,14 @@ def load_items(conn: sqlite3.Connection, where: str, params: Sequence[Any],
             for r in rows]
 
 
+def learner_page(conn: sqlite3.Connection, after: str | None, limit: int) -> list[Learner]:
+    """Learners with id > ``after`` (all when None), ordered by id, at most ``limit``."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM learners WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
+        (after, limit))]
+    return load_learners(conn, ids_json(ids))
+
+
 def load_learners(conn: sqlite3.Connection, wanted: str) -> list[Learner]:
     goals: dict[str, list[str]] = defaultdict(list)
     for r in conn.execute(

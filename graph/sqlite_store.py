@@ -47,6 +47,7 @@ from graph.sqlite_queries import (
     connect,
     edges_by,
     in_transaction,
+    learner_page,
     load_groups,
     load_items,
     load_learners,
@@ -480,6 +481,11 @@ class SqliteStore:
             return [found.get(i) for i in ids]
 
         return await self._call(run)
+
+    async def list_learners(self, *, after: str | None = None, limit: int = 100
+                            ) -> list[Learner]:
+        check_limit(limit)
+        return await self._call(learner_page, after, limit)
 
     async def get_users(self, ids: Sequence[str]) -> list[User | None]:
         def run(conn: sqlite3.Connection) -> list[User | None]:
