@@ -44,9 +44,11 @@ applied to the skill's canonical item, the mean embedding of the items that asse
 skill node's own embedding when none does), with :math:`\mathbf{f}` taken on ``s`` alone.
 
 Chosen by measurement on the ASSISTments 2015 split (``benchmarks/bench_neural.py``, figures
-in ``docs/benchmarks.md``): this model 0.7318 test AUC; without the recap 0.7275; without the
-GCN layers 0.7303; our DKT 0.7250 (published DKT 0.725, DKVMN 0.727). Not tried for lack of
-time: AKT-style attention (Ghosh et al., KDD 2020) in place of the GRU.
+in ``docs/benchmarks.md``): test AUC 0.7309 mean of 3 seeds vs our DKT's 0.7253 (published
+DKT 0.725, DKVMN 0.727). Seed-0 ablations: full 0.7318, without the recap 0.7275, without the
+GCN layers 0.7303 -- the recap carries most of the gain; the GCN's share is within seed noise
+on this split (each item is its own skill there), and its job is cold start. Not tried for
+lack of time: AKT-style attention (Ghosh et al., KDD 2020) in place of the GRU.
 
 Online, the GCN output and the item part of the predictor are computed once after training;
 ``update`` is one GRU step plus O(|S(q)| + graph degree) count updates, and ``mastery`` is one
