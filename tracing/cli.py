@@ -5,6 +5,8 @@
         [--param KEY=VALUE ...] [--json] [--plots DIR]
     learngraph trace train --model M --train PATH [--test PATH] [--registry DIR]
         [--name NAME] [--activate] ...
+    learngraph trace train --model M --db URL [--epochs N] [--seed S] [--activate] ...
+    learngraph trace rebuild --db URL [--key KEY] [--registry DIR]
     learngraph trace models [--registry DIR] [--json]
     learngraph trace activate KEY [--registry DIR]
 
@@ -37,9 +39,11 @@ def _param(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, train_required: bool = True) -> None:
     p.add_argument("--model", required=True, choices=MODELS, help="the tracer to train")
-    p.add_argument("--train", required=True, type=Path, help="training log file")
+    p.add_argument("--train", required=train_required, type=Path,
+                   help="training log file" + ("" if train_required else
+                                               " (or --db: train on a store's attempts)"))
     p.add_argument("--test", type=Path, default=None,
                    help="test log file (omitted: dktsyn uses the DKT paper's split of the "
                         "train file, other formats a seeded 80/20 split by learner)")
@@ -67,13 +71,30 @@ def register(sub: Any) -> None:
     ev.set_defaults(func=cmd_evaluate)
 
     tr = tsub.add_parser("train", help="train a model and register it for serving")
-    _common(tr)
+    _common(tr, train_required=False)
+    tr.add_argument("--db", default=None, metavar="URL",
+                    help="train on every attempt stored in this store (sqlite:///path.db or "
+                         "bolt://host:7687) instead of --train; with --activate, every "
+                         "learner's state is rebuilt under the new model before it is served")
+    tr.add_argument("--epochs", type=int, default=None, metavar="N",
+                    help="training epochs of a neural model (dkt, gnn): sets max_epochs")
     tr.add_argument("--registry", type=Path, default=None,
                     help="registry directory (default $LEARNGRAPH_MODELS or ./models)")
     tr.add_argument("--name", default=None, help="registry name (default: the model kind)")
     tr.add_argument("--activate", action="store_true", help="make it the serving model")
     tr.add_argument("--json", action="store_true", help="print the record as JSON")
     tr.set_defaults(func=cmd_train)
+
+    rb = tsub.add_parser(
+        "rebuild", help="replay every learner's attempts into tracer state and mastery under "
+                        "a model version (once per model switch)")
+    rb.add_argument("--db", default=None, metavar="URL",
+                    help="store URL (default: $LEARNGRAPH_DB or sqlite:///./learngraph.db)")
+    rb.add_argument("--key", default=None, metavar="KEY",
+                    help="model version, e.g. gnn-v2 (default: the model the server would "
+                         "serve: the active one, or BKT defaults)")
+    rb.add_argument("--registry", type=Path, default=None)
+    rb.set_defaults(func=cmd_rebuild)
 
     ls = tsub.add_parser("models", help="list registered models")
     ls.add_argument("--registry", type=Path, default=None)
@@ -134,14 +155,102 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_params(args: argparse.Namespace) -> dict[str, Any]:
+    params = dict(args.param)
+    if args.epochs is not None:
+        if args.model not in ("dkt", "gnn"):
+            raise TracingError(f"--epochs applies to the neural models (dkt, gnn), not "
+                               f"{args.model!r}; pass that model's own --param instead")
+        if args.epochs < 1:
+            raise TracingError(f"--epochs {args.epochs}: give at least 1")
+        params["max_epochs"] = args.epochs
+    return params
+
+
+def _train_db(args: argparse.Namespace) -> int:
+    import asyncio
+    from dataclasses import asdict
+
+    from graph.open import open_store
+    from migrations.runner import ensure_migrated
+    from tracing.store_train import public_url, train_from_store
+    from tracing.train import StderrProgress
+
+    for flag, value in (("--train", args.train), ("--test", args.test),
+                        ("--format", args.format), ("--prerequisites", args.prerequisites)):
+        if value is not None:
+            raise TracingError(f"{flag} cannot be combined with --db: the store provides the "
+                               "attempts and the prerequisite graph; drop one of them")
+    params = _train_params(args)  # bad flags fail before the store is opened
+    reg = _registry(args.registry)
+
+    async def run() -> Any:
+        store = await open_store(args.db)
+        try:
+            await ensure_migrated(store, args.db)
+            return await train_from_store(
+                store, args.db, args.model, seed=args.seed, params=params,
+                registry=reg, name=args.name, activate=args.activate,
+                progress=StderrProgress())
+        finally:
+            await store.close()
+
+    rec, report = asyncio.run(run())
+    if args.json:
+        out = {"key": rec.key, **asdict(rec)}
+        if report is not None:
+            out["rebuild"] = asdict(report)
+        print(json.dumps(out))
+        return 0
+    print(f"registered {rec.key} ({rec.model}) in {reg.root}: trained on "
+          f"{rec.data['n_train']} answers of {rec.data['n_train_learners']} learners from "
+          f"{public_url(args.db)} in {rec.metrics['train_seconds']:.1f} s")
+    if report is not None:
+        print(f"rebuilt {report.learners} learners' state and mastery under {report.model_version}"
+              f" ({report.attempts} answers replayed, {report.seconds:.1f} s); "
+              f"active model: {rec.key}")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.open import open_store, resolve_db_url
+    from migrations.runner import ensure_migrated
+    from tracing.store_train import rebuild_for
+    from tracing.train import StderrProgress
+
+    url = resolve_db_url(args.db)
+
+    async def run() -> Any:
+        store = await open_store(url)
+        try:
+            await ensure_migrated(store, url)
+            return await rebuild_for(store, registry=_registry(args.registry), key=args.key,
+                                     progress=StderrProgress())
+        finally:
+            await store.close()
+
+    report = asyncio.run(run())
+    print(f"rebuilt {report.learners} learners' state and mastery under {report.model_version}"
+          f" ({report.attempts} answers replayed, {report.mastery_rows} mastery rows, "
+          f"{report.seconds:.1f} s)")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from tracing.train import StderrProgress, train_and_register
 
+    if args.db is not None:
+        return _train_db(args)
+    if args.train is None:
+        raise TracingError("trace train needs --train PATH (a log file) or --db URL (a store's "
+                           "attempts)")
     rec = train_and_register(
         args.model, args.train, fmt=args.format, test=args.test,
-        prerequisites=args.prerequisites, seed=args.seed, params=dict(args.param),
+        prerequisites=args.prerequisites, seed=args.seed, params=_train_params(args),
         registry=_registry(args.registry), name=args.name, activate=args.activate,
         progress=StderrProgress(),
     )
