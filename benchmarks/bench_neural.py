@@ -17,6 +17,12 @@ a shared, overloaded machine the wall-time p99 is mostly time spent descheduled:
 
     nice .venv/bin/python benchmarks/bench_neural.py --latency --models dkt gnn
 
+Cold start: ``--cold`` simulates learners on the project's demo curriculum (``seed/``), removes
+20% of the items from all training sequences, and reports the AUC on test learners' answers to
+those never-seen items, next to the AUC on the others::
+
+    nice .venv/bin/python benchmarks/bench_neural.py --cold --models dkt gnn gnn0
+
 Training cost: ``--cost`` times the same training batches for each model in one process
 (process CPU seconds and the ratio to the first model)::
 
@@ -62,6 +68,8 @@ def build(model: str, args: argparse.Namespace) -> RecurrentTracer:
     for name in ("gnn_layers", "recap"):
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)
+    if model == "gnn0":
+        kw["gnn_layers"] = 0
     return GNNTracer(**kw)
 
 
@@ -212,9 +220,50 @@ def cost(args: argparse.Namespace) -> None:
         print(json.dumps(row) if args.json else row, flush=True)
 
 
+def cold(args: argparse.Namespace) -> None:
+    """Cold start on the demo curriculum: simulated learners (``seed/``), 20% of the items
+    removed from every training sequence, AUC on the test learners' answers to those items."""
+    from seed.curriculum import demo_curriculum
+    from seed.population import simulate_population
+    from tracing.data import from_store_attempts
+    from tracing.metrics import score
+
+    cur = demo_curriculum()
+    pop = simulate_population(cur, n_learners=args.learners, seed=args.seed)
+    data = from_store_attempts(pop.attempts, cur.items, cur.graph.edges)
+    vocab, seqs = data.vocab, data.sequences
+    rng = np.random.default_rng(args.seed)
+    cold_items = set(rng.choice(vocab.n_items, size=vocab.n_items // 5, replace=False).tolist())
+    order = rng.permutation(len(seqs))
+    n_test = len(seqs) // 5
+    test = [seqs[i] for i in order[:n_test]]
+    train = [[x for x in seqs[i] if x.item not in cold_items] for i in order[n_test:]]
+    y = np.concatenate([[x.correct for x in s] for s in test]).astype(float)
+    is_cold = np.concatenate([[x.item in cold_items for x in s] for s in test])
+    for model in args.models:
+        tracer = build(model, args)
+        t0 = time.perf_counter()
+        tracer.fit(train, vocab, seed=args.seed, progress=progress)
+        p = np.concatenate(tracer.predict_sequences(test))
+        row = {
+            "model": model,
+            "learners": args.learners,
+            "n_items": vocab.n_items,
+            "n_cold_items": len(cold_items),
+            "n_test": int(len(y)),
+            "n_test_cold": int(is_cold.sum()),
+            "auc_cold": score(y[is_cold], p[is_cold])["auc"],
+            "auc_warm": score(y[~is_cold], p[~is_cold])["auc"],
+            "auc_all": score(y, p)["auc"],
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        print(json.dumps(row) if args.json else row, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", nargs="+", default=["dkt", "gnn"], choices=["dkt", "gnn"])
+    ap.add_argument("--models", nargs="+", default=["dkt", "gnn"], choices=["dkt", "gnn", "gnn0"],
+                    help="gnn0: the GNN without GCN layers (cold items get no embedding)")
     ap.add_argument("--train", default=str(DATA / "assist2015_train.csv"))
     ap.add_argument("--test", default=str(DATA / "assist2015_test.csv"))
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train learners")
@@ -236,12 +285,17 @@ def main() -> None:
     ap.add_argument("--cost", action="store_true",
                     help="CPU seconds of --batches training batches per model instead")
     ap.add_argument("--batches", type=int, default=30)
+    ap.add_argument("--cold", action="store_true",
+                    help="cold-start benchmark on simulated learners of the demo curriculum")
+    ap.add_argument("--learners", type=int, default=600, help="--cold: simulated learners")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.latency:
         latency(args)
     elif args.cost:
         cost(args)
+    elif args.cold:
+        cold(args)
     else:
         accuracy(args)
 
