@@ -124,10 +124,10 @@ async def read_store(store: GraphStore, *, page: int = PAGE,
     async for ids in learner_pages(store, page=page):
         for lid in ids:
             attempts += await attempts_oldest_first(store, lid, page=page)
-        n_learners += len(ids)
-        if progress is not None:
-            progress(f"read {len(attempts)}/{total} attempts of {n_learners} learners",
-                     len(attempts) / total if total else 1.0)
+            n_learners += 1
+            if progress is not None:
+                progress(f"read {len(attempts)}/{total} attempts of {n_learners} learners",
+                         len(attempts) / total if total else 1.0)
     data = from_store_attempts(attempts, items, graph.edges, vocab=vocab)
     return StoreData(data, graph, items, n_learners, len(attempts))
 
@@ -184,14 +184,17 @@ async def rebuild_states(
             rows += sorted((Mastery(lid, service.vocab.skill_ids[k], float(p[k]),
                                     float(unc[k]), now, version) for k in touched),
                            key=lambda m: m.skill_id)
+            if progress is not None:
+                progress(f"rebuilt {n_learners + len(states)} learners under {version} "
+                         f"({seen}/{total} attempts)", min(seen / total, 1.0) if total else 1.0)
         if states:
             await store.save_tracer_states(states)
             await store.save_mastery(rows)
         n_learners += len(states)
         n_rows += len(rows)
-        if progress is not None:
-            progress(f"rebuilt {n_learners} learners under {version} "
-                     f"({seen}/{total} attempts)", seen / total if total else 1.0)
+    if progress is not None:
+        progress(f"rebuilt {n_learners} learners under {version} ({seen}/{total} attempts)",
+                 1.0)
     return RebuildReport(version, n_learners, replayed, n_rows,
                          time.perf_counter() - started)
 
@@ -236,7 +239,15 @@ async def train_from_store(
     }
     if params:
         meta["params"] = params
-    metrics = {"train_seconds": round(seconds, 3), "read_seconds": round(read_seconds, 3)}
+    metrics: dict[str, Any] = {"train_seconds": round(seconds, 3),
+                               "read_seconds": round(read_seconds, 3)}
+    info = getattr(tracer, "fit_info", None) or {}  # the neural tracers' early-stopping record
+    valid_auc = info.get("best_valid_auc")
+    if valid_auc is not None and 0.0 <= valid_auc <= 1.0:  # -1 or NaN: no usable AUC
+        # AUC on the learners held out of training for early stopping (not a test set)
+        metrics["valid_auc"] = round(float(valid_auc), 6)
+        metrics["n_valid_learners"] = info.get("n_valid_learners")
+        metrics["best_epoch"] = info.get("best_epoch")
     rec = reg.register(tracer, name=name, data=meta, metrics=metrics, seed=seed)
     if not activate:
         return rec, None

@@ -98,6 +98,8 @@ async def test_trained_gnn_covers_the_curriculum_and_becomes_the_served_model(
     assert rec.data["n_train"] == 7 and rec.data["n_skipped"] == 1
     assert rec.data["n_train_learners"] == 2 and rec.data["n_learners"] == 3
     assert rec.data["n_items_answered"] == 3 and rec.data["db"] == "sqlite:///x.db"
+    assert rec.metrics["train_seconds"] > 0
+    assert 0.0 <= rec.metrics.get("valid_auc", 0.0) <= 1.0
 
     assert reg.active() is not None and reg.active().key == rec.key  # type: ignore[union-attr]
     graph = await store.prerequisite_graph()
