@@ -9,7 +9,8 @@
    skill, every prerequisite edge;
 3. fit the model (progress on stderr) and register it with the store URL (password removed)
    and the counts as its ``data``;
-4. with ``activate``: :func:`rebuild_states` under the new model version, then make it active.
+4. with ``activate`` (or when it is the registry's first model, which ``register`` makes
+   active anyway): :func:`rebuild_states` under the new model version, then make it active.
 
 Why a rebuild: serving keeps one saved tracer state per learner *and model version*
 (``tracing.serving``), so that each new answer is one ``Tracer.update`` with no replay. A new
@@ -214,7 +215,8 @@ async def train_from_store(
 ) -> tuple[ModelRecord, RebuildReport | None]:
     """Train ``model`` on every attempt in ``store`` and register it (see the module
     docstring); with ``activate``, rebuild every learner's state under it, then activate it.
-    Returns the record and the rebuild report (None without ``activate``)."""
+    The registry's first model becomes active even without ``activate``, so it is rebuilt
+    too. Returns the record and the rebuild report (None when nothing was rebuilt)."""
     reg = registry if registry is not None else Registry.from_env()
     tracer = make_tracer(model, params)  # bad parameters fail before the store is read
     read_started = time.perf_counter()
@@ -249,7 +251,9 @@ async def train_from_store(
         metrics["n_valid_learners"] = info.get("n_valid_learners")
         metrics["best_epoch"] = info.get("best_epoch")
     rec = reg.register(tracer, name=name, data=meta, metrics=metrics, seed=seed)
-    if not activate:
+    active = reg.active()
+    # the registry's first model is made active by ``register`` itself: rebuild for it too
+    if not activate and (active is None or active.key != rec.key):
         return rec, None
     _, served = reg.load(rec.key)  # replay through the model exactly as it will be served
     report = await rebuild_states(store, MasteryService(served, rec.key, got.items),

@@ -149,12 +149,18 @@ async def test_rebuild_is_idempotent_and_can_target_a_model(sqlite_store: Any,
                                                              tmp_path: Path) -> None:
     store = await seeded(sqlite_store)
     reg = Registry(tmp_path / "models")
+    first_rec, report = await train_from_store(store, "sqlite:///x.db", "gnn", params=SMALL,
+                                               registry=reg)
+    # without activate the registry's first model still becomes active, so it is rebuilt
+    assert report is not None and report.model_version == first_rec.key
     rec, report = await train_from_store(store, "sqlite:///x.db", "gnn", params=SMALL,
                                          registry=reg)
-    assert report is None  # no --activate: nothing rebuilt, but the first model is active
+    assert report is None and rec.key == "gnn-v2"  # not active: nothing rebuilt
+    assert reg.active().key == first_rec.key  # type: ignore[union-attr]
     assert await store.load_tracer_states(["ann"], rec.key) == [None]
     first = await rebuild_for(store, registry=reg, key=rec.key)
     blobs1 = await store.load_tracer_states(["ann", "bob"], rec.key)
+    reg.activate(rec.key)
     second = await rebuild_for(store, registry=reg)  # the served model: the same one
     blobs2 = await store.load_tracer_states(["ann", "bob"], rec.key)
     assert first.model_version == second.model_version == rec.key
