@@ -35,6 +35,14 @@ def neo4j_url() -> str:
     pytest.skip(f"{NEO4J_ENV} not set: start one with `learngraph neo4j start` and export it")
 
 
+@pytest.fixture(autouse=True)
+def _isolated_model_registry(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests off the developer's ./models registry: a model trained there (by the README's
+    serve command, say) would otherwise become the serving model inside tests."""
+    monkeypatch.setenv("LEARNGRAPH_MODELS", str(tmp_path_factory.mktemp("models")))
+
+
 @pytest.fixture
 def datasets() -> Path:
     if not DATASETS.exists():
