@@ -7,6 +7,7 @@ services (tests, benchmarks).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,6 +140,15 @@ def _ws_endpoint(app: Starlette) -> SubscriptionEndpoint:
     return endpoint
 
 
+async def drain_tasks(timeout_s: float = 5.0) -> None:
+    """Let background work finish before the store closes: a DataLoader batch whose request
+    ended early (an error nulled its parent) still runs its store query."""
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout_s)
+
+
 def create_app(
     settings: ApiSettings,
     *,
@@ -163,6 +173,7 @@ def create_app(
             await ensure_migrated(store, db_url)
             app.state.services = await build_services(store, settings)
             yield
+            await drain_tasks()
         finally:
             await store.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import ApiSettings, build_services, create_app
+from api.app import ApiSettings, build_services, create_app, drain_tasks
 from api.auth import AuthConfig, issue_token
 from api.context import Services
 from api.limits import Limits
@@ -154,6 +154,7 @@ async def make_api(
     yield make
     for client in clients:
         await client.aclose()
+    await drain_tasks()  # before the store fixture closes the store
 
 
 @pytest.fixture
