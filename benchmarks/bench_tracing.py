@@ -144,13 +144,18 @@ def pybkt_frame(data: TraceData, offset: int) -> Any:
     return pd.DataFrame(rows, columns=["user_id", "skill_name", "correct", "order_id"])
 
 
-def run_pybkt(train: TraceData, test: TraceData, seed: int) -> dict[str, Any]:
-    """pyBKT's standard BKT (one EM fit per skill, its defaults) on the same split."""
+def run_pybkt(train: TraceData, test: TraceData, seed: int,
+              parallel: bool = False) -> dict[str, Any]:
+    """pyBKT's standard BKT (one EM fit per skill, its defaults) on the same split.
+
+    ``parallel`` is pyBKT's own switch: its E-step spreads sequences over a process pool
+    the size of the machine's cores.
+    """
     model_cls = import_pybkt()
     if any(len(x.skills) != 1 for s in train.sequences + test.sequences for x in s):
         raise RuntimeError("this pyBKT run expects one skill per answer")
     ftr, fte = pybkt_frame(train, 0), pybkt_frame(test, 10**7)
-    model = model_cls(seed=seed, num_fits=1, parallel=False)
+    model = model_cls(seed=seed, num_fits=1, parallel=parallel)
     start = time.perf_counter()
     model.fit(data=ftr)
     train_s = time.perf_counter() - start
@@ -206,7 +211,7 @@ def section_assist(args: argparse.Namespace, out: dict[str, Any],
                      ours.metrics["accuracy"], ours.metrics["rmse"], ours.metrics["ece"],
                      ours.train_seconds, ours.predict_seconds])
         try:
-            pb = run_pybkt(sub, test, args.seed)
+            pb = run_pybkt(sub, test, args.seed, parallel=args.pybkt_parallel)
             rows.append([f"pyBKT 1.4.3, first {n} train learners", pb["auc"], pb["accuracy"],
                          pb["rmse"], pb["ece"], pb["train_seconds"], pb["predict_seconds"]])
             curves.append(("pyBKT", pb["y"], pb["p"]))
@@ -457,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-pybkt", dest="pybkt", action="store_false")
     ap.add_argument("--bkt-forget", action="store_true",
                     help="ASSISTments section: also BKT with a fitted forgetting probability")
+    ap.add_argument("--pybkt-parallel", action="store_true",
+                    help="let pyBKT use a process pool over all cores")
     ap.add_argument("--pybkt-learners", type=int, default=2000,
                     help="training learners for the pyBKT comparison (default 2000)")
     ap.add_argument("--neural-epochs", type=int, default=None,
