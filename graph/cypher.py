@@ -13,7 +13,7 @@ The graph model::
     (:Skill)-[:PREREQUISITE_OF {strength}]->(:Skill)         source must be learned before target
     (:Item {id, kind, title, body, url, difficulty, expected_seconds})
     (:Item)-[:ASSESSES {weight, pos}]->(:Skill)               one Q-matrix row, ``pos`` keeps order
-    (:Learner {id, display_name})-[:HAS_GOAL {pos}]->(:Skill)
+    (:Learner {id, display_name, target_retention})-[:HAS_GOAL {pos}]->(:Skill)
     (:Learner)-[:MEMBER_OF {pos}]->(:Group {id, name, teacher_ids})
     (:User {id, display_name, role})
     (:Learner)-[:ATTEMPTED]->(:Attempt {id, learner_id, item_id, score, timestamp,
@@ -290,7 +290,7 @@ RETURN collect({{grp: {_GROUP_PROJECTION}}}) AS rows
 UPSERT_LEARNERS: Final = """
 UNWIND $rows AS r
 MERGE (l:Learner {id: r.id})
-SET l.display_name = r.display_name
+SET l.display_name = r.display_name, l.target_retention = r.target_retention
 WITH l, r
 CALL (l) { MATCH (l)-[old:HAS_GOAL]->() DELETE old }
 CALL (l, r) {

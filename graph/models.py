@@ -86,11 +86,43 @@ class Item:
         return tuple(w.skill_id for w in self.skills)
 
 
+#: Recall probability a learner's review schedule aims for when they have not chosen one.
+DEFAULT_TARGET_RETENTION = 0.9
+#: Allowed target retentions (inclusive). Below 0.7 a skill comes up for review only after
+#: recall has fallen under 70%; above 0.97 review intervals shrink to about a quarter of those
+#: at 0.9 and the workload climbs steeply for little extra recall.
+TARGET_RETENTION_RANGE = (0.7, 0.97)
+
+
+def retention_problem(value: object) -> str | None:
+    """Why ``value`` is not an allowed target retention (a phrase with the fix), or None."""
+    lo, hi = TARGET_RETENTION_RANGE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        return f"must be a recall probability in [{lo}, {hi}], e.g. {DEFAULT_TARGET_RETENTION}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Learner:
+    """A person who learns.
+
+    ``target_retention`` is the recall probability their spaced review aims for (lower: fewer
+    reviews, more forgetting; see ``recommender.review``); None means
+    :data:`DEFAULT_TARGET_RETENTION`. Stores write a learner whole, so upserting a learner
+    without it resets it to the default: rebuild a learner from the stored one to keep it.
+    """
+
     id: str
     display_name: str
     goals: tuple[str, ...] = ()
+    target_retention: float | None = None
+
+    @property
+    def effective_target_retention(self) -> float:
+        """``target_retention``, or the default when the learner has not chosen one."""
+        if self.target_retention is None:
+            return DEFAULT_TARGET_RETENTION
+        return self.target_retention
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from graph.models import (
     Skill,
     SkillWeight,
     User,
+    retention_problem,
 )
 from graph.store import ValidationError
 
@@ -135,7 +136,13 @@ def learner_row(learner: Learner) -> dict[str, Any]:
     if len(set(learner.goals)) != len(learner.goals):
         raise ValidationError(
             "learner.goals", f"{learner.goals!r} of {learner.id!r} repeats a skill")
-    return {"id": learner.id, "display_name": learner.display_name, "goals": list(learner.goals)}
+    retention = learner.target_retention
+    why = None if retention is None else retention_problem(retention)
+    if why is not None:
+        raise ValidationError("learner.target_retention",
+                              f"{retention!r} of {learner.id!r} {why} (or None for the default)")
+    return {"id": learner.id, "display_name": learner.display_name, "goals": list(learner.goals),
+            "target_retention": None if retention is None else float(retention)}
 
 
 def user_props(u: User) -> dict[str, Any]:
@@ -219,7 +226,9 @@ def edges_into(target: str, incoming: list[list[Any]]) -> list[Prerequisite]:
 
 def learner(p: Props) -> Learner:
     goals = tuple(sid for _, sid in sorted(p.get("goals") or ()))
-    return Learner(id=p["id"], display_name=p["display_name"], goals=goals)
+    retention = p.get("target_retention")
+    return Learner(id=p["id"], display_name=p["display_name"], goals=goals,
+                   target_retention=None if retention is None else float(retention))
 
 
 def user(p: Props) -> User:

@@ -123,9 +123,9 @@ def load_learners(conn: sqlite3.Connection, wanted: str) -> list[Learner]:
             "SELECT learner_id, skill_id FROM learner_goals WHERE learner_id IN"
             " (SELECT value FROM json_each(?)) ORDER BY learner_id, position", (wanted,)):
         goals[r[0]].append(r[1])
-    rows = conn.execute("SELECT id, display_name FROM learners WHERE id IN"
+    rows = conn.execute("SELECT id, display_name, target_retention FROM learners WHERE id IN"
                         " (SELECT value FROM json_each(?)) ORDER BY id", (wanted,))
-    return [Learner(r[0], r[1], tuple(goals.get(r[0], ()))) for r in rows]
+    return [Learner(r[0], r[1], tuple(goals.get(r[0], ())), r[2]) for r in rows]
 
 
 def load_groups(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[Group]:

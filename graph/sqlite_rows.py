@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 import networkx as nx
 
-from graph.models import Attempt, Item, ItemKind, Mastery, Skill
+from graph.models import Attempt, Item, ItemKind, Learner, Mastery, Skill, retention_problem
 from graph.store import ValidationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -90,6 +90,15 @@ def check_limit(limit: int) -> None:
 def check_depth(depth: int | None) -> None:
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")
+
+
+def check_learner_retention(learner: Learner) -> None:
+    """A learner's ``target_retention`` is None (the default) or in the allowed range."""
+    value = learner.target_retention
+    why = None if value is None else retention_problem(value)
+    if why is not None:
+        raise ValidationError("learner.target_retention",
+                              f"{value!r} of {learner.id!r} {why} (or None for the default)")
 
 
 def skill_row(row: sqlite3.Row) -> Skill:

@@ -62,6 +62,7 @@ from graph.sqlite_rows import (
     attempt_row,
     attempt_values,
     check_depth,
+    check_learner_retention,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -513,14 +514,16 @@ class SqliteStore:
             if len(set(learner.goals)) != len(learner.goals):
                 raise ValidationError(
                     "learner.goals", f"{learner.goals!r} of {learner.id!r} repeats a skill")
+            check_learner_retention(learner)
         goals = {g for learner in learners for g in learner.goals}
 
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "skills", "skill", goals)
             conn.executemany(
-                "INSERT INTO learners (id, display_name) VALUES (?, ?) ON CONFLICT (id)"
-                " DO UPDATE SET display_name = excluded.display_name",
-                [(lr.id, lr.display_name) for lr in learners])
+                "INSERT INTO learners (id, display_name, target_retention) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,"
+                " target_retention = excluded.target_retention",
+                [(lr.id, lr.display_name, lr.target_retention) for lr in learners])
             conn.execute(
                 "DELETE FROM learner_goals WHERE learner_id IN (SELECT value FROM json_each(?))",
                 (ids_json(lr.id for lr in learners),))
