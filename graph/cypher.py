@@ -395,6 +395,34 @@ OPTIONAL MATCH (l:Learner {id: $learner_id})
 RETURN CASE WHEN l IS NULL THEN 0 ELSE COUNT { (l)-[:ATTEMPTED]->(:Attempt) } END AS n
 """
 
+
+def item_gain_counts(*, only: bool) -> str:
+    """``GraphStore.item_gain_counts`` (the definition is documented there): rows of
+    ``{item, s, f}``. An item's main skill is the ``ASSESSES`` edge with the lowest ``pos``;
+    attempts find their item by the ``item_id`` they carry (as the SQLite store joins). With
+    ``only``, just the sequences of the main skills of ``$ids`` are ordered, and only ``$ids``
+    are returned."""
+    main = "ALL(x IN [(i)-[q:ASSESSES]->() | q.pos] WHERE x >= r.pos)"
+    head = ""
+    keep = ""
+    if only:
+        head = f"""
+UNWIND $ids AS wid
+MATCH (i:Item {{id: wid}})-[r:ASSESSES]->(s:Skill) WHERE {main}
+WITH collect(DISTINCT s.id) AS wanted"""
+        main += " AND s.id IN wanted"
+        keep = "\nWHERE item IN $ids"
+    return f"""{head}
+MATCH (a:Attempt)
+MATCH (i:Item {{id: a.item_id}})-[r:ASSESSES]->(s:Skill) WHERE {main}
+WITH a.learner_id AS lid, s.id AS skill, a ORDER BY a.timestamp, a.id
+WITH lid, skill, collect([a.item_id, a.score >= 0.5]) AS seq
+UNWIND range(0, size(seq) - 2) AS k
+WITH seq[k][0] AS item, seq[k + 1][1] AS ok{keep}
+WITH item, sum(CASE WHEN ok THEN 1 ELSE 0 END) AS s, count(*) AS n
+RETURN collect({{item: item, s: s, f: n - s}}) AS rows
+"""
+
 # -- mastery and tracer state ---------------------------------------------------------------
 
 #: ``written`` short of the row count means an unknown learner or skill (caller rolls back).

@@ -575,6 +575,19 @@ class Neo4jStore:
             rows = await self._read(cypher.ATTEMPT_COUNT_OF, learner_id=learner_id)
         return int(rows[0]["n"])
 
+    async def item_gain_counts(
+        self, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        if item_ids is None:
+            rows = await self._read_all(cypher.item_gain_counts(only=False))
+        elif not item_ids:
+            return {}
+        else:
+            rows = await self._read_all(
+                cypher.item_gain_counts(only=True), ids=list(dict.fromkeys(item_ids))
+            )
+        return {str(r["item"]): (int(r["s"]), int(r["f"])) for r in rows}
+
     # -- mastery ---------------------------------------------------------------------------
 
     async def save_mastery(self, rows: Sequence[Mastery]) -> None:

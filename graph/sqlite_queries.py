@@ -191,3 +191,44 @@ def mastery_by_learner(conn: sqlite3.Connection,
     for r in rows:
         by_learner[r["learner_id"]].append(mastery_row(r))
     return [list(by_learner.get(lid, [])) for lid in learner_ids]
+
+
+#: Each item's main skill: the first of its Q-matrix row (lowest position).
+_MAIN_SKILL = """
+main AS (
+    SELECT item_id, skill_id FROM (
+        SELECT item_id, skill_id,
+               row_number() OVER (PARTITION BY item_id ORDER BY position) AS rn
+        FROM item_skills)
+    WHERE rn = 1)"""
+
+#: Per learner and main skill, in (timestamp, attempt id) order, whether the next attempt was
+#: correct; ``{only}`` is empty or a fixed clause keeping the asked items' skills.
+_GAIN_COUNTS = """
+WITH {main},
+pairs AS (
+    SELECT a.item_id AS item_id,
+           lead(a.score >= 0.5) OVER (
+               PARTITION BY a.learner_id, m.skill_id ORDER BY a.ts_us, a.attempt_id) AS nxt
+    FROM attempts a JOIN main m ON m.item_id = a.item_id{only})
+SELECT item_id, sum(nxt), count(*) - sum(nxt) FROM pairs
+WHERE nxt IS NOT NULL{keep}
+GROUP BY item_id
+"""
+
+
+def gain_counts(conn: sqlite3.Connection,
+                item_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+    """``GraphStore.item_gain_counts`` in one statement (the definition is documented there).
+    With ``item_ids``, only the sequences of their main skills are read and ordered."""
+    params: tuple[str, ...] = ()
+    if item_ids is None:
+        sql = _GAIN_COUNTS.format(main=_MAIN_SKILL, only="", keep="")
+    else:
+        sql = _GAIN_COUNTS.format(
+            main=_MAIN_SKILL,
+            only="\n    WHERE m.skill_id IN (SELECT skill_id FROM main"
+                 " WHERE item_id IN (SELECT value FROM json_each(?1)))",
+            keep=" AND item_id IN (SELECT value FROM json_each(?1))")
+        params = (ids_json(item_ids),)
+    return {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(sql, params)}

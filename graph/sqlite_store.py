@@ -46,6 +46,7 @@ from graph.sqlite_queries import (
     closure,
     connect,
     edges_by,
+    gain_counts,
     in_transaction,
     learner_page,
     load_groups,
@@ -703,6 +704,14 @@ class SqliteStore:
                                     (learner_id,)).fetchone()[0])
 
         return await self._call(run)
+
+    async def item_gain_counts(
+        self, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        if item_ids is not None and not item_ids:
+            return {}
+        wanted = None if item_ids is None else list(dict.fromkeys(item_ids))
+        return await self._call(gain_counts, wanted)
 
     # -- mastery ---------------------------------------------------------------------------
 

@@ -251,6 +251,24 @@ class GraphStore(Protocol):
 
     async def attempt_count(self, learner_id: str | None = None) -> int: ...
 
+    async def item_gain_counts(
+        self, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Item id -> ``(successes, failures)`` of its observed learning gain, derived from
+        the stored attempts (nothing extra is written). Only items with at least one
+        observation appear; with ``item_ids`` only those (unknown ids are simply absent).
+
+        The definition (that of ``recommender.next_item.GainStats``, as the simulation
+        applies it): an item's *main skill* is the first skill of its current Q-matrix row.
+        Each learner's attempts on items with main skill ``s`` form one sequence, ordered by
+        ``(timestamp, attempt_id)``; every attempt on item ``X`` that has a next attempt in
+        that sequence gives ``X`` one observation: a success when the next attempt is correct
+        (``score >= 0.5``), else a failure. A learner's last attempt on a skill gives none;
+        secondary skills of an item are ignored (so an attempt is observed at most once);
+        attempts on items that no longer exist or assess no skill are left out.
+        """
+        ...
+
     # -- mastery ---------------------------------------------------------------------------
     async def save_mastery(self, rows: Sequence[Mastery]) -> None:
         """Store the latest mastery per (learner, skill), replacing what was there."""
