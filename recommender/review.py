@@ -12,11 +12,21 @@ The review interval for a target retention ``r`` (a learner-level setting) solve
     I(r, S) = S / F * (r ^ (1/C) - 1),    I(0.9, S) = S.
 
 Raising ``r`` shortens every interval (more reviews, better recall); lowering it saves work.
+``r`` is a learner-level setting (``graph.models.Learner.target_retention``, default 0.9,
+allowed 0.7-0.97 by :func:`check_retention`); :func:`forecast` puts a number on the trade-off:
+the reviews a learner's current skills will ask for over the next days at each retention.
 
 Stability update (a simplification of FSRS without the per-card difficulty term, written for
 this project): a successful review at retrievability ``R`` multiplies stability by
 ``1 + growth * (exp(spacing * (1 - R)) - 1)`` (reviewing when nearly forgotten helps most,
 reviewing at once barely at all); a failed review multiplies it by ``lapse`` (>= ``S_min``).
+
+Workload forecast: a skill's next review falls on its due day ``last + I(r, S)`` (at once when
+already overdue); each review is assumed to succeed, so stability grows by the rule above at
+the recall the review was made at (``r`` when on time), and the next one is ``I(r, S')`` later.
+Counting reviews until the horizon gives the forecast. Assuming success makes it a lower bound
+of the real workload, tighter at high ``r``: a lapse (probability about ``1 - r`` per review)
+shrinks stability and brings extra reviews, so low retentions save a little less than shown.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from graph.models import TARGET_RETENTION_RANGE, retention_problem
 from recommender.errors import InvalidParameterError
 
 DECAY = -0.5
@@ -70,10 +81,26 @@ class DueReview:
     due_at: float
 
 
+#: Longest forecast horizon accepted, in days (ten years).
+MAX_FORECAST_DAYS = 3650
+
+
 def check_retention(target_retention: float) -> None:
-    if not 0.0 < target_retention < 1.0:
+    """The allowed range is the one a learner may store
+    (``graph.models.TARGET_RETENTION_RANGE``, 0.7-0.97)."""
+    why = retention_problem(target_retention)
+    if why is not None:
+        lo, hi = TARGET_RETENTION_RANGE
         raise InvalidParameterError(
-            "target_retention", target_retention, "a probability in (0, 1), e.g. 0.9"
+            "target_retention", target_retention, f"a recall probability in [{lo}, {hi}]"
+        )
+
+
+def check_horizon(days: int) -> None:
+    """A forecast horizon is a whole number of days in [1, :data:`MAX_FORECAST_DAYS`]."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_FORECAST_DAYS:
+        raise InvalidParameterError(
+            "days", days, f"a whole number of days in [1, {MAX_FORECAST_DAYS}]"
         )
 
 
@@ -147,19 +174,74 @@ def due_reviews(
     return out if limit is None else out[:limit]
 
 
+def _success_gain(recall: float, params: ReviewParams) -> float:
+    return 1.0 + params.growth * (math.exp(params.spacing * (1.0 - recall)) - 1.0)
+
+
+def _reviews_within(
+    stability_days: float,
+    elapsed_days: float,
+    horizon_days: float,
+    target_retention: float,
+    params: ReviewParams,
+) -> int:
+    """Successful reviews of one skill in ``[0, horizon_days]`` (days from now), given its
+    stability and the days since its last practice."""
+    gain_on_time = _success_gain(target_retention, params)
+    s, n = stability_days, 0
+    t = interval_days(s, target_retention) - elapsed_days  # next due, days from now
+    if t < 0.0:  # overdue: reviewed now, at the recall it has dropped to
+        s *= _success_gain(retrievability(elapsed_days, s), params)
+        n, t = 1, interval_days(s, target_retention)
+    while t <= horizon_days:
+        n += 1
+        s *= gain_on_time
+        t += interval_days(s, target_retention)
+    return n
+
+
 def reviews_needed(
     horizon_days: float,
     target_retention: float,
     params: ReviewParams = ReviewParams(),
 ) -> int:
-    """Reviews of one skill over ``horizon_days`` when every review is made on its due day and
-    succeeds: the workload side of the retention setting."""
+    """Reviews of one newly learned skill over ``horizon_days`` when every review is made on
+    its due day and succeeds: the workload side of the retention setting."""
     check_retention(target_retention)
-    s, t, n = params.initial_stability_days, 0.0, 0
-    while True:
-        t += interval_days(s, target_retention)
-        if t > horizon_days:
-            return n
-        n += 1
-        gain = 1.0 + params.growth * (math.exp(params.spacing * (1.0 - target_retention)) - 1.0)
-        s *= gain
+    return _reviews_within(
+        params.initial_stability_days, 0.0, horizon_days, target_retention, params
+    )
+
+
+def forecast(
+    states: Iterable[ReviewState],
+    now: float,
+    target_retention: float,
+    days: int,
+    params: ReviewParams = ReviewParams(),
+) -> int:
+    """Reviews that ``states`` will need over the next ``days`` days at ``target_retention``.
+
+    Every review is assumed to be made on its due day (an overdue skill at once) and to
+    succeed; see the module docstring for why that is a lower bound. Skills practised after
+    ``now`` count from ``now``.
+
+    Args:
+        states: the learner's review states (one per skill), e.g. from :func:`replay`.
+        now: epoch seconds the forecast starts at.
+        target_retention: recall probability reviews are scheduled at (0.7-0.97).
+        days: horizon, 1 to :data:`MAX_FORECAST_DAYS`.
+        params: constants of the forgetting model.
+    """
+    check_retention(target_retention)
+    check_horizon(days)
+    return sum(
+        _reviews_within(
+            st.stability_days,
+            max(now - st.last_practice, 0.0) / DAY,
+            float(days),
+            target_retention,
+            params,
+        )
+        for st in states
+    )

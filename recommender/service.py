@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from graph.models import Attempt, Mastery, utcnow
+from graph.models import Attempt, Learner, Mastery, utcnow
 from graph.store import GraphStore
 from recommender import diagnostic as dg
 from recommender import frontier as fr
@@ -150,13 +150,36 @@ def _failure_streaks(index: CurriculumIndex, attempts: Sequence[Attempt]) -> dic
     return streaks
 
 
-async def _goals(store: GraphStore, learner_id: str, goals: Sequence[str] | None) -> list[str]:
-    if goals is not None:
-        return list(goals)
+async def _learner(store: GraphStore, learner_id: str) -> Learner:
     [learner] = await store.get_learners([learner_id])
     if learner is None:
         raise UnknownIdError("learner", [learner_id])
-    return list(learner.goals)
+    return learner
+
+
+async def _goals(store: GraphStore, learner_id: str, goals: Sequence[str] | None) -> list[str]:
+    if goals is not None:
+        return list(goals)
+    return list((await _learner(store, learner_id)).goals)
+
+
+async def _goals_and_retention(
+    store: GraphStore,
+    learner_id: str,
+    goals: Sequence[str] | None,
+    target_retention: float | None,
+) -> tuple[list[str], float]:
+    """The goals and target retention to use: the caller's, else the learner's stored ones
+    (read once, only when one of them is missing)."""
+    if target_retention is not None:
+        rv.check_retention(target_retention)
+        if goals is not None:
+            return list(goals), target_retention
+    learner = await _learner(store, learner_id)
+    return (
+        list(learner.goals) if goals is None else list(goals),
+        learner.effective_target_retention if target_retention is None else target_retention,
+    )
 
 
 async def recommendations(
@@ -168,18 +191,20 @@ async def recommendations(
     cache: IndexCache,
     predict: Predictor | None = None,
     config: RecommenderConfig | None = None,
-    target_retention: float = 0.9,
+    target_retention: float | None = None,
     gains: GainStats | None = None,
     rng: np.random.Generator | None = None,
     now: datetime | None = None,
     history: int = 200,
 ) -> list[Recommendation]:
     """The next ``first`` items for a learner toward ``goals`` (None: the learner's own
-    goals; empty: the whole frontier), each with its reasons."""
+    goals; empty: the whole frontier), each with its reasons. Reviews are due at
+    ``target_retention`` (None: the learner's stored setting, default 0.9)."""
     cfg = config or RecommenderConfig()
     index = await cache.get(store)
-    goal_ids, snap = await asyncio.gather(
-        _goals(store, learner_id, goals), _snapshot(store, index, learner_id, history)
+    (goal_ids, target_retention), snap = await asyncio.gather(
+        _goals_and_retention(store, learner_id, goals, target_retention),
+        _snapshot(store, index, learner_id, history),
     )
     when = (now or utcnow()).timestamp()
     due = rv.due_reviews(_review_states(index, snap.attempts), when, target_retention)
@@ -305,22 +330,83 @@ async def group_gaps(
     return gp.group_gaps(index, masteries, goals, threshold)
 
 
+async def _retention_and_states(
+    store: GraphStore,
+    learner_id: str,
+    target_retention: float | None,
+    cache: IndexCache,
+    history: int,
+) -> tuple[float, list[rv.ReviewState]]:
+    """The retention to use (the caller's, else the learner's) and the learner's review states
+    from the last ``history`` attempts, read concurrently."""
+    if target_retention is not None:
+        rv.check_retention(target_retention)
+    index = await cache.get(store)
+    learner, page = await asyncio.gather(
+        _learner(store, learner_id), store.attempts_of(learner_id, limit=history)
+    )
+    retention = (
+        learner.effective_target_retention if target_retention is None else target_retention
+    )
+    return retention, _review_states(index, page.attempts)
+
+
 async def review_queue(
     store: GraphStore,
     learner_id: str,
     *,
     cache: IndexCache,
-    target_retention: float = 0.9,
+    target_retention: float | None = None,
     now: datetime | None = None,
     limit: int = 20,
     history: int = 500,
 ) -> list[rv.DueReview]:
-    """Skills due for review now (least recalled first), from the last ``history`` attempts."""
-    rv.check_retention(target_retention)
-    index = await cache.get(store)
-    page = await store.attempts_of(learner_id, limit=history)
+    """Skills due for review now (least recalled first), from the last ``history`` attempts,
+    at ``target_retention`` (None: the learner's stored setting)."""
+    retention, states = await _retention_and_states(
+        store, learner_id, target_retention, cache, history
+    )
     when = (now or utcnow()).timestamp()
-    return rv.due_reviews(_review_states(index, page.attempts), when, target_retention, limit=limit)
+    return rv.due_reviews(states, when, retention, limit=limit)
+
+
+#: Retentions a forecast compares when the caller names none (plus the learner's own).
+FORECAST_RETENTIONS = (0.8, 0.85, 0.9, 0.95)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastRow:
+    """Reviews expected over the horizon if reviews were scheduled at ``target_retention``;
+    ``current`` marks the learner's own (effective) setting."""
+
+    target_retention: float
+    expected_reviews: int
+    current: bool
+
+
+async def review_forecast(
+    store: GraphStore,
+    learner_id: str,
+    *,
+    cache: IndexCache,
+    days: int = 30,
+    retentions: Sequence[float] | None = None,
+    now: datetime | None = None,
+    history: int = 500,
+) -> list[ForecastRow]:
+    """The learner's review workload over the next ``days`` days at each of ``retentions``
+    (None: :data:`FORECAST_RETENTIONS` plus the learner's own, ascending), one row each, in
+    the order asked (see :func:`recommender.review.forecast` for the model)."""
+    for r in retentions or ():
+        rv.check_retention(r)
+    rv.check_horizon(days)
+    own, states = await _retention_and_states(store, learner_id, None, cache, history)
+    if retentions is None:
+        asked = sorted({*FORECAST_RETENTIONS, own})
+    else:
+        asked = list(dict.fromkeys(retentions))
+    when = (now or utcnow()).timestamp()
+    return [ForecastRow(r, rv.forecast(states, when, r, days), r == own) for r in asked]
 
 
 # -- diagnostic ---------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from recommender.errors import InvalidParameterError
 from recommender.review import (
     DAY,
     ReviewState,
+    check_retention,
     due_reviews,
+    forecast,
     interval_days,
     replay,
     retrievability,
@@ -32,7 +34,7 @@ def test_recall_falls_with_time(s: float, t1: float, t2: float) -> None:
 
 
 @settings(deadline=None)
-@given(st.floats(0.5, 0.97), st.floats(0.5, 0.97))
+@given(st.floats(0.7, 0.97), st.floats(0.7, 0.97))
 def test_higher_target_retention_means_more_reviews(r1: float, r2: float) -> None:
     lo, hi = sorted((r1, r2))
     assert reviews_needed(365, hi) >= reviews_needed(365, lo)
@@ -59,6 +61,68 @@ def test_due_queue_orders_least_recalled_first_and_respects_the_setting() -> Non
     assert [d.skill for d in due] == ["a", "b"]
     assert due[0].days_since == pytest.approx(5.0)
     assert [d.skill for d in due_reviews(states.values(), now, 0.8)] == ["a"]
-    assert due_reviews(states.values(), now, 0.5) == []
+    assert due_reviews(states.values(), now, 0.7) == []
     with pytest.raises(InvalidParameterError, match="target_retention"):
         due_reviews(states.values(), now, 1.0)
+
+
+@pytest.mark.parametrize("bad", [0.5, 0.69, 0.971, 1.0, float("nan"), True])
+def test_retention_outside_the_learner_setting_range_is_refused_by_name(bad: float) -> None:
+    with pytest.raises(InvalidParameterError, match=r"target_retention=.*\[0\.7, 0\.97\]"):
+        check_retention(bad)
+    check_retention(0.7)
+    check_retention(0.97)
+
+
+def test_forecast_of_a_skill_practised_just_now_matches_the_hand_computation() -> None:
+    # S=2 days, practised at `now`, 30-day horizon. gain(r) = 1 + 3 (e^(3 (1 - r)) - 1):
+    # r=0.9: I = S; gain 2.0496; reviews at day 2, 6.10, 14.50 (next 31.72 > 30) -> 3.
+    # r=0.8: I = 2.398 S; gain 3.4664; reviews at day 4.80, 21.42 (next 79.0) -> 2.
+    # r=0.95: I = 0.4606 S; gain 1.4855; reviews at day 0.92, 2.29, 4.32, 7.34, 11.83,
+    #         18.49, 28.39 (next 43.1) -> 7.
+    fresh = [ReviewState("a", 2.0, 10 * DAY)]
+    assert [forecast(fresh, 10 * DAY, r, 30) for r in (0.8, 0.9, 0.95)] == [2, 3, 7]
+    assert [reviews_needed(30, r) for r in (0.8, 0.9, 0.95)] == [2, 3, 7]
+    assert forecast(fresh, 10 * DAY, 0.9, 1) == 0
+    assert forecast([], 0.0, 0.9, 30) == 0
+
+
+def test_an_overdue_skill_is_reviewed_at_once_with_the_larger_gain_of_late_recall() -> None:
+    # S=2, last practised 10 days ago: R = (1 + F * 10 / 2)^-0.5 = 0.6784, reviewed now;
+    # gain 1 + 3 (e^(3 * 0.3216) - 1) = 5.874 -> S = 11.75, next review 11.75 days later,
+    # then S = 24.08 and the one after at day 35.8.
+    late = [ReviewState("a", 2.0, 0.0)]
+    assert forecast(late, 10 * DAY, 0.9, 1) == 1
+    assert forecast(late, 10 * DAY, 0.9, 11) == 1
+    assert forecast(late, 10 * DAY, 0.9, 12) == 2
+    assert forecast(late, 10 * DAY, 0.9, 35) == 2
+    assert forecast(late, 10 * DAY, 0.9, 36) == 3
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651, 2.5, True])
+def test_forecast_horizon_is_checked(days: int) -> None:
+    with pytest.raises(InvalidParameterError, match="days="):
+        forecast([ReviewState("a", 2.0, 0.0)], 0.0, 0.9, days)
+
+
+states_strategy = st.lists(
+    st.builds(
+        ReviewState,
+        skill=st.sampled_from("abcdef"),
+        stability_days=st.floats(0.1, 200),
+        last_practice=st.floats(0, 100 * DAY),
+    ),
+    max_size=6,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(states_strategy, st.floats(0.7, 0.97), st.floats(0.7, 0.97), st.integers(1, 400))
+def test_forecast_is_monotone_in_retention_and_covers_what_is_due_now(
+    states: list[ReviewState], r1: float, r2: float, days: int
+) -> None:
+    lo, hi = sorted((r1, r2))
+    now = 100 * DAY
+    assert forecast(states, now, hi, days) >= forecast(states, now, lo, days)
+    assert forecast(states, now, lo, days) >= len(due_reviews(states, now, lo))
+    assert forecast(states, now, lo, days) == sum(forecast([s], now, lo, days) for s in states)

@@ -19,9 +19,11 @@ from graph.models import (
     Skill,
     SkillWeight,
 )
+from recommender import review as rv
 from recommender import service
 from recommender.diagnostic import DiagnosticConfig, DiagnosticState
-from recommender.errors import UnknownIdError
+from recommender.errors import InvalidParameterError, UnknownIdError
+from recommender.next_item import RecommenderConfig
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -171,3 +173,81 @@ def test_mastery_predictor_uses_the_weakest_skill_of_an_item() -> None:
     assert predict(["a1", "ab"]).tolist() == pytest.approx([0.9, 0.2])
     with pytest.raises(UnknownIdError, match="'zz'"):
         predict(["zz"])
+
+
+async def seed_review_history(store: Any, retention: float | None) -> datetime:
+    """ann answered A, B and C right once each (stability 2 days); at the returned ``now``
+    they were practised 3, 2.5 and 1.25 days ago: recall R = (1 + F t / 2)^-0.5 is
+    0.8601 (A), 0.8794 (B) and 0.9339 (C)."""
+    await seed_diamond(store)
+    await store.upsert_learners([Learner("ann", "Ann", ("D",), target_retention=retention)])
+    await store.save_mastery(mastery("ann", A=0.95, B=0.95, C=0.95, D=0.95))
+    await store.record_attempts(
+        [
+            Attempt("r1", "ann", "A0", 1.0, T0),
+            Attempt("r2", "ann", "B0", 1.0, T0 + timedelta(hours=12)),
+            Attempt("r3", "ann", "C0", 1.0, T0 + timedelta(hours=42)),
+        ]
+    )
+    return T0 + timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("stored", "due"),
+    [(0.85, []), (0.87, ["A"]), (None, ["A", "B"]), (0.9, ["A", "B"]), (0.95, ["A", "B", "C"])],
+)
+async def test_review_queue_and_recommendations_use_the_learners_stored_retention(
+    store: Any, stored: float | None, due: list[str]
+) -> None:
+    now = await seed_review_history(store, stored)
+    cache = service.IndexCache()
+    queue = await service.review_queue(store, "ann", cache=cache, now=now)
+    assert [d.skill for d in queue] == due
+    # a review leads whenever one is due (review_every=1): the least recalled one
+    recs = await service.recommendations(
+        store, "ann", first=5, cache=cache, now=now, rng=np.random.default_rng(0),
+        config=RecommenderConfig(review_every=1),
+    )
+    assert [(r.skill, r.kind) for r in recs if r.kind == "review"] == [(s, "review")
+                                                                       for s in due[:1]]
+    assert recs[0].kind == ("review" if due else "consolidate")
+    # the caller's retention wins over the stored one
+    explicit = await service.review_queue(store, "ann", cache=cache, now=now, target_retention=0.95)
+    assert [d.skill for d in explicit] == ["A", "B", "C"]
+
+
+async def test_review_queue_refuses_a_bad_retention_and_an_unknown_learner(store: Any) -> None:
+    await seed_diamond(store)
+    cache = service.IndexCache()
+    with pytest.raises(InvalidParameterError, match="target_retention=0.5"):
+        await service.review_queue(store, "ann", cache=cache, target_retention=0.5)
+    with pytest.raises(UnknownIdError, match="'ghost'"):
+        await service.review_queue(store, "ghost", cache=cache)
+
+
+async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store: Any) -> None:
+    now = await seed_review_history(store, 0.87)
+    cache = service.IndexCache()
+    rows = await service.review_forecast(store, "ann", cache=cache, days=1, now=now)
+    assert [r.target_retention for r in rows] == [0.8, 0.85, 0.87, 0.9, 0.95]
+    assert [r.current for r in rows] == [False, False, True, False, False]
+    # one day ahead: at 0.85 intervals are 3.27 days, so A (3 days ago) and B (2.5) come due,
+    # C (1.25) not; at 0.9 (interval 2 days) A and B are overdue and C due in 0.75 days;
+    # at 0.95 all three are overdue. Each next review is more than a day after the first.
+    assert {r.target_retention: r.expected_reviews for r in rows if r.target_retention in
+            (0.85, 0.9, 0.95)} == {0.85: 2, 0.9: 3, 0.95: 3}
+    practices = [("A", True, T0.timestamp()), ("B", True, (T0 + timedelta(hours=12)).timestamp()),
+                 ("C", True, (T0 + timedelta(hours=42)).timestamp())]
+    states = rv.replay(practices).values()
+    asked = await service.review_forecast(
+        store, "ann", cache=cache, days=60, retentions=[0.95, 0.7, 0.95], now=now
+    )
+    assert [r.target_retention for r in asked] == [0.95, 0.7]
+    assert [r.expected_reviews for r in asked] == [
+        rv.forecast(states, now.timestamp(), r, 60) for r in (0.95, 0.7)
+    ]
+    assert asked[0].expected_reviews > asked[1].expected_reviews
+    with pytest.raises(InvalidParameterError, match="days=0"):
+        await service.review_forecast(store, "ann", cache=cache, days=0)
+    with pytest.raises(InvalidParameterError, match="target_retention=0.99"):
+        await service.review_forecast(store, "ann", cache=cache, retentions=[0.99])
