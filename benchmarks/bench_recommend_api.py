@@ -1,0 +1,519 @@
+"""Next-item recommendation latency through GraphQL, against the same call made in process.
+
+For each graph (the synthetic 1,000-skill / 10,000-item curriculum and the Junyi Academy
+prerequisite graph of ``bench_recommender.py``, its one cycle dropped) and each store (SQLite in
+a temporary directory; Neo4j too when ``--neo4j bolt://...`` is given, wiped first), the script
+loads the curriculum with the store's batch writes, migrates it, adds three learners with
+10% / 30% / 50% of the curriculum mastered (a topological prefix, ``save_mastery``) and a few
+weeks of attempts (``record_attempts``), builds the real app (``api.app``) and times, in one
+process and on the same store:
+
+* ``graphql``: ``learner(id) { recommendations(goalIds: [g], first: 5) { item { key } kind
+  predictedSuccess reasons { code message data } } }`` POSTed through the ASGI app with
+  ``httpx.AsyncClient`` + ``ASGITransport`` and a real learner bearer token, sequentially and
+  with ``--concurrency`` clients at once (throughput);
+* ``service`` (the baseline): ``recommender.service.recommendations(...)`` called directly with
+  the app's own index cache, sequentially and concurrently;
+* ``recommend``: the pure in-memory ``recommend`` on the cached index (reference);
+* ``typename``: ``{ __typename }`` with the same token (the fixed cost of HTTP + auth + GraphQL);
+* ``after edit``: the first GraphQL call after a curriculum edit (the index is rebuilt), and the
+  call after it.
+
+Goals are drawn from the deepest 10% of skills. Figures: wall median and p99 (ms), CPU median of
+the process, throughput (req/s); the ratio of the GraphQL median to the service median says what
+GraphQL + HTTP + auth add. A short cProfile of the sequential GraphQL path, grouped by package,
+says where the time goes. Progress goes to stderr, the tables to stdout; ``--json PATH`` writes
+every figure.
+
+Usage::
+
+    nice .venv/bin/python benchmarks/bench_recommend_api.py [--calls 300] [--concurrency 8] \\
+        [--neo4j bolt://localhost:7687] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import logging
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from api.app import ApiSettings, build_services, create_app, drain_tasks  # noqa: E402
+from api.auth import AuthConfig, issue_token  # noqa: E402
+from benchmarks.bench_recommender import (  # noqa: E402
+    junyi,
+    learner_mastery,
+    log,
+    stats,
+    synthetic,
+)
+from graph.models import (  # noqa: E402
+    Attempt,
+    Item,
+    ItemKind,
+    Learner,
+    Mastery,
+    Prerequisite,
+    Skill,
+    SkillWeight,
+    utcnow,
+)
+from graph.store import GraphStore  # noqa: E402
+from recommender import service  # noqa: E402
+from recommender.index import CurriculumIndex, ItemSpec  # noqa: E402
+from recommender.next_item import LearnerView, recommend  # noqa: E402
+
+SECRET = "bench-recommend-api-secret-0123456789"
+AUTH = AuthConfig("HS256", SECRET, SECRET)
+SHARES = (0.1, 0.3, 0.5)
+CHUNK = 2000
+QUERY = (
+    "query($id: ID!, $goals: [ID!]) { learner(id: $id) { recommendations(goalIds: $goals, "
+    "first: 5) { item { key } kind predictedSuccess reasons { code message data } } } }"
+)
+Curriculum = tuple[list[str], list[tuple[str, str, float]], list[ItemSpec]]
+
+
+# -- loading -----------------------------------------------------------------------------------
+def domain(cur: Curriculum) -> tuple[list[Skill], list[Prerequisite], list[Item]]:
+    skills, edges, items = cur
+    return (
+        [Skill(s, s.replace("_", " ")) for s in skills],
+        [Prerequisite(u, v, w) for u, v, w in edges],
+        [
+            Item(
+                it.id,
+                ItemKind.EXERCISE,
+                it.id,
+                tuple(SkillWeight(s) for s in it.skills),
+                difficulty=it.difficulty,
+                expected_seconds=int(it.expected_seconds),
+            )
+            for it in items
+        ],
+    )
+
+
+async def chunked(
+    what: str, rows: Sequence[Any], write: Callable[[Sequence[Any]], Awaitable[None]]
+) -> None:
+    for k in range(0, len(rows), CHUNK):
+        await write(rows[k : k + CHUNK])
+        log(f"  wrote {min(k + CHUNK, len(rows))}/{len(rows)} {what}")
+
+
+async def load(
+    store: GraphStore, cur: Curriculum, idx: CurriculumIndex, rng: np.random.Generator
+) -> list[str]:
+    """Write the curriculum, three learners, their mastery and attempts; return learner ids."""
+    skills, edges, items = domain(cur)
+    await chunked("skills", skills, lambda r: store.upsert_skills(r, actor="bench"))
+    await chunked("prerequisites", edges, lambda r: store.upsert_prerequisites(r, actor="bench"))
+    await chunked("items", items, lambda r: store.upsert_items(r, actor="bench"))
+    learners = [f"learner-{round(s * 100)}" for s in SHARES]
+    goal = idx.skill_ids[int(idx.topo[-1])]  # a goal of their own, as real learners have
+    await store.upsert_learners([Learner(lid, lid, goals=(goal,)) for lid in learners])
+    now = utcnow()
+    for lid, share in zip(learners, SHARES, strict=True):
+        m = learner_mastery(idx, rng, share)
+        await store.save_mastery(
+            [
+                Mastery(lid, idx.skill_ids[s], float(m[s]), 0.1, now, "bench")
+                for s in range(idx.n_skills)
+            ]
+        )
+        # 40 attempts over the last four weeks on items of the mastered prefix: reviews due
+        known = idx.topo[: max(1, int(share * idx.n_skills))]
+        attempts = []
+        for k in range(40):
+            pool = idx.items_of(int(rng.choice(known)))
+            if not pool.size:
+                continue
+            attempts.append(
+                Attempt(
+                    f"{lid}-a{k}",
+                    lid,
+                    idx.item_ids[int(rng.choice(pool))],
+                    float(rng.random() < 0.8),
+                    now - timedelta(days=28 * (40 - k) / 40),
+                )
+            )
+        await store.record_attempts(attempts)
+    log(f"  {len(learners)} learners with mastery and attempts")
+    return learners
+
+
+async def open_store(kind: str, url: str | None, tmp: str) -> GraphStore:
+    from migrations.runner import migrate
+
+    if kind == "sqlite":
+        from graph.sqlite_store import SqliteStore
+
+        store: GraphStore = await SqliteStore.open(os.path.join(tmp, "bench.db"))
+    else:
+        from graph.neo4j_store import Neo4jStore
+        from graph.open import neo4j_target
+
+        assert url is not None
+        uri, auth = neo4j_target(url)
+        neo = await Neo4jStore.open(uri, auth=auth)
+        log(f"  wiping {uri}")
+        await neo.wipe_all_data_for_tests()
+        store = neo
+    await migrate(store)
+    return store
+
+
+# -- timing ------------------------------------------------------------------------------------
+async def clock(call: Callable[[int], Awaitable[Any]], k: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``call(k)``."""
+    w, c = time.perf_counter(), time.process_time()
+    await call(k)
+    return time.perf_counter() - w, time.process_time() - c
+
+
+async def sequential(
+    name: str, call: Callable[[int], Awaitable[Any]], calls: int, warmup: int
+) -> dict[str, Any]:
+    for k in range(warmup):
+        await call(k)
+    samples = []
+    for k in range(calls):
+        samples.append(await clock(call, k))
+        if (k + 1) % max(1, calls // 4) == 0:
+            log(f"  {name}: {k + 1}/{calls}")
+    out: dict[str, Any] = stats(samples)
+    out["rps"] = calls / sum(w for w, _ in samples)
+    return out
+
+
+async def concurrent(
+    name: str, call: Callable[[int], Awaitable[Any]], calls: int, clients: int
+) -> dict[str, Any]:
+    """``clients`` closed-loop workers share ``calls`` calls; latency per call and req/s."""
+    wall: list[float] = []
+    todo = iter(range(calls))
+
+    async def worker() -> None:
+        for k in todo:
+            t = time.perf_counter()
+            await call(k)
+            wall.append(time.perf_counter() - t)
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    log(f"  {name}: {calls} calls, {clients} clients, {elapsed:.1f} s")
+    ms = np.asarray(wall) * 1e3
+    return {
+        "median_ms": float(np.median(ms)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "cpu_per_call_ms": cpu / calls * 1e3,
+        "n": calls,
+        "clients": clients,
+        "rps": calls / elapsed,
+    }
+
+
+BUCKETS = (
+    ("graphql-core + strawberry (parse, validate, execute)", ("graphql/", "strawberry/")),
+    ("starlette + httpx + anyio (HTTP, ASGI)", ("starlette/", "httpx/", "httpcore/", "anyio/",
+                                                "h11/")),
+    ("jwt + cryptography (bearer token)", ("jwt/", "cryptography/")),
+    ("api/ (context, loaders, access, resolvers)", ("/api/",)),
+    ("recommender/ + numpy", ("/recommender/", "numpy/")),
+    ("store + driver (graph/, neo4j, sqlite3)", ("/graph/", "neo4j/", "sqlite3")),
+    ("asyncio event loop", ("asyncio/",)),
+)
+
+
+def profile_buckets(prof: cProfile.Profile, calls: int) -> tuple[list[dict[str, Any]], str]:
+    """Own time (tottime) per package per call, and the top entries by own time."""
+    st = pstats.Stats(prof)
+    table: dict[str, float] = {}
+    total = 0.0
+    for (filename, _, func), (_, _, tt, _, _) in st.stats.items():  # type: ignore[attr-defined]
+        total += tt
+        if filename == "~" and ("poll" in func or "select" in func):
+            bucket = "event loop idle: waiting for the store (thread or server)"
+        elif filename == "~" and ("SimpleQueue" in func or "set_result" in func):
+            # the GIL passes to the SQLite worker thread here: its work shows up as this
+            bucket = "hand-off to / from the store's worker thread (GIL)"
+        elif filename == "~" and "numpy" in func:
+            bucket = "recommender/ + numpy"
+        else:
+            bucket = next(
+                (b for b, keys in BUCKETS if any(k in filename for k in keys)), "other"
+            )
+        table[bucket] = table.get(bucket, 0.0) + tt
+    rows = [
+        {"part": k, "ms_per_call": v / calls * 1e3, "share": v / total}
+        for k, v in sorted(table.items(), key=lambda kv: -kv[1])
+    ]
+    import io
+
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(12)
+    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
+    return rows, "\n".join(lines[start:])
+
+
+# -- one graph on one store --------------------------------------------------------------------
+async def bench_case(
+    graph: str, cur: Curriculum, kind: str, url: str | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    rng = np.random.default_rng(args.seed)
+    skills, edges, items = cur
+    idx = CurriculumIndex(skills, edges, items, version="bench")
+    deep = np.flatnonzero(idx.level >= np.percentile(idx.level, 90))
+    goals = [idx.skill_ids[int(g)] for g in rng.choice(deep, size=64)]
+    log(f"{graph} on {kind}: {len(skills)} skills, {len(edges)} edges, {len(items)} items")
+    with tempfile.TemporaryDirectory(prefix="bench-recapi-") as tmp:
+        saved = os.environ.get("LEARNGRAPH_MODELS")
+        os.environ["LEARNGRAPH_MODELS"] = os.path.join(tmp, "models")  # not ./models
+        store = await open_store(kind, url, tmp)
+        try:
+            t = time.perf_counter()
+            learners = await load(store, cur, idx, rng)
+            load_s = time.perf_counter() - t
+            log(f"  loaded in {load_s:.1f} s")
+            return await measure(graph, kind, store, learners, goals, idx, load_s, args)
+        finally:
+            await drain_tasks()
+            await store.close()
+            if saved is None:
+                os.environ.pop("LEARNGRAPH_MODELS", None)
+            else:
+                os.environ["LEARNGRAPH_MODELS"] = saved
+
+
+async def measure(
+    graph: str,
+    kind: str,
+    store: GraphStore,
+    learners: list[str],
+    goals: list[str],
+    idx: CurriculumIndex,
+    load_s: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    settings = ApiSettings(auth=AUTH)
+    services = await build_services(store, settings)
+    app = create_app(settings, services=services)
+    tokens = {lid: f"Bearer {issue_token(AUTH, lid, 'learner')}" for lid in learners}
+    cache = services.recommender
+
+    def case(k: int) -> tuple[str, str]:
+        return learners[k % len(learners)], goals[k % len(goals)]
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120
+    ) as client:
+
+        async def gql(k: int) -> None:
+            lid, goal = case(k)
+            r = await client.post(
+                "/graphql",
+                json={"query": QUERY, "variables": {"id": lid, "goals": [goal]}},
+                headers={"authorization": tokens[lid]},
+            )
+            body = r.json()
+            recs = (body.get("data") or {}).get("learner") or {}
+            if r.status_code != 200 or "errors" in body or not recs.get("recommendations"):
+                raise SystemExit(f"unexpected answer for {lid} -> {goal}: {r.status_code} {body}")
+
+        async def typename(k: int) -> None:
+            lid, _ = case(k)
+            r = await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers={"authorization": tokens[lid]}
+            )
+            assert r.status_code == 200, r.text
+
+        async def direct(k: int) -> None:
+            lid, goal = case(k)
+            if not await service.recommendations(store, lid, [goal], 5, cache=cache):
+                raise SystemExit(f"no recommendation for {lid} -> {goal}")
+
+        # first call: the app builds its curriculum index (cold)
+        first = await clock(gql, 0)
+        log(f"  first GraphQL call (index build): {first[0] * 1e3:.0f} ms")
+        index = await cache.get(store)
+        views = []
+        for lid in learners:
+            [rows] = await store.mastery_of([lid])
+            m = index.mastery_array({r.skill_id: r.probability for r in rows})
+            views.append((LearnerView(m), service.mastery_predictor(index, m)))
+
+        async def pure(k: int) -> None:
+            view, predict = views[k % len(views)]
+            recommend(index, view, predict, goals=[goals[k % len(goals)]], first=5,
+                      rng=np.random.default_rng(k))
+
+        n, warm = args.calls, args.warmup
+        res: dict[str, Any] = {"graph": graph, "store": kind, "skills": len(idx.skill_ids),
+                               "edges": int(idx.edge_src.size),
+                               "items": idx.n_items, "load_s": load_s}
+        fig: dict[str, Any] = {}
+        fig["recommend"] = await sequential("recommend (in memory)", pure, n, warm)
+        fig["service"] = await sequential("service.recommendations", direct, n, warm)
+        fig["graphql"] = await sequential("GraphQL", gql, n, warm)
+        fig["typename"] = await sequential("{ __typename }", typename, n, warm)
+        c = args.concurrency
+        fig["service_concurrent"] = await concurrent("service, concurrent", direct, n, c)
+        fig["graphql_concurrent"] = await concurrent("GraphQL, concurrent", gql, n, c)
+        fig["first_call_ms"] = first[0] * 1e3
+        # curriculum edits: the next call rebuilds the index (change log moved)
+        after, second = [], []
+        for e in range(args.edits):
+            s = idx.skill_ids[e]
+            await store.upsert_skills([Skill(s, f"{s} (edit {e})")], actor="bench")
+            after.append(await clock(gql, e))
+            second.append(await clock(gql, e + 1))
+        fig["after_edit"] = stats(after)
+        fig["after_edit_next"] = stats(second)
+        log(f"  after an edit: {fig['after_edit']['median_ms']:.0f} ms (median of {args.edits})")
+        prof = cProfile.Profile()
+        pc = args.profile_calls
+        prof.enable()
+        for k in range(pc):
+            await gql(k)
+        prof.disable()
+        res["profile"], res["profile_top"] = profile_buckets(prof, pc)
+        res["figures"] = fig
+        res["ratio_graphql_vs_service"] = fig["graphql"]["median_ms"] / fig["service"]["median_ms"]
+        res["ratio_graphql_vs_service_cpu"] = (
+            fig["graphql"]["cpu_median_ms"] / fig["service"]["cpu_median_ms"]
+        )
+    return res
+
+
+# -- report ------------------------------------------------------------------------------------
+def report(results: list[dict[str, Any]]) -> str:
+    out = []
+    for r in results:
+        f = r["figures"]
+        base = f["service"]["median_ms"]
+        out.append(
+            f"\n### {r['graph']} on {r['store']} ({r['skills']} skills, {r['items']} items; "
+            f"loaded in {r['load_s']:.1f} s)\n"
+        )
+        out.append("| call | median ms | p99 ms | CPU median ms | req/s | median / service |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        rows = [
+            ("`recommend`, in memory (reference)", f["recommend"]),
+            ("`service.recommendations`, same store (baseline)", f["service"]),
+            ("GraphQL `recommendations(first: 5)`, sequential", f["graphql"]),
+            ("`{ __typename }` with the token (fixed HTTP + auth + GraphQL)", f["typename"]),
+        ]
+        for name, s in rows:
+            out.append(
+                f"| {name} | {s['median_ms']:.2f} | {s['p99_ms']:.2f} | "
+                f"{s['cpu_median_ms']:.2f} | {s['rps']:.0f} | {s['median_ms'] / base:.2f} |"
+            )
+        for name, key in (("service", "service_concurrent"), ("GraphQL", "graphql_concurrent")):
+            s = f[key]
+            out.append(
+                f"| {name}, {s['clients']} concurrent clients | {s['median_ms']:.2f} | "
+                f"{s['p99_ms']:.2f} | {s['cpu_per_call_ms']:.2f} (per call) | {s['rps']:.0f} | "
+                f"{s['median_ms'] / base:.2f} |"
+            )
+        a, b = f["after_edit"], f["after_edit_next"]
+        out.append(
+            f"| GraphQL, first call after a curriculum edit (index rebuild, {a['n']} edits) | "
+            f"{a['median_ms']:.2f} | {a['p99_ms']:.2f} | {a['cpu_median_ms']:.2f} | | "
+            f"{a['median_ms'] / base:.2f} |"
+        )
+        out.append(
+            f"| GraphQL, the call after that | {b['median_ms']:.2f} | {b['p99_ms']:.2f} | "
+            f"{b['cpu_median_ms']:.2f} | | {b['median_ms'] / base:.2f} |"
+        )
+        out.append(
+            f"\nVery first GraphQL call (builds the index): {f['first_call_ms']:.0f} ms. "
+            f"GraphQL / service: x{r['ratio_graphql_vs_service']:.2f} wall, "
+            f"x{r['ratio_graphql_vs_service_cpu']:.2f} CPU (medians).\n"
+        )
+        out.append("Own time of the sequential GraphQL path by package (cProfile):\n")
+        out.append("| part | ms per call | share |")
+        out.append("|---|---:|---:|")
+        for p in r["profile"]:
+            out.append(f"| {p['part']} | {p['ms_per_call']:.2f} | {p['share']:.0%} |")
+        out.append("\nTop entries by own time:\n\n```\n" + r["profile_top"] + "\n```")
+    return "\n".join(out)
+
+
+def curricula(args: argparse.Namespace) -> list[tuple[str, Curriculum]]:
+    rng = np.random.default_rng(args.seed)
+    out: list[tuple[str, Curriculum]] = []
+    for g in args.graphs.split(","):
+        if g == "synthetic":
+            cur = synthetic(args.skills, args.items_per_skill, rng)
+            out.append((f"synthetic {args.skills}/{args.skills * args.items_per_skill}", cur))
+        elif g == "junyi":
+            j_skills, j_edges, j_items, dropped = junyi()
+            log(f"junyi: dropped the cycle-closing edge {dropped[0]} -> {dropped[1]}")
+            out.append(("junyi", (j_skills, j_edges, j_items)))
+        else:
+            raise SystemExit(f"unknown graph {g!r}: use synthetic and/or junyi (comma-separated)")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--calls", type=int, default=300, help="timed calls per figure")
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--edits", type=int, default=5, help="curriculum edits timed")
+    ap.add_argument("--profile-calls", type=int, default=50)
+    ap.add_argument("--graphs", default="synthetic,junyi")
+    ap.add_argument("--skills", type=int, default=1000, help="synthetic graph's skills")
+    ap.add_argument("--items-per-skill", type=int, default=10)
+    ap.add_argument("--neo4j", default=None, metavar="URL",
+                    help="also run on this Neo4j server (it is WIPED first)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None, metavar="PATH")
+    args = ap.parse_args(argv)
+    # the server's notes on a fresh database (label not there yet) are not figures
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    if args.calls < 1 or args.concurrency < 1:
+        raise SystemExit("--calls and --concurrency must be at least 1")
+    stores = [("sqlite", None)] + ([("neo4j", args.neo4j)] if args.neo4j else [])
+    results = []
+    for graph, cur in curricula(args):
+        for kind, url in stores:
+            results.append(asyncio.run(bench_case(graph, cur, kind, url, args)))
+    load = os.getloadavg()
+    header = (
+        f"calls {args.calls} (after {args.warmup} warm-up), {args.concurrency} concurrent "
+        f"clients; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(header)
+    print(report(results))
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"args": vars(args), "loadavg": load, "results": results}, indent=2)
+        )
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
