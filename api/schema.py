@@ -20,10 +20,13 @@ from api.types.mutation_people import PeopleMutation
 from api.types.query import Query
 from api.types.skill import Skill
 from api.types.subscription import Subscription
+from api.types.tracer import TracerMutation
 
 CACHE_SIZE = 512
 
-Mutation = merge_types("Mutation", (CurriculumMutation, PeopleMutation, DiagnosticMutation))
+Mutation = merge_types(
+    "Mutation", (CurriculumMutation, PeopleMutation, DiagnosticMutation, TracerMutation)
+)
 
 
 class Schema(strawberry.Schema):

@@ -133,6 +133,21 @@ class Registry:
         return next((ModelRecord(**m) for m in doc["models"]
                      if ModelRecord(**m).key == key), None)
 
+    def index_stamp(self) -> tuple[int, int, int] | None:
+        """A cheap fingerprint of the index file (inode, mtime in ns, size), None when there
+        is none: one ``stat``, no read. Every write replaces the file (a new inode), so a
+        different stamp means the registry may have changed, e.g. its active model."""
+        try:
+            st = os.stat(self.root / INDEX)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def active_key(self) -> str | None:
+        """The active model's key (``name-vN``), or None: the index read, no model loaded."""
+        key = self._read().get("active")
+        return key if isinstance(key, str) else None
+
     def get(self, key: str) -> ModelRecord:
         for rec in self.list():
             if rec.key == key:
@@ -183,6 +198,13 @@ class Registry:
                 raise TracingError(f"no model {key!r} to activate (registered: {known})")
             doc["active"] = key
         return rec
+
+    def deactivate(self) -> None:
+        """Leave no model active: servers fall back to BKT with population defaults
+        (``tracing.serving``). The next ``register`` then makes its model active, as for the
+        registry's first model."""
+        with self._locked() as doc:
+            doc["active"] = None
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, key: str) -> tuple[ModelRecord, Any]:

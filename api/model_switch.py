@@ -1,0 +1,196 @@
+"""Switching the serving tracer model of a running server (``activateTracerModel``).
+
+The order makes a switch all-or-nothing for serving:
+
+1. **validate**: the key is registered (or is ``bkt-default``, BKT with population defaults,
+   served when no registered model is active), and the model knows at least half of the
+   curriculum's graded items, the rule ``tracing.serving.MasteryService.for_curriculum``
+   applies when it loads the active model (a model that fails it would not be served);
+2. **rebuild**: every learner's history is replayed into tracer state and mastery under the
+   new model version (``tracing.store_train.rebuild_states``), in a worker thread so that the
+   replay's CPU work does not stall other requests; its store calls are sent back to the
+   server's event loop, which owns the store's connections (:class:`LoopBridge`);
+3. **activate** in the registry; the caller then drops its cached serving model.
+
+A failure before step 3 leaves the old model active and serving; the states already written
+under the new version are never read until that version is active, and a retry rebuilds them
+from the prior again (the rebuild is idempotent). Activating the model already active is a
+no-op. Answers traced while the rebuild runs advance the old version's states only: they reach
+the new version at its next rebuild, so switch while the store is quiet (as for
+``learngraph trace rebuild``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from graph.models import Item
+from graph.store import GraphStore
+from tracing.base import TracingError, Vocabulary
+
+if TYPE_CHECKING:
+    from tracing.registry import ModelRecord, Registry
+    from tracing.serving import MasteryService
+    from tracing.store_train import RebuildReport
+
+log = logging.getLogger(__name__)
+
+#: the model version of BKT with population defaults (``tracing.serving.DEFAULT_VERSION``)
+DEFAULT_KEY = "bkt-default"
+
+
+class UnknownModelError(TracingError):
+    """The key names no registered model."""
+
+    def __init__(self, key: str, known: Sequence[str]) -> None:
+        self.key = key
+        self.known = tuple(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__(
+            f"no tracer model {key!r} in the registry; registered: {listed} (or {DEFAULT_KEY!r} "
+            "for BKT with population defaults); list them with the tracerModels query"
+        )
+
+
+class ModelCoverageError(TracingError):
+    """The model knows too few of the curriculum's graded items to serve it."""
+
+    def __init__(self, key: str, known: int, graded: int) -> None:
+        self.key, self.known, self.graded = key, known, graded
+        need = (graded + 1) // 2
+        super().__init__(
+            f"tracer model {key!r} knows {known} of the curriculum's {graded} graded items; "
+            f"serving needs at least half ({need}); train one on this store "
+            "(`learngraph trace train --db URL --model M`) and activate that"
+            if graded
+            else f"the curriculum has no graded items (items with skills), so tracer model "
+            f"{key!r} has nothing to serve; add items with skills first"
+        )
+
+
+def coverage(vocab: Vocabulary, items: Sequence[Item]) -> tuple[int, int]:
+    """(known, graded): how many of the items with skills the model's vocabulary holds."""
+    graded = [it for it in items if it.skills]
+    return sum(1 for it in graded if vocab.item_index(it.id) is not None), len(graded)
+
+
+def can_serve(known: int, graded: int) -> bool:
+    """The serving rule of ``MasteryService.for_curriculum``: at least half the graded items."""
+    return graded > 0 and known * 2 >= graded
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What :func:`switch_model` did."""
+
+    key: str  # the model version now served
+    record: ModelRecord | None  # None for ``bkt-default``
+    previous: str  # the version served before (``bkt-default`` when none was active)
+    changed: bool  # False: it was already active, nothing was done
+    report: RebuildReport | None  # None when nothing was rebuilt
+
+
+class LoopBridge:
+    """A store whose coroutine methods, awaited on another thread's event loop, run on
+    ``loop`` (the one that owns the store's connections) and hand back their results."""
+
+    def __init__(self, store: GraphStore, loop: asyncio.AbstractEventLoop) -> None:
+        self._store = store
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._store, name)
+        if not inspect.iscoroutinefunction(target):
+            return target
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            future = asyncio.run_coroutine_threadsafe(target(*args, **kwargs), self._loop)
+            return await asyncio.wrap_future(future)
+
+        return call
+
+
+def _log_progress(every: float = 5.0) -> Callable[[str, float], None]:
+    last = [0.0]
+
+    def progress(message: str, fraction: float) -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or now - last[0] >= every:
+            last[0] = now
+            log.info("model switch: %s (%.0f%%)", message, 100 * fraction)
+
+    return progress
+
+
+async def rebuild_off_loop(store: GraphStore, service: MasteryService) -> RebuildReport:
+    """``rebuild_states(store, service)`` on a worker thread's own event loop; the store is
+    used through a :class:`LoopBridge` to the calling loop."""
+    from tracing.store_train import rebuild_states
+
+    bridge = cast(GraphStore, LoopBridge(store, asyncio.get_running_loop()))
+    report: RebuildReport = await asyncio.to_thread(
+        asyncio.run, rebuild_states(bridge, service, progress=_log_progress())
+    )
+    return report
+
+
+class _NoActiveModel:
+    """A registry with nothing active, so ``for_curriculum`` builds its default BKT."""
+
+    def load_active(self) -> None:
+        return None
+
+
+def _service_for(
+    registry: Registry, record: ModelRecord | None, graph: Any, items: list[Item]
+) -> MasteryService:
+    """Load the model (file I/O: call it in a thread) and check it can serve ``items``."""
+    from tracing.serving import MasteryService
+
+    if record is None:
+        return MasteryService.for_curriculum(graph, items, registry=_NoActiveModel())
+    _, tracer = registry.load(record.key)
+    vocab = getattr(tracer, "vocab", None)
+    if vocab is None:
+        raise TracingError(f"tracer model {record.key!r} has no vocabulary; retrain it")
+    known, graded = coverage(vocab, items)
+    if not can_serve(known, graded):
+        raise ModelCoverageError(record.key, known, graded)
+    return MasteryService(tracer, record.key, items)
+
+
+async def switch_model(store: GraphStore, registry: Registry, key: str) -> Activation:
+    """Validate, rebuild every learner's state under ``key``, then activate it (see the module
+    docstring). Raises :class:`UnknownModelError`, :class:`ModelCoverageError`, or another
+    ``TracingError`` (an unreadable model file), the old model staying active."""
+    from tracing.store_train import read_curriculum
+
+    def index() -> tuple[list[ModelRecord], str | None]:
+        return registry.list(), registry.active_key()
+
+    records, active = await asyncio.to_thread(index)
+    previous = active or DEFAULT_KEY
+    record: ModelRecord | None = None
+    if key != DEFAULT_KEY:
+        record = next((r for r in records if r.key == key), None)
+        if record is None:
+            raise UnknownModelError(key, [r.key for r in records])
+    if key == previous:
+        return Activation(key, record, previous, False, None)
+    graph, items = await read_curriculum(store)
+    service = await asyncio.to_thread(_service_for, registry, record, graph, items)
+    started = time.perf_counter()
+    report = await rebuild_off_loop(store, service)
+    if record is None:
+        await asyncio.to_thread(registry.deactivate)
+    else:
+        await asyncio.to_thread(registry.activate, key)
+    log.info("model switch: %s -> %s (%d learners rebuilt, %.1f s)", previous, key,
+             report.learners, time.perf_counter() - started)
+    return Activation(key, record, previous, True, report)

@@ -1,0 +1,289 @@
+"""``activateTracerModel``: an admin switches the serving tracer, safely, on both stores.
+
+The seeded curriculum of ``tests/api/conftest.py`` has four graded items (i-add-1, i-add-2,
+i-count, i-mul). Ada answers six questions right, Bo five mostly wrong, Cy none. Two small
+models are trained on those answers through ``tracing.store_train`` (BKT first, so it is the
+active one with states rebuilt; then Elo), and the switch to Elo goes through GraphQL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.models import Attempt, Item, ItemKind, SkillWeight
+from tests.api.conftest import EDGES, ITEMS, SKILLS, T0, Api, ApiFactory
+from tracing.bkt import BKTTracer
+from tracing.data import vocabulary_from_items
+from tracing.registry import Registry
+from tracing.serving import MasteryService
+from tracing.store_train import attempts_oldest_first, rebuild_for, train_from_store
+
+ACTIVATE = """mutation($key: String!) { activateTracerModel(key: $key) { __typename
+  ... on ActivateTracerModelPayload { modelVersion previousVersion changed rebuiltLearners
+      replayedAttempts model { key active model } }
+  ... on NotFoundError { message entity ids }
+  ... on ValidationError { message field }
+  ... on ForbiddenError { message } } }"""
+RECORD = """mutation($a: [AttemptInput!]!) { recordAttempts(input: $a) { __typename
+  ... on RecordAttemptsPayload { mastery { skill { key } probability modelVersion } }
+  ... on Error { message } } }"""
+MODELS = "{ tracerModels { key active } }"
+
+# (learner, item, score): Ada right every time, Bo wrong but once
+ANSWERS = [("ada", "i-add-1", 1.0), ("ada", "i-add-2", 1.0), ("ada", "i-add-1", 1.0),
+           ("ada", "i-mul", 1.0), ("ada", "i-add-2", 1.0), ("ada", "i-mul", 1.0),
+           ("bo", "i-add-1", 0.0), ("bo", "i-add-2", 0.0), ("bo", "i-mul", 0.0),
+           ("bo", "i-add-1", 0.0), ("bo", "i-mul", 1.0)]
+
+
+async def mastery(store: Any, learner: str) -> dict[str, Any]:
+    """Skill id -> the learner's stored Mastery row."""
+    (rows,) = await store.mastery_of([learner])
+    return {r.skill_id: r for r in rows}
+
+
+def registry(tmp_path: Path) -> Registry:
+    """The registry the ``make_api`` fixture points $LEARNGRAPH_MODELS at."""
+    return Registry(tmp_path / "models")
+
+
+async def two_models(store: Any, reg: Registry) -> None:
+    """Store the answers; train BKT (the first model: active, states rebuilt), then Elo."""
+    await store.record_attempts([
+        Attempt(f"a{n}", lid, item, score, T0 + timedelta(minutes=n))
+        for n, (lid, item, score) in enumerate(ANSWERS)
+    ])
+    bkt, report = await train_from_store(store, "test", "bkt", registry=reg)
+    assert (bkt.key, reg.active_key(), report is not None) == ("bkt-v1", "bkt-v1", True)
+    elo, report = await train_from_store(store, "test", "elo", registry=reg)
+    assert (elo.key, reg.active_key(), report) == ("elo-v1", "bkt-v1", None)
+
+
+def defaults_over(items: list[Item]) -> BKTTracer:
+    """An untrained BKT whose vocabulary holds exactly ``items``."""
+    skills = [s.id for s in SKILLS]
+    return BKTTracer().with_vocab(vocabulary_from_items(items, EDGES, skills))
+
+
+async def replayed(store: Any, service: MasteryService, learner: str) -> dict[str, float]:
+    """The learner's mastery replayed from the prior through all their stored answers."""
+    state = service.tracer.init_state()
+    for a in await attempts_oldest_first(store, learner):
+        x = service.interaction(a)
+        if x is not None:
+            state = service.tracer.update(state, x)
+    return service.mastery_of(state)
+
+
+async def activate(api: Api, key: str, role: str = "admin") -> dict[str, Any]:
+    body = await api.gql(ACTIVATE, {"key": key}, role=role)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["activateTracerModel"]
+    return result
+
+
+async def record(api: Api, attempt_id: str, learner: str, item: str, score: float
+                 ) -> dict[str, Any]:
+    body = await api.gql(RECORD, {"a": [{"attemptId": attempt_id, "learnerId": learner,
+                                         "itemId": item, "score": score}]}, role="admin")
+    result: dict[str, Any] = body["data"]["recordAttempts"]
+    assert result["__typename"] == "RecordAttemptsPayload", body
+    return result
+
+
+async def test_switch_rebuilds_states_then_serves_the_new_model(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    before = await record(api, "warm", "bo", "i-add-1", 0.0)  # the server now holds bkt-v1
+    assert {m["modelVersion"] for m in before["mastery"]} == {"bkt-v1"}
+
+    result = await activate(api, "elo-v1")
+
+    graded = len(ANSWERS) + 1
+    assert result == {
+        "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
+        "previousVersion": "bkt-v1", "changed": True, "rebuiltLearners": 2,
+        "replayedAttempts": graded, "model": {"key": "elo-v1", "active": True, "model": "elo"},
+    }
+    assert reg.active_key() == "elo-v1"
+    listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
+    assert listed == [{"key": "bkt-v1", "active": False}, {"key": "elo-v1", "active": True}]
+
+    # the stored states and mastery are Elo's, replayed from each learner's whole history
+    _, elo = reg.load("elo-v1")
+    service = MasteryService(elo, "elo-v1", ITEMS)
+    blobs = await store.load_tracer_states(["ada", "bo", "cy"], "elo-v1")
+    assert [b is not None for b in blobs] == [True, True, False]  # Cy has no answers
+    prior = service.mastery_of(None)
+    for learner in ("ada", "bo"):
+        expected = await replayed(store, service, learner)
+        rows = await mastery(store, learner)
+        for skill in ("add", "mul"):
+            assert rows[skill].model_version == "elo-v1"
+            assert rows[skill].probability == pytest.approx(expected[skill], abs=1e-9)
+    ada = {k: r.probability for k, r in (await mastery(store, "ada")).items()}
+    bo = {k: r.probability for k, r in (await mastery(store, "bo")).items()}
+    assert ada["add"] > prior["add"] + 0.05 and ada["add"] > bo["add"] + 0.1
+
+    # the next answer is traced by Elo, continuing the rebuilt state (not the prior)
+    after = await record(api, "next", "ada", "i-add-1", 1.0)
+    expected = await replayed(store, service, "ada")
+    got = {m["skill"]["key"]: m for m in after["mastery"]}
+    assert got["add"]["modelVersion"] == "elo-v1"
+    assert got["add"]["probability"] == pytest.approx(expected["add"], abs=1e-9)
+
+
+async def test_activating_the_active_model_again_is_a_no_op(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    assert (await activate(api, "elo-v1"))["changed"] is True
+    stamp = reg.index_stamp()
+    rows = await mastery(store, "ada")
+    again = await activate(api, "elo-v1")
+    assert again == {
+        "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
+        "previousVersion": "elo-v1", "changed": False, "rebuiltLearners": 0,
+        "replayedAttempts": 0, "model": {"key": "elo-v1", "active": True, "model": "elo"},
+    }
+    assert reg.index_stamp() == stamp, "a retry writes nothing"
+    assert await mastery(store, "ada") == rows
+
+
+async def test_unknown_key_is_not_found_and_lists_the_known_keys(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    result = await activate(api, "gnn-v7")
+    assert result["__typename"] == "NotFoundError"
+    assert (result["entity"], result["ids"]) == ("tracerModel", ["gnn-v7"])
+    assert "'gnn-v7'" in result["message"]
+    assert "bkt-v1, elo-v1" in result["message"]
+    assert reg.active_key() == "bkt-v1"
+
+
+async def test_a_model_of_another_curriculum_is_refused(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    other = [Item(f"x{n}", ItemKind.EXERCISE, "elsewhere", (SkillWeight("add"),))
+             for n in range(5)]
+    reg.register(defaults_over(other), name="other")
+    result = await activate(api, "other-v1")
+    assert result["__typename"] == "ValidationError"
+    assert result["field"] == "key"
+    assert "knows 0 of the curriculum's 4 graded items" in result["message"]
+    assert reg.active_key() == "bkt-v1"
+    assert await store.load_tracer_states(["ada"], "other-v1") == [None], "nothing rebuilt"
+
+
+async def test_half_the_graded_items_is_enough_one_quarter_is_not(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    """The boundary of the serving rule, and the server then serves the model it accepted
+    (so the mutation's rule and ``MasteryService.for_curriculum``'s agree)."""
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    by_id = {it.id: it for it in ITEMS}
+    reg.register(defaults_over([by_id["i-add-1"]]), name="quarter")
+    reg.register(defaults_over([by_id["i-add-1"], by_id["i-mul"]]), name="half")
+
+    refused = await activate(api, "quarter-v1")
+    assert refused["__typename"] == "ValidationError"
+    assert "knows 1 of the curriculum's 4 graded items" in refused["message"]
+    assert "at least half (2)" in refused["message"]
+
+    accepted = await activate(api, "half-v1")
+    assert (accepted["__typename"], accepted["rebuiltLearners"]) == (
+        "ActivateTracerModelPayload", 2)
+    served = await record(api, "half-1", "ada", "i-mul", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"half-v1"}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "learner", "teacher", "designer"])
+async def test_only_admins_switch(api: Api, store: Any, tmp_path: Path, role: str) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    result = await activate(api, "elo-v1", role=role)
+    assert result["__typename"] == "ForbiddenError"
+    assert "admin" in result["message"]
+    assert reg.active_key() == "bkt-v1"
+    assert await store.load_tracer_states(["ada"], "elo-v1") == [None], "nothing rebuilt"
+
+
+class FailingStates:
+    """The store, except that saving tracer states fails (a store outage mid-rebuild)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_tracer_states(self, rows: Any) -> None:
+        raise RuntimeError("disk full")
+
+
+async def test_a_failed_rebuild_leaves_the_old_model_serving(
+    make_api: ApiFactory, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    failing = await make_api(wrap=FailingStates)
+    await two_models(store, reg)
+    body = await failing.gql(ACTIVATE, {"key": "elo-v1"}, role="admin")
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL"]
+    assert reg.active_key() == "bkt-v1"
+
+    healthy = await make_api()
+    served = await record(healthy, "still-bkt", "ada", "i-add-1", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-v1"}
+    retried = await activate(healthy, "elo-v1")  # the retry completes the switch
+    assert (retried["changed"], reg.active_key()) == (True, "elo-v1")
+
+
+async def test_a_switch_made_elsewhere_is_picked_up_without_a_restart(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    """What `learngraph trace rebuild --key elo-v1` + `trace activate elo-v1` do from another
+    process: the running server serves Elo at its next answer."""
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    assert {m["modelVersion"] for m in (await record(api, "w", "ada", "i-mul", 1.0))["mastery"]
+            } == {"bkt-v1"}
+    updater = api.services.mastery
+    cached = await updater._current()
+    reg.register(defaults_over(list(ITEMS)), name="spare")  # the index changes, not the model
+    assert await updater._current() is cached, "no reload while the active model is the same"
+
+    await rebuild_for(store, registry=Registry(reg.root), key="elo-v1")
+    Registry(reg.root).activate("elo-v1")
+    served = await record(api, "after", "ada", "i-add-2", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"elo-v1"}
+    assert await updater._current() is not cached
+
+
+async def test_switching_back_to_population_defaults(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    result = await activate(api, "bkt-default")
+    assert (result["modelVersion"], result["model"], result["previousVersion"],
+            result["changed"], result["rebuiltLearners"]) == (
+        "bkt-default", None, "bkt-v1", True, 2)
+    assert reg.active_key() is None
+    listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
+    assert [m["active"] for m in listed] == [False, False]
+    served = await record(api, "dflt", "ada", "i-add-1", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-default"}
+    assert (await activate(api, "bkt-default"))["changed"] is False
