@@ -8,7 +8,7 @@ grow, and every attempt comes back as a duplicate of the one already stored).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -26,7 +26,8 @@ DEFAULT_ACTOR = "designer-01"
 class MasteryUpdater(Protocol):
     """What traces newly stored attempts into mastery (``tracing.serving.MasteryService``)."""
 
-    async def apply(self, store: GraphStore, attempts: Sequence[Attempt]) -> Any: ...
+    async def apply(self, store: GraphStore, attempts: Sequence[Attempt],
+                    fresh: Collection[str] | None = None) -> Any: ...
 
 
 class SeedConflictError(SeedError):
@@ -86,8 +87,9 @@ async def populate(
     Reads are batched by ``batch_size`` ids, attempts recorded ``batch_size`` at a time (each
     batch atomic; an interrupted run is completed by running it again). ``progress`` gets
     ``(message, fraction)`` as attempt batches are written. With ``mastery``, each batch's
-    newly stored attempts are traced into the learners' mastery right after it is written (a
-    re-run stores no attempt, so it traces nothing twice).
+    attempts are traced into the learners' mastery right after it is written: the newly stored
+    ones, and duplicates that an interrupted run stored but did not trace (a plain re-run
+    traces nothing twice).
 
     Raises:
         graph.store.MigrationError: the store has pending migrations.
@@ -157,9 +159,10 @@ async def populate(
             ) from exc
         stored += len(result.stored)
         already += len(result.duplicates)
-        if mastery is not None and result.stored:
-            new = set(result.stored)
-            traced = await mastery.apply(store, [a for a in batch if a.attempt_id in new])
+        if mastery is not None:
+            # duplicates too: a run interrupted between storing a batch and tracing it is
+            # completed here (the states' watermarks keep anything from being traced twice)
+            traced = await mastery.apply(store, batch, frozenset(result.stored))
             mastery_learners.update(traced)
         if progress is not None:
             progress(f"recorded {stored + already}/{len(attempts)} attempts", n / len(batches))

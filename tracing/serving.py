@@ -4,6 +4,9 @@
 makes exactly three store calls (``load_tracer_states``, ``save_tracer_states``,
 ``save_mastery``), advances each touched learner's saved state by their new answers with
 ``Tracer.update`` (no replay of history) and returns the new mastery of the skills touched.
+A retried batch completes tracing that an earlier try stored but did not finish, and never
+traces an answer twice: each saved state carries a watermark of the attempts in it
+(``tracing.watermark``).
 
 The serving model is, in order: the ``tracer`` passed in; else the active model of the
 registry (``$LEARNGRAPH_MODELS``, default ``./models``) when it knows at least half of the
@@ -12,8 +15,10 @@ so a fresh curriculum works at once. A brand-new learner starts from the model's
 prior (``init_state``). An item the model has never seen is scored and updated through a known
 item with the same skills (else one sharing its first known skill), so new content works.
 
-States are stored as bytes: numpy states as ``.npy``; the neural tracers' ``NeuralState`` as a
-``torch.save`` archive of tensors, read back with ``weights_only=True``.
+States are stored as bytes: ``LGS2\n``, the watermark's length (4 bytes, big-endian) and
+JSON, then the state: numpy states as ``LGS1npy\n`` + ``.npy``; the neural tracers'
+``NeuralState`` as ``LGS1pt\n`` + a ``torch.save`` archive of tensors, read back with
+``weights_only=True``. A bare ``LGS1`` state (saved before watermarks) still decodes.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import asyncio
 import io
 import logging
 import math
-from collections.abc import Callable, Sequence
+import struct
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,20 +38,48 @@ from graph.models import Attempt, Item, Mastery, PrerequisiteGraph, utcnow
 from graph.store import GraphStore
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.data import vocabulary_from_items
+from tracing.watermark import KEEP, UNKNOWN, Watermark, attempt_key
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "bkt-default"
 _NPY = b"LGS1npy\n"
 _TORCH = b"LGS1pt\n"
+#: a watermarked state: magic, 4-byte big-endian header length, watermark JSON, LGS1 state
+_MARKED = b"LGS2\n"
 
 
 # --------------------------------------------------------------------------------------------
 # state (de)serialisation
 
 
-def encode_state(state: Any) -> bytes:
-    """Bytes for ``load/save_tracer_states``."""
+def encode_state(state: Any, *, watermark: Watermark) -> bytes:
+    """Bytes for ``load/save_tracer_states``: the state and which attempts are in it."""
+    mark = watermark.to_bytes()
+    return _MARKED + struct.pack(">I", len(mark)) + mark + _encode_plain(state)
+
+
+def decode_traced(blob: bytes) -> tuple[Any, Watermark]:
+    """Inverse of :func:`encode_state`: the state and its watermark. A state saved before
+    watermarks existed (``LGS1`` encodings) comes back with :data:`~tracing.watermark.UNKNOWN`
+    (every attempt assumed in it)."""
+    if blob.startswith(_MARKED):
+        head = len(_MARKED) + 4
+        n = struct.unpack(">I", blob[len(_MARKED):head])[0] if len(blob) >= head else -1
+        if n < 0 or len(blob) < head + n:
+            raise TracingError("stored tracer state is truncated; delete the learner's "
+                               "tracer state or rebuild with `learngraph trace rebuild`")
+        mark = Watermark.from_bytes(blob[head:head + n])
+        return _decode_plain(blob[head + n:]), mark
+    return _decode_plain(blob), UNKNOWN
+
+
+def decode_state(blob: bytes) -> Any:
+    """The state of :func:`encode_state`'s bytes (or of an older ``LGS1`` encoding)."""
+    return decode_traced(blob)[0]
+
+
+def _encode_plain(state: Any) -> bytes:
     if isinstance(state, np.ndarray):
         buf = io.BytesIO()
         np.save(buf, state, allow_pickle=False)
@@ -61,8 +95,7 @@ def encode_state(state: Any) -> bytes:
     raise TracingError(f"cannot store a tracer state of type {type(state).__name__}")
 
 
-def decode_state(blob: bytes) -> Any:
-    """Inverse of :func:`encode_state`."""
+def _decode_plain(blob: bytes) -> Any:
     if blob.startswith(_NPY):
         return np.load(io.BytesIO(blob[len(_NPY):]), allow_pickle=False)
     if blob.startswith(_TORCH):
@@ -105,6 +138,8 @@ class MasteryService:
             ``gnn-v3``, or ``bkt-default``).
         items: the curriculum's items, used to route items unknown to the model.
         clock: returns the time written as ``updated_at``.
+        keep: attempts remembered exactly in each state's watermark (default
+            :data:`~tracing.watermark.KEEP`; see :class:`~tracing.watermark.Watermark`).
     """
 
     def __init__(
@@ -114,7 +149,10 @@ class MasteryService:
         items: Sequence[Item] = (),
         *,
         clock: Callable[[], datetime] = utcnow,
+        keep: int = KEEP,
     ) -> None:
+        if keep < 0:
+            raise TracingError(f"keep={keep}: must be >= 0 (attempts remembered per state)")
         vocab: Vocabulary | None = getattr(tracer, "vocab", None)
         if vocab is None:
             raise TracingError("the serving tracer has no vocabulary; fit or load it first")
@@ -122,6 +160,7 @@ class MasteryService:
         self.vocab = vocab
         self.model_version = model_version
         self._clock = clock
+        self.keep = keep
         self._lock = asyncio.Lock()
         self._route: dict[str, tuple[int, tuple[int, ...]]] = {}
         for i, item_id in enumerate(vocab.item_ids):
@@ -186,11 +225,22 @@ class MasteryService:
         return Interaction(route[0], route[1], int(attempt.correct),
                            attempt.timestamp.timestamp())
 
-    async def apply(self, store: GraphStore, attempts: Sequence[Attempt]
-                    ) -> dict[str, list[Mastery]]:
+    async def apply(self, store: GraphStore, attempts: Sequence[Attempt],
+                    fresh: Collection[str] | None = None) -> dict[str, list[Mastery]]:
         """Advance the attempts' learners and save; returns learner id -> new Mastery rows
-        (the skills their answers touched, ordered by skill id). Learners whose attempts are
-        all on items without skills get no entry."""
+        (the skills their traced answers touched, ordered by skill id).
+
+        ``fresh`` names the attempts the caller's ``record_attempts`` stored just now (None:
+        all of them). A fresh attempt is always traced. Any other one is a duplicate of a
+        retried batch and is traced only when the learner's saved state does not contain it
+        yet (its :class:`~tracing.watermark.Watermark`): an earlier try stored it and then
+        failed before its tracing was saved. So retrying a batch until it succeeds traces
+        each answer exactly once. Learners with nothing to trace (all duplicates already in
+        their state, or only items without skills) get no entry and no write.
+
+        Mastery is saved before the states: if the state write fails, the retry traces the
+        same answers again from the same saved state and rewrites the same mastery.
+        """
         by_learner: dict[str, list[tuple[Attempt, Interaction]]] = {}
         for a in attempts:
             x = self.interaction(a)
@@ -206,13 +256,24 @@ class MasteryService:
             rows: list[Mastery] = []
             out: dict[str, list[Mastery]] = {}
             for lid, blob in zip(learners, blobs, strict=True):
-                state = decode_state(blob) if blob is not None else self.tracer.init_state()
+                if blob is None:
+                    state, mark = self.tracer.init_state(), Watermark()
+                else:
+                    state, mark = decode_traced(blob)
+                todo = sorted(
+                    ((attempt_key(a), x) for a, x in by_learner[lid]
+                     if fresh is None or a.attempt_id in fresh
+                     or not mark.contains(attempt_key(a))),
+                    key=lambda kx: kx[0])
+                if not todo:
+                    continue
                 touched: set[int] = set()
-                for _, x in sorted(by_learner[lid],
-                                   key=lambda ax: (ax[0].timestamp, ax[0].attempt_id)):
+                for _, x in todo:
                     state = self.tracer.update(state, x)
                     touched.update(x.skills)
-                new_states.append((lid, self.model_version, encode_state(state)))
+                mark = mark.add((k for k, _ in todo), self.keep)
+                new_states.append((lid, self.model_version,
+                                   encode_state(state, watermark=mark)))
                 p = np.asarray(self.tracer.mastery(state), dtype=float)
                 unc = mastery_uncertainty(p)
                 mine = sorted(
@@ -221,8 +282,9 @@ class MasteryService:
                     key=lambda m: m.skill_id)
                 rows.extend(mine)
                 out[lid] = mine
-            await store.save_tracer_states(new_states)
-            await store.save_mastery(rows)
+            if new_states:
+                await store.save_mastery(rows)
+                await store.save_tracer_states(new_states)
         return out
 
     # -- reads for the recommender --------------------------------------------------------------

@@ -40,6 +40,7 @@ from tracing.data import TraceData, from_store_attempts, vocabulary_from_items
 from tracing.evaluate import fit_timed, make_tracer
 from tracing.registry import ModelRecord, Registry
 from tracing.serving import MasteryService, encode_state, mastery_uncertainty
+from tracing.watermark import Watermark, attempt_key
 
 #: rows per store page (learners, items, attempts)
 PAGE = 500
@@ -170,16 +171,20 @@ async def rebuild_states(
         for lid in ids:
             history = await attempts_oldest_first(store, lid, page=page)
             seen += len(history)
-            xs = [x for x in map(service.interaction, history) if x is not None]
-            if not xs:
+            placed = [(a, x) for a, x in zip(history, map(service.interaction, history),
+                                             strict=True) if x is not None]
+            if not placed:
                 continue
             state = tracer.init_state()
             touched: set[int] = set()
-            for x in xs:
+            for _, x in placed:
                 state = tracer.update(state, x)
                 touched.update(x.skills)
-            replayed += len(xs)
-            states.append((lid, version, encode_state(state)))
+            replayed += len(placed)
+            # the watermark: every answer replayed is in the state (a retry of an old batch
+            # is not traced again)
+            mark = Watermark().add((attempt_key(a) for a, _ in placed), service.keep)
+            states.append((lid, version, encode_state(state, watermark=mark)))
             p = np.asarray(tracer.mastery(state), dtype=float)
             unc = mastery_uncertainty(p)
             rows += sorted((Mastery(lid, service.vocab.skill_ids[k], float(p[k]),

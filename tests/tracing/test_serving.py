@@ -9,13 +9,22 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graph.models import Attempt, Item, ItemKind, Learner, Prerequisite, Skill, SkillWeight
-from tracing.base import Interaction
+from tracing.base import Interaction, TracingError
 from tracing.bkt import BKTTracer
 from tracing.data import vocabulary_from_items
 from tracing.registry import Registry
-from tracing.serving import DEFAULT_VERSION, MasteryService, decode_state, encode_state
+from tracing.serving import (
+    DEFAULT_VERSION,
+    MasteryService,
+    decode_state,
+    decode_traced,
+    encode_state,
+)
+from tracing.watermark import UNKNOWN, Watermark, attempt_key
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ACTOR = "designer-1"
@@ -151,13 +160,288 @@ def test_registry_model_serves_when_it_covers_the_curriculum(tmp_path: Path) -> 
 
 def test_state_encoding_round_trips() -> None:
     s = np.array([0.1, 0.25, 0.9])
-    assert np.array_equal(decode_state(encode_state(s)), s)
+    mark = Watermark(floor=(5, "a0"), recent=((7, "a2"), (7, "a3")))
+    back_s, back_mark = decode_traced(encode_state(s, watermark=mark))
+    assert np.array_equal(back_s, s) and back_mark == mark
+    assert np.array_equal(decode_state(encode_state(s, watermark=mark)), s)
     torch = pytest.importorskip("torch")
     from tracing.serving import _neural_state_class
 
     NeuralState = _neural_state_class()  # noqa: N806
 
     ns = NeuralState((torch.ones(1, 4), torch.zeros(1, 4)), (np.arange(3.0),), 7)
-    back = decode_state(encode_state(ns))
+    back = decode_state(encode_state(ns, watermark=Watermark()))
     assert back.n_seen == 7 and torch.equal(back.rnn[0], ns.rnn[0])
     assert np.array_equal(back.aux[0], ns.aux[0])
+
+
+# --------------------------------------------------------------------------------------------
+# watermarks: a retried batch completes tracing, and no answer is traced twice
+
+PRIOR, LEARN, GUESS, SLIP = 0.3, 0.15, 0.2, 0.1  # the population defaults serving falls back to
+
+
+def bkt_step(p: float, correct: bool) -> float:
+    """P(mastered) after one answer, by hand: Bayes on the answer, then the learning step."""
+    if correct:
+        post = p * (1 - SLIP) / (p * (1 - SLIP) + (1 - p) * GUESS)
+    else:
+        post = p * SLIP / (p * SLIP + (1 - p) * (1 - GUESS))
+    return post + (1 - post) * LEARN
+
+
+class FailingOnce:
+    """Makes ``obj.name`` raise on its first call, then behave."""
+
+    def __init__(self, obj: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.real = getattr(obj, name)
+        self.calls = 0
+        monkeypatch.setattr(obj, name, self)
+
+    def __call__(self, *a: Any, **kw: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("injected failure")
+        return self.real(*a, **kw)
+
+
+async def test_retry_after_failed_tracing_equals_one_clean_run(
+    store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup(store)
+    svc = service(tmp_path)
+    batch = [att("a2", "ann", "q1", 0.0, 2), att("a1", "ann", "q1", 1.0, 1)]
+    result = await store.record_attempts(batch)
+    FailingOnce(svc.tracer, "update", monkeypatch)
+    with pytest.raises(RuntimeError, match="injected"):
+        await svc.apply(store, batch, frozenset(result.stored))
+    assert await store.load_tracer_states(["ann"], DEFAULT_VERSION) == [None]
+    assert await store.mastery_of(["ann"]) == [[]]
+
+    again = await store.record_attempts(batch)  # the client's retry: all duplicates now
+    assert again.stored == () and set(again.duplicates) == {"a1", "a2"}
+    out = await svc.apply(store, batch, frozenset(again.stored))
+    expected = bkt_step(bkt_step(PRIOR, True), False)  # a1 then a2, in time order
+    (row,) = out["ann"]
+    assert row.skill_id == "add" and row.probability == pytest.approx(expected)
+    (blob,) = await store.load_tracer_states(["ann"], DEFAULT_VERSION)
+    assert blob is not None
+    state, mark = decode_traced(blob)
+    assert mark.newest == attempt_key(batch[0])
+    assert mark.contains(attempt_key(batch[1])) and mark.contains(attempt_key(batch[0]))
+    k = svc.vocab.skill_index("add")
+    assert k is not None and svc.tracer.mastery(state)[k] == pytest.approx(expected)
+
+    counted = Counting(store)  # a third try: nothing left to trace, nothing written
+    assert await svc.apply(counted, batch, frozenset()) == {}
+    assert dict(counted.calls) == {"load_tracer_states": 1}
+    assert await store.load_tracer_states(["ann"], DEFAULT_VERSION) == [blob]
+
+
+async def test_failed_state_write_is_completed_by_the_retry(
+    store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mastery is written before the state, so a failed state write leaves the old state and
+    the retry recomputes the same answer from it (not a second step on top of it)."""
+    await setup(store)
+    svc = service(tmp_path)
+    batch = [att("a1", "ann", "q1", 1.0, 1)]
+    await store.record_attempts(batch)
+    counted = Counting(store)
+    FailingOnce(counted, "save_tracer_states", monkeypatch)
+    with pytest.raises(RuntimeError, match="injected"):
+        await svc.apply(counted, batch)
+    assert await store.load_tracer_states(["ann"], DEFAULT_VERSION) == [None]
+    out = await svc.apply(counted, batch, frozenset())
+    assert out["ann"][0].probability == pytest.approx(bkt_step(PRIOR, True))
+    (rows,) = await store.mastery_of(["ann"])
+    assert [m.skill_id for m in rows] == ["add"]
+    assert rows[0].probability == pytest.approx(bkt_step(PRIOR, True))
+
+
+async def test_duplicates_already_traced_are_skipped_per_learner(
+    store: Any, tmp_path: Path
+) -> None:
+    await setup(store)
+    svc = service(tmp_path)
+    first = [att("a1", "ann", "q1", 1.0, 1)]
+    await store.record_attempts(first)
+    await svc.apply(store, first, {"a1"})
+    (ann_blob,) = await store.load_tracer_states(["ann"], DEFAULT_VERSION)
+    # ann's a1 comes again beside bob's new answer: only bob is traced and written
+    batch = [*first, att("b1", "bob", "q2", 1.0, 1)]
+    result = await store.record_attempts(batch)
+    assert result.stored == ("b1",)
+    out = await svc.apply(store, batch, frozenset(result.stored))
+    assert set(out) == {"bob"}
+    assert out["bob"][0].probability == pytest.approx(bkt_step(PRIOR, True))
+    assert await store.load_tracer_states(["ann"], DEFAULT_VERSION) == [ann_blob]
+
+
+async def test_late_retry_behind_a_newer_batch(store: Any, tmp_path: Path) -> None:
+    """Device 1 stores a1 (t=1) and fails to trace it; device 2 then records a2 (t=2). The
+    retry of a1 is older than the newest attempt traced: with ``keep`` >= 1 the watermark
+    knows a1 is not in the state and traces it; with ``keep=0`` (a bare watermark) it is
+    assumed traced, the documented limit."""
+    await setup(store)
+    a1, a2 = att("a1", "ann", "q1", 1.0, 1), att("a2", "ann", "q1", 1.0, 2)
+    b1, b2 = att("b1", "bob", "q1", 1.0, 1), att("b2", "bob", "q1", 1.0, 2)
+    await store.record_attempts([a1, a2, b1, b2])
+    tracer = service(tmp_path).tracer
+    exact = MasteryService(tracer, "exact", ITEMS, keep=1)
+    bare = MasteryService(tracer, "bare", ITEMS, keep=0)
+    await exact.apply(store, [a2], {"a2"})  # device 2's batches
+    await bare.apply(store, [b2], {"b2"})
+    once = bkt_step(PRIOR, True)
+    out = await exact.apply(store, [a1], frozenset())  # device 1's retry
+    assert out["ann"][0].probability == pytest.approx(bkt_step(once, True))
+    assert await bare.apply(store, [b1], frozenset()) == {}
+    (blob,) = await store.load_tracer_states(["bob"], "bare")
+    assert blob is not None and decode_traced(blob)[1] == Watermark(floor=attempt_key(b2))
+    with pytest.raises(TracingError, match="keep=-1"):
+        MasteryService(exact.tracer, "x", ITEMS, keep=-1)
+
+
+async def test_states_saved_before_watermarks(store: Any, tmp_path: Path) -> None:
+    """A bare LGS1 state (no watermark) still decodes; its duplicates are assumed traced,
+    a new answer is traced and gives the state a watermark."""
+    import io
+
+    await setup(store)
+    svc = service(tmp_path)
+    k = svc.vocab.skill_index("add")
+    assert k is not None
+    old_state = np.asarray(svc.tracer.init_state(), dtype=float).copy()
+    old_state[k] = 0.5
+    buf = io.BytesIO()
+    np.save(buf, old_state, allow_pickle=False)
+    legacy = b"LGS1npy\n" + buf.getvalue()
+    state, mark = decode_traced(legacy)
+    assert np.array_equal(state, old_state) and mark == UNKNOWN
+    assert np.array_equal(decode_state(legacy), old_state)
+
+    old, new = att("a1", "ann", "q1", 1.0, 1), att("a2", "ann", "q1", 0.0, 2)
+    await store.record_attempts([old, new])
+    await store.save_tracer_states([("ann", DEFAULT_VERSION, legacy)])
+    assert await svc.apply(store, [old], frozenset()) == {}  # assumed traced: not again
+    out = await svc.apply(store, [old, new], {"a2"})
+    assert out["ann"][0].probability == pytest.approx(bkt_step(0.5, False))
+    (blob,) = await store.load_tracer_states(["ann"], DEFAULT_VERSION)
+    assert blob is not None and decode_traced(blob)[1] == Watermark(floor=attempt_key(new))
+
+
+def test_malformed_stored_states_are_refused_with_advice() -> None:
+    good = encode_state(np.zeros(2), watermark=Watermark())
+    with pytest.raises(TracingError, match="truncated"):
+        decode_traced(good[:7])
+    with pytest.raises(TracingError, match="malformed watermark"):
+        decode_traced(b"LGS2\n" + (4).to_bytes(4, "big") + b"null" + good[good.index(b"LGS1"):])
+    with pytest.raises(TracingError, match="unknown encoding"):
+        decode_traced(b"nonsense")
+
+
+def test_watermark_by_hand() -> None:
+    k = [(t, f"a{t}") for t in range(6)]
+    w = Watermark().add([k[3], k[1]], keep=2)
+    assert w == Watermark(None, (k[1], k[3])) and w.newest == k[3]
+    assert [w.contains(x) for x in k] == [False, True, False, True, False, False]
+    w = w.add([k[4]], keep=2)  # k1 moves into the floor: k0 is now assumed traced
+    assert w == Watermark(k[1], (k[3], k[4]))
+    assert [w.contains(x) for x in k] == [True, True, False, True, True, False]
+    assert w.add([k[0]], keep=2) == w  # at or below the floor: already covered
+    assert Watermark().add([k[2]], keep=0) == Watermark(k[2])
+    assert UNKNOWN.contains(k[5]) and UNKNOWN.newest is None
+    assert UNKNOWN.add([k[2], k[4]]) == Watermark(k[4])
+    with pytest.raises(TracingError, match="ascending"):
+        Watermark(None, (k[2], k[1]))
+    with pytest.raises(TracingError, match="above its floor"):
+        Watermark(k[2], (k[2],))
+
+
+keys = st.tuples(st.integers(-(10**15), 10**15), st.text("abc", min_size=1, max_size=3))
+
+
+@given(batches=st.lists(st.lists(keys, max_size=6), max_size=8), keep=st.integers(0, 5),
+       probe=st.lists(keys, max_size=10))
+def test_watermark_properties(batches: list[list[tuple[int, str]]], keep: int,
+                              probe: list[tuple[int, str]]) -> None:
+    w = Watermark()
+    added: set[tuple[int, str]] = set()
+    for batch in batches:
+        w = w.add(batch, keep=keep)
+        added.update(batch)
+        assert len(w.recent) <= keep
+        assert Watermark.from_bytes(w.to_bytes()) == w
+    assert all(w.contains(x) for x in added)  # never traced twice
+    assert w.newest == (max(added) if added else None)
+    for x in probe:  # exact above the floor: nothing is assumed there
+        if x not in added and (w.floor is None or x > w.floor):
+            assert not w.contains(x)
+
+
+async def test_rebuilt_states_carry_their_watermark(store: Any, tmp_path: Path) -> None:
+    from tracing.store_train import rebuild_states
+
+    await setup(store)
+    svc = service(tmp_path)
+    history = [att("a1", "ann", "q1", 1.0, 1), att("a2", "ann", "q1", 0.0, 2)]
+    await store.record_attempts(history)
+    report = await rebuild_states(store, svc)
+    assert (report.learners, report.attempts) == (1, 2)
+    (blob,) = await store.load_tracer_states(["ann"], DEFAULT_VERSION)
+    assert blob is not None
+    state, mark = decode_traced(blob)
+    assert mark == Watermark(None, (attempt_key(history[0]), attempt_key(history[1])))
+    k = svc.vocab.skill_index("add")
+    assert k is not None
+    assert svc.tracer.mastery(state)[k] == pytest.approx(bkt_step(bkt_step(PRIOR, True), False))
+    assert await svc.apply(store, history, frozenset()) == {}  # an old retry: already in
+
+
+async def test_interrupted_seeding_is_completed_by_a_rerun(sqlite_store: Any,
+                                                           tmp_path: Path) -> None:
+    """``seed.populate`` stores a batch, then traces it: a run stopped in between (here,
+    tracing fails) is finished by running it again, to the mastery of an uninterrupted run."""
+    from graph.models import PrerequisiteGraph
+    from graph.sqlite_store import SqliteStore
+    from migrations.runner import migrate
+    from seed.curriculum import demo_curriculum
+    from seed.populate import populate
+    from seed.population import PolicyParams, simulate_population
+
+    cur = demo_curriculum()
+    pop = simulate_population(cur, n_learners=6, seed=3, policy=PolicyParams(
+        sessions_mean=2.0, items_min=3, items_max=5, class_size=3))
+    graph = PrerequisiteGraph(tuple(cur.skills), tuple(cur.edges))
+
+    def fresh_service() -> MasteryService:
+        return MasteryService.for_curriculum(graph, cur.items, registry=Registry(tmp_path / "r"))
+
+    async def mastery(store: Any) -> dict[tuple[str, str], float]:
+        rows = await store.mastery_of([x.id for x in pop.learners])
+        return {(m.learner_id, m.skill_id): m.probability for r in rows for m in r}
+
+    broken = fresh_service()
+    calls = {"n": 0}
+    real = broken.apply
+
+    async def fail_second_batch(store: Any, attempts: Any, fresh: Any = None) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("interrupted")
+        return await real(store, attempts, fresh)
+
+    broken.apply = fail_second_batch  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        await populate(sqlite_store, cur, pop, batch_size=10, mastery=broken)
+    report = await populate(sqlite_store, cur, pop, batch_size=10, mastery=fresh_service())
+    assert report.attempts_already == 20 and report.attempts_stored == len(pop.attempts) - 20
+
+    clean = await SqliteStore.open(str(tmp_path / "clean.db"))
+    try:
+        await migrate(clean)
+        await populate(clean, cur, pop, batch_size=10, mastery=fresh_service())
+        expected = await mastery(clean)
+    finally:
+        await clean.close()
+    assert len(pop.attempts) > 20 and await mastery(sqlite_store) == pytest.approx(expected)
