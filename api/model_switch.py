@@ -15,9 +15,15 @@ The order makes a switch all-or-nothing for serving:
 A failure before step 3 leaves the old model active and serving; the states already written
 under the new version are never read until that version is active, and a retry rebuilds them
 from the prior again (the rebuild is idempotent). Activating the model already active is a
-no-op. Answers traced while the rebuild runs advance the old version's states only: they reach
-the new version at its next rebuild, so switch while the store is quiet (as for
-``learngraph trace rebuild``).
+no-op.
+
+Answers recorded while the rebuild runs are traced by the old model only. The store's attempt
+count is compared before and after each pass: when it moved, the rebuild runs again (at most
+:data:`MAX_PASSES` passes in all), so a switch on a store taking a few answers still serves
+every answer under the new version. What remains is the moment between the last count and
+the activation (a registry write); on a store that keeps answering through every pass, the
+switch goes ahead after the last pass and logs how many answers the new states lack (a
+``learngraph trace rebuild`` when the store is quieter adds them).
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ log = logging.getLogger(__name__)
 
 #: the model version of BKT with population defaults (``tracing.serving.DEFAULT_VERSION``)
 DEFAULT_KEY = "bkt-default"
+#: rebuild passes at most, while answers keep arriving during them
+MAX_PASSES = 3
 
 
 class UnknownModelError(TracingError):
@@ -93,7 +101,9 @@ class Activation:
     record: ModelRecord | None  # None for ``bkt-default``
     previous: str  # the version served before (``bkt-default`` when none was active)
     changed: bool  # False: it was already active, nothing was done
-    report: RebuildReport | None  # None when nothing was rebuilt
+    report: RebuildReport | None  # the last pass; None when nothing was rebuilt
+    passes: int = 0  # rebuild passes run
+    missed: int = 0  # answers recorded during the last pass, so missing from the new states
 
 
 class LoopBridge:
@@ -186,11 +196,25 @@ async def switch_model(store: GraphStore, registry: Registry, key: str) -> Activ
     graph, items = await read_curriculum(store)
     service = await asyncio.to_thread(_service_for, registry, record, graph, items)
     started = time.perf_counter()
-    report = await rebuild_off_loop(store, service)
+    passes = missed = 0
+    count = await store.attempt_count()
+    while True:
+        report = await rebuild_off_loop(store, service)
+        passes += 1
+        seen, count = count, await store.attempt_count()
+        missed = count - seen
+        if missed == 0 or passes == MAX_PASSES:
+            break
+        log.info("model switch: %d answers arrived during rebuild pass %d; rebuilding again",
+                 missed, passes)
+    if missed:
+        log.warning("model switch: %d answers arrived during the last rebuild pass; their "
+                    "learners' %s states lack them until `learngraph trace rebuild`",
+                    missed, key)
     if record is None:
         await asyncio.to_thread(registry.deactivate)
     else:
         await asyncio.to_thread(registry.activate, key)
-    log.info("model switch: %s -> %s (%d learners rebuilt, %.1f s)", previous, key,
-             report.learners, time.perf_counter() - started)
-    return Activation(key, record, previous, True, report)
+    log.info("model switch: %s -> %s (%d learners rebuilt, %d passes, %.1f s)", previous, key,
+             report.learners, passes, time.perf_counter() - started)
+    return Activation(key, record, previous, True, report, passes, missed)

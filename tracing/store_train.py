@@ -18,8 +18,9 @@ model has no saved states, so each learner's history is replayed through it once
 model switch; afterwards ``MasteryService.apply`` stays replay-free. The states are written
 before the model becomes active, so a server that (re)loads the active model finds them.
 Answers recorded while the rebuild runs are missing from the rebuilt state of their learner
-until the next rebuild: run it when the store is quiet. A server loads the serving model once
-(``api.services.MasteryUpdater``): restart it after a switch.
+until the next rebuild: run it when the store is quiet. A running server notices the switch at
+its next answer (``api.services.MasteryUpdater`` watches the registry); the GraphQL mutation
+``activateTracerModel`` does the rebuild and the switch in one step (``api.model_switch``).
 """
 
 from __future__ import annotations

@@ -73,6 +73,13 @@ class ActivateTracerModelPayload:
     replayed_attempts: int = strawberry.field(
         description="Answers replayed into those states."
     )
+    rebuild_passes: int = strawberry.field(
+        description="Rebuilds run: another follows while answers arrive during one (at most 3)."
+    )
+    missed_attempts: int = strawberry.field(
+        description="Answers recorded during the last rebuild, so missing from the new states "
+        "until `learngraph trace rebuild` (0 unless the store kept answering throughout)."
+    )
 
 
 ActivateTracerModelResult = Annotated[
@@ -110,6 +117,8 @@ class TracerMutation:
             changed=done.changed,
             rebuilt_learners=0 if report is None else report.learners,
             replayed_attempts=0 if report is None else report.attempts,
+            rebuild_passes=done.passes,
+            missed_attempts=done.missed,
         )
 
 

@@ -24,7 +24,7 @@ from tracing.store_train import attempts_oldest_first, rebuild_for, train_from_s
 
 ACTIVATE = """mutation($key: String!) { activateTracerModel(key: $key) { __typename
   ... on ActivateTracerModelPayload { modelVersion previousVersion changed rebuiltLearners
-      replayedAttempts model { key active model } }
+      replayedAttempts rebuildPasses missedAttempts model { key active model } }
   ... on NotFoundError { message entity ids }
   ... on ValidationError { message field }
   ... on ForbiddenError { message } } }"""
@@ -109,7 +109,8 @@ async def test_switch_rebuilds_states_then_serves_the_new_model(
     assert result == {
         "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
         "previousVersion": "bkt-v1", "changed": True, "rebuiltLearners": 2,
-        "replayedAttempts": graded, "model": {"key": "elo-v1", "active": True, "model": "elo"},
+        "replayedAttempts": graded, "rebuildPasses": 1, "missedAttempts": 0,
+        "model": {"key": "elo-v1", "active": True, "model": "elo"},
     }
     assert reg.active_key() == "elo-v1"
     listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
@@ -151,7 +152,8 @@ async def test_activating_the_active_model_again_is_a_no_op(
     assert again == {
         "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
         "previousVersion": "elo-v1", "changed": False, "rebuiltLearners": 0,
-        "replayedAttempts": 0, "model": {"key": "elo-v1", "active": True, "model": "elo"},
+        "replayedAttempts": 0, "rebuildPasses": 0, "missedAttempts": 0,
+        "model": {"key": "elo-v1", "active": True, "model": "elo"},
     }
     assert reg.index_stamp() == stamp, "a retry writes nothing"
     assert await mastery(store, "ada") == rows
@@ -287,3 +289,54 @@ async def test_switching_back_to_population_defaults(
     served = await record(api, "dflt", "ada", "i-add-1", 1.0)
     assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-default"}
     assert (await activate(api, "bkt-default"))["changed"] is False
+
+
+class AnswersArrive:
+    """The store, with a new answer by Ada recorded (as by a concurrent request) just before
+    each of the first ``times`` saves of tracer states, i.e. in the middle of a rebuild."""
+
+    def __init__(self, store: Any, times: int) -> None:
+        self._store = store
+        self.left = times
+        self.sent = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_tracer_states(self, rows: Any) -> None:
+        if self.left > 0:
+            self.left -= 1
+            self.sent += 1
+            n = 100 + self.sent  # each later than the one before
+            await self._store.record_attempts(
+                [Attempt(f"late{n}", "ada", "i-add-2", 0.0, T0 + timedelta(hours=n))])
+        await self._store.save_tracer_states(rows)
+
+
+@pytest.mark.parametrize(("arrivals", "passes", "missed"), [(1, 2, 0), (5, 3, 1)])
+async def test_answers_during_the_rebuild_are_caught_up(
+    make_api: ApiFactory, store: Any, tmp_path: Path, arrivals: int, passes: int, missed: int
+) -> None:
+    """One answer during the first pass: a second pass includes it. Answers during every
+    pass: three passes, then the switch goes ahead and says how many answers it lacks."""
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    api = await make_api(wrap=lambda s: AnswersArrive(s, arrivals))
+    result = await activate(api, "elo-v1")
+    assert (result["changed"], result["rebuildPasses"], result["missedAttempts"]) == (
+        True, passes, missed)
+    assert reg.active_key() == "elo-v1"
+    _, elo = reg.load("elo-v1")
+    service = MasteryService(elo, "elo-v1", ITEMS)
+    history = await attempts_oldest_first(store, "ada")
+    assert len(history) == 6 + min(arrivals, passes)
+    stored = (await mastery(store, "ada"))["add"].probability
+    if missed == 0:  # the new state holds every answer
+        assert stored == pytest.approx((await replayed(store, service, "ada"))["add"], abs=1e-9)
+    else:  # it lacks exactly the last one
+        state = elo.init_state()
+        for a in history[:-1]:
+            x = service.interaction(a)
+            if x is not None:
+                state = elo.update(state, x)
+        assert stored == pytest.approx(service.mastery_of(state)["add"], abs=1e-9)
