@@ -20,7 +20,13 @@ from graph.store import ValidationError
 
 if TYPE_CHECKING:
     from api.types.group import Group
-    from api.types.recommend import DueReview, Gap, LearningPath, Recommendation
+    from api.types.recommend import (
+        DueReview,
+        Gap,
+        LearningPath,
+        Recommendation,
+        ReviewForecast,
+    )
 
 RECOMMEND = "api.types.recommend"
 
@@ -226,10 +232,41 @@ class Learner(Node):
 
         return await learner_gaps(info, self.key, goal_ids)
 
-    @strawberry.field(description="Mastered skills due for review, least recalled first.")
+    @strawberry.field(
+        description="Mastered skills due for review at the learner's target retention, least "
+        "recalled first."
+    )
     async def review_queue(
         self, info: Info, first: int = 20
     ) -> list[Annotated[DueReview, strawberry.lazy(RECOMMEND)]]:
         from api.types.recommend import review_queue
 
         return await review_queue(info, self.key, first)
+
+    @strawberry.field(
+        description="Recall probability the learner's spaced review aims for: their own "
+        "setting (setLearnerTargetRetention), else the default 0.9. Higher means more reviews "
+        "and less forgetting; see reviewForecast."
+    )
+    def target_retention(self) -> float:
+        return self.domain.effective_target_retention
+
+    @strawberry.field(
+        description="True when the learner has chosen no target retention and the default "
+        "applies."
+    )
+    def target_retention_is_default(self) -> bool:
+        return self.domain.target_retention is None
+
+    @strawberry.field(
+        description="Reviews the learner's current skills will need over the next `days` days "
+        "at each target retention (default 0.8, 0.85, 0.9, 0.95 and the learner's own; "
+        "reviews on their due day, each assumed recalled, so a lower bound): the workload side "
+        "of the retention setting."
+    )
+    async def review_forecast(
+        self, info: Info, days: int = 30, target_retentions: list[float] | None = None
+    ) -> list[Annotated[ReviewForecast, strawberry.lazy(RECOMMEND)]]:
+        from api.types.recommend import review_forecast
+
+        return await review_forecast(info, self.key, days, target_retentions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -199,7 +200,38 @@ class PeopleMutation:
             (old,) = await ctx.store.get_learners([key])
             if old is None:
                 return NotFoundError.of("learner", [key])
-            learner = m.Learner(id=key, display_name=old.display_name, goals=goals)
+            learner = replace(old, goals=goals)  # keeps the rest, e.g. target_retention
+            await ctx.store.upsert_learners([learner])
+            return LearnerPayload(learner=Learner.from_domain(learner))
+
+        result: LearnerResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(
+        description="Set the recall probability a learner's spaced review aims for, in "
+        "[0.7, 0.97] (null: back to the default 0.9). Lower means fewer reviews and more "
+        "forgetting; compare with `reviewForecast`. The learner or an admin."
+    )
+    async def set_learner_target_retention(
+        self, info: Info, learner_id: strawberry.ID, target_retention: float | None
+    ) -> LearnerResult:
+        ctx = info.context
+
+        async def write() -> Error | LearnerPayload:
+            key = to_key(learner_id, "Learner")
+            denial = await access.learner_denial(ctx, key, write=True)
+            if denial is not None:
+                return ForbiddenError(message=denial)
+            why = None if target_retention is None else m.retention_problem(target_retention)
+            if why is not None:
+                return ValidationError(
+                    field="targetRetention",
+                    message=f"{target_retention!r} {why}, or null for the default",
+                )
+            (old,) = await ctx.store.get_learners([key])
+            if old is None:
+                return NotFoundError.of("learner", [key])
+            learner = replace(old, target_retention=target_retention)
             await ctx.store.upsert_learners([learner])
             return LearnerPayload(learner=Learner.from_domain(learner))
 

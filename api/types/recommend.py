@@ -141,6 +141,19 @@ class DueReview:
         return await _skill(info, self.skill_key)
 
 
+#: Most target retentions one reviewForecast compares.
+MAX_FORECAST_ROWS = 20
+
+
+@strawberry.type(description="Expected review workload at one target retention.")
+class ReviewForecast:
+    target_retention: float
+    expected_reviews: int = strawberry.field(
+        description="Reviews over the forecast's days (each on its due day, assumed recalled)."
+    )
+    current: bool = strawberry.field(description="This is the learner's own (effective) setting.")
+
+
 def _goals(goal_ids: list[strawberry.ID] | None) -> list[str] | None:
     return None if goal_ids is None else to_keys(list(goal_ids), "Skill")
 
@@ -236,6 +249,34 @@ async def review_queue(info: Info, learner: str, first: int) -> list[DueReview]:
             due_at=datetime.fromtimestamp(d.due_at, UTC),
         )
         for d in due
+    ]
+
+
+async def review_forecast(
+    info: Info, learner: str, days: int, retentions: list[float] | None
+) -> list[ReviewForecast]:
+    ctx = info.context
+    if retentions is not None and len(retentions) > MAX_FORECAST_ROWS:
+        raise BadInputError(
+            f"targetRetentions has {len(retentions)} values; ask for at most {MAX_FORECAST_ROWS}",
+            argument="targetRetentions",
+        )
+    rows = await _call(
+        service.review_forecast(
+            ctx.store,
+            learner,
+            cache=ctx.services.recommender,
+            days=days,
+            retentions=retentions,
+        )
+    )
+    return [
+        ReviewForecast(
+            target_retention=r.target_retention,
+            expected_reviews=r.expected_reviews,
+            current=r.current,
+        )
+        for r in rows
     ]
 
 

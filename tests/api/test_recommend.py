@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import ITEMS, Api
@@ -147,3 +148,112 @@ async def test_diagnostic_state_cannot_be_forged_or_moved(api: Api) -> None:
     assert moved["__typename"] == "ValidationError" and "this learner" in moved["message"]
     other = await run_step(api, 'startDiagnostic(learnerId: "bo")', role="learner")
     assert other["__typename"] == "ForbiddenError"
+
+
+# -- the learner's target retention (review setting) ---------------------------------------------
+SET_RETENTION = (
+    "mutation($id: ID!, $r: Float) { setLearnerTargetRetention(learnerId: $id, "
+    "targetRetention: $r) { __typename ... on Error { message } "
+    "... on ValidationError { field } "
+    "... on LearnerPayload { learner { targetRetention targetRetentionIsDefault } } } }"
+)
+SETTING = '{ learner(id: "ada") { targetRetention targetRetentionIsDefault goals { key } } }'
+
+
+async def set_retention(api: Api, value: float | None, learner: str = "ada") -> dict[str, Any]:
+    body = await api.gql(SET_RETENTION, {"id": learner, "r": value}, role="learner")
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["setLearnerTargetRetention"]
+    return result
+
+
+async def test_target_retention_round_trips_and_survives_a_goal_change(api: Api) -> None:
+    before = await api.gql(SETTING, role="learner")
+    assert before["data"]["learner"] == {
+        "targetRetention": 0.9, "targetRetentionIsDefault": True, "goals": [{"key": "mul"}]}
+    result = await set_retention(api, 0.8)
+    assert result == {"__typename": "LearnerPayload",
+                      "learner": {"targetRetention": 0.8, "targetRetentionIsDefault": False}}
+    goals = await api.gql(
+        'mutation { setLearnerGoals(learnerId: "ada", skillIds: ["frac"]) { __typename } }',
+        role="learner",
+    )
+    assert goals["data"]["setLearnerGoals"]["__typename"] == "LearnerPayload"
+    after = await api.gql(SETTING, role="learner")
+    assert after["data"]["learner"] == {
+        "targetRetention": 0.8, "targetRetentionIsDefault": False, "goals": [{"key": "frac"}]}
+    reset = await set_retention(api, None)
+    assert reset["learner"] == {"targetRetention": 0.9, "targetRetentionIsDefault": True}
+    assert (await api.gql(SETTING, role="learner"))["data"]["learner"]["goals"] == [
+        {"key": "frac"}]
+
+
+async def test_bad_target_retention_is_a_validation_error_naming_it(api: Api) -> None:
+    await set_retention(api, 0.85)
+    for bad in (0.5, 0.99, 1.5):
+        result = await set_retention(api, bad)
+        assert result["__typename"] == "ValidationError", result
+        assert result["field"] == "targetRetention"
+        assert repr(bad) in result["message"] and "[0.7, 0.97]" in result["message"]
+    body = await api.gql(SETTING, role="learner")
+    assert body["data"]["learner"]["targetRetention"] == 0.85, "nothing was written"
+    missing = await api.gql(SET_RETENTION, {"id": "ghost", "r": 0.8}, role="admin")
+    assert missing["data"]["setLearnerTargetRetention"]["__typename"] == "NotFoundError"
+
+
+QUEUE = '{ learner(id: "ada") { reviewQueue { skill { key } retrievability } } }'
+FORECAST = (
+    'query($r: [Float!]) { learner(id: "ada") { reviewForecast(days: 30, targetRetentions: $r) '
+    "{ targetRetention expectedReviews current } } }"
+)
+
+
+async def practise(api: Api, days_ago: dict[str, float]) -> None:
+    """One right answer per item, ``days_ago`` before now (stability 2 days each)."""
+    now = datetime.now(UTC)
+    attempts = ", ".join(
+        f'{{attemptId: "rv-{item}", learnerId: "ada", itemId: "{item}", score: 1, '
+        f'timestamp: "{(now - timedelta(days=d)).isoformat()}"}}'
+        for item, d in days_ago.items()
+    )
+    body = await api.gql(
+        f"mutation {{ recordAttempts(input: [{attempts}]) {{ __typename }} }}", role="learner"
+    )
+    assert body["data"]["recordAttempts"]["__typename"] == "RecordAttemptsPayload", body
+
+
+async def test_review_queue_shrinks_when_retention_is_lowered(api: Api) -> None:
+    # count practised 3 days ago (recall 0.860 at stability 2), add 1.25 days ago (0.934)
+    await practise(api, {"i-count": 3.0, "i-add-1": 1.25})
+
+    async def due() -> list[str]:
+        body = await api.gql(QUEUE, role="learner")
+        assert "errors" not in body, body
+        return [d["skill"]["key"] for d in body["data"]["learner"]["reviewQueue"]]
+
+    assert await due() == ["count"]  # the default 0.9
+    await set_retention(api, 0.95)
+    assert await due() == ["count", "add"]
+    await set_retention(api, 0.8)
+    assert await due() == []
+
+
+async def test_review_forecast_rows_and_their_order(api: Api) -> None:
+    await practise(api, {"i-count": 3.0, "i-add-1": 1.25})
+    await set_retention(api, 0.87)
+    body = await api.gql(FORECAST, {"r": None}, role="learner")
+    assert "errors" not in body, body
+    rows = body["data"]["learner"]["reviewForecast"]
+    assert [r["targetRetention"] for r in rows] == [0.8, 0.85, 0.87, 0.9, 0.95]
+    assert [r["current"] for r in rows] == [False, False, True, False, False]
+    reviews = [r["expectedReviews"] for r in rows]
+    assert reviews == sorted(reviews) and reviews[0] < reviews[-1] and reviews[0] >= 2
+    asked = await api.gql(FORECAST, {"r": [0.95, 0.7]}, role="learner")
+    assert [r["targetRetention"] for r in asked["data"]["learner"]["reviewForecast"]] == [
+        0.95, 0.7]
+    for query, word in ((FORECAST, "target_retention=0.99"),
+                        (FORECAST.replace("days: 30", "days: 0"), "days=0")):
+        bad = await api.gql(query, {"r": [0.99]} if "0.99" in word else {"r": None},
+                            role="learner")
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
+        assert word in bad["errors"][0]["message"]

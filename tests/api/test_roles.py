@@ -61,6 +61,12 @@ CASES = [
     ),
     Case("learner(other)", '{ learner(id: "cy") { key } }', roles("admin"), "learner"),
     Case(
+        "learner.reviewForecast",
+        '{ learner(id: "ada") { targetRetention reviewForecast(days: 7) { expectedReviews } } }',
+        roles("learner", "teacher", "admin"),
+        "learner",
+    ),
+    Case(
         "node(Learner)",
         '{ node(id: "TGVhcm5lcjphZGE=") { id } }',
         roles("learner", "teacher", "admin"),
@@ -132,6 +138,18 @@ MUTATIONS = [
     Case(
         "setLearnerGoals(other)",
         'setLearnerGoals(learnerId: "bo", skillIds: ["frac"])',
+        roles("admin"),
+        "",
+    ),
+    Case(
+        "setLearnerTargetRetention(own)",
+        'setLearnerTargetRetention(learnerId: "ada", targetRetention: 0.8)',
+        roles("learner", "admin"),
+        "",
+    ),
+    Case(
+        "setLearnerTargetRetention(other)",
+        'setLearnerTargetRetention(learnerId: "bo", targetRetention: 0.8)',
         roles("admin"),
         "",
     ),
