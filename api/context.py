@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import strawberry
 
 from api.auth import AuthConfig, Principal
@@ -14,6 +16,7 @@ from api.loaders import Loaders
 from api.pubsub import PubSub
 from api.services import ChangeFeed, MasteryUpdater
 from graph.store import GraphStore
+from recommender.gains import GainCache
 from recommender.service import IndexCache
 
 
@@ -30,6 +33,12 @@ class Services:
     schema: strawberry.Schema
     #: the recommender's curriculum index, rebuilt when the change log moves
     recommender: IndexCache = field(default_factory=IndexCache)
+    #: items' observed learning gains (Thompson sampling among near-equal items), read from
+    #: the stored attempts at most every ``max_age`` seconds
+    gains: GainCache = field(default_factory=GainCache)
+    #: a new generator per recommendation request: fresh OS entropy by default; tests and
+    #: replays set a seeded factory here
+    rng: Callable[[], np.random.Generator] = np.random.default_rng
     #: signs diagnostic states handed to clients (random per process)
     diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 

@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from graph.models import Group, Item, Learner, Mastery, Prerequisite, Skill, User
 from graph.store import GraphStore
+from recommender.gains import counts_in_order
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,12 +43,17 @@ class Loaders:
     group_learners: DataLoader[str, list[Learner]]
     groups_of_learner: DataLoader[str, list[Group]]
     groups_of_teacher: DataLoader[str, list[Group]]
+    #: item id -> (successes, failures) of its observed learning gain
+    item_gains: DataLoader[str, tuple[int, int]]
 
     @classmethod
     def for_store(cls, store: GraphStore) -> Loaders:
         async def teacher_groups(teacher_ids: Sequence[str]) -> list[list[Group]]:
             # no batch form in the store; a request only ever asks for its own caller
             return [await store.groups_of_teacher(t) for t in teacher_ids]
+
+        async def item_gains(item_ids: Sequence[str]) -> list[tuple[int, int]]:
+            return counts_in_order(await store.item_gain_counts(item_ids), item_ids)
 
         return cls(
             skill=_loader(store.get_skills),
@@ -62,6 +68,7 @@ class Loaders:
             group_learners=_loader(store.learners_of_groups),
             groups_of_learner=_loader(store.groups_of_learners),
             groups_of_teacher=_loader(teacher_groups),
+            item_gains=_loader(item_gains),
         )
 
     def prime_skills(self, skills: Sequence[Skill]) -> None:

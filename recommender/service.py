@@ -9,6 +9,11 @@ Predictions: every function that ranks items takes an optional ``predict(item_id
 P(success)`` (the serving tracer's, for this learner). Without one, P(success) comes from the
 stored mastery with the two-state answer model of BKT: ``p (1 - slip) + (1 - p) guess`` for the
 item's weakest skill.
+
+Exploration: among near-equal items one is drawn by Thompson sampling over the items'
+observed learning gains: ``gains`` as given, else those of ``gain_cache`` (a
+:class:`recommender.gains.GainCache`, derived from the stored attempts, at most its
+``max_age`` behind), else none (uniform draws); ``rng`` makes the draws reproducible.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from recommender import frontier as fr
 from recommender import gaps as gp
 from recommender import review as rv
 from recommender.errors import InvalidParameterError, UnknownIdError
+from recommender.gains import GainCache
 from recommender.index import CurriculumIndex, index_from_domain
 from recommender.next_item import (
     GainStats,
@@ -193,6 +199,7 @@ async def recommendations(
     config: RecommenderConfig | None = None,
     target_retention: float | None = None,
     gains: GainStats | None = None,
+    gain_cache: GainCache | None = None,
     rng: np.random.Generator | None = None,
     now: datetime | None = None,
     history: int = 200,
@@ -202,6 +209,8 @@ async def recommendations(
     ``target_retention`` (None: the learner's stored setting, default 0.9)."""
     cfg = config or RecommenderConfig()
     index = await cache.get(store)
+    if gains is None and gain_cache is not None:
+        gains = await gain_cache.get(store, index.version)
     (goal_ids, target_retention), snap = await asyncio.gather(
         _goals_and_retention(store, learner_id, goals, target_retention),
         _snapshot(store, index, learner_id, history),

@@ -6,11 +6,13 @@ from enum import Enum
 
 import strawberry
 
-from api.context import Info
+from api.context import Context, Info
+from api.errors import ForbiddenError
 from api.ids import to_global_id
 from api.types.node import Node
 from api.types.skill import Skill
 from graph import models as m
+from recommender.gains import posterior_mean
 
 
 @strawberry.enum(description="What an item is.")
@@ -34,6 +36,44 @@ class SkillWeight:
     async def skill(self, info: Info) -> Skill | None:
         found = await info.context.loaders.skill.load(self.domain.skill_id)
         return Skill.from_domain(found) if found else None
+
+
+@strawberry.type(
+    description="How often learners' next answer on an item's main skill was right after "
+    "practising the item (all learners; see `recommender.gains`). The recommender explores "
+    "near-equal items by Thompson sampling over it, which also compares content variants "
+    "(A/B) online."
+)
+class LearningGain:
+    observations: int = strawberry.field(description="successes + failures.")
+    successes: int
+    failures: int
+    mean: float = strawberry.field(
+        description="Posterior mean of Beta(1 + successes, 1 + failures): 0.5 with no data."
+    )
+
+    @classmethod
+    def from_counts(cls, successes: int, failures: int) -> LearningGain:
+        return cls(
+            observations=successes + failures,
+            successes=successes,
+            failures=failures,
+            mean=posterior_mean(successes, failures),
+        )
+
+
+#: roles that read aggregate learning data (no single learner's answers can be told apart)
+GAIN_READERS = frozenset({m.Role.TEACHER, m.Role.DESIGNER, m.Role.ADMIN})
+
+
+def gain_denial(ctx: Context) -> str | None:
+    """Why the caller may not read items' learning gains, or None when they may."""
+    p = ctx.principal
+    if p is None:
+        return "an item's learningGain needs a teacher, designer or admin token; none was sent"
+    if p.role in GAIN_READERS:
+        return None
+    return f"an item's learningGain is for teachers, designers and admins, not {p.role.value!r}"
 
 
 @strawberry.type(description="Content: an exercise to answer, or a lesson, video or reading.")
@@ -76,3 +116,13 @@ class Item(Node):
     async def skills(self, info: Info) -> list[Skill]:
         found = await info.context.loaders.skill.load_many(list(self.domain.skill_ids))
         return [Skill.from_domain(s) for s in found if s is not None]
+
+    @strawberry.field(
+        description="Observed learning gain across learners (teachers, designers, admins)."
+    )
+    async def learning_gain(self, info: Info) -> LearningGain | None:
+        denial = gain_denial(info.context)
+        if denial is not None:
+            raise ForbiddenError(denial)
+        successes, failures = await info.context.loaders.item_gains.load(self.key)
+        return LearningGain.from_counts(successes, failures)

@@ -169,6 +169,8 @@ async def recommendations(
             _goals(goal_ids),
             check_first(first, ctx.limits),
             cache=ctx.services.recommender,
+            gain_cache=ctx.services.gains,
+            rng=ctx.services.rng(),
         )
     )
     return [

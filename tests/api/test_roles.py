@@ -91,6 +91,12 @@ CASES = [
         "curriculumChanges",
     ),
     Case("node(User)", '{ node(id: "VXNlcjpkZWU=") { id } }', roles("designer", "admin"), "node"),
+    Case(
+        "item.learningGain",
+        '{ item(id: "i-mul") { learningGain { observations mean } } }',
+        roles("teacher", "designer", "admin"),
+        "item",
+    ),
 ]
 
 CURRICULUM = roles("designer", "admin")
