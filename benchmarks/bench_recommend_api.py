@@ -15,15 +15,17 @@ process and on the same store:
 * ``service`` (the baseline): ``recommender.service.recommendations(...)`` called directly with
   the app's own index cache, sequentially and concurrently;
 * ``recommend``: the pure in-memory ``recommend`` on the cached index (reference);
-* ``typename``: ``{ __typename }`` with the same token (the fixed cost of HTTP + auth + GraphQL);
+* ``typename``: ``{ __typename }`` with the same token (the fixed cost of HTTP + auth + GraphQL)
+  and ``learner_key``: ``learner(id) { key }`` (that plus the access check's learner read);
 * ``after edit``: the first GraphQL call after a curriculum edit (the index is rebuilt), and the
   call after it.
 
-Goals are drawn from the deepest 10% of skills. Figures: wall median and p99 (ms), CPU median of
-the process, throughput (req/s); the ratio of the GraphQL median to the service median says what
-GraphQL + HTTP + auth add. A short cProfile of the sequential GraphQL path, grouped by package,
-says where the time goes. Progress goes to stderr, the tables to stdout; ``--json PATH`` writes
-every figure.
+The sequential figures are taken round-robin (one call of each kind in turn), so drifting
+machine load touches them alike. Goals are drawn from the deepest 10% of skills. Figures: wall
+median and p99 (ms), CPU median of the process, throughput (req/s); the ratio of the GraphQL
+median to the service median says what GraphQL + HTTP + auth add. Where the time goes: each
+store read of a call timed alone, and a short cProfile of the sequential GraphQL path grouped by
+package. Progress goes to stderr, the tables to stdout; ``--json PATH`` writes every figure.
 
 Usage::
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import inspect
 import json
 import logging
 import os
@@ -84,6 +87,7 @@ SECRET = "bench-recommend-api-secret-0123456789"
 AUTH = AuthConfig("HS256", SECRET, SECRET)
 SHARES = (0.1, 0.3, 0.5)
 CHUNK = 2000
+LEARNER_KEY = "query($id: ID!) { learner(id: $id) { key } }"
 QUERY = (
     "query($id: ID!, $goals: [ID!]) { learner(id: $id) { recommendations(goalIds: $goals, "
     "first: 5) { item { key } kind predictedSuccess reasons { code message data } } } }"
@@ -204,6 +208,27 @@ async def sequential(
     return out
 
 
+async def interleaved(
+    calls: dict[str, Callable[[int], Awaitable[Any]]], n: int, warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Time every call ``n`` times, round-robin (call k of each, then call k+1 ...), so a
+    change in the machine's load touches every figure alike and their ratios stay fair."""
+    for k in range(warmup):
+        for call in calls.values():
+            await call(k)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+    for k in range(n):
+        for name, call in calls.items():
+            samples[name].append(await clock(call, k))
+        if (k + 1) % max(1, n // 4) == 0:
+            log(f"  interleaved {', '.join(calls)}: {k + 1}/{n}")
+    out = {}
+    for name, got in samples.items():
+        out[name] = dict(stats(got))
+        out[name]["rps"] = n / sum(w for w, _ in got)
+    return out
+
+
 async def concurrent(
     name: str, call: Callable[[int], Awaitable[Any]], calls: int, clients: int
 ) -> dict[str, Any]:
@@ -239,7 +264,7 @@ BUCKETS = (
     ("jwt + cryptography (bearer token)", ("jwt/", "cryptography/")),
     ("api/ (context, loaders, access, resolvers)", ("/api/",)),
     ("recommender/ + numpy", ("/recommender/", "numpy/")),
-    ("store + driver (graph/, neo4j, sqlite3)", ("/graph/", "neo4j/", "sqlite3")),
+    ("store + driver (graph/, neo4j, pytz, sqlite3)", ("/graph/", "neo4j/", "pytz/", "sqlite3")),
     ("asyncio event loop", ("asyncio/",)),
 )
 
@@ -258,6 +283,8 @@ def profile_buckets(prof: cProfile.Profile, calls: int) -> tuple[list[dict[str, 
             bucket = "hand-off to / from the store's worker thread (GIL)"
         elif filename == "~" and "numpy" in func:
             bucket = "recommender/ + numpy"
+        elif filename == "~" and "_socket.socket" in func:
+            bucket = "socket send/recv (Neo4j Bolt; the loop's self-pipe wake-ups)"
         else:
             bucket = next(
                 (b for b, keys in BUCKETS if any(k in filename for k in keys)), "other"
@@ -274,6 +301,17 @@ def profile_buckets(prof: cProfile.Profile, calls: int) -> tuple[list[dict[str, 
     lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
     start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
     return rows, "\n".join(lines[start:])
+
+
+def resolver_arguments(services: Any) -> dict[str, Any]:
+    """The keyword arguments the GraphQL resolver passes to ``service.recommendations`` (the
+    app's index cache, and its learning-gain cache where the service takes one), so the
+    baseline does the same work minus GraphQL, HTTP and auth."""
+    params = inspect.signature(service.recommendations).parameters
+    out: dict[str, Any] = {"cache": services.recommender}
+    if "gain_cache" in params and hasattr(services, "gains"):
+        out["gain_cache"] = services.gains
+    return out
 
 
 # -- one graph on one store --------------------------------------------------------------------
@@ -340,6 +378,15 @@ async def measure(
             if r.status_code != 200 or "errors" in body or not recs.get("recommendations"):
                 raise SystemExit(f"unexpected answer for {lid} -> {goal}: {r.status_code} {body}")
 
+        async def learner_key(k: int) -> None:
+            lid, _ = case(k)
+            r = await client.post(
+                "/graphql",
+                json={"query": LEARNER_KEY, "variables": {"id": lid}},
+                headers={"authorization": tokens[lid]},
+            )
+            assert r.json()["data"]["learner"]["key"] == lid, r.text
+
         async def typename(k: int) -> None:
             lid, _ = case(k)
             r = await client.post(
@@ -347,9 +394,11 @@ async def measure(
             )
             assert r.status_code == 200, r.text
 
+        same = resolver_arguments(services)
+
         async def direct(k: int) -> None:
             lid, goal = case(k)
-            if not await service.recommendations(store, lid, [goal], 5, cache=cache):
+            if not await service.recommendations(store, lid, [goal], 5, **same):
                 raise SystemExit(f"no recommendation for {lid} -> {goal}")
 
         # first call: the app builds its curriculum index (cold)
@@ -372,14 +421,30 @@ async def measure(
                                "edges": int(idx.edge_src.size),
                                "items": idx.n_items, "load_s": load_s}
         fig: dict[str, Any] = {}
-        fig["recommend"] = await sequential("recommend (in memory)", pure, n, warm)
-        fig["service"] = await sequential("service.recommendations", direct, n, warm)
-        fig["graphql"] = await sequential("GraphQL", gql, n, warm)
-        fig["typename"] = await sequential("{ __typename }", typename, n, warm)
+        fig.update(
+            await interleaved(
+                {"recommend": pure, "service": direct, "graphql": gql, "typename": typename,
+                 "learner_key": learner_key},
+                n,
+                warm,
+            )
+        )
         c = args.concurrency
         fig["service_concurrent"] = await concurrent("service, concurrent", direct, n, c)
         fig["graphql_concurrent"] = await concurrent("GraphQL, concurrent", gql, n, c)
         fig["first_call_ms"] = first[0] * 1e3
+        # the store reads one GraphQL call makes, each on its own
+        reads: dict[str, Callable[[int], Awaitable[Any]]] = {
+            "change_log probe": lambda k: store.change_log(after_seq=10**9, limit=1000),
+            "get_learners (access check)": lambda k: store.get_learners([case(k)[0]]),
+            "mastery_of (all skills)": lambda k: store.mastery_of([case(k)[0]]),
+            "attempts_of (200)": lambda k: store.attempts_of(case(k)[0], limit=200),
+            "get_items (5, item loader)": lambda k: store.get_items(index.item_ids[k : k + 5]),
+        }
+        nr = max(3, min(n, 100))
+        res["store_reads"] = {
+            name: await sequential(name, read, nr, min(warm, 5)) for name, read in reads.items()
+        }
         # curriculum edits: the next call rebuilds the index (change log moved)
         after, second = [], []
         for e in range(args.edits):
@@ -422,6 +487,7 @@ def report(results: list[dict[str, Any]]) -> str:
             ("`service.recommendations`, same store (baseline)", f["service"]),
             ("GraphQL `recommendations(first: 5)`, sequential", f["graphql"]),
             ("`{ __typename }` with the token (fixed HTTP + auth + GraphQL)", f["typename"]),
+            ("`learner(id) { key }` (+ access check and learner read)", f["learner_key"]),
         ]
         for name, s in rows:
             out.append(
@@ -450,7 +516,14 @@ def report(results: list[dict[str, Any]]) -> str:
             f"GraphQL / service: x{r['ratio_graphql_vs_service']:.2f} wall, "
             f"x{r['ratio_graphql_vs_service_cpu']:.2f} CPU (medians).\n"
         )
-        out.append("Own time of the sequential GraphQL path by package (cProfile):\n")
+        out.append("Store reads of one call, each timed alone:\n")
+        out.append("| read | median ms | p99 ms | CPU median ms |")
+        out.append("|---|---:|---:|---:|")
+        for name, s in r["store_reads"].items():
+            out.append(
+                f"| {name} | {s['median_ms']:.2f} | {s['p99_ms']:.2f} | {s['cpu_median_ms']:.2f} |"
+            )
+        out.append("\nOwn time of the sequential GraphQL path by package (cProfile):\n")
         out.append("| part | ms per call | share |")
         out.append("|---|---:|---:|")
         for p in r["profile"]:
