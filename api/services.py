@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from api.pubsub import CURRICULUM_TOPIC, PubSub
@@ -117,12 +117,18 @@ class MasteryUpdater:
 
         return await asyncio.shield(run())
 
-    async def apply(self, attempts: Sequence[Attempt]) -> dict[str, list[Mastery]]:
-        """Update and save the mastery of the attempts' learners; returns the changed rows."""
+    async def apply(
+        self, attempts: Sequence[Attempt], fresh: Collection[str] | None = None
+    ) -> dict[str, list[Mastery]]:
+        """Update and save the mastery of the attempts' learners; returns the changed rows.
+        ``fresh``: the ids stored just now (None: all); the others are retried duplicates,
+        traced only if an earlier try did not finish (``MasteryService.apply``)."""
         if not attempts:
             return {}
         service = await self._current()
-        result: dict[str, list[Mastery]] = await service.apply(self._store, list(attempts))
+        result: dict[str, list[Mastery]] = await service.apply(
+            self._store, list(attempts), fresh
+        )
         return result
 
 

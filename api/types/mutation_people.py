@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,16 +33,19 @@ from graph.store import GraphStoreError
 if TYPE_CHECKING:
     from api.types.recommend import Recommendation
 
+log = logging.getLogger("learngraph.api")
+
 
 @strawberry.type(description="What `recordAttempts` stored and the mastery it changed.")
 class RecordAttemptsPayload:
     attempts: list[Attempt] = strawberry.field(description="Every attempt sent, as stored.")
     stored_ids: list[str] = strawberry.field(description="Attempt ids stored by this call.")
     duplicate_ids: list[str] = strawberry.field(
-        description="Attempt ids already stored with the same content (a retry): not re-applied."
+        description="Attempt ids already stored with the same content (a retry): stored once, "
+        "and traced now only if the try that stored them failed before tracing them."
     )
     mastery: list[Mastery] = strawberry.field(
-        description="Updated mastery of the skills the new attempts touched."
+        description="Updated mastery of the skills the answers traced by this call touched."
     )
     learner_keys: strawberry.Private[tuple[str, ...]] = ()
 
@@ -57,6 +61,31 @@ class RecordAttemptsPayload:
         if len(self.learner_keys) != 1:
             return []
         return await recommendations(info, self.learner_keys[0], first, None)
+
+
+@strawberry.type(
+    description="The attempts were stored, but updating mastery from them failed. Nothing is "
+    "lost: send the same batch again (same attemptIds); it is not stored twice, and the "
+    "retry traces exactly the answers not yet traced."
+)
+class TracingPendingError(Error):
+    attempt_ids: list[str] = strawberry.field(
+        description="Every attempt of the batch, all stored now: the batch to send again."
+    )
+    stored_ids: list[str] = strawberry.field(description="Attempt ids stored by this call.")
+
+    @classmethod
+    def of(
+        cls, attempts: list[m.Attempt], stored: tuple[str, ...] | list[str], request_id: str
+    ) -> TracingPendingError:
+        ids = [a.attempt_id for a in attempts]
+        return cls(
+            message=f"{len(ids)} attempt(s) are stored, but updating mastery from them failed "
+            f"(request id {request_id}); send the same batch again to finish: the retry "
+            "stores nothing twice and traces each answer once",
+            attempt_ids=ids,
+            stored_ids=list(stored),
+        )
 
 
 @strawberry.type(description="A learner's mastery after new attempts (subscription event).")
@@ -76,7 +105,12 @@ class GroupPayload:
 
 
 RecordAttemptsResult = Annotated[
-    RecordAttemptsPayload | ValidationError | NotFoundError | ForbiddenError | AttemptConflictError,
+    RecordAttemptsPayload
+    | ValidationError
+    | NotFoundError
+    | ForbiddenError
+    | AttemptConflictError
+    | TracingPendingError,
     strawberry.union("RecordAttemptsResult"),
 ]
 LearnerResult = Annotated[
@@ -166,9 +200,12 @@ class PeopleMutation:
                 if denial is not None:
                     return ForbiddenError(message=denial)
             result = await ctx.store.record_attempts(attempts)
-            stored = set(result.stored)
-            fresh = [a for a in attempts if a.attempt_id in stored]
-            changed = await ctx.services.mastery.apply(fresh)
+            try:
+                # duplicates go in too: a retry completes tracing an earlier try left undone
+                changed = await ctx.services.mastery.apply(attempts, frozenset(result.stored))
+            except Exception:  # the attempts are stored: say so rather than "internal error"
+                log.exception("request %s: tracing stored attempts failed", ctx.request_id)
+                return TracingPendingError.of(attempts, result.stored, ctx.request_id)
             mastery: list[Mastery] = []
             for learner_id, rows in changed.items():
                 update = [Mastery.from_domain(r) for r in rows]

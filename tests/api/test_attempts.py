@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from api.limits import Limits
 from api.pubsub import mastery_topic
 from tests.api.conftest import Api, ApiFactory
+from tracing.bkt import BKTTracer
+from tracing.serving import decode_traced
 
 RECORD = """mutation($input: [AttemptInput!]!) {
   recordAttempts(input: $input) {
@@ -182,3 +187,61 @@ async def test_payload_recommends_what_next(api: Api) -> None:
         role="admin",
     )
     assert two["data"]["recordAttempts"]["recommendations"] == []
+
+
+PENDING = """mutation($input: [AttemptInput!]!) {
+  recordAttempts(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on TracingPendingError { attemptIds storedIds }
+    ... on RecordAttemptsPayload { storedIds duplicateIds mastery { probability skill { key } } }
+  }
+}"""
+
+
+async def test_retry_completes_tracing_that_failed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tracing fails once after the batch is stored: the client is told the attempts are
+    stored and to retry; the retry traces them (once), to the mastery of a clean run."""
+    real = BKTTracer.update  # the serving model of an empty registry
+    failures = [RuntimeError("injected tracer failure")]
+
+    def update_failing_once(self: BKTTracer, state: Any, x: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(self, state, x)
+
+    monkeypatch.setattr(BKTTracer, "update", update_failing_once)
+    batch = [attempt("a1", "i-add-1", 1.0, 1), attempt("a2", "i-mul", 0.0, 2)]
+    body = await api.gql(PENDING, {"input": batch}, role="learner")
+    failed = body["data"]["recordAttempts"]
+    assert failed["__typename"] == "TracingPendingError", body
+    assert failed["attemptIds"] == ["a1", "a2"] and failed["storedIds"] == ["a1", "a2"]
+    assert "stored" in failed["message"] and "send the same batch again" in failed["message"]
+    assert await api.services.store.load_tracer_states(["ada"], "bkt-default") == [None]
+
+    retry = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]
+    assert retry["__typename"] == "RecordAttemptsPayload", retry
+    assert retry["storedIds"] == [] and retry["duplicateIds"] == ["a1", "a2"]
+    got = {m["skill"]["key"]: m["probability"] for m in retry["mastery"]}
+
+    # the same answers by another learner, with no failure
+    clean_batch = [dict(a, attemptId="c" + a["attemptId"], learnerId="bo") for a in batch]
+    clean = (await api.gql(PENDING, {"input": clean_batch}, role="admin"))["data"]
+    want = {m["skill"]["key"]: m["probability"] for m in clean["recordAttempts"]["mastery"]}
+    assert set(got) == {"add", "mul"} and got == pytest.approx(want)
+
+    (blob,) = await api.services.store.load_tracer_states(["ada"], "bkt-default")
+    assert blob is not None
+    newest = (datetime(2024, 5, 2, 10, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC))
+    assert decode_traced(blob)[1].newest == (newest // timedelta(microseconds=1), "a2")
+
+    third = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]
+    assert third["mastery"] == [] and third["duplicateIds"] == ["a1", "a2"]
+    assert await api.services.store.load_tracer_states(["ada"], "bkt-default") == [blob]
+    body = await api.gql(
+        '{ learner(id: "ada") { mastery { probability skill { key } } } }', role="learner"
+    )
+    stored = {m["skill"]["key"]: m["probability"] for m in body["data"]["learner"]["mastery"]}
+    assert {k: stored[k] for k in want} == pytest.approx(want)
