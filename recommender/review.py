@@ -24,9 +24,11 @@ reviewing at once barely at all); a failed review multiplies it by ``lapse`` (>=
 Workload forecast: a skill's next review falls on its due day ``last + I(r, S)`` (at once when
 already overdue); each review is assumed to succeed, so stability grows by the rule above at
 the recall the review was made at (``r`` when on time), and the next one is ``I(r, S')`` later.
-Counting reviews until the horizon gives the forecast. Assuming success makes it a lower bound
-of the real workload, tighter at high ``r``: a lapse (probability about ``1 - r`` per review)
-shrinks stability and brings extra reviews, so low retentions save a little less than shown.
+Counting reviews until the horizon gives the forecast, and averaging R over the horizon along
+that schedule gives the recall it buys. Assuming success makes the count a lower bound of the
+real workload, tighter at high ``r``: a lapse (probability about ``1 - r`` per review) shrinks
+stability and brings extra reviews, so low retentions save less than shown
+(``benchmarks/bench_review.py`` measures the gap against a simulation with lapses).
 """
 
 from __future__ import annotations
@@ -178,26 +180,39 @@ def _success_gain(recall: float, params: ReviewParams) -> float:
     return 1.0 + params.growth * (math.exp(params.spacing * (1.0 - recall)) - 1.0)
 
 
-def _reviews_within(
+def recall_integral(from_days: float, to_days: float, stability_days: float) -> float:
+    """Integral of R(t, S) dt from ``from_days`` to ``to_days`` after the last practice:
+    with C = -0.5 it is ``2 S / F * (sqrt(1 + F t1 / S) - sqrt(1 + F t0 / S))``."""
+    a = FACTOR / stability_days
+    return 2.0 / a * (math.sqrt(1.0 + a * to_days) - math.sqrt(1.0 + a * from_days))
+
+
+def _walk(
     stability_days: float,
     elapsed_days: float,
     horizon_days: float,
     target_retention: float,
     params: ReviewParams,
-) -> int:
+) -> tuple[int, float]:
     """Successful reviews of one skill in ``[0, horizon_days]`` (days from now), given its
-    stability and the days since its last practice."""
+    stability and the days since its last practice, and the integral of its recall over the
+    horizon (recall-days)."""
     gain_on_time = _success_gain(target_retention, params)
-    s, n = stability_days, 0
-    t = interval_days(s, target_retention) - elapsed_days  # next due, days from now
+    s, n, e, area = stability_days, 0, elapsed_days, 0.0
+    t = interval_days(s, target_retention) - e  # next due, days from now
     if t < 0.0:  # overdue: reviewed now, at the recall it has dropped to
-        s *= _success_gain(retrievability(elapsed_days, s), params)
-        n, t = 1, interval_days(s, target_retention)
-    while t <= horizon_days:
+        s *= _success_gain(retrievability(e, s), params)
+        n, e, t = 1, 0.0, interval_days(s, target_retention)
+    start = 0.0  # days from now when the current stretch without review began
+    while True:
+        stop = min(t, horizon_days)
+        area += recall_integral(e, e + stop - start, s)
+        if t > horizon_days:
+            return n, area
         n += 1
         s *= gain_on_time
+        start, e = t, 0.0
         t += interval_days(s, target_retention)
-    return n
 
 
 def reviews_needed(
@@ -208,9 +223,16 @@ def reviews_needed(
     """Reviews of one newly learned skill over ``horizon_days`` when every review is made on
     its due day and succeeds: the workload side of the retention setting."""
     check_retention(target_retention)
-    return _reviews_within(
-        params.initial_stability_days, 0.0, horizon_days, target_retention, params
-    )
+    return _walk(params.initial_stability_days, 0.0, horizon_days, target_retention, params)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """What a retention setting costs and buys over a horizon: ``reviews`` in all, and the
+    ``mean_recall`` of the skills averaged over the horizon (None without skills)."""
+
+    reviews: int
+    mean_recall: float | None
 
 
 def forecast(
@@ -219,12 +241,14 @@ def forecast(
     target_retention: float,
     days: int,
     params: ReviewParams = ReviewParams(),
-) -> int:
-    """Reviews that ``states`` will need over the next ``days`` days at ``target_retention``.
+) -> Forecast:
+    """Reviews that ``states`` will need over the next ``days`` days at ``target_retention``,
+    and the recall they keep meanwhile.
 
     Every review is assumed to be made on its due day (an overdue skill at once) and to
-    succeed; see the module docstring for why that is a lower bound. Skills practised after
-    ``now`` count from ``now``.
+    succeed; see the module docstring for why the count is then a lower bound. The mean recall
+    is the exact time average of R(t, S) along that schedule (:func:`recall_integral`).
+    Skills practised after ``now`` count from ``now``.
 
     Args:
         states: the learner's review states (one per skill), e.g. from :func:`replay`.
@@ -235,13 +259,14 @@ def forecast(
     """
     check_retention(target_retention)
     check_horizon(days)
-    return sum(
-        _reviews_within(
+    reviews, area, count = 0, 0.0, 0
+    for st in states:
+        n, a = _walk(
             st.stability_days,
             max(now - st.last_practice, 0.0) / DAY,
             float(days),
             target_retention,
             params,
         )
-        for st in states
-    )
+        reviews, area, count = reviews + n, area + a, count + 1
+    return Forecast(reviews, area / (days * count) if count else None)

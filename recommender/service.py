@@ -385,11 +385,13 @@ FORECAST_RETENTIONS = (0.8, 0.85, 0.9, 0.95)
 
 @dataclass(frozen=True, slots=True)
 class ForecastRow:
-    """Reviews expected over the horizon if reviews were scheduled at ``target_retention``;
+    """Reviews expected over the horizon if reviews were scheduled at ``target_retention``,
+    and the mean recall of the learner's skills meanwhile (None without skills in review);
     ``current`` marks the learner's own (effective) setting."""
 
     target_retention: float
     expected_reviews: int
+    mean_recall: float | None
     current: bool
 
 
@@ -415,7 +417,11 @@ async def review_forecast(
     else:
         asked = list(dict.fromkeys(retentions))
     when = (now or utcnow()).timestamp()
-    return [ForecastRow(r, rv.forecast(states, when, r, days), r == own) for r in asked]
+    rows = []
+    for r in asked:
+        f = rv.forecast(states, when, r, days)
+        rows.append(ForecastRow(r, f.reviews, f.mean_recall, r == own))
+    return rows
 
 
 # -- diagnostic ---------------------------------------------------------------------------------

@@ -260,9 +260,9 @@ class Learner(Node):
 
     @strawberry.field(
         description="Reviews the learner's current skills will need over the next `days` days "
-        "at each target retention (default 0.8, 0.85, 0.9, 0.95 and the learner's own; "
-        "reviews on their due day, each assumed recalled, so a lower bound): the workload side "
-        "of the retention setting."
+        "at each target retention (default 0.8, 0.85, 0.9, 0.95 and the learner's own), and the "
+        "recall they keep: what the retention setting trades. Reviews fall on their due day and "
+        "are assumed recalled, so the count is a lower bound."
     )
     async def review_forecast(
         self, info: Info, days: int = 30, target_retentions: list[float] | None = None

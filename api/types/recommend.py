@@ -151,6 +151,10 @@ class ReviewForecast:
     expected_reviews: int = strawberry.field(
         description="Reviews over the forecast's days (each on its due day, assumed recalled)."
     )
+    mean_recall: float | None = strawberry.field(
+        description="Recall of the learner's skills averaged over those days on that schedule "
+        "(null when no skill is in review yet)."
+    )
     current: bool = strawberry.field(description="This is the learner's own (effective) setting.")
 
 
@@ -276,6 +280,7 @@ async def review_forecast(
         ReviewForecast(
             target_retention=r.target_retention,
             expected_reviews=r.expected_reviews,
+            mean_recall=r.mean_recall,
             current=r.current,
         )
         for r in rows

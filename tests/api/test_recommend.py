@@ -204,7 +204,7 @@ async def test_bad_target_retention_is_a_validation_error_naming_it(api: Api) ->
 QUEUE = '{ learner(id: "ada") { reviewQueue { skill { key } retrievability } } }'
 FORECAST = (
     'query($r: [Float!]) { learner(id: "ada") { reviewForecast(days: 30, targetRetentions: $r) '
-    "{ targetRetention expectedReviews current } } }"
+    "{ targetRetention expectedReviews meanRecall current } } }"
 )
 
 
@@ -248,6 +248,10 @@ async def test_review_forecast_rows_and_their_order(api: Api) -> None:
     assert [r["current"] for r in rows] == [False, False, True, False, False]
     reviews = [r["expectedReviews"] for r in rows]
     assert reviews == sorted(reviews) and reviews[0] < reviews[-1] and reviews[0] >= 2
+    assert all(r["targetRetention"] <= r["meanRecall"] <= 1 for r in rows)
+    bo = await api.gql(FORECAST.replace('"ada"', '"bo"'), {"r": [0.9]}, role="admin")
+    assert bo["data"]["learner"]["reviewForecast"] == [
+        {"targetRetention": 0.9, "expectedReviews": 0, "meanRecall": None, "current": True}]
     asked = await api.gql(FORECAST, {"r": [0.95, 0.7]}, role="learner")
     assert [r["targetRetention"] for r in asked["data"]["learner"]["reviewForecast"]] == [
         0.95, 0.7]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,11 +9,13 @@ from hypothesis import strategies as st
 from recommender.errors import InvalidParameterError
 from recommender.review import (
     DAY,
+    Forecast,
     ReviewState,
     check_retention,
     due_reviews,
     forecast,
     interval_days,
+    recall_integral,
     replay,
     retrievability,
     reviews_needed,
@@ -81,10 +85,10 @@ def test_forecast_of_a_skill_practised_just_now_matches_the_hand_computation() -
     # r=0.95: I = 0.4606 S; gain 1.4855; reviews at day 0.92, 2.29, 4.32, 7.34, 11.83,
     #         18.49, 28.39 (next 43.1) -> 7.
     fresh = [ReviewState("a", 2.0, 10 * DAY)]
-    assert [forecast(fresh, 10 * DAY, r, 30) for r in (0.8, 0.9, 0.95)] == [2, 3, 7]
+    assert [forecast(fresh, 10 * DAY, r, 30).reviews for r in (0.8, 0.9, 0.95)] == [2, 3, 7]
     assert [reviews_needed(30, r) for r in (0.8, 0.9, 0.95)] == [2, 3, 7]
-    assert forecast(fresh, 10 * DAY, 0.9, 1) == 0
-    assert forecast([], 0.0, 0.9, 30) == 0
+    assert forecast(fresh, 10 * DAY, 0.9, 1).reviews == 0
+    assert forecast([], 0.0, 0.9, 30) == Forecast(0, None)
 
 
 def test_an_overdue_skill_is_reviewed_at_once_with_the_larger_gain_of_late_recall() -> None:
@@ -92,11 +96,11 @@ def test_an_overdue_skill_is_reviewed_at_once_with_the_larger_gain_of_late_recal
     # gain 1 + 3 (e^(3 * 0.3216) - 1) = 5.874 -> S = 11.75, next review 11.75 days later,
     # then S = 24.08 and the one after at day 35.8.
     late = [ReviewState("a", 2.0, 0.0)]
-    assert forecast(late, 10 * DAY, 0.9, 1) == 1
-    assert forecast(late, 10 * DAY, 0.9, 11) == 1
-    assert forecast(late, 10 * DAY, 0.9, 12) == 2
-    assert forecast(late, 10 * DAY, 0.9, 35) == 2
-    assert forecast(late, 10 * DAY, 0.9, 36) == 3
+    assert forecast(late, 10 * DAY, 0.9, 1).reviews == 1
+    assert forecast(late, 10 * DAY, 0.9, 11).reviews == 1
+    assert forecast(late, 10 * DAY, 0.9, 12).reviews == 2
+    assert forecast(late, 10 * DAY, 0.9, 35).reviews == 2
+    assert forecast(late, 10 * DAY, 0.9, 36).reviews == 3
 
 
 @pytest.mark.parametrize("days", [0, -1, 3651, 2.5, True])
@@ -123,6 +127,46 @@ def test_forecast_is_monotone_in_retention_and_covers_what_is_due_now(
 ) -> None:
     lo, hi = sorted((r1, r2))
     now = 100 * DAY
-    assert forecast(states, now, hi, days) >= forecast(states, now, lo, days)
-    assert forecast(states, now, lo, days) >= len(due_reviews(states, now, lo))
-    assert forecast(states, now, lo, days) == sum(forecast([s], now, lo, days) for s in states)
+    f_lo, f_hi = forecast(states, now, lo, days), forecast(states, now, hi, days)
+    assert f_hi.reviews >= f_lo.reviews
+    assert f_lo.reviews >= len(due_reviews(states, now, lo))
+    assert f_lo.reviews == sum(forecast([s], now, lo, days).reviews for s in states)
+    if states:
+        assert f_lo.mean_recall is not None and f_hi.mean_recall is not None
+        assert 0.0 < f_lo.mean_recall <= 1.0 and 0.0 < f_hi.mean_recall <= 1.0
+    else:
+        assert f_lo.mean_recall is None
+
+
+def test_mean_recall_is_the_time_average_of_the_curve_along_the_schedule() -> None:
+    # no review within a day of practice at S=2: the integral of (1 + F t / 2)^-0.5 over
+    # [0, 1] is 2 * 2 / F * (sqrt(1 + F / 2) - 1) = 0.97228
+    one_day = forecast([ReviewState("a", 2.0, 0.0)], 0.0, 0.9, 1)
+    assert one_day == Forecast(0, pytest.approx(0.97228, abs=1e-5))
+    # 30 days at r=0.9: reviews at day 2, 6.0992, 14.5008 (S 2, 4.0992, 8.4016, 17.2197);
+    # check against a midpoint sum of R over that schedule (10,000 steps a day)
+    g = 1 + 3 * (math.exp(0.3) - 1)
+    stab = [2.0, 2.0 * g, 2.0 * g * g, 2.0 * g**3]
+    starts = [0.0, 2.0, 2.0 + stab[1], 2.0 + stab[1] + stab[2]]
+    steps = 300_000
+    total = 0.0
+    for k in range(steps):
+        t = (k + 0.5) * 30 / steps
+        i = max(j for j in range(4) if starts[j] <= t)
+        total += retrievability(t - starts[i], stab[i])
+    month = forecast([ReviewState("a", 2.0, 0.0)], 0.0, 0.9, 30)
+    assert month.reviews == 3
+    assert month.mean_recall == pytest.approx(total / steps, abs=1e-6)
+    assert recall_integral(0.0, 2.0, 2.0) == pytest.approx(2 * 2 / (19 / 81) * (1.1111 - 1), 1e-3)
+
+
+@settings(deadline=None, max_examples=200)
+@given(states_strategy, st.floats(0.7, 0.97), st.integers(1, 400))
+def test_the_schedule_keeps_mean_recall_at_or_above_the_target(
+    states: list[ReviewState], r: float, days: int
+) -> None:
+    # before a skill's first due day its recall is above r; an overdue skill is reviewed at
+    # once; after each review recall falls back to exactly r by the next due day
+    f = forecast(states, 100 * DAY, r, days)
+    if states:
+        assert f.mean_recall is not None and r - 1e-9 <= f.mean_recall <= 1.0

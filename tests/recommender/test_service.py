@@ -243,10 +243,12 @@ async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store:
         store, "ann", cache=cache, days=60, retentions=[0.95, 0.7, 0.95], now=now
     )
     assert [r.target_retention for r in asked] == [0.95, 0.7]
-    assert [r.expected_reviews for r in asked] == [
-        rv.forecast(states, now.timestamp(), r, 60) for r in (0.95, 0.7)
-    ]
+    expected = [rv.forecast(states, now.timestamp(), r, 60) for r in (0.95, 0.7)]
+    assert [(r.expected_reviews, r.mean_recall) for r in asked] == [
+        (f.reviews, f.mean_recall) for f in expected]
     assert asked[0].expected_reviews > asked[1].expected_reviews
+    assert asked[0].mean_recall is not None and asked[1].mean_recall is not None
+    assert asked[0].mean_recall > asked[1].mean_recall
     with pytest.raises(InvalidParameterError, match="days=0"):
         await service.review_forecast(store, "ann", cache=cache, days=0)
     with pytest.raises(InvalidParameterError, match="target_retention=0.99"):
