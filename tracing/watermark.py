@@ -115,10 +115,13 @@ class Watermark:
 
     # -- bytes -------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
+        """JSON: ``known``, ``floor`` (a [microseconds, id] pair or null), and the recent keys
+        as two parallel arrays ``us`` and ``ids`` (cheaper to read back than pairs)."""
         body: dict[str, Any] = {
             "known": self.known,
             "floor": None if self.floor is None else list(self.floor),
-            "recent": [list(k) for k in self.recent],
+            "us": [k[0] for k in self.recent],
+            "ids": [k[1] for k in self.recent],
         }
         return json.dumps(body, separators=(",", ":")).encode()
 
@@ -127,7 +130,16 @@ class Watermark:
         try:
             body = json.loads(raw)
             floor = None if body["floor"] is None else _key(body["floor"])
-            return cls(floor, tuple(_key(k) for k in body["recent"]), bool(body["known"]))
+            if "recent" in body:  # the first LGS2 layout, [[us, id], ...]
+                recent = tuple(_key(k) for k in body["recent"])
+            else:
+                us, ids = body["us"], body["ids"]
+                if not (isinstance(us, list) and isinstance(ids, list) and len(us) == len(ids)
+                        and all(type(u) is int for u in us)
+                        and all(type(i) is str for i in ids)):
+                    raise TypeError("'us' and 'ids' are not equal-length int and str arrays")
+                recent = tuple(zip(us, ids, strict=True))
+            return cls(floor, recent, bool(body["known"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise TracingError(
                 f"a stored tracer state has a malformed watermark ({exc}); delete the "

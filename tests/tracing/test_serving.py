@@ -338,6 +338,13 @@ def test_malformed_stored_states_are_refused_with_advice() -> None:
         decode_traced(b"LGS2\n" + (4).to_bytes(4, "big") + b"null" + good[good.index(b"LGS1"):])
     with pytest.raises(TracingError, match="unknown encoding"):
         decode_traced(b"nonsense")
+    with pytest.raises(TracingError, match="malformed watermark.*equal-length"):
+        Watermark.from_bytes(b'{"known":true,"floor":null,"us":[1,2],"ids":["a"]}')
+    with pytest.raises(TracingError, match="malformed watermark"):
+        Watermark.from_bytes(b'{"known":true,"floor":[true,"a"],"us":[],"ids":[]}')
+    # the first LGS2 layout, keys as pairs, still reads
+    assert Watermark.from_bytes(b'{"known":true,"floor":[1,"a"],"recent":[[2,"b"]]}') == \
+        Watermark((1, "a"), ((2, "b"),))
 
 
 def test_watermark_by_hand() -> None:
