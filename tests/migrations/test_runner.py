@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -186,13 +187,18 @@ def test_cli_migrate_reports_a_changed_file_as_an_error(
 async def test_attempts_survive_the_without_rowid_rebuild(
     raw_store: SqliteStore, tmp_path: Path
 ) -> None:
-    from tests.contract.helpers import attempt, learner_with_items
+    from tests.contract.helpers import ACTOR, attempt, item, skill
 
     first_only = tmp_path / "first"
     write(first_only, "0001_initial.sql",
           (MIGRATIONS_ROOT / "sqlite" / "0001_initial.sql").read_text())
     assert await migrate(raw_store, root=first_only) == ["0001_initial.sql"]
-    await learner_with_items(raw_store)
+    await raw_store.upsert_skills([skill("s1")], actor=ACTOR)
+    await raw_store.upsert_items([item("i1", "s1")], actor=ACTOR)
+    # the learner as 0001 stores it (the store's own upsert writes columns of later migrations)
+    with sqlite3.connect(tmp_path / "raw.db") as conn:
+        conn.execute("INSERT INTO learners (id, display_name) VALUES ('l1', 'Learner l1')")
+    conn.close()
     await raw_store.record_attempts([attempt("a1", minute=1, hints_used=2), attempt("a2")])
     assert "0002_attempts_without_rowid.sql" in await migrate(raw_store)
     page = await raw_store.attempts_of("l1")
