@@ -38,7 +38,7 @@ from graph.models import Attempt, Item, Mastery, PrerequisiteGraph, utcnow
 from graph.store import GraphStore
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.data import vocabulary_from_items
-from tracing.watermark import KEEP, UNKNOWN, Watermark, attempt_key
+from tracing.watermark import KEEP, UNKNOWN, Key, Watermark, attempt_key
 
 log = logging.getLogger(__name__)
 
@@ -260,11 +260,12 @@ class MasteryService:
                     state, mark = self.tracer.init_state(), Watermark()
                 else:
                     state, mark = decode_traced(blob)
-                todo = sorted(
-                    ((attempt_key(a), x) for a, x in by_learner[lid]
-                     if fresh is None or a.attempt_id in fresh
-                     or not mark.contains(attempt_key(a))),
-                    key=lambda kx: kx[0])
+                todo: list[tuple[Key, Interaction]] = []
+                for a, x in by_learner[lid]:
+                    key = attempt_key(a)
+                    if fresh is None or a.attempt_id in fresh or not mark.contains(key):
+                        todo.append((key, x))
+                todo.sort(key=lambda kx: kx[0])
                 if not todo:
                     continue
                 touched: set[int] = set()

@@ -78,7 +78,7 @@ class Watermark:
 
     def __post_init__(self) -> None:
         r = self.recent
-        if any(a >= b for a, b in zip(r, r[1:], strict=False)):
+        if r and (sorted(r) != list(r) or len(set(r)) != len(r)):  # strictly ascending
             raise TracingError(f"watermark keys {r!r} are not strictly ascending")
         if r and self.floor is not None and r[0] <= self.floor:
             raise TracingError(f"watermark key {r[0]!r} is not above its floor {self.floor!r}")
@@ -107,7 +107,13 @@ class Watermark:
         if not self.known:
             return Watermark(floor=max(new))
         floor = self.floor
-        above = sorted({*self.recent, *(k for k in new if floor is None or k > floor)})
+        fresh = sorted({k for k in new if floor is None or k > floor}.difference(self.recent))
+        if not fresh and len(self.recent) <= keep:
+            return self
+        if not self.recent or not fresh or fresh[0] > self.recent[-1]:
+            above = [*self.recent, *fresh]  # the usual case: newer answers appended
+        else:
+            above = sorted([*self.recent, *fresh])
         if len(above) > keep:
             floor = above[len(above) - keep - 1]
             above = above[len(above) - keep:]
