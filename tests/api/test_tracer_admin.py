@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from graph.models import Attempt, Item, ItemKind, SkillWeight
+from api.model_switch import can_serve, coverage
+from graph.models import Attempt, Item, ItemKind, PrerequisiteGraph, SkillWeight
 from tests.api.conftest import EDGES, ITEMS, SKILLS, T0, Api, ApiFactory
 from tracing.bkt import BKTTracer
 from tracing.data import vocabulary_from_items
@@ -340,3 +343,44 @@ async def test_answers_during_the_rebuild_are_caught_up(
             if x is not None:
                 state = elo.update(state, x)
         assert stored == pytest.approx(service.mastery_of(state)["add"], abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n_graded=st.integers(1, 9), n_lessons=st.integers(0, 3), data=st.data())
+def test_the_switch_accepts_exactly_the_models_serving_would_load(
+    tmp_path_factory: pytest.TempPathFactory, n_graded: int, n_lessons: int, data: st.DataObject
+) -> None:
+    """For a model knowing any subset of a curriculum's graded items (plus items from
+    elsewhere), the mutation's rule accepts it exactly when ``MasteryService.for_curriculum``
+    would serve it as the active model rather than fall back to the default BKT."""
+    graded = [Item(f"g{n}", ItemKind.EXERCISE, "q", (SkillWeight("add"),))
+              for n in range(n_graded)]
+    lessons = [Item(f"l{n}", ItemKind.LESSON, "read") for n in range(n_lessons)]  # no skills
+    known = data.draw(st.lists(st.sampled_from(graded), unique_by=lambda it: it.id))
+    foreign = [Item(f"x{n}", ItemKind.EXERCISE, "q", (SkillWeight("add"),))
+               for n in range(data.draw(st.integers(0 if known else 1, 3)))]
+    tracer = defaults_over(known + foreign)
+    reg = Registry(tmp_path_factory.mktemp("models"))
+    rec = reg.register(tracer, name="m", activate=True)
+    items = graded + lessons
+    served = MasteryService.for_curriculum(
+        PrerequisiteGraph(tuple(SKILLS), tuple(EDGES)), items, registry=reg)
+    assert coverage(tracer.vocab, items) == (len(known), n_graded)
+    assert can_serve(*coverage(tracer.vocab, items)) == (served.model_version == rec.key)
+
+
+def test_registry_stamp_changes_with_every_write(tmp_path: Path) -> None:
+    """What the servers' switch check relies on: no index, no stamp; every write (even one
+    that leaves the same content) a new stamp; reads leave it alone."""
+    reg = registry(tmp_path)
+    assert (reg.index_stamp(), reg.active_key()) == (None, None)
+    rec = reg.register(defaults_over(list(ITEMS)), name="a")
+    first = reg.index_stamp()
+    assert first is not None and reg.active_key() == rec.key
+    reg.list()
+    assert reg.index_stamp() == first
+    reg.activate(rec.key)  # same content, rewritten
+    assert reg.index_stamp() != first
+    reg.deactivate()
+    assert reg.active_key() is None and reg.active() is None
