@@ -211,7 +211,10 @@ class GraphStore(Protocol):
     async def get_groups(self, ids: Sequence[str]) -> list[Group | None]: ...
 
     async def upsert_learners(self, learners: Sequence[Learner]) -> None:
-        """Insert or replace learners. Goals naming unknown skills: NotFoundError."""
+        """Insert or replace learners, each written whole (a learner without
+        ``target_retention`` gets the default: rebuild from the stored learner to keep it).
+        Goals naming unknown skills: NotFoundError; a target retention outside
+        ``TARGET_RETENTION_RANGE``: ValidationError (``learner.target_retention``)."""
         ...
 
     async def upsert_users(self, users: Sequence[User]) -> None: ...
