@@ -7,14 +7,15 @@ the open-spaced-repetition project's FSRS-4.5 curve):
 
     R(t, S) = (1 + F * t / S) ^ C,    C = -0.5,  F = 19/81     so that R(S, S) = 0.9.
 
-The review interval for a target retention ``r`` (a learner-level setting) solves R = r:
+The review interval for a target retention ``r`` solves R = r:
 
     I(r, S) = S / F * (r ^ (1/C) - 1),    I(0.9, S) = S.
 
 Raising ``r`` shortens every interval (more reviews, better recall); lowering it saves work.
 ``r`` is a learner-level setting (``graph.models.Learner.target_retention``, default 0.9,
 allowed 0.7-0.97 by :func:`check_retention`); :func:`forecast` puts a number on the trade-off:
-the reviews a learner's current skills will ask for over the next days at each retention.
+the reviews a learner's current skills will ask for over the next days at each retention,
+and the recall they keep meanwhile.
 
 Stability update (a simplification of FSRS without the per-card difficulty term, written for
 this project): a successful review at retrievability ``R`` multiplies stability by
