@@ -366,8 +366,10 @@ def test_the_switch_accepts_exactly_the_models_serving_would_load(
     items = graded + lessons
     served = MasteryService.for_curriculum(
         PrerequisiteGraph(tuple(SKILLS), tuple(EDGES)), items, registry=reg)
-    assert coverage(tracer.vocab, items) == (len(known), n_graded)
-    assert can_serve(*coverage(tracer.vocab, items)) == (served.model_version == rec.key)
+    vocab = tracer.vocab
+    assert vocab is not None
+    assert coverage(vocab, items) == (len(known), n_graded)
+    assert can_serve(*coverage(vocab, items)) == (served.model_version == rec.key)
 
 
 def test_registry_stamp_changes_with_every_write(tmp_path: Path) -> None:
