@@ -386,3 +386,38 @@ def test_registry_stamp_changes_with_every_write(tmp_path: Path) -> None:
     assert reg.index_stamp() != first
     reg.deactivate()
     assert reg.active_key() is None and reg.active() is None
+
+
+async def test_an_unreadable_model_file_is_refused_and_the_old_model_kept(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    (reg.root / reg.get("elo-v1").file).write_text("not a model")
+    result = await activate(api, "elo-v1")
+    assert result["__typename"] == "ValidationError" and result["field"] == "key"
+    assert "elo-v1" in result["message"] and "unchanged" in result["message"]
+    assert reg.active_key() == "bkt-v1"
+    served = await record(api, "kept", "ada", "i-add-1", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-v1"}
+
+
+async def test_a_caller_giving_up_does_not_stop_the_switch(
+    api: Api, store: Any, tmp_path: Path
+) -> None:
+    """A cancelled request (the client went away) leaves the switch running to its end."""
+    import asyncio
+
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    call = asyncio.create_task(api.services.mastery.activate("elo-v1"))
+    await asyncio.sleep(0)  # started
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    for _ in range(600):
+        if reg.active_key() == "elo-v1":
+            break
+        await asyncio.sleep(0.05)
+    assert reg.active_key() == "elo-v1"
+    assert (await mastery(store, "ada"))["add"].model_version == "elo-v1"
