@@ -532,6 +532,35 @@ def report(results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    """Median and p99 per call kind, one panel per graph x store (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = [("recommend", "recommend\n(memory)"), ("service", "service"),
+             ("graphql", "GraphQL"), ("graphql_concurrent", "GraphQL\n8 clients"),
+             ("after_edit", "after\nedit")]
+    fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, r in zip(axes[0], results, strict=True):
+        f = r["figures"]
+        x = np.arange(len(kinds))
+        ax.bar(x - 0.2, [f[k]["median_ms"] for k, _ in kinds], 0.4, label="median")
+        ax.bar(x + 0.2, [f[k]["p99_ms"] for k, _ in kinds], 0.4, label="p99")
+        ax.set_xticks(x, [label for _, label in kinds], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_title(f"{r['graph']}, {r['store']}", fontsize=9)
+    axes[0][0].set_ylabel("latency (ms, wall)")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    log(f"wrote {path}")
+
+
 def curricula(args: argparse.Namespace) -> list[tuple[str, Curriculum]]:
     rng = np.random.default_rng(args.seed)
     out: list[tuple[str, Curriculum]] = []
@@ -562,6 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also run on this Neo4j server (it is WIPED first)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, metavar="PATH")
+    ap.add_argument("--plot", default=None, metavar="PNG", help="median / p99 bar chart")
     args = ap.parse_args(argv)
     # the server's notes on a fresh database (label not there yet) are not figures
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
@@ -585,6 +615,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps({"args": vars(args), "loadavg": load, "results": results}, indent=2)
         )
         log(f"wrote {args.json}")
+    if args.plot:
+        plot(results, Path(args.plot))
     return 0
 
 

@@ -29,9 +29,10 @@ def test_benchmark_main_path_writes_every_figure(
     code = bench.main(
         ["--graphs", "synthetic", "--skills", "40", "--items-per-skill", "2", "--calls", "3",
          "--warmup", "1", "--concurrency", "2", "--edits", "2", "--profile-calls", "2",
-         "--json", str(out)]
+         "--json", str(out), "--plot", str(tmp_path / "plot.png")]
     )
     assert code == 0
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(out.read_text())
     [run] = doc["results"]
     assert (run["graph"], run["store"]) == ("synthetic 40/80", "sqlite")
