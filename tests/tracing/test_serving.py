@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.models import Attempt, Item, ItemKind, Learner, Prerequisite, Skill, SkillWeight
@@ -452,3 +452,82 @@ async def test_interrupted_seeding_is_completed_by_a_rerun(sqlite_store: Any,
     finally:
         await clean.close()
     assert len(pop.attempts) > 20 and await mastery(sqlite_store) == pytest.approx(expected)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> tuple[int, list[list[int]], list[tuple[int, bool]]]:
+    """``n`` answers of one learner in time order, cut into batches; each batch is sent until
+    its tracing succeeds (0-2 failed tries first) and maybe once more (the answer was lost on
+    the way back), the sends of different batches interleaved in any order (several devices,
+    late retries). Returns (keep, batches, sends) where a send is (batch index, tracing
+    fails)."""
+    n = draw(st.integers(1, 10))
+    cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=n - 1))) if n > 1 else []
+    bounds = [0, *cuts, n]
+    batches = [list(range(a, b)) for a, b in zip(bounds, bounds[1:], strict=False)]
+    fails = [draw(st.integers(0, 2)) for _ in batches]
+    extra = [draw(st.integers(0, 1)) for _ in batches]
+    order = draw(st.permutations(
+        [i for i, (f, e) in enumerate(zip(fails, extra, strict=True)) for _ in range(f + 1 + e)]))
+    seen = [0] * len(batches)
+    sends = []
+    for i in order:
+        seen[i] += 1
+        sends.append((i, seen[i] <= fails[i]))  # the first fails[i] tries fail
+    return draw(st.integers(0, 4)), batches, sends
+
+
+@settings(max_examples=40, deadline=None)
+@given(schedules())
+def test_no_answer_is_traced_twice_whatever_the_retries(
+    schedule: tuple[int, list[list[int]], list[tuple[int, bool]]]
+) -> None:
+    """Safety for every schedule: no answer is traced twice. Completeness whenever the
+    watermark remembers enough (``keep`` at least the number of answers): every answer is
+    traced exactly once, however late its batch's successful retry comes."""
+    import asyncio
+
+    from graph.sqlite_store import SqliteStore
+    from migrations.runner import migrate
+
+    keep, batches, sends = schedule
+    n = sum(len(b) for b in batches)
+    answers = [att(f"a{k}", "ann", "q1", float(k % 2), k) for k in range(n)]
+    tracer = BKTTracer(prior=0.3, learn=0.15, guess=0.2, slip=0.1).with_vocab(
+        vocabulary_from_items(ITEMS, EDGES))
+    svc = MasteryService(tracer, "v", ITEMS, keep=keep)
+    traced: Counter[float] = Counter()
+    pending: list[float] = []
+    fail = [False]
+    real = tracer.update
+
+    def update(state: Any, x: Interaction) -> Any:
+        if fail[0]:
+            raise RuntimeError("injected")
+        pending.append(x.timestamp)
+        return real(state, x)
+
+    tracer.update = update  # type: ignore[method-assign,assignment]
+
+    async def run() -> None:
+        store = await SqliteStore.open(":memory:")
+        try:
+            await migrate(store)
+            await setup(store, ("ann",))
+            for i, failing in sends:
+                batch = [answers[k] for k in batches[i]]
+                result = await store.record_attempts(batch)
+                fail[0] = failing
+                pending.clear()
+                try:
+                    await svc.apply(store, batch, frozenset(result.stored))
+                except RuntimeError:
+                    continue
+                traced.update(pending)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    assert all(c == 1 for c in traced.values()), traced
+    if keep >= n:
+        assert sorted(traced) == [a.timestamp.timestamp() for a in answers]
