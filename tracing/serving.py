@@ -1,12 +1,14 @@
 """Online mastery for the API: one batch of attempts in, new mastery rows out.
 
 ``MasteryService.apply`` is the tracing step of ``recordAttempts``: for a batch of attempts it
-makes exactly three store calls (``load_tracer_states``, ``save_tracer_states``,
-``save_mastery``), advances each touched learner's saved state by their new answers with
-``Tracer.update`` (no replay of history) and returns the new mastery of the skills touched.
-A retried batch completes tracing that an earlier try stored but did not finish, and never
-traces an answer twice: each saved state carries a watermark of the attempts in it
-(``tracing.watermark``).
+makes three store calls (``load_tracer_states``, ``save_mastery``, ``save_tracer_states``;
+only the first when nothing is left to trace), advances each touched learner's saved state by
+their new answers with ``Tracer.update`` (no replay of history) and returns the new mastery of
+the skills touched. A retried batch completes tracing that an earlier try stored but did not
+finish, and never traces an answer twice: each saved state carries a watermark of the attempts
+in it (``tracing.watermark``). The read-modify-write of states is serialised within one
+process (an ``asyncio.Lock``); two server processes tracing the same learner at the same
+moment can still overwrite each other's state, as before watermarks.
 
 The serving model is, in order: the ``tracer`` passed in; else the active model of the
 registry (``$LEARNGRAPH_MODELS``, default ``./models``) when it knows at least half of the
