@@ -303,6 +303,30 @@ def profile_buckets(prof: cProfile.Profile, calls: int) -> tuple[list[dict[str, 
     return rows, "\n".join(lines[start:])
 
 
+def neo4j_mastery_variants(
+    store: Any, learner_of: Callable[[int], str]
+) -> dict[str, Callable[[int], Awaitable[Any]]]:
+    """Where Neo4j's ``mastery_of`` spends its time: the store's own query read raw (no domain
+    objects), and the same query returning ``updated_at`` as epoch milliseconds instead of a
+    zoned ``DateTime`` (whose hydration in the driver is per row and slow): a possible fix."""
+    from graph import cypher
+
+    shipped = cypher.MASTERY_OF
+    epoch = shipped.replace(
+        "m {.*, skill_id: s.id}", "m {.*, skill_id: s.id, updated_at: m.updated_at.epochMillis}"
+    )
+    out: dict[str, Callable[[int], Awaitable[Any]]] = {
+        "mastery_of query, raw rows": lambda k: store._read_all(shipped, ids=[learner_of(k)]),
+    }
+    if epoch != shipped:
+        out["mastery_of query, raw rows, updated_at as epochMillis"] = (
+            lambda k: store._read_all(epoch, ids=[learner_of(k)])
+        )
+    else:
+        log("  MASTERY_OF changed shape: the epochMillis variant is skipped")
+    return out
+
+
 def resolver_arguments(services: Any) -> dict[str, Any]:
     """The keyword arguments the GraphQL resolver passes to ``service.recommendations`` (the
     app's index cache, and its learning-gain cache where the service takes one), so the
@@ -441,6 +465,8 @@ async def measure(
             "attempts_of (200)": lambda k: store.attempts_of(case(k)[0], limit=200),
             "get_items (5, item loader)": lambda k: store.get_items(index.item_ids[k : k + 5]),
         }
+        if kind == "neo4j":
+            reads.update(neo4j_mastery_variants(store, lambda k: case(k)[0]))
         nr = max(3, min(n, 100))
         res["store_reads"] = {
             name: await sequential(name, read, nr, min(warm, 5)) for name, read in reads.items()
