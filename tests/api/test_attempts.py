@@ -245,3 +245,37 @@ async def test_retry_completes_tracing_that_failed(
     )
     stored = {m["skill"]["key"]: m["probability"] for m in body["data"]["learner"]["mastery"]}
     assert {k: stored[k] for k in want} == pytest.approx(want)
+
+
+class StateWriteFailsOnce:
+    """The real store, except that its first ``save_tracer_states`` raises (a dropped
+    connection, a full disk)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def save_tracer_states(self, states: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OSError("injected: the state write failed")
+        await self._inner.save_tracer_states(states)
+
+
+async def test_failed_state_write_is_reported_and_completed(make_api: ApiFactory) -> None:
+    api = await make_api(wrap=StateWriteFailsOnce)
+    batch = [attempt("s1", "i-add-2", 1.0, 3)]
+    failed = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]
+    assert failed["__typename"] == "TracingPendingError" and failed["storedIds"] == ["s1"]
+    retry = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]
+    assert retry["__typename"] == "RecordAttemptsPayload" and retry["duplicateIds"] == ["s1"]
+    (row,) = retry["mastery"]
+    post = 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.2)  # one right answer from the population prior
+    assert row["skill"]["key"] == "add" and row["probability"] == pytest.approx(
+        post + (1 - post) * 0.15
+    )
+    again = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]
+    assert again["mastery"] == []
