@@ -104,9 +104,9 @@ class MasteryUpdater:
     async def activate(self, key: str) -> Any:
         """Make registry model ``key`` (or ``bkt-default``) the serving model: validate,
         rebuild every learner's state under it, activate, then serve it here
-        (:func:`api.model_switch.switch_model`; returns its ``Activation``). One switch at a
+        (:func:`tracing.switch.switch_model`; returns its ``Activation``). One switch at a
         time; a caller that gives up does not stop a switch half-way."""
-        from api.model_switch import switch_model
+        from tracing.switch import switch_model
 
         async def run() -> Any:
             async with self._switch_lock:

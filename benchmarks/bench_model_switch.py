@@ -1,6 +1,6 @@
 """Switching the serving tracer inside a running server: what it costs other requests.
 
-``activateTracerModel`` (``api.model_switch``) rebuilds every learner's state under the new
+``activateTracerModel`` (``tracing.switch``) rebuilds every learner's state under the new
 model in a worker thread, its store calls sent back to the server's event loop. The baseline is
 the same rebuild run on the event loop itself (``tracing.store_train.rebuild_states`` awaited
 directly, as the CLI does in its own process). Both rebuild the same model version of the same

@@ -8,7 +8,7 @@
     learngraph trace train --model M --db URL [--epochs N] [--seed S] [--activate] ...
     learngraph trace rebuild --db URL [--key KEY] [--registry DIR]
     learngraph trace models [--registry DIR] [--json]
-    learngraph trace activate KEY [--registry DIR]
+    learngraph trace activate KEY [--db URL | --no-rebuild] [--registry DIR]
 
 Progress goes to stderr; with ``--json`` stdout holds exactly one JSON object.
 """
@@ -101,8 +101,17 @@ def register(sub: Any) -> None:
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_models)
 
-    ac = tsub.add_parser("activate", help="make a registered model the serving model")
-    ac.add_argument("key", help="model version, e.g. gnn-v2")
+    ac = tsub.add_parser(
+        "activate", help="make a registered model the serving model, after rebuilding every "
+                         "learner's state under it")
+    ac.add_argument("key", help="model version, e.g. gnn-v2 (bkt-default: BKT with "
+                                "population defaults)")
+    ac.add_argument("--db", default=None, metavar="URL",
+                    help="store whose learners are rebuilt under the model before it is "
+                         "activated (default: $LEARNGRAPH_DB or sqlite:///./learngraph.db)")
+    ac.add_argument("--no-rebuild", action="store_true",
+                    help="only mark the model active in the registry (no store needed); "
+                         "learners are served from its prior until `learngraph trace rebuild`")
     ac.add_argument("--registry", type=Path, default=None)
     ac.set_defaults(func=cmd_activate)
 
@@ -285,8 +294,46 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_activate(args: argparse.Namespace) -> int:
-    rec = _registry(args.registry).activate(args.key)
-    print(f"active model: {rec.key}")
+    """The same switch as the ``activateTracerModel`` mutation (``tracing.switch``): validate
+    the model against the store's curriculum, rebuild every learner's state, then activate.
+    A failure leaves the old model active. Running servers notice the switch themselves."""
+    import asyncio
+
+    if args.no_rebuild:
+        if args.db is not None:
+            raise TracingError("--no-rebuild takes no --db: it changes only the registry")
+        rec = _registry(args.registry).activate(args.key)
+        print(f"active model: {rec.key}")
+        print(f"learners keep their {rec.key} states as they are (none yet: the prior) until "
+              "`learngraph trace rebuild --db URL`", file=sys.stderr)
+        return 0
+
+    from graph.open import open_store, resolve_db_url
+    from migrations.runner import ensure_migrated
+    from tracing.switch import switch_model
+    from tracing.train import StderrProgress
+
+    url = resolve_db_url(args.db)
+
+    async def run() -> Any:
+        store = await open_store(url)
+        try:
+            await ensure_migrated(store, url)
+            return await switch_model(store, _registry(args.registry), args.key,
+                                      progress=StderrProgress())
+        finally:
+            await store.close()
+
+    done = asyncio.run(run())
+    if not done.changed:
+        print(f"active model: {done.key} (already active; nothing rebuilt)")
+        return 0
+    report = done.report
+    print(f"active model: {done.key} (was {done.previous}; rebuilt {report.learners} learners, "
+          f"{report.attempts} answers replayed, {done.passes} pass(es))")
+    if done.missed:
+        print(f"{done.missed} answers arrived during the last pass; run `learngraph trace "
+              "rebuild` when the store is quieter", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,7 @@ before the model becomes active, so a server that (re)loads the active model fin
 Answers recorded while the rebuild runs are missing from the rebuilt state of their learner
 until the next rebuild: run it when the store is quiet. A running server notices the switch at
 its next answer (``api.services.MasteryUpdater`` watches the registry); the GraphQL mutation
-``activateTracerModel`` does the rebuild and the switch in one step (``api.model_switch``).
+``activateTracerModel`` does the rebuild and the switch in one step (``tracing.switch``).
 """
 
 from __future__ import annotations

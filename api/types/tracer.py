@@ -11,9 +11,9 @@ from strawberry.scalars import JSON
 from api import access
 from api.context import Info
 from api.errors import ForbiddenError as ForbiddenGraphQLError
-from api.model_switch import DEFAULT_KEY, ModelCoverageError, UnknownModelError
 from api.types.errors import ForbiddenError, NotFoundError, ValidationError
 from tracing.base import TracingError
+from tracing.switch import DEFAULT_KEY, ModelCoverageError, UnknownModelError
 
 
 @strawberry.type(description="A trained tracer in the model registry.")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.model_switch import can_serve, coverage
+from tracing.switch import can_serve, coverage
 from graph.models import Attempt, Item, ItemKind, PrerequisiteGraph, SkillWeight
 from tests.api.conftest import EDGES, ITEMS, SKILLS, T0, Api, ApiFactory
 from tracing.bkt import BKTTracer

@@ -107,13 +107,14 @@ def test_train_register_list_activate(files: tuple[Path, Path], tmp_path: Path,
     listing = json.loads(capsys.readouterr().out)
     assert listing["active"] == "bkt-v1"
     assert [m["key"] for m in listing["models"]] == ["bkt-v1", "elo-quick-v1"]
-    assert main(["trace", "activate", "elo-quick-v1", "--registry", str(reg)]) == 0
+    assert main(["trace", "activate", "elo-quick-v1", "--no-rebuild", "--registry",
+                 str(reg)]) == 0
     from tracing.registry import Registry
 
     rec, model = Registry(reg).load_active()  # type: ignore[misc]
     assert rec.key == "elo-quick-v1" and model.name == "elo"
     capsys.readouterr()
-    assert main(["trace", "activate", "nope-v9", "--registry", str(reg)]) == 2
+    assert main(["trace", "activate", "nope-v9", "--no-rebuild", "--registry", str(reg)]) == 2
     assert "no model 'nope-v9'" in capsys.readouterr().err
 
 

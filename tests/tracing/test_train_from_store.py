@@ -234,6 +234,49 @@ async def test_cli_trains_from_db_activates_and_rebuilds(
     assert "rebuilt 2 learners' state and mastery under gnn-v1 (7 answers replayed" in out
 
 
+async def test_cli_activate_rebuilds_the_store_before_switching(
+    sqlite_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await seeded(sqlite_store)
+    path = sqlite_store.path
+    url = f"sqlite:///{path}"
+    await sqlite_store.close()
+    models = tmp_path / "models"
+    monkeypatch.setenv("LEARNGRAPH_MODELS", str(models))
+    for kind in ("elo", "bkt"):  # the first one registered is active
+        assert await _run(["trace", "train", "--model", kind, "--db", url]) == 0
+    capsys.readouterr()
+    assert Registry(models).active_key() == "elo-v1"
+
+    code = await _run(["trace", "activate", "bkt-v1", "--db", url])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "active model: bkt-v1 (was elo-v1; rebuilt 2 learners, 7 answers replayed" in out
+    assert Registry(models).active_key() == "bkt-v1"
+    from graph.sqlite_store import SqliteStore
+
+    store = await SqliteStore.open(path)
+    try:  # the states the server will read exist under the new version, from the history
+        ann, bob, cyd = await store.load_tracer_states(["ann", "bob", "cyd"], "bkt-v1")
+        assert ann is not None and bob is not None and cyd is None
+        rows = {r.skill_id: r for r in (await store.mastery_of(["ann"]))[0]}
+        assert {r.model_version for r in rows.values()} == {"bkt-v1"}
+        _, tracer = Registry(models).load("bkt-v1")
+        expected = replayed_mastery(MasteryService(tracer, "bkt-v1", ITEMS), "ann")
+        assert rows["add"].probability == pytest.approx(expected["add"])
+    finally:
+        await store.close()
+
+    assert await _run(["trace", "activate", "bkt-v1", "--db", url]) == 0
+    assert "already active; nothing rebuilt" in capsys.readouterr().out
+    assert await _run(["trace", "activate", "zzz-v9", "--db", url]) == 2
+    assert "no tracer model 'zzz-v9'" in capsys.readouterr().err
+    assert await _run(["trace", "activate", "elo-v1", "--db", url, "--no-rebuild"]) == 2
+    assert "--no-rebuild takes no --db" in capsys.readouterr().err
+    assert Registry(models).active_key() == "bkt-v1"
+
+
 async def test_cli_refuses_conflicting_or_missing_sources(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,4 +1,5 @@
-"""Switching the serving tracer model of a running server (``activateTracerModel``).
+"""Switching the serving tracer model: validate, rebuild every learner's state, activate
+(the ``activateTracerModel`` mutation and ``learngraph trace activate``).
 
 The order makes a switch all-or-nothing for serving:
 
@@ -138,14 +139,17 @@ def _log_progress(every: float = 5.0) -> Callable[[str, float], None]:
     return progress
 
 
-async def rebuild_off_loop(store: GraphStore, service: MasteryService) -> RebuildReport:
+async def rebuild_off_loop(store: GraphStore, service: MasteryService,
+                           progress: Callable[[str, float], None] | None = None
+                           ) -> RebuildReport:
     """``rebuild_states(store, service)`` on a worker thread's own event loop; the store is
-    used through a :class:`LoopBridge` to the calling loop."""
+    used through a :class:`LoopBridge` to the calling loop. ``progress`` (called on the worker
+    thread) defaults to log lines every 5 s."""
     from tracing.store_train import rebuild_states
 
     bridge = cast(GraphStore, LoopBridge(store, asyncio.get_running_loop()))
     report: RebuildReport = await asyncio.to_thread(
-        asyncio.run, rebuild_states(bridge, service, progress=_log_progress())
+        asyncio.run, rebuild_states(bridge, service, progress=progress or _log_progress())
     )
     return report
 
@@ -175,7 +179,8 @@ def _service_for(
     return MasteryService(tracer, record.key, items)
 
 
-async def switch_model(store: GraphStore, registry: Registry, key: str) -> Activation:
+async def switch_model(store: GraphStore, registry: Registry, key: str, *,
+                       progress: Callable[[str, float], None] | None = None) -> Activation:
     """Validate, rebuild every learner's state under ``key``, then activate it (see the module
     docstring). Raises :class:`UnknownModelError`, :class:`ModelCoverageError`, or another
     ``TracingError`` (an unreadable model file), the old model staying active."""
@@ -199,7 +204,7 @@ async def switch_model(store: GraphStore, registry: Registry, key: str) -> Activ
     passes = missed = 0
     count = await store.attempt_count()
     while True:
-        report = await rebuild_off_loop(store, service)
+        report = await rebuild_off_loop(store, service, progress)
         passes += 1
         seen, count = count, await store.attempt_count()
         missed = count - seen
