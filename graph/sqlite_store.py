@@ -103,6 +103,10 @@ class SqliteStore:
         self._path = path
         self._clock = clock
         self._closed = False
+        #: a second, read-only connection on its own thread for long aggregate reads
+        #: (:meth:`item_gain_counts`), opened on first use
+        self._aside: tuple[sqlite3.Connection, ThreadPoolExecutor] | None = None
+        self._aside_lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -127,15 +131,48 @@ class SqliteStore:
             return
         self._closed = True
         loop = asyncio.get_running_loop()
+        if self._aside is not None:
+            aside_conn, aside_executor = self._aside
+            await loop.run_in_executor(aside_executor, aside_conn.close)
+            aside_executor.shutdown(wait=True)
         await loop.run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._call_on(self._executor, self._conn, fn, *args)
+
+    async def _read_aside(self, fn: Callable[..., T], *args: Any) -> T:
+        """A long read on the second connection, so that the worker thread keeps serving
+        other calls meanwhile (WAL: the reader sees the last commit and blocks no writer).
+        An in-memory database has no second connection: the worker thread runs it."""
+        if self._path == ":memory:" or self._path.startswith("file:"):
+            return await self._call(fn, *args)
+        if self._aside is None:
+            async with self._aside_lock:
+                if self._aside is None and not self._closed:
+                    executor = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="learngraph-sqlite-aside")
+                    loop = asyncio.get_running_loop()
+                    try:
+                        conn = await loop.run_in_executor(executor, connect, self._path)
+                        await loop.run_in_executor(executor, conn.execute,
+                                                   "PRAGMA query_only = ON")
+                    except BaseException:
+                        executor.shutdown(wait=False)
+                        raise
+                    self._aside = (conn, executor)
+        if self._aside is None:
+            raise StoreUnavailableError(f"the SQLite store {self._path!r} is closed")
+        conn, executor = self._aside
+        return await self._call_on(executor, conn, fn, *args)
+
+    async def _call_on(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection,
+                       fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise StoreUnavailableError(f"the SQLite store {self._path!r} is closed")
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, fn, self._conn, *args)
+            return await loop.run_in_executor(executor, fn, conn, *args)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise MigrationError(
@@ -711,7 +748,8 @@ class SqliteStore:
         if item_ids is not None and not item_ids:
             return {}
         wanted = None if item_ids is None else list(dict.fromkeys(item_ids))
-        return await self._call(gain_counts, wanted)
+        # a scan and sort of every attempt: keep it off the worker thread other calls wait on
+        return await self._read_aside(gain_counts, wanted)
 
     # -- mastery ---------------------------------------------------------------------------
 
