@@ -23,23 +23,28 @@ nothing is lost on restart. :func:`reference_gain_counts` is the same definition
 Python, the oracle of the contract tests.
 
 **Staleness** (:class:`GainCache`): the counts serving recommendations are at most
-``max_age`` seconds behind the store (default 60 s) after the first read; when that age is
-reached, one cheap probe (the attempt count and the curriculum version) decides whether to
-re-read them. Population statistics move slowly, so a minute's lag changes no decision that
-matters, while a busy server runs at most one aggregate query per ``max_age``.
+``max_age`` (default 60 s) plus one refresh's duration behind the store. When that age is
+reached, the next call is still answered from memory and starts one background refresh: a
+cheap probe (the attempt count and the curriculum version) decides whether to re-read the
+aggregate. Population statistics move slowly, so a minute's lag changes no decision that
+matters, while a busy server runs at most one aggregate query per ``max_age`` and no request
+waits for one (except the very first after start).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from graph.models import Attempt, Item
-from graph.store import GraphStore
+from graph.store import GraphStore, GraphStoreError
 from recommender.errors import InvalidParameterError
 from recommender.next_item import GainStats
+
+log = logging.getLogger(__name__)
 
 Counts = dict[str, tuple[int, int]]
 """Item id -> (successes, failures)."""
@@ -86,12 +91,17 @@ def posterior_mean(successes: int, failures: int) -> float:
 
 
 class GainCache:
-    """The population's :class:`GainStats`, read from the store at most every ``max_age``
-    seconds (then only when attempts or the curriculum changed), shared by an app's requests.
+    """The population's :class:`GainStats`, shared by an app's requests, read from the store
+    at most every ``max_age`` seconds (then only when attempts or the curriculum changed).
+
+    Only the first call waits for the store. Later, a call finding the statistics older than
+    ``max_age`` still gets them at once and starts one background refresh (stale while
+    revalidating), so no recommendation waits for the aggregate. A failed background refresh
+    is logged and retried after another ``max_age``.
 
     Args:
         max_age: seconds a read is served before the store is probed again [60.0]; 0 probes
-            on every call (tests).
+            on every call.
         clock: monotonic seconds [``time.monotonic``].
     """
 
@@ -104,26 +114,47 @@ class GainCache:
         self._key: tuple[int, str] | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
 
     def invalidate(self) -> None:
-        """Re-read the counts on the next call."""
+        """Re-read the counts on the next call (which waits for them)."""
         self._stats = None
 
     async def get(self, store: GraphStore, curriculum_version: str) -> GainStats:
         """The current statistics; ``curriculum_version`` is the recommender index's version
         (a Q-matrix edit changes main skills, hence the counts)."""
         stats = self._stats
-        if stats is not None and self._clock() - self._read_at < self.max_age:
-            return stats
-        async with self._lock:
-            if self._stats is not None and self._clock() - self._read_at < self.max_age:
+        if stats is None:
+            async with self._lock:
+                if self._stats is None:
+                    await self._refresh(store, curriculum_version)
+                assert self._stats is not None
                 return self._stats
-            key = (await store.attempt_count(), curriculum_version)
-            if self._stats is None or key != self._key:
-                self._stats = stats_from_counts(await store.item_gain_counts())
-                self._key = key
-            self._read_at = self._clock()
-            return self._stats
+        if self._clock() - self._read_at >= self.max_age and (
+            self._task is None or self._task.done()
+        ):
+            self._task = asyncio.ensure_future(self._refresh_logged(store, curriculum_version))
+        return stats
+
+    async def settled(self) -> None:
+        """Wait for a background refresh in flight, if any (tests, shutdown)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _refresh(self, store: GraphStore, curriculum_version: str) -> None:
+        key = (await store.attempt_count(), curriculum_version)
+        if self._stats is None or key != self._key:
+            self._stats = stats_from_counts(await store.item_gain_counts())
+            self._key = key
+        self._read_at = self._clock()
+
+    async def _refresh_logged(self, store: GraphStore, curriculum_version: str) -> None:
+        async with self._lock:
+            try:
+                await self._refresh(store, curriculum_version)
+            except GraphStoreError as exc:
+                self._read_at = self._clock()
+                log.warning("learning-gain refresh failed, serving the previous counts: %s", exc)
 
 
 def counts_in_order(counts: Mapping[str, tuple[int, int]], ids: Sequence[str]

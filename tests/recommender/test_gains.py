@@ -19,6 +19,7 @@ from graph.models import (
     Skill,
     SkillWeight,
 )
+from graph.store import StoreUnavailableError
 from recommender.errors import InvalidParameterError
 from recommender.gains import (
     GainCache,
@@ -147,23 +148,61 @@ async def test_cache_serves_counts_at_most_max_age_old(sqlite_store: Any) -> Non
     clock = Clock()
     spy: Any = Counting(store)  # only the two calls the cache makes
     cache = GainCache(max_age=30.0, clock=clock)
-    first = await cache.get(spy, "v1")
+    first = await cache.get(spy, "v1")  # the first call waits for the store
     assert (first.successes, first.failures, spy.reads) == ({"x": 1}, {}, 1)
 
     await store.record_attempts([at("a3", "l", "x", 0, 2)])
     clock.now += 29.0
-    assert await cache.get(spy, "v1") is first, "within max_age: no store call"
+    assert await cache.get(spy, "v1") is first
+    await cache.settled()
+    assert spy.reads == 1, "within max_age: no store call"
     clock.now += 1.0
-    fresh = await cache.get(spy, "v1")
+    assert await cache.get(spy, "v1") is first, "stale: answered at once from memory ..."
+    await cache.settled()
+    fresh = await cache.get(spy, "v1")  # ... while one background refresh re-reads
     assert (fresh.successes, fresh.failures, spy.reads) == ({"x": 1}, {"y": 1}, 2)
 
     clock.now += 60.0  # stale, but nothing changed: only the count is probed
+    assert await cache.get(spy, "v1") is fresh
+    await cache.settled()
     assert await cache.get(spy, "v1") is fresh and spy.reads == 2
     clock.now += 60.0  # a curriculum edit can move main skills: re-read
+    await cache.get(spy, "v2")
+    await cache.settled()
     assert await cache.get(spy, "v2") is not fresh and spy.reads == 3
-    cache.invalidate()
+    cache.invalidate()  # the next call waits for a fresh read
     await cache.get(spy, "v2")
     assert spy.reads == 4
+
+
+class Failing:
+    """A store whose reads fail after the first (the background refresh must not raise)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def attempt_count(self) -> int:
+        self.calls += 1
+        if self.calls > 1:
+            raise StoreUnavailableError("gone")
+        return 0
+
+    async def item_gain_counts(self) -> dict[str, tuple[int, int]]:
+        return {"x": (1, 2)}
+
+
+async def test_a_failed_refresh_keeps_the_previous_counts(caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    clock = Clock()
+    cache = GainCache(max_age=10.0, clock=clock)
+    store: Any = Failing()
+    first = await cache.get(store, "v")
+    clock.now += 11.0
+    assert await cache.get(store, "v") is first
+    await cache.settled()
+    assert "refresh failed" in caplog.text and "gone" in caplog.text
+    assert await cache.get(store, "v") is first
+    assert store.calls == 2, "retried only after another max_age"
 
 
 def test_cache_rejects_a_negative_age() -> None:
