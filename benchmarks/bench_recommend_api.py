@@ -257,6 +257,8 @@ async def concurrent(
     }
 
 
+#: C-level functions (no file name in the profile) the Neo4j driver's decoding runs
+DRIVER_BUILTINS = ("neo4j", "fromutc", "astimezone", "toordinal", "fromordinal")
 BUCKETS = (
     ("graphql-core + strawberry (parse, validate, execute)", ("graphql/", "strawberry/")),
     ("starlette + httpx + anyio (HTTP, ASGI)", ("starlette/", "httpx/", "httpcore/", "anyio/",
@@ -285,6 +287,8 @@ def profile_buckets(prof: cProfile.Profile, calls: int) -> tuple[list[dict[str, 
             bucket = "recommender/ + numpy"
         elif filename == "~" and "_socket.socket" in func:
             bucket = "socket send/recv (Neo4j Bolt; the loop's self-pipe wake-ups)"
+        elif filename == "~" and any(k in func for k in DRIVER_BUILTINS):
+            bucket = "store + driver (graph/, neo4j, pytz, sqlite3)"
         else:
             bucket = next(
                 (b for b, keys in BUCKETS if any(k in filename for k in keys)), "other"
