@@ -14,7 +14,8 @@ For the store named by ``--db`` (default: a fresh SQLite file in a temporary fol
    * a warm ``GainCache.get`` (what a recommendation pays between refreshes);
    * one learner's history (``attempts_of``, 50 rows: the read every recommendation makes)
      alone, and while a full aggregate runs concurrently (what requests see during a
-     refresh);
+     refresh); on SQLite also while the aggregate runs on the store's worker thread instead
+     of its side connection (the design it replaced);
 
 3. as a baseline in the same process, on the same attempts: the pure-Python reference
    (:func:`recommender.gains.reference_gain_counts`) given the attempts already in memory,
@@ -76,6 +77,14 @@ def stats_ms(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
+def stats_us(seconds: Sequence[float]) -> dict[str, float]:
+    return {
+        "median_us": round(statistics.median(seconds) * 1e6, 2),
+        "p99_us": round(percentile(seconds, 99) * 1e6, 2),
+        "runs": len(seconds),
+    }
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -118,12 +127,12 @@ async def repeat(times: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
     return out
 
 
-async def during_refresh(store: Any, learners: Sequence[str], rng: random.Random
-                         ) -> tuple[list[float], float]:
+async def during_refresh(store: Any, learners: Sequence[str], rng: random.Random,
+                         aggregate: Callable[[], Awaitable[Any]]) -> tuple[list[float], float]:
     """One learner's history read back to back while one full aggregate runs."""
     lat: list[float] = []
     started = time.perf_counter()
-    task = asyncio.ensure_future(store.item_gain_counts())
+    task = asyncio.ensure_future(aggregate())
     while not task.done():
         t = time.perf_counter()
         await store.attempts_of(rng.choice(learners), limit=50)
@@ -134,6 +143,7 @@ async def during_refresh(store: Any, learners: Sequence[str], rng: random.Random
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
+    read_rng = random.Random(args.seed + 1)  # reads never shift the generated log
     tmp = None
     url = args.db
     if url is None:
@@ -172,13 +182,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"{size} attempts stored ({time.perf_counter() - t:.1f} s); measuring")
 
             full = await repeat(args.repeats, store.item_gain_counts)
-            page_ids = [it.id for it in rng.sample(items, PAGE)]
+            page_ids = [it.id for it in read_rng.sample(items, PAGE)]
             page = await repeat(args.repeats * 3, lambda ids=page_ids: store.item_gain_counts(ids))
             cache = GainCache(max_age=3600.0)
             await cache.get(store, "bench")
             warm = await repeat(1000, lambda c=cache: c.get(store, "bench"))
-            alone = await repeat(200, lambda: store.attempts_of(rng.choice(learners), limit=50))
-            busy, refresh_s = await during_refresh(store, learners, rng)
+            alone = await repeat(200, lambda: store.attempts_of(read_rng.choice(learners),
+                                                                limit=50))
+            busy, refresh_s = await during_refresh(store, learners, read_rng,
+                                                   store.item_gain_counts)
+            on_worker: dict[str, float] = {}
+            if store.kind == "sqlite":  # baseline: the same aggregate on the worker thread
+                from graph.sqlite_queries import gain_counts
+
+                lat, secs = await during_refresh(
+                    store, learners, read_rng, lambda: store._call(gain_counts, None))
+                on_worker = stats_ms(lat) | {"refresh_s": round(secs, 3)}
 
             t = time.perf_counter()
             expected = reference_gain_counts(everything, main)
@@ -191,9 +210,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "observations": sum(s + f for s, f in got.values()),
                 "full": stats_ms(full),
                 "page20": stats_ms(page),
-                "cache_warm": stats_ms(warm),
+                "cache_warm": stats_us(warm),
                 "history_read_alone": stats_ms(alone),
                 "history_read_during_refresh": stats_ms(busy) | {"refresh_s": round(refresh_s, 3)},
+                "history_read_during_refresh_on_worker": on_worker,
                 "reference_python_ms": round(ref_s * 1e3, 1),
                 "ratio_full_vs_reference": round(statistics.median(full) / ref_s, 2),
                 "attempts_per_s_full": round(size / statistics.median(full)),
