@@ -203,32 +203,49 @@ main AS (
     WHERE rn = 1)"""
 
 #: Per learner and main skill, in (timestamp, attempt id) order, whether the next attempt was
-#: correct; ``{only}`` is empty or a fixed clause keeping the asked items' skills.
-_GAIN_COUNTS = """
+#: correct. Every attempt: read along the learner index, sorted within each learner.
+_GAIN_COUNTS_ALL = """
 WITH {main},
 pairs AS (
     SELECT a.item_id AS item_id,
            lead(a.score >= 0.5) OVER (
                PARTITION BY a.learner_id, m.skill_id ORDER BY a.ts_us, a.attempt_id) AS nxt
-    FROM attempts a JOIN main m ON m.item_id = a.item_id{only})
+    FROM attempts a JOIN main m ON m.item_id = a.item_id)
 SELECT item_id, sum(nxt), count(*) - sum(nxt) FROM pairs
-WHERE nxt IS NOT NULL{keep}
+WHERE nxt IS NOT NULL
+GROUP BY item_id
+"""
+
+#: The same for the items of ?1 (a JSON array): only the sequences of their main skills.
+#: Those attempts are picked in one plain scan of the table (``+item_id`` and the primary-key
+#: order keep SQLite off the learner index, whose every row costs a primary-key lookup), so
+#: only they are sorted: about 4x faster than filtering the full query (200,000 attempts).
+_GAIN_COUNTS_SOME = """
+WITH {main},
+scope AS (
+    SELECT item_id, skill_id FROM main WHERE skill_id IN (
+        SELECT skill_id FROM main WHERE item_id IN (SELECT value FROM json_each(?1)))),
+picked AS (
+    SELECT learner_id, item_id, score, ts_us, attempt_id FROM attempts
+    WHERE +item_id IN (SELECT item_id FROM scope) ORDER BY attempt_id),
+pairs AS (
+    SELECT a.item_id AS item_id,
+           lead(a.score >= 0.5) OVER (
+               PARTITION BY a.learner_id, s.skill_id ORDER BY a.ts_us, a.attempt_id) AS nxt
+    FROM picked a JOIN scope s ON s.item_id = a.item_id)
+SELECT item_id, sum(nxt), count(*) - sum(nxt) FROM pairs
+WHERE nxt IS NOT NULL AND item_id IN (SELECT value FROM json_each(?1))
 GROUP BY item_id
 """
 
 
 def gain_counts(conn: sqlite3.Connection,
                 item_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]:
-    """``GraphStore.item_gain_counts`` in one statement (the definition is documented there).
-    With ``item_ids``, only the sequences of their main skills are read and ordered."""
+    """``GraphStore.item_gain_counts`` in one statement (the definition is documented there)."""
     params: tuple[str, ...] = ()
     if item_ids is None:
-        sql = _GAIN_COUNTS.format(main=_MAIN_SKILL, only="", keep="")
+        sql = _GAIN_COUNTS_ALL.format(main=_MAIN_SKILL)
     else:
-        sql = _GAIN_COUNTS.format(
-            main=_MAIN_SKILL,
-            only="\n    WHERE m.skill_id IN (SELECT skill_id FROM main"
-                 " WHERE item_id IN (SELECT value FROM json_each(?1)))",
-            keep=" AND item_id IN (SELECT value FROM json_each(?1))")
+        sql = _GAIN_COUNTS_SOME.format(main=_MAIN_SKILL)
         params = (ids_json(item_ids),)
     return {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(sql, params)}
