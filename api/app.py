@@ -43,6 +43,9 @@ class ApiSettings:
     auth: AuthConfig
     limits: Limits = field(default_factory=Limits)
     graphiql: bool = True
+    #: signs diagnostic states given to clients; None: a random key per process
+    #: (``api.auth.state_key_from_env`` derives a shared one from the configuration)
+    state_key: bytes | None = None
 
 
 async def build_services(
@@ -51,7 +54,7 @@ async def build_services(
     changes_pubsub = pubsub or InProcessPubSub()
     changes = ChangeFeed(store, changes_pubsub)
     await changes.start()
-    return Services(
+    services = Services(
         store=store,
         auth=settings.auth,
         limits=settings.limits,
@@ -60,6 +63,9 @@ async def build_services(
         changes=changes,
         schema=build_schema(settings.limits),
     )
+    if settings.state_key is not None:
+        services.diagnostic_key = settings.state_key
+    return services
 
 
 class SubscriptionEndpoint(GraphQL):

@@ -7,10 +7,15 @@ carries ``sub`` (the user or learner id), ``role`` (learner, teacher, designer, 
 
 With neither configured, development mode uses :data:`DEV_SECRET`, so ``learngraph token`` and
 ``learngraph serve`` agree out of the box; ``--production`` refuses to start that way.
+
+State handed to clients between calls (a diagnostic test's) is signed with
+:func:`state_key_from_env`'s key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ DEV_SECRET = "learngraph-development-secret-not-for-production"  # noqa: S105
 SECRET_ENV = "LEARNGRAPH_JWT_SECRET"
 PUBLIC_KEY_ENV = "LEARNGRAPH_JWT_PUBLIC_KEY"
 PRIVATE_KEY_ENV = "LEARNGRAPH_JWT_PRIVATE_KEY"
+STATE_SECRET_ENV = "LEARNGRAPH_STATE_SECRET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +169,31 @@ def principal_from_authorization(config: AuthConfig, header: str | None) -> Prin
             "the Authorization header must be `Bearer <token>`; get one with `learngraph token`"
         )
     return decode_token(config, token.strip())
+
+
+def state_key_from_env(
+    auth: AuthConfig, environ: Mapping[str, str] | None = None
+) -> bytes | None:
+    """The key that signs state handed to clients (diagnostic tests), shared by every server
+    process that has the same configuration, so a test started on one process (or before a
+    restart) can be answered on another.
+
+    ``LEARNGRAPH_STATE_SECRET`` when set (16 characters at least); else, with an HS256 token
+    secret other than the development one, a key derived from that secret (HMAC with a fixed
+    label, so the token secret itself never signs states); else None: the app then draws a
+    random key per process (RS256 without a state secret, or the public development secret,
+    from which anyone could derive the key).
+    """
+    env = os.environ if environ is None else environ
+    label = b"learngraph client-state signing key v1"
+    secret = env.get(STATE_SECRET_ENV)
+    if secret is not None:
+        if len(secret) < 16:
+            raise ConfigError(
+                f"{STATE_SECRET_ENV} is {len(secret)} characters long; use at least 16 "
+                "(e.g. `openssl rand -hex 32`)"
+            )
+        return hmac.new(secret.encode(), label, hashlib.sha256).digest()
+    if auth.algorithm == "HS256" and not auth.is_development:
+        return hmac.new(auth.verify_key.encode(), label, hashlib.sha256).digest()
+    return None

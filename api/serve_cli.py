@@ -70,16 +70,18 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import ApiSettings, create_app
-    from api.auth import AuthConfig
+    from api.auth import AuthConfig, state_key_from_env
     from api.errors import ApiError
     from api.limits import Limits
 
     db_url = resolve_db_url(args.db)
     try:
+        auth = AuthConfig.from_env(production=args.production)
         settings = ApiSettings(
-            auth=AuthConfig.from_env(production=args.production),
+            auth=auth,
             limits=Limits.from_env(os.environ),
             graphiql=not args.production,
+            state_key=state_key_from_env(auth),
         )
     except ApiError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -89,6 +91,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "warning: using the development token secret; set LEARNGRAPH_JWT_SECRET for "
             "anything but local trials",
+            file=sys.stderr,
+        )
+    if settings.state_key is None and not settings.auth.is_development:
+        print(
+            "warning: diagnostic tests are signed with a key of this process only; set "
+            "LEARNGRAPH_STATE_SECRET so other processes and restarts accept them",
             file=sys.stderr,
         )
     where = f"http://{args.host}:{args.port}/graphql"

@@ -141,8 +141,15 @@ async def make_api(
     await seed(store)
     clients: list[httpx.AsyncClient] = []
 
-    async def make(limits: Limits | None = None, graphiql: bool = True, wrap: Any = None) -> Api:
-        settings = ApiSettings(auth=AUTH, limits=limits or Limits(), graphiql=graphiql)
+    async def make(
+        limits: Limits | None = None,
+        graphiql: bool = True,
+        wrap: Any = None,
+        state_key: bytes | None = None,
+    ) -> Api:
+        settings = ApiSettings(
+            auth=AUTH, limits=limits or Limits(), graphiql=graphiql, state_key=state_key
+        )
         services = await build_services(wrap(store) if wrap else store, settings)
         app = create_app(settings, services=services)
         client = httpx.AsyncClient(

@@ -111,3 +111,24 @@ def test_serve_refuses_production_without_secret(
     monkeypatch.delenv("LEARNGRAPH_JWT_PUBLIC_KEY", raising=False)
     assert main(["serve", "--production", "--db", "sqlite:///:memory:"]) == 2
     assert "LEARNGRAPH_JWT_SECRET" in capsys.readouterr().err
+
+
+def test_state_key_is_shared_by_configuration_and_never_the_public_one() -> None:
+    from api.auth import state_key_from_env
+
+    hs = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "s" * 32})
+    derived = state_key_from_env(hs, {})
+    assert derived is not None and len(derived) == 32
+    again = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "s" * 32})
+    other = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "t" * 32})
+    assert derived == state_key_from_env(again, {}) != state_key_from_env(other, {})
+    assert b"s" * 32 not in derived  # the token secret itself never signs states
+    own = state_key_from_env(hs, {"LEARNGRAPH_STATE_SECRET": "x" * 20})
+    assert own is not None and own != derived
+    dev = AuthConfig.from_env({})
+    assert own == state_key_from_env(dev, {"LEARNGRAPH_STATE_SECRET": "x" * 20})
+    # the public development secret, or RS256 without a state secret: a per-process key
+    assert state_key_from_env(dev, {}) is None
+    assert state_key_from_env(AuthConfig("RS256", "public-pem"), {}) is None
+    with pytest.raises(ConfigError, match="LEARNGRAPH_STATE_SECRET is 5 characters long"):
+        state_key_from_env(hs, {"LEARNGRAPH_STATE_SECRET": "short"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api.conftest import ITEMS, Api
+from tests.api.conftest import ITEMS, Api, ApiFactory
 
 ITEM_KEYS = {i.id for i in ITEMS}
 
@@ -148,6 +148,24 @@ async def test_diagnostic_state_cannot_be_forged_or_moved(api: Api) -> None:
     assert moved["__typename"] == "ValidationError" and "this learner" in moved["message"]
     other = await run_step(api, 'startDiagnostic(learnerId: "bo")', role="learner")
     assert other["__typename"] == "ForbiddenError"
+
+
+async def test_diagnostic_continues_on_another_process_with_the_same_state_key(
+    make_api: ApiFactory,
+) -> None:
+    """Two apps stand for two server processes (or one before and after a restart)."""
+    key = bytes(range(32))
+    first, second = await make_api(state_key=key), await make_api(state_key=key)
+    stranger = await make_api()  # no configured key: its own random one
+    step = await run_step(first, 'startDiagnostic(learnerId: "ada")', role="admin")
+    item = step["question"]["item"]["key"]
+    answer = (
+        f'answerDiagnostic(learnerId: "ada", state: "{step["state"]}", itemId: "{item}", '
+        "correct: true)"
+    )
+    assert (await run_step(second, answer, role="admin"))["__typename"] == "DiagnosticStep"
+    refused = await run_step(stranger, answer, role="admin")
+    assert refused["__typename"] == "ValidationError" and refused["field"] == "state"
 
 
 # -- the learner's target retention (review setting) ---------------------------------------------
