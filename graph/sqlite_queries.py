@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from graph.models import (
@@ -30,6 +30,7 @@ from graph.sqlite_rows import (
 from graph.store import NotFoundError, StoreUnavailableError
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 MIGRATIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -81,6 +82,26 @@ def require(conn: sqlite3.Connection, table: str, entity: str, ids: Iterable[str
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFoundError(entity, missing)
+
+
+def delete_present(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> list[str]:
+    """Delete the rows of ``table`` with these ids; the ids that were there, each once, in
+    the order given (for the change log)."""
+    wanted = ids_json(ids)
+    existing = {r[0] for r in conn.execute(
+        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
+    conn.execute(f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (wanted,))
+    return [i for i in dict.fromkeys(ids) if i in existing]
+
+
+def grouped(keys: Sequence[str], pairs: Iterable[tuple[str, str]],
+            found: Mapping[str, V]) -> list[list[V]]:
+    """For each of ``keys``, ``found[v]`` of every ``(key, v)`` link in ``pairs``, in ``v``
+    order; an empty list for a key without links."""
+    by_key: dict[str, list[V]] = defaultdict(list)
+    for key, value in sorted(pairs):
+        by_key[key].append(found[value])
+    return [list(by_key.get(k, [])) for k in keys]
 
 
 def append_log(conn: sqlite3.Connection, actor: str, at_us: int,

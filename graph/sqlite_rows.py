@@ -40,6 +40,18 @@ def last_per_id(values: Sequence[H]) -> list[H]:
     return list({v.id: v for v in values}.values())
 
 
+def in_order(ids: Sequence[str], found: Iterable[H]) -> list[H | None]:
+    """For each of ``ids`` in turn, the value of ``found`` with that id, or None."""
+    by_id = {v.id: v for v in found}
+    return [by_id.get(i) for i in ids]
+
+
+def check_id(field: str, value: str, what: str) -> None:
+    """ValidationError unless ``value`` (the id of ``what``, e.g. "a skill") is non-empty."""
+    if not value:
+        raise ValidationError(field, f"{what} needs a non-empty id")
+
+
 def to_us(moment: datetime, field: str) -> int:
     """Microseconds since the epoch of a timezone-aware datetime (naive ones are refused)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -161,8 +173,7 @@ def item_kind(kind: ItemKind | str, field: str = "kind") -> ItemKind:
 
 
 def validate_item(item: Item) -> None:
-    if not item.id:
-        raise ValidationError("item.id", "an item needs a non-empty id")
+    check_id("item.id", item.id, "an item")
     try:
         item_kind(item.kind)
     except ValidationError as exc:

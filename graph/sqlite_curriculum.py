@@ -1,0 +1,316 @@
+"""The curriculum part of the SQLite store: skills, items, prerequisite edges, their reads
+and graph walks, their writes (each logged in the change log) and the change log itself."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from graph.models import (
+    CurriculumChange,
+    Item,
+    ItemKind,
+    Prerequisite,
+    PrerequisiteGraph,
+    Skill,
+)
+from graph.sqlite_core import SqliteCore
+from graph.sqlite_queries import (
+    append_log,
+    closure,
+    delete_present,
+    edges_by,
+    grouped,
+    load_items,
+    require,
+)
+from graph.sqlite_rows import (
+    ITEM_COLS,
+    SKILL_COLS,
+    check_depth,
+    check_id,
+    check_limit,
+    find_cycle,
+    from_us,
+    ids_json,
+    in_order,
+    in_range,
+    item_kind,
+    last_per_id,
+    skill_row,
+    validate_item,
+)
+from graph.store import CycleError, ValidationError
+
+
+class SqliteCurriculum(SqliteCore):
+    """The curriculum methods of ``GraphStore`` on SQLite."""
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def get_skills(self, ids: Sequence[str]) -> list[Skill | None]:
+        def run(conn: sqlite3.Connection) -> list[Skill | None]:
+            rows = conn.execute(
+                f"SELECT {SKILL_COLS} FROM skills WHERE id IN (SELECT value FROM json_each(?))",
+                (ids_json(ids),),
+            )
+            return in_order(ids, (skill_row(r) for r in rows))
+
+        return await self._call(run)
+
+    async def get_items(self, ids: Sequence[str]) -> list[Item | None]:
+        def run(conn: sqlite3.Connection) -> list[Item | None]:
+            return in_order(ids, load_items(conn, "id IN (SELECT value FROM json_each(?))",
+                                            (ids_json(ids),)))
+
+        return await self._call(run)
+
+    async def list_skills(
+        self,
+        *,
+        topic: str | None = None,
+        area: str | None = None,
+        search: str | None = None,
+        has_prerequisite: bool | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Skill]:
+        check_limit(limit)
+        where, params = ["1"], []
+        for column, value in (("topic", topic), ("area", area)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if search is not None:
+            where.append("instr(lg_lower(name), ?) > 0")
+            params.append(search.lower())
+        if has_prerequisite is not None:
+            neg = "" if has_prerequisite else "NOT "
+            where.append(f"{neg}EXISTS (SELECT 1 FROM prerequisites p WHERE p.target = skills.id)")
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
+        sql = f"SELECT {SKILL_COLS} FROM skills WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+
+        def run(conn: sqlite3.Connection) -> list[Skill]:
+            return [skill_row(r) for r in conn.execute(sql, (*params, limit))]
+
+        return await self._call(run)
+
+    async def list_items(
+        self,
+        *,
+        skill_id: str | None = None,
+        kind: ItemKind | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Item]:
+        check_limit(limit)
+        where, params = ["1"], []
+        if skill_id is not None:
+            where.append("id IN (SELECT item_id FROM item_skills WHERE skill_id = ?)")
+            params.append(skill_id)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(item_kind(kind).value)
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
+
+        def run(conn: sqlite3.Connection) -> list[Item]:
+            return load_items(conn, " AND ".join(where), params, limit=limit)
+
+        return await self._call(run)
+
+    async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
+        def run(conn: sqlite3.Connection) -> list[list[Item]]:
+            links = [(r[0], r[1]) for r in conn.execute(
+                "SELECT skill_id, item_id FROM item_skills"
+                " WHERE skill_id IN (SELECT value FROM json_each(?))", (ids_json(skill_ids),))]
+            items = {i.id: i for i in load_items(
+                conn, "id IN (SELECT value FROM json_each(?))",
+                (ids_json(sorted({item_id for _, item_id in links})),))}
+            return grouped(skill_ids, links, items)
+
+        return await self._call(run)
+
+    async def prerequisite_graph(self) -> PrerequisiteGraph:
+        def run(conn: sqlite3.Connection) -> PrerequisiteGraph:
+            skills = conn.execute(f"SELECT {SKILL_COLS} FROM skills ORDER BY id")
+            edges = conn.execute(
+                "SELECT source, target, strength FROM prerequisites ORDER BY source, target"
+            )
+            return PrerequisiteGraph(
+                skills=tuple(skill_row(r) for r in skills),
+                edges=tuple(Prerequisite(r[0], r[1], r[2]) for r in edges),
+            )
+
+        return await self._call(run)
+
+    async def prerequisites_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
+        return await self._call(edges_by, "target", skill_ids)
+
+    async def dependents_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
+        return await self._call(edges_by, "source", skill_ids)
+
+    async def ancestors(
+        self, skill_ids: Sequence[str], depth: int | None = None
+    ) -> PrerequisiteGraph:
+        check_depth(depth)
+        return await self._call(closure, skill_ids, depth, "source", "target")
+
+    async def descendants(
+        self, skill_ids: Sequence[str], depth: int | None = None
+    ) -> PrerequisiteGraph:
+        check_depth(depth)
+        return await self._call(closure, skill_ids, depth, "target", "source")
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def upsert_skills(self, skills: Sequence[Skill], *, actor: str) -> None:
+        for s in skills:
+            check_id("skill.id", s.id, "a skill")
+        rows = [(s.id, s.name, s.description, s.topic, s.area, json.dumps(list(s.tags)))
+                for s in skills]
+        log = [("upsert", "skill", s.id, {"name": s.name, "topic": s.topic, "area": s.area})
+               for s in skills]
+        at = self._now_us()
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                f"INSERT INTO skills ({SKILL_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                " description = excluded.description, topic = excluded.topic,"
+                " area = excluded.area, tags = excluded.tags",
+                rows,
+            )
+            append_log(conn, actor, at, log)
+
+        await self._write(run)
+
+    async def upsert_items(self, items: Sequence[Item], *, actor: str) -> None:
+        for item in items:
+            validate_item(item)
+        items = last_per_id(items)
+        skill_ids = {w.skill_id for item in items for w in item.skills}
+        at = self._now_us()
+        item_rows = [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
+                      i.expected_seconds) for i in items]
+        link_rows = [(i.id, w.skill_id, float(w.weight), pos)
+                     for i in items for pos, w in enumerate(i.skills)]
+        log = [("upsert", "item", i.id, {"kind": ItemKind(i.kind).value, "title": i.title,
+                "skills": [w.skill_id for w in i.skills]}) for i in items]
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "skills", "skill", skill_ids)
+            conn.executemany(
+                f"INSERT INTO items ({ITEM_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
+                " body = excluded.body, url = excluded.url, difficulty = excluded.difficulty,"
+                " expected_seconds = excluded.expected_seconds",
+                item_rows,
+            )
+            conn.execute(
+                "DELETE FROM item_skills WHERE item_id IN (SELECT value FROM json_each(?))",
+                (ids_json(i.id for i in items),),
+            )
+            conn.executemany(
+                "INSERT INTO item_skills (item_id, skill_id, weight, position) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (item_id, skill_id) DO UPDATE SET weight = excluded.weight,"
+                " position = excluded.position",
+                link_rows,
+            )
+            append_log(conn, actor, at, log)
+
+        await self._write(run)
+
+    async def upsert_prerequisites(self, edges: Sequence[Prerequisite], *, actor: str) -> None:
+        for e in edges:
+            if e.source == e.target:
+                raise ValidationError(
+                    "prerequisite", f"self-loop {e.source!r} -> {e.target!r}: a skill cannot "
+                    "be its own prerequisite; remove this edge")
+            if not in_range(e.strength, 0.0, 1.0):
+                raise ValidationError(
+                    "strength", f"{e.strength!r} on {e.source!r} -> {e.target!r} is outside "
+                    "[0, 1]; use 1 for a strict prerequisite, less for a weaker one")
+        new = [(e.source, e.target) for e in edges]
+        rows = [(e.source, e.target, float(e.strength)) for e in edges]
+        log = [("upsert", "prerequisite", f"{e.source}->{e.target}",
+                {"source": e.source, "target": e.target, "strength": float(e.strength)})
+               for e in edges]
+        at = self._now_us()
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "skills", "skill", {s for pair in new for s in pair})
+            stored = conn.execute("SELECT source, target FROM prerequisites").fetchall()
+            cycle = find_cycle([(r[0], r[1]) for r in stored] + new, new)
+            if cycle:
+                raise CycleError(cycle)
+            conn.executemany(
+                "INSERT INTO prerequisites (source, target, strength) VALUES (?, ?, ?)"
+                " ON CONFLICT (source, target) DO UPDATE SET strength = excluded.strength",
+                rows,
+            )
+            append_log(conn, actor, at, log)
+
+        await self._write(run)
+
+    async def remove_skills(self, ids: Sequence[str], *, actor: str) -> None:
+        at = self._now_us()
+
+        def run(conn: sqlite3.Connection) -> None:
+            # the edges go with their skills (ON DELETE CASCADE): read them first, for the log
+            edges = conn.execute(
+                "SELECT source, target FROM prerequisites WHERE source IN (SELECT value FROM"
+                " json_each(?1)) OR target IN (SELECT value FROM json_each(?1))"
+                " ORDER BY source, target", (ids_json(ids),)).fetchall()
+            removed = delete_present(conn, "skills", ids)
+            log = [("remove", "prerequisite", f"{s}->{t}", {"source": s, "target": t})
+                   for s, t in edges]
+            log += [("remove", "skill", i, {}) for i in removed]
+            append_log(conn, actor, at, log)
+
+        await self._write(run)
+
+    async def remove_items(self, ids: Sequence[str], *, actor: str) -> None:
+        at = self._now_us()
+
+        def run(conn: sqlite3.Connection) -> None:
+            removed = delete_present(conn, "items", ids)
+            append_log(conn, actor, at, [("remove", "item", i, {}) for i in removed])
+
+        await self._write(run)
+
+    async def remove_prerequisites(
+        self, edges: Sequence[tuple[str, str]], *, actor: str
+    ) -> None:
+        at = self._now_us()
+        pairs = list(dict.fromkeys((s, t) for s, t in edges))
+
+        def run(conn: sqlite3.Connection) -> None:
+            log = []
+            for s, t in pairs:
+                cur = conn.execute(
+                    "DELETE FROM prerequisites WHERE source = ? AND target = ?", (s, t))
+                if cur.rowcount:
+                    log.append(("remove", "prerequisite", f"{s}->{t}", {"source": s, "target": t}))
+            append_log(conn, actor, at, log)
+
+        await self._write(run)
+
+    async def change_log(
+        self, *, after_seq: int = 0, limit: int = 100
+    ) -> list[CurriculumChange]:
+        check_limit(limit)
+
+        def run(conn: sqlite3.Connection) -> list[CurriculumChange]:
+            rows = conn.execute(
+                "SELECT seq, actor, at_us, action, entity, entity_id, detail FROM change_log"
+                " WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
+            return [CurriculumChange(seq=r[0], actor=r[1], at=from_us(r[2]), action=r[3],
+                                     entity=r[4], entity_id=r[5], detail=json.loads(r[6]))
+                    for r in rows]
+
+        return await self._call(run)

@@ -1,0 +1,182 @@
+"""The learning part of the SQLite store: attempts (idempotent on the client's attempt id),
+the items' learning-gain counts derived from them, the mastery rows a tracer writes, and the
+tracers' serialized per-learner states."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from graph.models import Attempt, AttemptPage, Mastery, RecordResult
+from graph.sqlite_core import SqliteCore
+from graph.sqlite_queries import gain_counts, mastery_by_learner, require
+from graph.sqlite_rows import (
+    ATTEMPT_COLS,
+    MASTERY_COLS,
+    attempt_row,
+    attempt_values,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    ids_json,
+    in_range,
+    to_us,
+)
+from graph.store import AttemptConflictError, ValidationError
+
+
+class SqliteLearning(SqliteCore):
+    """The attempt, gain, mastery and tracer-state methods of ``GraphStore`` on SQLite."""
+
+    # -- attempts --------------------------------------------------------------------------
+
+    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+        rows = [attempt_values(a) for a in attempts]
+
+        def run(conn: sqlite3.Connection) -> RecordResult:
+            require(conn, "learners", "learner", {r[1] for r in rows})
+            require(conn, "items", "item", {r[2] for r in rows})
+            # one look-up of the ids already stored (a savepoint-and-undo fast path was
+            # measured slower: SQLite copies every touched page to a sub-journal for it)
+            wanted = ids_json(r[0] for r in rows)
+            stored = {r[0]: tuple(r) for r in conn.execute(
+                f"SELECT {ATTEMPT_COLS} FROM attempts"
+                " WHERE attempt_id IN (SELECT value FROM json_each(?))", (wanted,))}
+            new: list[tuple[Any, ...]] = []
+            new_ids: list[str] = []
+            duplicates: list[str] = []
+            conflicts: list[str] = []
+            for row in rows:
+                seen = stored.get(row[0])
+                if seen is None:
+                    stored[row[0]] = row
+                    new.append(row)
+                    new_ids.append(row[0])
+                elif seen == row:
+                    duplicates.append(row[0])
+                else:
+                    conflicts.append(row[0])
+            if conflicts:
+                raise AttemptConflictError(list(dict.fromkeys(conflicts)))
+            conn.executemany(
+                f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)", new)
+            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates))
+
+        return await self._write(run)
+
+    async def attempts_of(
+        self,
+        learner_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> AttemptPage:
+        check_limit(limit)
+        where: list[str] = ["learner_id = ?"]
+        params: list[Any] = [learner_id]
+        if cursor is not None:
+            ts_us, attempt_id = decode_cursor(cursor)
+            where.append("(ts_us < ? OR (ts_us = ? AND attempt_id < ?))")
+            params += [ts_us, ts_us, attempt_id]
+        if since is not None:
+            where.append("ts_us >= ?")
+            params.append(to_us(since, "since"))
+        sql = (f"SELECT {ATTEMPT_COLS} FROM attempts WHERE {' AND '.join(where)}"
+               " ORDER BY ts_us DESC, attempt_id DESC LIMIT ?")
+
+        def run(conn: sqlite3.Connection) -> AttemptPage:
+            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
+            page = rows[:limit]
+            nxt = (encode_cursor(page[-1]["ts_us"], page[-1]["attempt_id"])
+                   if len(rows) > limit else None)
+            return AttemptPage(tuple(attempt_row(r) for r in page), nxt)
+
+        return await self._call(run)
+
+    async def attempt_count(self, learner_id: str | None = None) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            if learner_id is None:
+                return int(conn.execute("SELECT count(*) FROM attempts").fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM attempts WHERE learner_id = ?",
+                                    (learner_id,)).fetchone()[0])
+
+        return await self._call(run)
+
+    async def item_gain_counts(
+        self, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        if item_ids is not None and not item_ids:
+            return {}
+        wanted = None if item_ids is None else list(dict.fromkeys(item_ids))
+        # a scan and sort of every attempt: keep it off the worker thread other calls wait on
+        return await self._read_aside(gain_counts, wanted)
+
+    # -- mastery ---------------------------------------------------------------------------
+
+    async def save_mastery(self, rows: Sequence[Mastery]) -> None:
+        values = []
+        for m in rows:
+            if not in_range(m.probability, 0.0, 1.0):
+                raise ValidationError("probability", f"{m.probability!r} for "
+                                      f"({m.learner_id!r}, {m.skill_id!r}) is outside [0, 1]")
+            if not in_range(m.uncertainty, 0.0, math.inf):
+                raise ValidationError("uncertainty", f"{m.uncertainty!r} for "
+                                      f"({m.learner_id!r}, {m.skill_id!r}) must be >= 0")
+            values.append((m.learner_id, m.skill_id, float(m.probability),
+                           float(m.uncertainty), to_us(m.updated_at, "updated_at"),
+                           m.model_version))
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "learners", "learner", {v[0] for v in values})
+            require(conn, "skills", "skill", {v[1] for v in values})
+            conn.executemany(
+                f"INSERT OR REPLACE INTO mastery ({MASTERY_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+                values)
+
+        await self._write(run)
+
+    async def mastery_of(self, learner_ids: Sequence[str]) -> list[list[Mastery]]:
+        return await self._call(mastery_by_learner, learner_ids)
+
+    async def mastery_of_group(self, group_id: str) -> Mapping[str, list[Mastery]]:
+        def run(conn: sqlite3.Connection) -> dict[str, list[Mastery]]:
+            members = [r[0] for r in conn.execute(
+                "SELECT learner_id FROM group_learners WHERE group_id = ? ORDER BY learner_id",
+                (group_id,))]
+            return dict(zip(members, mastery_by_learner(conn, members), strict=True))
+
+        return await self._call(run)
+
+    # -- tracer state ----------------------------------------------------------------------
+
+    async def load_tracer_states(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[bytes | None]:
+        def run(conn: sqlite3.Connection) -> list[bytes | None]:
+            rows = conn.execute(
+                "SELECT learner_id, state FROM tracer_states WHERE model_version = ?"
+                " AND learner_id IN (SELECT value FROM json_each(?))",
+                (model_version, ids_json(learner_ids)))
+            found = {r[0]: bytes(r[1]) for r in rows}
+            return [found.get(i) for i in learner_ids]
+
+        return await self._call(run)
+
+    async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
+        for lid, version, state in states:
+            if not isinstance(state, bytes | bytearray | memoryview):
+                raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
+                                      f"{type(state).__name__}; serialize it to bytes first")
+        rows = [(lid, version, bytes(state)) for lid, version, state in states]
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "learners", "learner", {r[0] for r in rows})
+            conn.executemany(
+                "INSERT OR REPLACE INTO tracer_states (learner_id, model_version, state)"
+                " VALUES (?, ?, ?)", rows)
+
+        await self._write(run)

@@ -1,0 +1,168 @@
+"""The people part of the SQLite store: learners (with their goals), users and groups (with
+their teachers and learners), and the look-ups between groups and their members."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from graph.models import Group, Learner, Role, User
+from graph.sqlite_core import SqliteCore
+from graph.sqlite_queries import grouped, learner_page, load_groups, load_learners, require
+from graph.sqlite_rows import (
+    check_id,
+    check_learner_retention,
+    check_limit,
+    ids_json,
+    in_order,
+    last_per_id,
+)
+from graph.store import ValidationError
+
+
+class SqlitePeople(SqliteCore):
+    """The learner, user and group methods of ``GraphStore`` on SQLite."""
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def get_learners(self, ids: Sequence[str]) -> list[Learner | None]:
+        def run(conn: sqlite3.Connection) -> list[Learner | None]:
+            return in_order(ids, load_learners(conn, ids_json(ids)))
+
+        return await self._call(run)
+
+    async def list_learners(self, *, after: str | None = None, limit: int = 100
+                            ) -> list[Learner]:
+        check_limit(limit)
+        return await self._call(learner_page, after, limit)
+
+    async def get_users(self, ids: Sequence[str]) -> list[User | None]:
+        def run(conn: sqlite3.Connection) -> list[User | None]:
+            rows = conn.execute(
+                "SELECT id, display_name, role FROM users"
+                " WHERE id IN (SELECT value FROM json_each(?))", (ids_json(ids),))
+            return in_order(ids, (User(r[0], r[1], Role(r[2])) for r in rows))
+
+        return await self._call(run)
+
+    async def get_groups(self, ids: Sequence[str]) -> list[Group | None]:
+        def run(conn: sqlite3.Connection) -> list[Group | None]:
+            return in_order(ids, load_groups(conn, "id IN (SELECT value FROM json_each(?))",
+                                             (ids_json(ids),)))
+
+        return await self._call(run)
+
+    async def groups_of_teacher(self, teacher_id: str) -> list[Group]:
+        def run(conn: sqlite3.Connection) -> list[Group]:
+            return load_groups(conn, "id IN (SELECT group_id FROM group_teachers"
+                                " WHERE teacher_id = ?)", (teacher_id,))
+
+        return await self._call(run)
+
+    async def groups_of_learners(self, learner_ids: Sequence[str]) -> list[list[Group]]:
+        def run(conn: sqlite3.Connection) -> list[list[Group]]:
+            links = [(r[0], r[1]) for r in conn.execute(
+                "SELECT learner_id, group_id FROM group_learners"
+                " WHERE learner_id IN (SELECT value FROM json_each(?))",
+                (ids_json(learner_ids),))]
+            groups = {g.id: g for g in load_groups(
+                conn, "id IN (SELECT value FROM json_each(?))",
+                (ids_json({gid for _, gid in links}),))}
+            return grouped(learner_ids, links, groups)
+
+        return await self._call(run)
+
+    async def learners_of_groups(self, group_ids: Sequence[str]) -> list[list[Learner]]:
+        def run(conn: sqlite3.Connection) -> list[list[Learner]]:
+            links = [(r[0], r[1]) for r in conn.execute(
+                "SELECT group_id, learner_id FROM group_learners"
+                " WHERE group_id IN (SELECT value FROM json_each(?))",
+                (ids_json(group_ids),))]
+            learners = {lr.id: lr for lr in load_learners(
+                conn, ids_json({lid for _, lid in links}))}
+            return grouped(group_ids, links, learners)
+
+        return await self._call(run)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        learners = last_per_id(learners)
+        for learner in learners:
+            check_id("learner.id", learner.id, "a learner")
+            if len(set(learner.goals)) != len(learner.goals):
+                raise ValidationError(
+                    "learner.goals", f"{learner.goals!r} of {learner.id!r} repeats a skill")
+            check_learner_retention(learner)
+        goals = {g for learner in learners for g in learner.goals}
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "skills", "skill", goals)
+            conn.executemany(
+                "INSERT INTO learners (id, display_name, target_retention) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,"
+                " target_retention = excluded.target_retention",
+                [(lr.id, lr.display_name, lr.target_retention) for lr in learners])
+            conn.execute(
+                "DELETE FROM learner_goals WHERE learner_id IN (SELECT value FROM json_each(?))",
+                (ids_json(lr.id for lr in learners),))
+            conn.executemany(
+                "INSERT OR REPLACE INTO learner_goals (learner_id, skill_id, position)"
+                " VALUES (?, ?, ?)",
+                [(lr.id, g, pos) for lr in learners for pos, g in enumerate(lr.goals)])
+
+        await self._write(run)
+
+    async def upsert_users(self, users: Sequence[User]) -> None:
+        rows = []
+        for u in users:
+            check_id("user.id", u.id, "a user")
+            try:
+                rows.append((u.id, u.display_name, Role(u.role).value))
+            except ValueError:
+                raise ValidationError("user.role", f"{u.role!r} of {u.id!r} is not one of "
+                                      f"{', '.join(r.value for r in Role)}") from None
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO users (id, display_name, role) VALUES (?, ?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET display_name = excluded.display_name, role = excluded.role",
+                rows)
+
+        await self._write(run)
+
+    async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        groups = last_per_id(groups)
+        for g in groups:
+            check_id("group.id", g.id, "a group")
+            for field, members in (("learner_ids", g.learner_ids),
+                                   ("teacher_ids", g.teacher_ids)):
+                if len(set(members)) != len(members):
+                    raise ValidationError(f"group.{field}", f"{members!r} of {g.id!r} repeats "
+                                          "an id; list each member once")
+        learner_ids = {lid for g in groups for lid in g.learner_ids}
+        wanted = ids_json(g.id for g in groups)
+
+        def run(conn: sqlite3.Connection) -> None:
+            require(conn, "learners", "learner", learner_ids)
+            conn.executemany(
+                "INSERT INTO groups (id, name) VALUES (?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET name = excluded.name", [(g.id, g.name) for g in groups])
+            for table, column, members in (
+                    ("group_teachers", "teacher_id", {g.id: g.teacher_ids for g in groups}),
+                    ("group_learners", "learner_id", {g.id: g.learner_ids for g in groups})):
+                conn.execute(f"DELETE FROM {table} WHERE group_id IN"
+                             " (SELECT value FROM json_each(?))", (wanted,))
+                conn.executemany(
+                    f"INSERT OR REPLACE INTO {table} (group_id, {column}, position)"
+                    " VALUES (?, ?, ?)",
+                    [(gid, m, pos) for gid, ids in members.items() for pos, m in enumerate(ids)])
+
+        await self._write(run)
+
+    async def remove_groups(self, ids: Sequence[str]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM groups WHERE id IN (SELECT value FROM json_each(?))",
+                         (ids_json(ids),))
+
+        await self._write(run)
