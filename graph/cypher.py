@@ -56,6 +56,20 @@ CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
 # -- generic --------------------------------------------------------------------------------
 
 
+def epoch_us(expr: str) -> str:
+    """Cypher for the ``DateTime`` ``expr`` as integer microseconds since the Unix epoch.
+
+    Hot reads return timestamps this way, not as ``DateTime`` values: the driver's per-value
+    ``DateTime`` hydration cost ~10x the rest of reading a learner's 1,000 mastery rows (see
+    ``benchmarks/bench_recommend_api.py``); :func:`graph.neo4j_values.to_datetime` turns the
+    number back into the same aware UTC ``datetime``, exactly. It is built on ``epochMillis``,
+    which floors; ``epochSeconds`` truncates toward zero before 1970 (1969-12-31T23:59:59.5 has
+    ``epochSeconds`` 0, like 1970-01-01T00:00:00.5), so ``[epochSeconds, nanosecond]`` is not
+    exact there. ``expr`` is a fixed variable/property name of a query here, never input."""
+    return f"{expr}.epochMillis * 1000 + {expr}.microsecond % 1000"
+
+
+
 def missing_ids(label: str) -> str:
     """Query returning ``missing``: those of ``$ids`` with no ``label`` node."""
     if label not in LABELS:
@@ -254,10 +268,10 @@ CREATE (:Change {seq: seq, actor: $actor, at: $at, action: ch.action, entity: ch
                  entity_id: ch.entity_id, detail: ch.detail})
 """
 
-CHANGE_LOG: Final = """
+CHANGE_LOG: Final = f"""
 MATCH (c:Change) WHERE c.seq > $after_seq
 WITH c ORDER BY c.seq LIMIT $limit
-RETURN collect({change: c {.*}}) AS rows
+RETURN collect({{change: c {{.*, at: {epoch_us("c.at")}}}}}) AS rows
 """
 
 # -- people ---------------------------------------------------------------------------------
@@ -351,18 +365,19 @@ RETURN collect({{gid: gid, learner: {_LEARNER_PROJECTION}}}) AS rows
 #: One statement per batch (ids already unique): store the attempts whose id is new, report
 #: the stored ones for comparison, and count what was created. A row whose learner or item is
 #: unknown creates nothing, so ``created`` falls short and the caller diagnoses and rolls back.
-INSERT_ATTEMPTS: Final = """
+INSERT_ATTEMPTS: Final = f"""
 UNWIND $rows AS r
-OPTIONAL MATCH (old:Attempt {id: r.id})
-CALL (r, old) {
+OPTIONAL MATCH (old:Attempt {{id: r.id}})
+CALL (r, old) {{
   WITH r, old WHERE old IS NULL
-  MATCH (l:Learner {id: r.learner_id})
-  MATCH (i:Item {id: r.item_id})
+  MATCH (l:Learner {{id: r.learner_id}})
+  MATCH (i:Item {{id: r.item_id}})
   CREATE (l)-[:ATTEMPTED]->(a:Attempt)-[:ON_ITEM]->(i)
   SET a = r
   RETURN count(*) AS created
-}
-RETURN sum(created) AS created, collect(old {.*}) AS existing
+}}
+RETURN sum(created) AS created,
+       collect(old {{.*, timestamp: {epoch_us("old.timestamp")}}}) AS existing
 """
 
 #: Only on a failed write: which learners and items are unknown.
@@ -384,7 +399,7 @@ def attempts_of(*, since: bool, cursor: bool) -> str:
     return f"""
 MATCH (a:Attempt) WHERE {" AND ".join(where)}
 WITH a ORDER BY a.timestamp DESC, a.id DESC LIMIT $limit
-RETURN collect({{attempt: a {{.*}}}}) AS rows
+RETURN collect({{attempt: a {{.*, timestamp: {epoch_us("a.timestamp")}}}}}) AS rows
 """
 
 
@@ -435,18 +450,20 @@ SET m.probability = r.probability, m.uncertainty = r.uncertainty,
 RETURN count(*) AS written
 """
 
-MASTERY_OF: Final = """
+_MASTERY_PROJECTION: Final = f"m {{.*, skill_id: s.id, updated_at: {epoch_us('m.updated_at')}}}"
+
+MASTERY_OF: Final = f"""
 UNWIND $ids AS lid
-MATCH (:Learner {id: lid})-[m:MASTERY]->(s:Skill)
+MATCH (:Learner {{id: lid}})-[m:MASTERY]->(s:Skill)
 WITH lid, m, s ORDER BY s.id
-RETURN collect({lid: lid, mastery: m {.*, skill_id: s.id}}) AS rows
+RETURN collect({{lid: lid, mastery: {_MASTERY_PROJECTION}}}) AS rows
 """
 
-MASTERY_OF_GROUP: Final = """
-MATCH (:Group {id: $group_id})<-[:MEMBER_OF]-(l:Learner)
+MASTERY_OF_GROUP: Final = f"""
+MATCH (:Group {{id: $group_id}})<-[:MEMBER_OF]-(l:Learner)
 WITH l ORDER BY l.id
-RETURN collect({lid: l.id,
-                masteries: [(l)-[m:MASTERY]->(s:Skill) | m {.*, skill_id: s.id}]}) AS rows
+RETURN collect({{lid: l.id,
+                masteries: [(l)-[m:MASTERY]->(s:Skill) | {_MASTERY_PROJECTION}]}}) AS rows
 """
 
 LOAD_TRACER_STATES: Final = """
