@@ -15,6 +15,8 @@ The graph model::
     (:Item)-[:ASSESSES {weight, pos}]->(:Skill)               one Q-matrix row, ``pos`` keeps order
     (:Learner {id, display_name, target_retention})-[:HAS_GOAL {pos}]->(:Skill)
     (:Learner)-[:MEMBER_OF {pos}]->(:Group {id, name, teacher_ids})
+    (:Group)-[:TAUGHT_BY]->(:Teacher {id})      one per teacher id a group lists: the index of
+                                                groups_of_teacher (teacher_ids keeps the order)
     (:User {id, display_name, role})
     (:Learner)-[:ATTEMPTED]->(:Attempt {id, learner_id, item_id, score, timestamp,
                                         response_time_ms, hints_used})-[:ON_ITEM]->(:Item)
@@ -326,6 +328,12 @@ UNWIND $rows AS r
 MERGE (g:Group {id: r.id})
 SET g.name = r.name, g.teacher_ids = r.teacher_ids
 WITH g, r
+CALL (g) { MATCH (g)-[old:TAUGHT_BY]->(:Teacher) DELETE old }
+CALL (g, r) {
+  UNWIND r.teacher_ids AS tid
+  MERGE (t:Teacher {id: tid})
+  MERGE (g)-[:TAUGHT_BY]->(t)
+}
 CALL (g) { MATCH (:Learner)-[old:MEMBER_OF]->(g) DELETE old }
 CALL (g, r) {
   UNWIND range(0, size(r.learner_ids) - 1) AS k
@@ -340,8 +348,10 @@ MATCH (g:Group) WHERE g.id IN $ids
 DETACH DELETE g
 """
 
+#: A seek on the ``Teacher.id`` uniqueness constraint's index, then the teacher's groups
+#: (migration 0002); ``$teacher_id IN g.teacher_ids`` would scan every group.
 GROUPS_OF_TEACHER: Final = f"""
-MATCH (g:Group) WHERE $teacher_id IN g.teacher_ids
+MATCH (:Teacher {{id: $teacher_id}})<-[:TAUGHT_BY]-(g:Group)
 WITH g ORDER BY g.id
 RETURN collect({{grp: {_GROUP_PROJECTION}}}) AS rows
 """
