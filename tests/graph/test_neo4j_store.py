@@ -330,16 +330,16 @@ async def test_batch_calls_run_a_fixed_number_of_statements(
 ) -> None:
     """Round trips do not grow with the batch: the statements each call sends to the real
     server are counted (and still executed) for a batch of 1 and a batch of 300."""
-    import graph.neo4j_store as module
+    import graph.neo4j_core as module
 
     sent: list[str] = []
-    real_rows = module._rows
+    real_rows = module.fetch
 
     async def counting(tx: Any, query: str, **params: Any) -> Any:
         sent.append(query)
         return await real_rows(tx, query, **params)
 
-    monkeypatch.setattr(module, "_rows", counting)
+    monkeypatch.setattr(module, "fetch", counting)
     learners = tuple(f"l{i}" for i in range(300))
     await learner_with_items(neo4j_store, learners=learners)
 

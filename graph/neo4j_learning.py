@@ -1,0 +1,160 @@
+"""The learning part of the Neo4j store: attempts (idempotent on the client's id), item gain
+counts, mastery and tracer states."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from graph import cypher
+from graph import neo4j_core as core
+from graph import neo4j_values as v
+from graph.models import Attempt, AttemptPage, Mastery, RecordResult
+from graph.neo4j_core import Neo4jCore, Rows, Tx
+from graph.store import AttemptConflictError, GraphStoreError, NotFoundError
+
+
+class Neo4jLearning(Neo4jCore):
+    """The attempt, mastery and tracer-state methods of ``GraphStore`` on Neo4j."""
+
+    # -- attempts --------------------------------------------------------------------------
+
+    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+        """One statement per call on the happy path: write the new ids, get the stored ones
+        back, compare in Python. Any problem (unknown learner or item, an id reused with other
+        content) is diagnosed in the same transaction and raised, which rolls it all back."""
+        rows = [v.attempt_row(a) for a in attempts]
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first.setdefault(row["id"], row)
+        unique = list(first.values())
+
+        async def work(tx: Tx) -> RecordResult:
+            out = (await core.fetch(tx, cypher.INSERT_ATTEMPTS, rows=unique))[0]
+            stored = {p["id"]: v.attempt(p) for p in out["existing"]}
+            new_ids = [r["id"] for r in unique if r["id"] not in stored]
+            duplicates: list[str] = []
+            conflicts: list[str] = []
+            seen: set[str] = set()
+            for row in rows:
+                aid = row["id"]
+                if aid not in stored and aid not in seen:
+                    seen.add(aid)  # the first occurrence of a new id: stored
+                    continue
+                before = stored[aid] if aid in stored else v.attempt(first[aid])
+                (duplicates if before == v.attempt(row) else conflicts).append(aid)
+            if out["created"] != len(new_ids) or conflicts:
+                await self._diagnose_attempts(tx, rows)
+                if conflicts:
+                    raise AttemptConflictError(list(dict.fromkeys(conflicts)))
+                raise GraphStoreError(  # only if a learner or item vanished mid-transaction
+                    f"stored {out['created']} of {len(new_ids)} new attempts; retry the call")
+            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates))
+
+        if not rows:
+            return RecordResult(stored=(), duplicates=())
+        try:
+            return await self._tx(True, work)
+        except core.ConstraintRace:
+            # A concurrent call stored one of these ids first; the retry sees it as stored.
+            return await self._tx(True, work)
+
+    @staticmethod
+    async def _diagnose_attempts(tx: Tx, rows: Rows) -> None:
+        check = (await core.fetch(tx, cypher.MISSING_LEARNERS_AND_ITEMS,
+                             learner_ids=sorted({r["learner_id"] for r in rows}),
+                             item_ids=sorted({r["item_id"] for r in rows})))[0]
+        if check["missing_learners"]:
+            raise NotFoundError("learner", check["missing_learners"])
+        if check["missing_items"]:
+            raise NotFoundError("item", check["missing_items"])
+
+    async def attempts_of(
+        self,
+        learner_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> AttemptPage:
+        v.check_limit(limit)
+        params: dict[str, Any] = {"learner_id": learner_id, "limit": limit + 1}
+        if cursor is not None:
+            params["ts"], params["aid"] = v.decode_cursor(cursor)
+        if since is not None:
+            params["since"] = v.utc(since, "since")
+        query = cypher.attempts_of(since=since is not None, cursor=cursor is not None)
+        found = [v.attempt(r["attempt"]) for r in await self._read_all(query, **params)]
+        page = found[:limit]
+        nxt = (v.encode_cursor(page[-1].timestamp, page[-1].attempt_id)
+               if len(found) > limit else None)
+        return AttemptPage(tuple(page), nxt)
+
+    async def attempt_count(self, learner_id: str | None = None) -> int:
+        if learner_id is None:
+            rows = await self._read(cypher.ATTEMPT_COUNT_ALL)
+        else:
+            rows = await self._read(cypher.ATTEMPT_COUNT_OF, learner_id=learner_id)
+        return int(rows[0]["n"])
+
+    async def item_gain_counts(
+        self, item_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        if item_ids is None:
+            rows = await self._read_all(cypher.item_gain_counts(only=False))
+        elif not item_ids:
+            return {}
+        else:
+            rows = await self._read_all(
+                cypher.item_gain_counts(only=True), ids=list(dict.fromkeys(item_ids))
+            )
+        return {str(r["item"]): (int(r["s"]), int(r["f"])) for r in rows}
+
+    # -- mastery ---------------------------------------------------------------------------
+
+    async def save_mastery(self, rows: Sequence[Mastery]) -> None:
+        values = [v.mastery_row(m) for m in rows]
+
+        async def work(tx: Tx) -> None:
+            written = (await core.fetch(tx, cypher.SAVE_MASTERY, rows=values))[0]["written"]
+            if written != len(values):  # diagnose, raise, roll back
+                await core.missing(tx, "Learner", "learner", {r["learner_id"] for r in values})
+                await core.missing(tx, "Skill", "skill", {r["skill_id"] for r in values})
+                raise GraphStoreError(f"saved {written} of {len(values)} mastery rows; retry")
+
+        if values:
+            await self._tx(True, work)
+
+    async def mastery_of(self, learner_ids: Sequence[str]) -> list[list[Mastery]]:
+        rows = await self._read_all(cypher.MASTERY_OF, ids=list(dict.fromkeys(learner_ids)))
+        grouped = core.by_key(rows, "lid", lambda r: v.mastery(r["lid"], r["mastery"]))
+        return [sorted(grouped.get(i, []), key=lambda m: m.skill_id) for i in learner_ids]
+
+    async def mastery_of_group(self, group_id: str) -> Mapping[str, list[Mastery]]:
+        rows = await self._read_all(cypher.MASTERY_OF_GROUP, group_id=group_id)
+        return {r["lid"]: sorted((v.mastery(r["lid"], m) for m in r["masteries"]),
+                                 key=lambda m: m.skill_id) for r in rows}
+
+    # -- tracer state ----------------------------------------------------------------------
+
+    async def load_tracer_states(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[bytes | None]:
+        rows = await self._read_all(cypher.LOAD_TRACER_STATES, ids=list(dict.fromkeys(learner_ids)),
+                                model_version=model_version)
+        found = {r["lid"]: bytes(r["state"]) for r in rows}
+        return [found.get(i) for i in learner_ids]
+
+    async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
+        rows: Rows = [{"learner_id": lid, "model_version": mv, "state": bytes(state)}
+                for lid, mv, state in states]
+
+        async def work(tx: Tx) -> None:
+            written = (await core.fetch(tx, cypher.SAVE_TRACER_STATES, rows=rows))[0]["written"]
+            if written != len(rows):  # diagnose, raise, roll back
+                await core.missing(tx, "Learner", "learner", {r["learner_id"] for r in rows})
+                raise GraphStoreError(f"saved {written} of {len(rows)} tracer states; retry")
+
+        if rows:
+            await self._tx(True, work)

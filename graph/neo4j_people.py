@@ -1,0 +1,86 @@
+"""The people part of the Neo4j store: learners (with their goals), users, groups (with their
+teachers and learners), and the look-ups between groups and their members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph import cypher
+from graph import neo4j_core as core
+from graph import neo4j_values as v
+from graph.models import Group, Learner, User
+from graph.neo4j_core import Neo4jCore, Tx
+
+
+class Neo4jPeople(Neo4jCore):
+    """The learner, user and group methods of ``GraphStore`` on Neo4j."""
+
+    # -- people ----------------------------------------------------------------------------
+
+    async def get_learners(self, ids: Sequence[str]) -> list[Learner | None]:
+        rows = await self._read_all(cypher.GET_LEARNERS, ids=list(ids))
+        found = {r["learner"]["id"]: v.learner(r["learner"]) for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def list_learners(self, *, after: str | None = None, limit: int = 100
+                            ) -> list[Learner]:
+        v.check_limit(limit)
+        rows = await self._read_all(cypher.LIST_LEARNERS, after=after or "", limit=limit)
+        return [v.learner(r["learner"]) for r in rows]
+
+    async def get_users(self, ids: Sequence[str]) -> list[User | None]:
+        rows = await self._read_all(cypher.GET_USERS, ids=list(ids))
+        found = {r["user"]["id"]: v.user(r["user"]) for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def get_groups(self, ids: Sequence[str]) -> list[Group | None]:
+        rows = await self._read_all(cypher.GET_GROUPS, ids=list(ids))
+        found = {r["grp"]["id"]: v.group(r["grp"]) for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        rows = [v.learner_row(lr) for lr in learners]
+
+        async def work(tx: Tx) -> None:
+            await core.missing(tx, "Skill", "skill", {g for r in rows for g in r["goals"]})
+            await core.fetch(tx, cypher.UPSERT_LEARNERS, rows=rows)
+
+        await self._tx(True, work)
+
+    async def upsert_users(self, users: Sequence[User]) -> None:
+        rows = [v.user_props(u) for u in users]
+
+        async def work(tx: Tx) -> None:
+            await core.fetch(tx, cypher.UPSERT_USERS, rows=rows)
+
+        await self._tx(True, work)
+
+    async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        rows = [v.group_row(g) for g in groups]
+
+        async def work(tx: Tx) -> None:
+            members = {m for r in rows for m in r["learner_ids"]}
+            await core.missing(tx, "Learner", "learner", members)
+            await core.fetch(tx, cypher.UPSERT_GROUPS, rows=rows)
+
+        await self._tx(True, work)
+
+    async def remove_groups(self, ids: Sequence[str]) -> None:
+        async def work(tx: Tx) -> None:
+            await core.fetch(tx, cypher.REMOVE_GROUPS, ids=list(ids))
+
+        await self._tx(True, work)
+
+    async def groups_of_teacher(self, teacher_id: str) -> list[Group]:
+        rows = await self._read_all(cypher.GROUPS_OF_TEACHER, teacher_id=teacher_id)
+        return [v.group(r["grp"]) for r in rows]
+
+    async def groups_of_learners(self, learner_ids: Sequence[str]) -> list[list[Group]]:
+        rows = await self._read_all(cypher.GROUPS_OF_LEARNERS, ids=list(dict.fromkeys(learner_ids)))
+        grouped = core.by_key(rows, "lid", lambda r: v.group(r["grp"]))
+        return [sorted(grouped.get(i, []), key=lambda g: g.id) for i in learner_ids]
+
+    async def learners_of_groups(self, group_ids: Sequence[str]) -> list[list[Learner]]:
+        rows = await self._read_all(cypher.LEARNERS_OF_GROUPS, ids=list(dict.fromkeys(group_ids)))
+        grouped = core.by_key(rows, "gid", lambda r: v.learner(r["learner"]))
+        return [sorted(grouped.get(i, []), key=lambda lr: lr.id) for i in group_ids]
