@@ -11,7 +11,6 @@ import strawberry
 from api import access
 from api import validation as v
 from api.context import Context, Info
-from api.errors import BadInputError
 from api.ids import to_key
 from api.types.errors import (
     CycleError,
@@ -20,7 +19,6 @@ from api.types.errors import (
     ForbiddenError,
     NotFoundError,
     ValidationError,
-    store_error,
 )
 from api.types.inputs import (
     CreateItemInput,
@@ -31,9 +29,9 @@ from api.types.inputs import (
     UpdateSkillInput,
 )
 from api.types.item import Item
+from api.types.mutation_base import absent, existing, guarded
 from api.types.skill import Prerequisite, Skill
 from graph import models as m
-from graph.store import GraphStoreError
 
 
 @strawberry.type
@@ -82,18 +80,14 @@ DeleteResult = Annotated[
 async def curriculum_write(
     ctx: Context, action: str, write: Callable[[str], Awaitable[Any]]
 ) -> Any:
-    """Check the role, run ``write(actor)`` and map expected store errors to union members;
+    """Check the role, run ``write(actor)`` guarded (expected failures become union members);
     after a successful edit, publish it and let the serving tracer rebuild its view."""
     denial = access.curriculum_denial(ctx, action)
     if denial is not None:
         return ForbiddenError(message=denial)
-    assert ctx.principal is not None
-    try:
-        result = await write(ctx.principal.sub)
-    except GraphStoreError as exc:
-        return store_error(exc)
-    except BadInputError as exc:
-        return ValidationError(field=str(exc.extensions.get("argument", "id")), message=exc.message)
+    principal = ctx.principal
+    assert principal is not None
+    result = await guarded(lambda: write(principal.sub))
     if not isinstance(result, Error):
         ctx.services.mastery.invalidate()
         ctx.services.recommender.invalidate()
@@ -133,11 +127,8 @@ def _item(item: m.Item) -> m.Item:
 
 
 async def _update_item(info: Info, input: UpdateItemInput) -> ItemResult:
-    async def write(actor: str) -> Error | ItemPayload:
-        key = to_key(input.id, "Item")
-        (old,) = await info.context.store.get_items([key])
-        if old is None:
-            return NotFoundError.of("item", [key])
+    async def write(actor: str) -> ItemPayload:
+        old = await existing(info.context.store.get_items, "item", to_key(input.id, "Item"))
         changes: dict[str, Any] = {
             name: value
             for name, value in (
@@ -165,15 +156,15 @@ async def _update_item(info: Info, input: UpdateItemInput) -> ItemResult:
 class CurriculumMutation:
     @strawberry.mutation(description="Add a skill (designer, admin).")
     async def create_skill(self, info: Info, input: CreateSkillInput) -> SkillResult:
-        async def write(actor: str) -> Error | SkillPayload:
+        async def write(actor: str) -> SkillPayload:
             skill = _skill(
                 input.id, input.name, input.description, input.topic, input.area, input.tags
             )
-            (existing,) = await info.context.store.get_skills([skill.id])
-            if existing is not None:
-                return ValidationError(
-                    field="id", message=f"skill {skill.id!r} exists; use updateSkill to change it"
-                )
+            await absent(
+                info.context.store.get_skills,
+                skill.id,
+                f"skill {skill.id!r} exists; use updateSkill to change it",
+            )
             await info.context.store.upsert_skills([skill], actor=actor)
             return SkillPayload(skill=Skill.from_domain(skill))
 
@@ -182,13 +173,10 @@ class CurriculumMutation:
 
     @strawberry.mutation(description="Change a skill's fields (designer, admin).")
     async def update_skill(self, info: Info, input: UpdateSkillInput) -> SkillResult:
-        async def write(actor: str) -> Error | SkillPayload:
-            key = to_key(input.id, "Skill")
-            (old,) = await info.context.store.get_skills([key])
-            if old is None:
-                return NotFoundError.of("skill", [key])
+        async def write(actor: str) -> SkillPayload:
+            old = await existing(info.context.store.get_skills, "skill", to_key(input.id, "Skill"))
             skill = _skill(
-                key,
+                old.id,
                 old.name if input.name is None else input.name,
                 old.description if input.description is None else input.description,
                 old.topic if input.topic is None else input.topic,
@@ -203,13 +191,10 @@ class CurriculumMutation:
 
     @strawberry.mutation(description="Delete a skill, its edges and Q-matrix entries.")
     async def delete_skill(self, info: Info, id: strawberry.ID) -> DeleteResult:
-        async def write(actor: str) -> Error | DeletePayload:
-            key = to_key(id, "Skill")
-            (old,) = await info.context.store.get_skills([key])
-            if old is None:
-                return NotFoundError.of("skill", [key])
-            await info.context.store.remove_skills([key], actor=actor)
-            return DeletePayload.of("Skill", key)
+        async def write(actor: str) -> DeletePayload:
+            old = await existing(info.context.store.get_skills, "skill", to_key(id, "Skill"))
+            await info.context.store.remove_skills([old.id], actor=actor)
+            return DeletePayload.of("Skill", old.id)
 
         result: DeleteResult = await curriculum_write(info.context, "deleteSkill", write)
         return result
@@ -248,7 +233,7 @@ class CurriculumMutation:
 
     @strawberry.mutation(description="Add an item with its skill weights (designer, admin).")
     async def create_item(self, info: Info, input: CreateItemInput) -> ItemResult:
-        async def write(actor: str) -> Error | ItemPayload:
+        async def write(actor: str) -> ItemPayload:
             item = _item(
                 m.Item(
                     id=input.id,
@@ -261,11 +246,11 @@ class CurriculumMutation:
                     expected_seconds=input.expected_seconds,
                 )
             )
-            (existing,) = await info.context.store.get_items([item.id])
-            if existing is not None:
-                return ValidationError(
-                    field="id", message=f"item {item.id!r} exists; use updateItem to change it"
-                )
+            await absent(
+                info.context.store.get_items,
+                item.id,
+                f"item {item.id!r} exists; use updateItem to change it",
+            )
             await info.context.store.upsert_items([item], actor=actor)
             return ItemPayload(item=Item.from_domain(item))
 
@@ -284,13 +269,10 @@ class CurriculumMutation:
 
     @strawberry.mutation(description="Delete an item (designer, admin).")
     async def delete_item(self, info: Info, id: strawberry.ID) -> DeleteResult:
-        async def write(actor: str) -> Error | DeletePayload:
-            key = to_key(id, "Item")
-            (old,) = await info.context.store.get_items([key])
-            if old is None:
-                return NotFoundError.of("item", [key])
-            await info.context.store.remove_items([key], actor=actor)
-            return DeletePayload.of("Item", key)
+        async def write(actor: str) -> DeletePayload:
+            old = await existing(info.context.store.get_items, "item", to_key(id, "Item"))
+            await info.context.store.remove_items([old.id], actor=actor)
+            return DeletePayload.of("Item", old.id)
 
         result: DeleteResult = await curriculum_write(info.context, "deleteItem", write)
         return result

@@ -13,9 +13,9 @@ import strawberry
 from api import access
 from api.context import Info
 from api.ids import to_key
-from api.types.errors import Error, ForbiddenError, NotFoundError, ValidationError
+from api.types.errors import ForbiddenError, NotFoundError, ValidationError
 from api.types.item import Item
-from api.types.mutation_people import guarded
+from api.types.mutation_base import allow, existing, guarded
 from api.types.recommend import _call, _skill, _skills, open_state, seal_state
 from api.types.skill import Skill
 from recommender import service
@@ -96,25 +96,20 @@ def _step(info: Info, learner: str, state: DiagnosticState, q: Question | None) 
     )
 
 
-async def _learner(info: Info, learner_id: strawberry.ID) -> tuple[str, Error | None]:
+async def _learner(info: Info, learner_id: strawberry.ID) -> str:
+    """The key of a learner the caller may test (ForbiddenError, NotFoundError otherwise)."""
     key = to_key(learner_id, "Learner")
-    denial = await access.learner_denial(info.context, key, write=True)
-    if denial is not None:
-        return key, ForbiddenError(message=denial)
-    (found,) = await info.context.store.get_learners([key])
-    if found is None:
-        return key, NotFoundError.of("learner", [key])
-    return key, None
+    allow(await access.learner_denial(info.context, key, write=True))
+    await existing(info.context.store.get_learners, "learner", key)
+    return key
 
 
 @strawberry.type
 class DiagnosticMutation:
     @strawberry.mutation(description="Start a diagnostic placement test for a learner.")
     async def start_diagnostic(self, info: Info, learner_id: strawberry.ID) -> DiagnosticStepResult:
-        async def run() -> Error | DiagnosticStep:
-            key, error = await _learner(info, learner_id)
-            if error is not None:
-                return error
+        async def run() -> DiagnosticStep:
+            key = await _learner(info, learner_id)
             state, question = await _call(
                 service.start_diagnostic(
                     info.context.store, cache=info.context.services.recommender
@@ -134,10 +129,8 @@ class DiagnosticMutation:
         item_id: strawberry.ID,
         correct: bool,
     ) -> DiagnosticStepResult:
-        async def run() -> Error | DiagnosticStep:
-            key, error = await _learner(info, learner_id)
-            if error is not None:
-                return error
+        async def run() -> DiagnosticStep:
+            key = await _learner(info, learner_id)
             current = open_state(info.context, key, state)
             new, question = await _call(
                 service.answer_diagnostic(
@@ -157,10 +150,8 @@ class DiagnosticMutation:
     async def finish_diagnostic(
         self, info: Info, learner_id: strawberry.ID, state: str, save: bool = True
     ) -> DiagnosticFinishResult:
-        async def run() -> Error | DiagnosticResult:
-            key, error = await _learner(info, learner_id)
-            if error is not None:
-                return error
+        async def run() -> DiagnosticResult:
+            key = await _learner(info, learner_id)
             current = open_state(info.context, key, state)
             done = await _call(
                 service.finish_diagnostic(info.context.store, key, current, save=save)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api import access
 from api import validation as v
 from api.context import Context, Info
-from api.errors import BadInputError
 from api.ids import to_key, to_keys
 from api.pubsub import mastery_topic
 from api.types.errors import (
@@ -22,13 +20,12 @@ from api.types.errors import (
     ForbiddenError,
     NotFoundError,
     ValidationError,
-    store_error,
 )
 from api.types.group import Group
 from api.types.inputs import AttemptInput, CreateLearnerInput, GroupInput, UpdateGroupInput
 from api.types.learner import Attempt, Learner, Mastery
+from api.types.mutation_base import Refusal, absent, allow, existing, guarded
 from graph import models as m
-from graph.store import GraphStoreError
 
 if TYPE_CHECKING:
     from api.types.recommend import Recommendation
@@ -127,16 +124,6 @@ GroupDeleteResult = Annotated[
 ]
 
 
-async def guarded(write: Callable[[], Awaitable[Any]]) -> Any:
-    """Run ``write``, turning expected failures into union members."""
-    try:
-        return await write()
-    except GraphStoreError as exc:
-        return store_error(exc)
-    except BadInputError as exc:
-        return ValidationError(field=str(exc.extensions.get("argument", "id")), message=exc.message)
-
-
 def to_attempts(inputs: list[AttemptInput], ctx: Context) -> list[m.Attempt]:
     """Validate and convert a batch; a repeated attempt id must repeat the same content."""
     if not inputs:
@@ -181,6 +168,17 @@ def _learner_ids(ids: list[strawberry.ID]) -> tuple[str, ...]:
     return tuple(v.unique("learnerIds", to_keys(list(ids), "Learner")))
 
 
+async def _group(ctx: Context, key: str) -> m.Group:
+    """The stored group ``key`` to change; an unknown one is NotFoundError, or ForbiddenError
+    for a caller without a token (as a known one is then)."""
+    (old,) = await ctx.store.get_groups([key])
+    if old is None:
+        if ctx.principal is None:
+            raise Refusal(ForbiddenError(message="managing groups needs a token"))
+        raise Refusal(NotFoundError.of("group", [key]))
+    return old
+
+
 @strawberry.type
 class PeopleMutation:
     @strawberry.mutation(
@@ -196,9 +194,7 @@ class PeopleMutation:
         async def write() -> Error | RecordAttemptsPayload:
             attempts = to_attempts(input, ctx)
             for learner_id in sorted({a.learner_id for a in attempts}):
-                denial = await access.learner_denial(ctx, learner_id, write=True)
-                if denial is not None:
-                    return ForbiddenError(message=denial)
+                allow(await access.learner_denial(ctx, learner_id, write=True))
             result = await ctx.store.record_attempts(attempts)
             try:
                 # duplicates go in too: a retry completes tracing an earlier try left undone
@@ -228,15 +224,11 @@ class PeopleMutation:
     ) -> LearnerResult:
         ctx = info.context
 
-        async def write() -> Error | LearnerPayload:
+        async def write() -> LearnerPayload:
             key = to_key(learner_id, "Learner")
-            denial = await access.learner_denial(ctx, key, write=True)
-            if denial is not None:
-                return ForbiddenError(message=denial)
+            allow(await access.learner_denial(ctx, key, write=True))
             goals = tuple(v.unique("skillIds", to_keys(list(skill_ids), "Skill")))
-            (old,) = await ctx.store.get_learners([key])
-            if old is None:
-                return NotFoundError.of("learner", [key])
+            old = await existing(ctx.store.get_learners, "learner", key)
             learner = replace(old, goals=goals)  # keeps the rest, e.g. target_retention
             await ctx.store.upsert_learners([learner])
             return LearnerPayload(learner=Learner.from_domain(learner))
@@ -256,18 +248,14 @@ class PeopleMutation:
 
         async def write() -> Error | LearnerPayload:
             key = to_key(learner_id, "Learner")
-            denial = await access.learner_denial(ctx, key, write=True)
-            if denial is not None:
-                return ForbiddenError(message=denial)
+            allow(await access.learner_denial(ctx, key, write=True))
             why = None if target_retention is None else m.retention_problem(target_retention)
             if why is not None:
                 return ValidationError(
                     field="targetRetention",
                     message=f"{target_retention!r} {why}, or null for the default",
                 )
-            (old,) = await ctx.store.get_learners([key])
-            if old is None:
-                return NotFoundError.of("learner", [key])
+            old = await existing(ctx.store.get_learners, "learner", key)
             learner = replace(old, target_retention=target_retention)
             await ctx.store.upsert_learners([learner])
             return LearnerPayload(learner=Learner.from_domain(learner))
@@ -279,18 +267,14 @@ class PeopleMutation:
     async def create_learner(self, info: Info, input: CreateLearnerInput) -> LearnerResult:
         ctx = info.context
 
-        async def write() -> Error | LearnerPayload:
-            denial = access.admin_denial(ctx, "createLearner")
-            if denial is not None:
-                return ForbiddenError(message=denial)
+        async def write() -> LearnerPayload:
+            allow(access.admin_denial(ctx, "createLearner"))
             learner = m.Learner(
                 id=v.key("id", input.id),
                 display_name=v.text("displayName", input.display_name, required=True, limit=200),
                 goals=tuple(v.unique("goals", to_keys(list(input.goals), "Skill"))),
             )
-            (existing,) = await ctx.store.get_learners([learner.id])
-            if existing is not None:
-                return ValidationError(field="id", message=f"learner {learner.id!r} exists")
+            await absent(ctx.store.get_learners, learner.id, f"learner {learner.id!r} exists")
             await ctx.store.upsert_learners([learner])
             return LearnerPayload(learner=Learner.from_domain(learner))
 
@@ -301,19 +285,15 @@ class PeopleMutation:
     async def create_group(self, info: Info, input: GroupInput) -> GroupResult:
         ctx = info.context
 
-        async def write() -> Error | GroupPayload:
+        async def write() -> GroupPayload:
             group = m.Group(
                 id=v.key("id", input.id),
                 name=v.text("name", input.name, required=True, limit=200),
                 teacher_ids=_teacher_ids(input.teacher_ids),
                 learner_ids=_learner_ids(input.learner_ids),
             )
-            denial = access.group_write_denial(ctx, None, group.teacher_ids)
-            if denial is not None:
-                return ForbiddenError(message=denial)
-            (existing,) = await ctx.store.get_groups([group.id])
-            if existing is not None:
-                return ValidationError(field="id", message=f"group {group.id!r} exists")
+            allow(access.group_write_denial(ctx, None, group.teacher_ids))
+            await absent(ctx.store.get_groups, group.id, f"group {group.id!r} exists")
             await ctx.store.upsert_groups([group])
             return GroupPayload(group=Group.from_domain(group))
 
@@ -324,21 +304,15 @@ class PeopleMutation:
     async def update_group(self, info: Info, input: UpdateGroupInput) -> GroupResult:
         ctx = info.context
 
-        async def write() -> Error | GroupPayload:
+        async def write() -> GroupPayload:
             key = to_key(input.id, "Group")
-            (old,) = await ctx.store.get_groups([key])
-            if old is None:
-                if ctx.principal is None:
-                    return ForbiddenError(message="managing groups needs a token")
-                return NotFoundError.of("group", [key])
+            old = await _group(ctx, key)
             teachers = (
                 old.teacher_ids
                 if input.teacher_ids is None
                 else _teacher_ids(input.teacher_ids)
             )
-            denial = access.group_write_denial(ctx, old, teachers)
-            if denial is not None:
-                return ForbiddenError(message=denial)
+            allow(access.group_write_denial(ctx, old, teachers))
             group = m.Group(
                 id=key,
                 name=old.name if input.name is None else v.text("name", input.name, required=True),
@@ -359,16 +333,10 @@ class PeopleMutation:
     async def delete_group(self, info: Info, id: strawberry.ID) -> GroupDeleteResult:
         ctx = info.context
 
-        async def write() -> Error | DeletePayload:
+        async def write() -> DeletePayload:
             key = to_key(id, "Group")
-            (old,) = await ctx.store.get_groups([key])
-            if old is None:
-                if ctx.principal is None:
-                    return ForbiddenError(message="managing groups needs a token")
-                return NotFoundError.of("group", [key])
-            denial = access.group_write_denial(ctx, old, old.teacher_ids)
-            if denial is not None:
-                return ForbiddenError(message=denial)
+            old = await _group(ctx, key)
+            allow(access.group_write_denial(ctx, old, old.teacher_ids))
             await ctx.store.remove_groups([key])
             return DeletePayload.of("Group", key)
 
