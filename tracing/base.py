@@ -114,3 +114,16 @@ class Tracer(Protocol):
 
     @classmethod
     def load(cls, path: Path) -> Self: ...
+
+
+@runtime_checkable
+class BatchReplay(Protocol):
+    """Optional: a tracer that replays many learners' histories at once.
+
+    ``replay(histories)[i]`` equals (to float tolerance) the state that ``update`` reaches
+    from ``init_state()`` over ``histories[i]`` one interaction at a time; an empty history
+    gives ``init_state()``. The rebuild after a model switch
+    (``tracing.store_train.rebuild_states``) uses it when the serving tracer has it.
+    """
+
+    def replay(self, histories: Sequence[Sequence[Interaction]]) -> list[Any]: ...

@@ -50,6 +50,7 @@ from tracing.base import Interaction, TracingError, Vocabulary
 from tracing.gnn_batch import (
     Batch,
     NeuralState,
+    final_rnn_states,
     make_rnn,
     padded_item_skills,
     rnn_step,
@@ -101,6 +102,12 @@ class DKTNet(SequenceNet):
         sk = torch.tensor(skills, dtype=torch.long)
         inp = self.inputs(sk, torch.ones(len(skills)), torch.tensor(float(x.correct)))
         return NeuralState(rnn_step(self.rnn, inp, state.rnn), (), state.n_seen + 1)
+
+    def replay_batch(self, batch: Batch, lengths: Sequence[int]) -> list[NeuralState]:
+        """``step`` over each row in one LSTM/GRU pass."""
+        x = self.inputs(batch.skills, batch.skill_mask, batch.correct)
+        rnn = final_rnn_states(self.rnn, x, lengths)
+        return [NeuralState(h, (), n) for h, n in zip(rnn, lengths, strict=True)]
 
     def score(self, state: NeuralState, items: Tensor) -> Tensor:
         y = self.mastery_logits(state)

@@ -88,6 +88,7 @@ from tracing.base import Interaction, TracingError, Vocabulary
 from tracing.gnn_batch import (
     Batch,
     NeuralState,
+    final_rnn_states,
     interaction_skills,
     make_rnn,
     padded_item_skills,
@@ -95,7 +96,14 @@ from tracing.gnn_batch import (
     shifted_hidden,
     zero_rnn_state,
 )
-from tracing.gnn_recap import N_RECAP, RecapState, recap_batch, recap_online, recap_update
+from tracing.gnn_recap import (
+    N_RECAP,
+    RecapState,
+    recap_batch,
+    recap_online,
+    recap_replay,
+    recap_update,
+)
 from tracing.gnn_recurrent import RecurrentTracer, SequenceNet
 
 with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
@@ -278,6 +286,22 @@ class GNNNet(SequenceNet):
                              c["nbr_cols"])
         return NeuralState(rnn_step(self.rnn, inp, state.rnn), (recap.per_skill, recap.totals),
                            state.n_seen + 1)
+
+    def replay_batch(self, batch: Batch, lengths: Sequence[int]) -> list[NeuralState]:
+        """``step`` over each row in one GRU/LSTM pass; the recap counts in closed form
+        (:func:`tracing.gnn_recap.recap_replay`)."""
+        c = self._cached()
+        eq = c["e"][batch.items]
+        r = batch.correct.unsqueeze(-1)
+        rnn = final_rnn_states(self.rnn, torch.cat([eq * r, eq * (1 - r)], dim=-1), lengths)
+        nbr = self.nbr.double().numpy()
+        skills, smask = batch.skills.numpy(), batch.skill_mask.numpy()
+        correct = batch.correct.numpy()
+        out: list[NeuralState] = []
+        for b, n in enumerate(lengths):
+            recap = recap_replay(skills[b, :n], smask[b, :n], correct[b, :n], nbr)
+            out.append(NeuralState(rnn[b], (recap.per_skill, recap.totals), n))
+        return out
 
     def _feats(self, state: NeuralState, skills: Tensor, smask: Tensor) -> Tensor:
         if not self.recap:

@@ -178,3 +178,18 @@ def padded_item_skills(vocab: Vocabulary) -> tuple[Tensor, Tensor]:
         idx[i, : len(sk)] = torch.tensor(sk, dtype=torch.long)
         msk[i, : len(sk)] = 1.0
     return idx, msk
+
+
+def final_rnn_states(rnn: nn.LSTM | nn.GRU, x: Tensor, lengths: Sequence[int]
+                     ) -> list[tuple[Tensor, ...]]:
+    """Run ``rnn`` over ``x`` ``(B, T, D)``, row ``b`` holding ``lengths[b] >= 1`` real inputs
+    followed by padding, and return each row's recurrent state after its last real input, in
+    the form :func:`rnn_step` returns (tensors of shape ``(1, 1, H)``, own storage). The
+    padding is never read (packed sequences), so for an LSTM the cell state is exact too."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    packed = pack_padded_sequence(x, torch.as_tensor(list(lengths), dtype=torch.long),
+                                  batch_first=True, enforce_sorted=False)
+    _, last = rnn(packed)  # (1, B, H) per part, in the rows' own order
+    parts = last if isinstance(last, tuple) else (last,)
+    return [tuple(p[:, b : b + 1].clone() for p in parts) for b in range(x.shape[0])]

@@ -73,6 +73,29 @@ def recap_update(
     return RecapState(ps, tot)
 
 
+def recap_replay(skills: np.ndarray, smask: np.ndarray, correct: np.ndarray, nbr: np.ndarray
+                 ) -> RecapState:
+    """The statistics :func:`recap_update` reaches from :meth:`RecapState.empty` over one
+    learner's ``n`` answers, in closed form: ``skills``/``smask`` ``(n, K)`` (0-padded skill
+    indices, 0/1 mask; a skill repeated within an answer counts once, as in ``recap_update``),
+    ``correct`` ``(n,)`` 0/1, ``nbr`` the ``(S, S)`` row-normalised skill graph. The neighbour
+    counts are ``N c`` (``recap_update`` adds the same terms one answer at a time, in float32:
+    equal to float tolerance)."""
+    n_skills = nbr.shape[0]
+    t_idx, k_idx = np.nonzero(smask > 0)
+    pairs = np.unique(t_idx * n_skills + skills[t_idx, k_idx])  # (answer, skill), deduplicated
+    t, s = pairs // n_skills, pairs % n_skills
+    r = correct.astype(np.float64)
+    right = np.bincount(s, weights=r[t], minlength=n_skills)
+    wrong = np.bincount(s, weights=1.0 - r[t], minlength=n_skills)
+    last_step = np.zeros(n_skills, np.int64)
+    np.maximum.at(last_step, s, t + 1)
+    last = np.where(last_step > 0, 2.0 * r[np.maximum(last_step - 1, 0)] - 1.0, 0.0)
+    per_skill = np.stack([right, wrong, nbr @ right, nbr @ wrong, last, last_step], axis=1)
+    totals = np.array([r.sum(), len(r) - r.sum()])
+    return RecapState(per_skill.astype(np.float32), totals.astype(np.float32))
+
+
 def recap_online(state: RecapState, step: int, skills: Tensor, smask: Tensor) -> Tensor:
     """Features for the answer at 1-based position ``step`` to items whose skills are
     ``(n, K)`` ``skills`` with 0/1 ``smask``: ``(n, N_RECAP)``."""

@@ -80,6 +80,11 @@ class SequenceNet(nn.Module, ABC):
     def prepare(self) -> None:  # noqa: B027 - optional hook
         """Called after training/loading, in eval mode: cache what the online path reuses."""
 
+    def replay_batch(self, batch: Batch, lengths: Sequence[int]) -> list[NeuralState]:
+        """The states ``step`` reaches from ``start`` over each row of ``batch`` (row ``b``:
+        its first ``lengths[b] >= 1`` interactions), computed in one recurrent pass."""
+        raise TracingError(f"{type(self).__name__} has no batched replay; use step()")
+
 
 class RecurrentTracer(ABC):
     """Shared ``Tracer`` surface (fit / predict / online state / save / load) over a
@@ -243,6 +248,26 @@ class RecurrentTracer(ABC):
                     out[r] = prob[j, : len(sequences[r])].copy()
         net.train(was_training)
         return out
+
+    def replay(self, histories: Sequence[Sequence[Interaction]]) -> list[NeuralState]:
+        """Each history's state, as ``update`` reaches it from ``init_state`` one interaction
+        at a time (equal to float tolerance), but a batch of learners per recurrent pass
+        (``batch_size`` histories of similar length): the rebuild after a model switch
+        (``tracing.store_train.rebuild_states``). An empty history gives ``init_state()``."""
+        net, vocab = self._require()
+        validate_sequences(histories, vocab)
+        self._threads()
+        out: list[NeuralState | None] = [None] * len(histories)
+        nonempty = [i for i, s in enumerate(histories) if len(s) > 0]
+        with torch.inference_mode():
+            for idx in batches_by_length([histories[i] for i in nonempty], self.batch_size,
+                                         None):
+                rows = [nonempty[i] for i in idx]
+                seqs = [histories[r] for r in rows]
+                states = net.replay_batch(make_batch(seqs, vocab), [len(s) for s in seqs])
+                for r, st in zip(rows, states, strict=True):
+                    out[r] = st
+            return [net.start() if st is None else st for st in out]
 
     def init_state(self) -> NeuralState:
         net, _ = self._require()

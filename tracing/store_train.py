@@ -26,7 +26,7 @@ its next answer (``api.services.MasteryUpdater`` watches the registry); the Grap
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +36,7 @@ import numpy as np
 
 from graph.models import Attempt, Item, Mastery, PrerequisiteGraph, utcnow
 from graph.store import GraphStore
-from tracing.base import ProgressFn, TracingError
+from tracing.base import BatchReplay, Interaction, ProgressFn, Tracer, TracingError
 from tracing.data import TraceData, from_store_attempts, vocabulary_from_items
 from tracing.evaluate import fit_timed, make_tracer
 from tracing.registry import ModelRecord, Registry
@@ -146,6 +146,21 @@ class RebuildReport:
     seconds: float
 
 
+def replay_all(tracer: Tracer, histories: Sequence[Sequence[Interaction]]) -> list[Any]:
+    """Each history's final state from ``init_state``: the tracer's batched ``replay`` when it
+    has one (``tracing.base.BatchReplay``: the neural tracers, one recurrent pass per batch
+    of learners), else the ``update`` loop, one answer at a time."""
+    if isinstance(tracer, BatchReplay):
+        return tracer.replay(histories)
+    out: list[Any] = []
+    for xs in histories:
+        state = tracer.init_state()
+        for x in xs:
+            state = tracer.update(state, x)
+        out.append(state)
+    return out
+
+
 async def rebuild_states(
     store: GraphStore,
     service: MasteryService,
@@ -166,39 +181,41 @@ async def rebuild_states(
     total = await store.attempt_count()
     seen = replayed = n_learners = n_rows = 0
     async for ids in learner_pages(store, page=page):
-        states: list[tuple[str, str, bytes]] = []
-        rows: list[Mastery] = []
-        now = clock()
+        placed: list[tuple[str, list[Attempt], list[Interaction]]] = []
         for lid in ids:
             history = await attempts_oldest_first(store, lid, page=page)
             seen += len(history)
-            placed = [(a, x) for a, x in zip(history, map(service.interaction, history),
-                                             strict=True) if x is not None]
-            if not placed:
-                continue
-            state = tracer.init_state()
-            touched: set[int] = set()
-            for _, x in placed:
-                state = tracer.update(state, x)
-                touched.update(x.skills)
-            replayed += len(placed)
+            pairs = [(a, x) for a, x in zip(history, map(service.interaction, history),
+                                            strict=True) if x is not None]
+            if pairs:
+                placed.append((lid, [a for a, _ in pairs], [x for _, x in pairs]))
+        if progress is not None:
+            progress(f"read {seen}/{total} attempts; replaying {len(placed)} learners under "
+                     f"{version}", min(seen / total, 1.0) if total else 1.0)
+        now = clock()
+        states: list[tuple[str, str, bytes]] = []
+        rows: list[Mastery] = []
+        for (lid, answered, xs), state in zip(placed, replay_all(tracer, [p[2] for p in placed]),
+                                             strict=True):
+            replayed += len(xs)
             # the watermark: every answer replayed is in the state (a retry of an old batch
             # is not traced again)
-            mark = Watermark().add((attempt_key(a) for a, _ in placed), service.keep)
+            mark = Watermark().add((attempt_key(a) for a in answered), service.keep)
             states.append((lid, version, encode_state(state, watermark=mark)))
             p = np.asarray(tracer.mastery(state), dtype=float)
             unc = mastery_uncertainty(p)
+            touched = {k for x in xs for k in x.skills}
             rows += sorted((Mastery(lid, service.vocab.skill_ids[k], float(p[k]),
                                     float(unc[k]), now, version) for k in touched),
                            key=lambda m: m.skill_id)
-            if progress is not None:
-                progress(f"rebuilt {n_learners + len(states)} learners under {version} "
-                         f"({seen}/{total} attempts)", min(seen / total, 1.0) if total else 1.0)
         if states:
             await store.save_tracer_states(states)
             await store.save_mastery(rows)
         n_learners += len(states)
         n_rows += len(rows)
+        if progress is not None:
+            progress(f"rebuilt {n_learners} learners under {version} ({seen}/{total} "
+                     "attempts)", min(seen / total, 1.0) if total else 1.0)
     if progress is not None:
         progress(f"rebuilt {n_learners} learners under {version} ({seen}/{total} attempts)",
                  1.0)
