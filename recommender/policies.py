@@ -134,7 +134,12 @@ class FrontierPolicy:
 
 
 class AdaptivePolicy:
-    """Diagnostic placement, then BKT-driven recommendations (see the module docstring)."""
+    """Diagnostic placement, then BKT-driven recommendations (see the module docstring).
+
+    ``gains`` collects every observed learning gain (shared by the cohort); with
+    ``use_gains=False`` they are still collected but not used, so near-equal items are drawn
+    uniformly (the no-exploration baseline of :mod:`recommender.variants`).
+    """
 
     def __init__(
         self,
@@ -145,12 +150,14 @@ class AdaptivePolicy:
         *,
         config: RecommenderConfig | None = None,
         diag: diagnostic.DiagnosticConfig | None = None,
+        use_gains: bool = True,
     ) -> None:
         self.s = setting
         self.tracer = tracer
         self.vocab = tracer.vocab
         assert self.vocab is not None
         self.gains = gains
+        self.use_gains = use_gains
         self.rng = rng
         self.config = config or RecommenderConfig()
         self.diag: diagnostic.DiagnosticState | None = (
@@ -187,7 +194,7 @@ class AdaptivePolicy:
             self._predict,
             goals=self.s.goals,
             config=self.config,
-            gains=self.gains,
+            gains=self.gains if self.use_gains else None,
             rng=self.rng,
         )
         if not recs:  # nothing ready by the estimate: practise the goal itself

@@ -25,6 +25,13 @@ The model (times ``t`` are seconds since the simulation's epoch; ``d`` is item d
   s`` not mastered at ``t``, of ``1 - strength(p, s) * (1 - prereq_unmet_factor)``. A skill
   whose strict prerequisite is missing is thus learned ``1 / prereq_unmet_factor`` times less
   often.
+* **Content variants** (off by default). ``item_effect[item_id]`` (a :class:`Simulator`
+  argument; 1 for every item not named) multiplies ``rate`` in the learning probability of a
+  practice of that item: ``min(1, rate * effect * w * gate(s) * r)``. Two items with the same
+  skills and difficulty answer alike but can teach differently (a variant with effect 0.5
+  teaches half as often as one with effect 1), which is what an A/B comparison of content
+  has to find out from answers alone. The effect changes learning only, not answering or
+  the reinforcement of skills already held.
 * **Forgetting.** A learned skill starts with stability ``S = initial_stability_days * memory``
   (in seconds). Practising a held skill after a gap ``Δ`` since its last practice raises it to
   ``S * (1 + (stability_growth - 1) * min(1, Δ / S))`` (spaced practice helps, massed practice
@@ -40,7 +47,7 @@ Times passed to ``answer`` / ``study`` must not go backwards for a learner.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -189,6 +196,9 @@ class Simulator:
         items: the content; exercises are answered, other kinds are studied.
         params: the model's constants.
         rng: the source of randomness; each new learner spawns a child generator from it.
+        item_effect: item id -> teaching effect (a finite multiplier >= 0 on the learning
+            probability of a practice of that item); items not named have effect 1. Default
+            None: every item teaches alike, and the random streams are those without it.
     """
 
     def __init__(
@@ -197,6 +207,7 @@ class Simulator:
         items: Sequence[Item],
         params: SimParams,
         rng: np.random.Generator,
+        item_effect: Mapping[str, float] | None = None,
     ) -> None:
         self.params = params
         self._rng = rng
@@ -219,6 +230,19 @@ class Simulator:
                         "add the skill to the graph or fix the item"
                     )
             self.items[it.id] = it
+        self.item_effect: dict[str, float] = {}
+        for item_id, effect in (item_effect or {}).items():
+            if item_id not in self.items:
+                raise SimulationError(
+                    f"item_effect names unknown item {item_id!r}; pass the item in items or "
+                    "drop it from item_effect"
+                )
+            if not (math.isfinite(effect) and effect >= 0.0):
+                raise SimulationError(
+                    f"item_effect[{item_id!r}]={effect!r}: must be a finite number >= 0 "
+                    "(1 = the default teaching effect)"
+                )
+            self.item_effect[item_id] = float(effect)
         self._init_stability = params.initial_stability_days * DAY
         self._order = {s: i for i, s in enumerate(self.skill_ids)}
         self._n_parents = {s: len({p for p, _ in self.parents[s]}) for s in self.skill_ids}
@@ -338,10 +362,14 @@ class Simulator:
         *,
         weight: float = 1.0,
         boost: float = 1.0,
+        item_id: str | None = None,
     ) -> float:
         """P(an unmastered ``skill_id`` is learned at ``t`` from one practice covering it with
-        ``weight``; ``boost`` is ``study_effect`` for studying, 1 for an exercise)."""
+        ``weight``; ``boost`` is ``study_effect`` for studying, 1 for an exercise; ``item_id``
+        applies that item's teaching effect, if it has one)."""
         raw = learner.learn_rate * boost * weight
+        if item_id is not None and item_id in self.item_effect:
+            raw *= self.item_effect[item_id]
         return min(1.0, raw * self._gate(learner, skill_id, t) * self._relearn(learner, skill_id))
 
     def _gate(self, learner: SimLearner, skill_id: str, t: float) -> float:
@@ -391,7 +419,9 @@ class Simulator:
         # learned now does not open the gate of another skill of the same item.
         held = {w.skill_id: learner.mastered(w.skill_id, t) for w in item.skills}
         chances = {
-            w.skill_id: self.learn_probability(learner, w.skill_id, t, weight=w.weight, boost=boost)
+            w.skill_id: self.learn_probability(
+                learner, w.skill_id, t, weight=w.weight, boost=boost, item_id=item.id
+            )
             for w in item.skills
             if not held[w.skill_id]
         }

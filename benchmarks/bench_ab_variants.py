@@ -1,0 +1,173 @@
+"""Content variants (A/B) compared online by the adaptive policy, on simulated learners.
+
+Every skill of the goals' prerequisite closure in the seed demo curriculum gets interchangeable
+variants of one exercise (same skills, difficulty and time) that teach differently (the
+simulator's ``item_effect``; the policy never sees it). The same learners, arriving one after
+another and sharing the cohort's gain statistics, meet the adaptive policy with Thompson
+sampling over observed gains, the same policy drawing uniformly among near-equal items, and an
+oracle that always takes the best variant (see :mod:`recommender.variants`). Each is run with
+the product's recent-items window and, optionally, without it (``--windows 5,0``).
+
+Prints a markdown table (or ``--json``), progress on stderr, and plots the best-variant share
+of each window of learners against the learner index (``--plot``).
+
+    nice .venv/bin/python benchmarks/bench_ab_variants.py --learners 45 --seed 7 \
+        --windows 5,0 --plot docs/img/ab_variants.png --json-out benchmarks/results/ab.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.next_item import RecommenderConfig
+from recommender.simulate import DEFAULT_GOALS, stderr_progress
+from recommender.variants import (
+    MODES,
+    VariantRun,
+    demo_variants,
+    per_learner_shares,
+    preferred_from,
+    run_variants,
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--learners", type=int, default=45, help="learners per mode, one after another")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--budget", type=int, default=3000, help="most items per learner")
+    p.add_argument("--effects", default="1.5,0.5", help="teaching effects of the variants")
+    p.add_argument("--goals", nargs="+", default=list(DEFAULT_GOALS))
+    p.add_argument(
+        "--windows", default="5,0", help="recent-items windows to run (5 is the product's)"
+    )
+    p.add_argument("--modes", default=",".join(MODES), help="modes to run")
+    p.add_argument("--smooth", type=int, default=10, help="learners per window in the figures")
+    p.add_argument("--plot", default=None, metavar="PNG")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--json-out", default=None, metavar="PATH", help="also write the JSON here")
+    p.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    effects = [float(x) for x in args.effects.split(",")]
+    windows = [int(x) for x in args.windows.split(",")]
+    modes = args.modes.split(",")
+    progress = None if args.quiet else stderr_progress
+    vc = demo_variants(effects, goals=args.goals, seed=args.seed)
+    rows: list[dict[str, Any]] = []
+    runs: dict[tuple[int, str], VariantRun] = {}
+    for w in windows:
+        for mode in modes:
+            t0 = time.perf_counter()
+            run = run_variants(
+                vc,
+                mode,
+                learners=args.learners,
+                seed=args.seed,
+                budget=args.budget,
+                config=RecommenderConfig(recent_window=w),
+                progress=progress,
+            )
+            runs[(w, mode)] = run
+            rows.append({"recent_window": w, **run.to_dict(), "seconds": time.perf_counter() - t0})
+    # "preferred in practice": the moving share stays half-way from uniform's level to the
+    # oracle's (or to 1 without an oracle run) from that learner on
+    uniform_level = 1.0 / len(effects)
+    for row in rows:
+        w = row["recent_window"]
+        lo = runs[(w, "uniform")].thirds()[1] if (w, "uniform") in runs else uniform_level
+        hi = runs[(w, "oracle")].thirds()[1] if (w, "oracle") in runs else 1.0
+        level = (lo + hi) / 2
+        shares = per_learner_shares(runs[(w, row["mode"])])
+        row["preferred_level"] = level
+        row["preferred_from"] = preferred_from(shares, level, args.smooth)
+    doc = {
+        "goals": args.goals,
+        "effects": effects,
+        "variant_skills": len(vc.variants),
+        "learners": args.learners,
+        "seed": args.seed,
+        "budget": args.budget,
+        "smooth": args.smooth,
+        "runs": rows,
+    }
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(doc, indent=2))
+    if args.plot:
+        plot(args.plot, doc, runs, args.smooth)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(
+        f"{len(vc.variants)} variant skills, effects {effects}, {args.learners} learners "
+        f"one after another, seed {args.seed}, budget {args.budget}"
+    )
+    print()
+    print(
+        "| window | mode | best share, first third | last third | items to goal, median | p90 "
+        "| reached | skills ranked right at end | ranked right from learner (median) "
+        "| preferred from learner | s |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['recent_window']} | {r['mode']} | {r['best_share_first_third']:.2f} "
+            f"| {r['best_share_last_third']:.2f} | {r['median_items']:.0f} | {r['p90_items']:.0f} "
+            f"| {r['reached_share']:.0%} | {r['skills_ranked_at_end']:.0%} "
+            f"| {fmt(r['ranked_from_median'])} | {fmt(r['preferred_from'])} "
+            f"| {r['seconds']:.0f} |"
+        )
+    return 0
+
+
+def fmt(x: float | int | None) -> str:
+    return "never" if x is None else f"{x:.0f}"
+
+
+def plot(path: str, doc: dict[str, Any], runs: dict[tuple[int, str], VariantRun], k: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    windows = sorted({w for w, _ in runs}, reverse=True)
+    fig, axes = plt.subplots(1, len(windows), figsize=(5.5 * len(windows), 3.8), squeeze=False)
+    colours = {"thompson": "#4477aa", "uniform": "#cc6677", "oracle": "#228833"}
+    for ax, w in zip(axes[0], windows, strict=True):
+        for (ww, mode), run in runs.items():
+            if ww != w:
+                continue
+            n = len(run.variant_picks)
+            xs = list(range(k, n + 1))
+            ys = [run.share(i - k, i) for i in xs]
+            ax.plot(xs, ys, label=mode, color=colours.get(mode))
+        ax.axhline(1.0 / len(doc["effects"]), color="grey", lw=0.8, ls=":")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(f"learner index (end of a window of {k})")
+        ax.set_ylabel("share of variant picks on the best variant")
+        ax.set_title(f"recent-items window {w}" + (" (product default)" if w == 5 else ""))
+        ax.legend(loc="lower right")
+    fig.suptitle(
+        f"{doc['variant_skills']} skills with variants of effect {doc['effects']}, "
+        f"seed {doc['seed']}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
