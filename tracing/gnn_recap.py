@@ -90,7 +90,7 @@ def recap_replay(skills: np.ndarray, smask: np.ndarray, correct: np.ndarray, nbr
     wrong = np.bincount(s, weights=1.0 - r[t], minlength=n_skills)
     last_step = np.zeros(n_skills, np.int64)
     np.maximum.at(last_step, s, t + 1)
-    last = np.where(last_step > 0, 2.0 * r[np.maximum(last_step - 1, 0)] - 1.0, 0.0)
+    last = np.concatenate([[0.0], 2.0 * r - 1.0])[last_step]  # step 0: never answered
     per_skill = np.stack([right, wrong, nbr @ right, nbr @ wrong, last, last_step], axis=1)
     totals = np.array([r.sum(), len(r) - r.sum()])
     return RecapState(per_skill.astype(np.float32), totals.astype(np.float32))
