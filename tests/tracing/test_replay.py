@@ -90,9 +90,9 @@ def assert_same_state(tracer: RecurrentTracer, got: NeuralState, want: NeuralSta
     for a, b in zip(got.rnn, want.rnn, strict=True):
         assert a.shape == b.shape
         torch.testing.assert_close(a, b, atol=TOL, rtol=0)
-    for a, b in zip(got.aux, want.aux, strict=True):
-        assert a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_allclose(a, b, atol=TOL, rtol=1e-6)
+    for x, y in zip(got.aux, want.aux, strict=True):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_allclose(x, y, atol=TOL, rtol=1e-6)
     np.testing.assert_allclose(tracer.mastery(got), tracer.mastery(want), atol=TOL, rtol=0)
     items = list(range(VOCAB.n_items))
     np.testing.assert_allclose(tracer.predict_state(got, items),
