@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graph import cypher
+from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
 from graph.models import CurriculumChange, Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill
@@ -40,7 +40,7 @@ class Neo4jCurriculum(Neo4jCore):
         after: str | None = None,
         limit: int = 100,
     ) -> list[Skill]:
-        v.check_limit(limit)
+        checks.check_limit(limit)
         query = cypher.list_skills(topic=topic is not None, area=area is not None,
                                    search=search is not None, has_prerequisite=has_prerequisite)
         rows = await self._read_all(query, after=after or "", limit=limit, topic=topic, area=area,
@@ -55,10 +55,10 @@ class Neo4jCurriculum(Neo4jCore):
         after: str | None = None,
         limit: int = 100,
     ) -> list[Item]:
-        v.check_limit(limit)
+        checks.check_limit(limit)
         query = cypher.list_items(skill=skill_id is not None, kind=kind is not None)
         rows = await self._read_all(query, after=after or "", limit=limit, skill_id=skill_id,
-                                kind=None if kind is None else ItemKind(kind).value)
+                                kind=None if kind is None else checks.check_kind(kind).value)
         return [v.item(r["item"]) for r in rows]
 
     async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
@@ -96,20 +96,22 @@ class Neo4jCurriculum(Neo4jCore):
     async def ancestors(
         self, skill_ids: Sequence[str], depth: int | None = None
     ) -> PrerequisiteGraph:
-        v.check_depth(depth)
+        checks.check_depth(depth)
         rows = await self._read_all(cypher.closure("ancestors", depth), ids=list(skill_ids))
         return self._graph(rows)
 
     async def descendants(
         self, skill_ids: Sequence[str], depth: int | None = None
     ) -> PrerequisiteGraph:
-        v.check_depth(depth)
+        checks.check_depth(depth)
         rows = await self._read_all(cypher.closure("descendants", depth), ids=list(skill_ids))
         return self._graph(rows)
 
     # -- curriculum writes -----------------------------------------------------------------
 
     async def upsert_skills(self, skills: Sequence[Skill], *, actor: str) -> None:
+        checks.check_actor(actor)
+        checks.check_skills(skills)
         rows = [v.skill_props(s) for s in skills]
         log: list[Change] = [("upsert", "skill", s.id,
                               {"name": s.name, "topic": s.topic, "area": s.area})
@@ -123,6 +125,8 @@ class Neo4jCurriculum(Neo4jCore):
         await self._tx(True, work)
 
     async def upsert_items(self, items: Sequence[Item], *, actor: str) -> None:
+        checks.check_actor(actor)
+        checks.check_items(items)
         rows = [v.item_row(i) for i in items]
         skill_ids = {w.skill_id for i in items for w in i.skills}
         log: list[Change] = [("upsert", "item", i.id,
@@ -138,6 +142,8 @@ class Neo4jCurriculum(Neo4jCore):
         await self._tx(True, work)
 
     async def upsert_prerequisites(self, edges: Sequence[Prerequisite], *, actor: str) -> None:
+        checks.check_actor(actor)
+        checks.check_prerequisites(edges)
         rows = [v.prerequisite_row(e) for e in edges]
         log: list[Change] = [("upsert", "prerequisite", f"{r['source']}->{r['target']}", r)
                              for r in rows]
@@ -157,6 +163,7 @@ class Neo4jCurriculum(Neo4jCore):
             await self._tx(True, work)
 
     async def remove_skills(self, ids: Sequence[str], *, actor: str) -> None:
+        checks.check_actor(actor)
         async def work(tx: Tx) -> None:
             await core.fetch(tx, cypher.LOCK_CURRICULUM)
             removed = await core.fetch(tx, cypher.REMOVE_SKILLS, ids=list(ids))
@@ -170,6 +177,7 @@ class Neo4jCurriculum(Neo4jCore):
         await self._tx(True, work)
 
     async def remove_items(self, ids: Sequence[str], *, actor: str) -> None:
+        checks.check_actor(actor)
         async def work(tx: Tx) -> None:
             await core.fetch(tx, cypher.LOCK_CURRICULUM)
             existing = {r["id"] for r in await core.fetch(tx, cypher.REMOVE_ITEMS, ids=list(ids))}
@@ -182,6 +190,7 @@ class Neo4jCurriculum(Neo4jCore):
     async def remove_prerequisites(
         self, edges: Sequence[tuple[str, str]], *, actor: str
     ) -> None:
+        checks.check_actor(actor)
         pairs = list(dict.fromkeys((s, t) for s, t in edges))
         rows = [{"source": s, "target": t} for s, t in pairs]
 
@@ -198,6 +207,7 @@ class Neo4jCurriculum(Neo4jCore):
     async def change_log(
         self, *, after_seq: int = 0, limit: int = 100
     ) -> list[CurriculumChange]:
-        v.check_limit(limit)
+        checks.check_limit(limit)
+        checks.check_after_seq(after_seq)
         rows = await self._read_all(cypher.CHANGE_LOG, after_seq=after_seq, limit=limit)
         return [v.change(r["change"]) for r in rows]

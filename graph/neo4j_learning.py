@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from graph import cypher
+from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
 from graph.models import Attempt, AttemptPage, Mastery, RecordResult
@@ -24,6 +24,7 @@ class Neo4jLearning(Neo4jCore):
         """One statement per call on the happy path: write the new ids, get the stored ones
         back, compare in Python. Any problem (unknown learner or item, an id reused with other
         content) is diagnosed in the same transaction and raised, which rolls it all back."""
+        checks.check_attempts(attempts)
         rows = [v.attempt_row(a) for a in attempts]
         first: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -78,7 +79,7 @@ class Neo4jLearning(Neo4jCore):
         cursor: str | None = None,
         since: datetime | None = None,
     ) -> AttemptPage:
-        v.check_limit(limit)
+        checks.check_limit(limit)
         params: dict[str, Any] = {"learner_id": learner_id, "limit": limit + 1}
         if cursor is not None:
             params["ts"], params["aid"] = v.decode_cursor(cursor)
@@ -114,6 +115,7 @@ class Neo4jLearning(Neo4jCore):
     # -- mastery ---------------------------------------------------------------------------
 
     async def save_mastery(self, rows: Sequence[Mastery]) -> None:
+        checks.check_mastery(rows)
         values = [v.mastery_row(m) for m in rows]
 
         async def work(tx: Tx) -> None:
@@ -147,6 +149,7 @@ class Neo4jLearning(Neo4jCore):
         return [found.get(i) for i in learner_ids]
 
     async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
+        checks.check_tracer_states(states)
         rows: Rows = [{"learner_id": lid, "model_version": mv, "state": bytes(state)}
                 for lid, mv, state in states]
 

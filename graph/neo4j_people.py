@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graph import cypher
+from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
 from graph.models import Group, Learner, User
@@ -24,7 +24,7 @@ class Neo4jPeople(Neo4jCore):
 
     async def list_learners(self, *, after: str | None = None, limit: int = 100
                             ) -> list[Learner]:
-        v.check_limit(limit)
+        checks.check_limit(limit)
         rows = await self._read_all(cypher.LIST_LEARNERS, after=after or "", limit=limit)
         return [v.learner(r["learner"]) for r in rows]
 
@@ -39,6 +39,7 @@ class Neo4jPeople(Neo4jCore):
         return [found.get(i) for i in ids]
 
     async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        checks.check_learners(learners)
         rows = [v.learner_row(lr) for lr in learners]
 
         async def work(tx: Tx) -> None:
@@ -48,6 +49,7 @@ class Neo4jPeople(Neo4jCore):
         await self._tx(True, work)
 
     async def upsert_users(self, users: Sequence[User]) -> None:
+        checks.check_users(users)
         rows = [v.user_props(u) for u in users]
 
         async def work(tx: Tx) -> None:
@@ -56,6 +58,7 @@ class Neo4jPeople(Neo4jCore):
         await self._tx(True, work)
 
     async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        checks.check_groups(groups)
         rows = [v.group_row(g) for g in groups]
 
         async def work(tx: Tx) -> None:

@@ -1,7 +1,7 @@
-"""Checks and conversions between domain objects and the Neo4j store's property maps.
+"""Conversions between domain objects and the Neo4j store's property maps.
 
-The rules match the embedded store's (``graph.sqlite_store`` and its schema's CHECKs) so the
-two stores refuse the same input with the same :class:`~graph.store.ValidationError` field.
+The store runs the input checks of ``graph.checks`` (shared with the embedded store) before
+it builds write parameters here, so the builders assume valid objects.
 Timestamps are stored as Neo4j ``DateTime`` values normalised to UTC and come back as
 timezone-aware UTC ``datetime`` objects. Reads return them as integer microseconds since the
 epoch (:func:`graph.cypher.epoch_us`), which the driver decodes far faster than ``DateTime``
@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neo4j.time import DateTime
 
+from graph.checks import check_aware
 from graph.models import (
     Attempt,
     CurriculumChange,
@@ -33,42 +33,18 @@ from graph.models import (
     Skill,
     SkillWeight,
     User,
-    retention_problem,
 )
 from graph.store import ValidationError
 
 Props = Mapping[str, Any]
 
 
-# -- checks ---------------------------------------------------------------------------------
-
-
-def in_range(value: object, lo: float, hi: float) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and not math.isnan(value) and lo <= value <= hi)
-
-
-def check_id(field: str, value: object, what: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(field, f"{value!r}: {what} needs a non-empty string id")
-
-
-def check_limit(limit: object) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValidationError("limit", f"{limit!r} must be a positive integer")
-
-
-def check_depth(depth: object) -> None:
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
-        raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")
+# -- timestamps -----------------------------------------------------------------------------
 
 
 def utc(moment: datetime, field: str) -> datetime:
     """``moment`` in UTC; naive datetimes are refused."""
-    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
-        shown = moment.isoformat() if isinstance(moment, datetime) else repr(moment)
-        raise ValidationError(field, f"{shown} has no timezone; pass an aware datetime (UTC)")
-    return moment.astimezone(UTC)
+    return check_aware(moment, field).astimezone(UTC)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -90,7 +66,6 @@ def to_datetime(value: Any) -> datetime:
 
 
 def skill_props(s: Skill) -> dict[str, Any]:
-    check_id("skill.id", s.id, "a skill")
     # name_lower is Python's own lower(), so search matches exactly as on the embedded store.
     return {"id": s.id, "name": s.name, "name_lower": s.name.lower(),
             "description": s.description, "topic": s.topic, "area": s.area,
@@ -98,108 +73,45 @@ def skill_props(s: Skill) -> dict[str, Any]:
 
 
 def item_row(item: Item) -> dict[str, Any]:
-    check_id("item.id", item.id, "an item")
-    try:
-        kind = ItemKind(item.kind).value
-    except ValueError:
-        raise ValidationError("item.kind", f"{item.kind!r} of {item.id!r} is not one of "
-                              f"{', '.join(k.value for k in ItemKind)}") from None
-    if not in_range(item.difficulty, 0.0, 1.0):
-        raise ValidationError("item.difficulty", f"{item.difficulty!r} of {item.id!r} is "
-                              "outside [0, 1] (0 easiest, 1 hardest)")
-    if (isinstance(item.expected_seconds, bool) or not isinstance(item.expected_seconds, int)
-            or item.expected_seconds < 0):
-        raise ValidationError("item.expected_seconds", f"{item.expected_seconds!r} of "
-                              f"{item.id!r} must be a whole number of seconds >= 0")
-    seen: set[str] = set()
-    for w in item.skills:
-        if not in_range(w.weight, 0.0, 1.0) or w.weight == 0:
-            raise ValidationError("item.skills.weight", f"{w.weight!r} for skill "
-                                  f"{w.skill_id!r} of {item.id!r} must be in (0, 1]")
-        if w.skill_id in seen:
-            raise ValidationError("item.skills", f"{item.id!r} lists skill {w.skill_id!r} "
-                                  "twice; give each skill once with one weight")
-        seen.add(w.skill_id)
+    """The write parameters of an item that passed :func:`graph.checks.check_item`."""
+    kind = ItemKind(item.kind).value
     props = {"id": item.id, "kind": kind, "title": item.title, "body": item.body,
              "url": item.url, "difficulty": float(item.difficulty),
-             "expected_seconds": item.expected_seconds}
+             "expected_seconds": int(item.expected_seconds)}
     skills = [{"skill_id": w.skill_id, "weight": float(w.weight), "pos": pos}
               for pos, w in enumerate(item.skills)]
     return {"id": item.id, "props": props, "skills": skills}
 
 
 def prerequisite_row(e: Prerequisite) -> dict[str, Any]:
-    if e.source == e.target:
-        raise ValidationError(
-            "prerequisite", f"self-loop {e.source!r} -> {e.target!r}: a skill cannot "
-            "be its own prerequisite; remove this edge")
-    if not in_range(e.strength, 0.0, 1.0):
-        raise ValidationError(
-            "strength", f"{e.strength!r} on {e.source!r} -> {e.target!r} is outside "
-            "[0, 1]; use 1 for a strict prerequisite, less for a weaker one")
     return {"source": e.source, "target": e.target, "strength": float(e.strength)}
 
 
 def learner_row(learner: Learner) -> dict[str, Any]:
-    check_id("learner.id", learner.id, "a learner")
-    if len(set(learner.goals)) != len(learner.goals):
-        raise ValidationError(
-            "learner.goals", f"{learner.goals!r} of {learner.id!r} repeats a skill")
     retention = learner.target_retention
-    why = None if retention is None else retention_problem(retention)
-    if why is not None:
-        raise ValidationError("learner.target_retention",
-                              f"{retention!r} of {learner.id!r} {why} (or None for the default)")
     return {"id": learner.id, "display_name": learner.display_name, "goals": list(learner.goals),
             "target_retention": None if retention is None else float(retention)}
 
 
 def user_props(u: User) -> dict[str, Any]:
-    check_id("user.id", u.id, "a user")
-    try:
-        role = Role(u.role).value
-    except ValueError:
-        raise ValidationError("user.role", f"{u.role!r} of {u.id!r} is not one of "
-                              f"{', '.join(r.value for r in Role)}") from None
+    role = Role(u.role).value
     return {"id": u.id, "display_name": u.display_name, "role": role}
 
 
 def group_row(g: Group) -> dict[str, Any]:
-    check_id("group.id", g.id, "a group")
-    for field, members in (("learner_ids", g.learner_ids), ("teacher_ids", g.teacher_ids)):
-        if len(set(members)) != len(members):
-            raise ValidationError(f"group.{field}", f"{members!r} of {g.id!r} repeats "
-                                  "an id; list each member once")
     return {"id": g.id, "name": g.name, "teacher_ids": list(g.teacher_ids),
             "learner_ids": list(g.learner_ids)}
 
 
 def attempt_row(a: Attempt) -> dict[str, Any]:
-    if not isinstance(a.attempt_id, str) or not a.attempt_id:
-        raise ValidationError("attempt_id", "an attempt needs a non-empty, client-chosen id")
-    if not in_range(a.score, 0.0, 1.0):
-        raise ValidationError("score", f"{a.score!r} of attempt {a.attempt_id!r} is outside "
-                              "[0, 1]; use 1.0 for right, 0.0 for wrong")
-    if a.response_time_ms is not None and (
-            isinstance(a.response_time_ms, bool) or not isinstance(a.response_time_ms, int)
-            or a.response_time_ms < 0):
-        raise ValidationError("response_time_ms", f"{a.response_time_ms!r} of attempt "
-                              f"{a.attempt_id!r} must be None or an integer >= 0")
-    if isinstance(a.hints_used, bool) or not isinstance(a.hints_used, int) or a.hints_used < 0:
-        raise ValidationError("hints_used", f"{a.hints_used!r} of attempt {a.attempt_id!r} "
-                              "must be an integer >= 0")
+    """The write parameters of an attempt that passed :func:`graph.checks.check_attempt`."""
     return {"id": a.attempt_id, "learner_id": a.learner_id, "item_id": a.item_id,
             "score": float(a.score), "timestamp": utc(a.timestamp, "timestamp"),
-            "response_time_ms": a.response_time_ms, "hints_used": a.hints_used}
+            "response_time_ms": None if a.response_time_ms is None else int(a.response_time_ms),
+            "hints_used": int(a.hints_used)}
 
 
 def mastery_row(m: Mastery) -> dict[str, Any]:
-    if not in_range(m.probability, 0.0, 1.0):
-        raise ValidationError("probability", f"{m.probability!r} for "
-                              f"({m.learner_id!r}, {m.skill_id!r}) is outside [0, 1]")
-    if not in_range(m.uncertainty, 0.0, math.inf):
-        raise ValidationError("uncertainty", f"{m.uncertainty!r} for "
-                              f"({m.learner_id!r}, {m.skill_id!r}) must be >= 0")
     return {"learner_id": m.learner_id, "skill_id": m.skill_id,
             "probability": float(m.probability), "uncertainty": float(m.uncertainty),
             "updated_at": utc(m.updated_at, "updated_at"), "model_version": m.model_version}

@@ -7,6 +7,16 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
+from graph.checks import (
+    check_actor,
+    check_after_seq,
+    check_depth,
+    check_items,
+    check_kind,
+    check_limit,
+    check_prerequisites,
+    check_skills,
+)
 from graph.models import (
     CurriculumChange,
     Item,
@@ -28,20 +38,14 @@ from graph.sqlite_queries import (
 from graph.sqlite_rows import (
     ITEM_COLS,
     SKILL_COLS,
-    check_depth,
-    check_id,
-    check_limit,
     find_cycle,
     from_us,
     ids_json,
     in_order,
-    in_range,
-    item_kind,
     last_per_id,
     skill_row,
-    validate_item,
 )
-from graph.store import CycleError, ValidationError
+from graph.store import CycleError
 
 
 class SqliteCurriculum(SqliteCore):
@@ -113,7 +117,7 @@ class SqliteCurriculum(SqliteCore):
             params.append(skill_id)
         if kind is not None:
             where.append("kind = ?")
-            params.append(item_kind(kind).value)
+            params.append(check_kind(kind).value)
         if after is not None:
             where.append("id > ?")
             params.append(after)
@@ -169,8 +173,8 @@ class SqliteCurriculum(SqliteCore):
     # -- writes ----------------------------------------------------------------------------
 
     async def upsert_skills(self, skills: Sequence[Skill], *, actor: str) -> None:
-        for s in skills:
-            check_id("skill.id", s.id, "a skill")
+        check_actor(actor)
+        check_skills(skills)
         rows = [(s.id, s.name, s.description, s.topic, s.area, json.dumps(list(s.tags)))
                 for s in skills]
         log = [("upsert", "skill", s.id, {"name": s.name, "topic": s.topic, "area": s.area})
@@ -190,13 +194,13 @@ class SqliteCurriculum(SqliteCore):
         await self._write(run)
 
     async def upsert_items(self, items: Sequence[Item], *, actor: str) -> None:
-        for item in items:
-            validate_item(item)
+        check_actor(actor)
+        check_items(items)
         items = last_per_id(items)
         skill_ids = {w.skill_id for item in items for w in item.skills}
         at = self._now_us()
         item_rows = [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
-                      i.expected_seconds) for i in items]
+                      int(i.expected_seconds)) for i in items]
         link_rows = [(i.id, w.skill_id, float(w.weight), pos)
                      for i in items for pos, w in enumerate(i.skills)]
         log = [("upsert", "item", i.id, {"kind": ItemKind(i.kind).value, "title": i.title,
@@ -226,15 +230,8 @@ class SqliteCurriculum(SqliteCore):
         await self._write(run)
 
     async def upsert_prerequisites(self, edges: Sequence[Prerequisite], *, actor: str) -> None:
-        for e in edges:
-            if e.source == e.target:
-                raise ValidationError(
-                    "prerequisite", f"self-loop {e.source!r} -> {e.target!r}: a skill cannot "
-                    "be its own prerequisite; remove this edge")
-            if not in_range(e.strength, 0.0, 1.0):
-                raise ValidationError(
-                    "strength", f"{e.strength!r} on {e.source!r} -> {e.target!r} is outside "
-                    "[0, 1]; use 1 for a strict prerequisite, less for a weaker one")
+        check_actor(actor)
+        check_prerequisites(edges)
         new = [(e.source, e.target) for e in edges]
         rows = [(e.source, e.target, float(e.strength)) for e in edges]
         log = [("upsert", "prerequisite", f"{e.source}->{e.target}",
@@ -258,6 +255,7 @@ class SqliteCurriculum(SqliteCore):
         await self._write(run)
 
     async def remove_skills(self, ids: Sequence[str], *, actor: str) -> None:
+        check_actor(actor)
         at = self._now_us()
 
         def run(conn: sqlite3.Connection) -> None:
@@ -275,6 +273,7 @@ class SqliteCurriculum(SqliteCore):
         await self._write(run)
 
     async def remove_items(self, ids: Sequence[str], *, actor: str) -> None:
+        check_actor(actor)
         at = self._now_us()
 
         def run(conn: sqlite3.Connection) -> None:
@@ -286,6 +285,7 @@ class SqliteCurriculum(SqliteCore):
     async def remove_prerequisites(
         self, edges: Sequence[tuple[str, str]], *, actor: str
     ) -> None:
+        check_actor(actor)
         at = self._now_us()
         pairs = list(dict.fromkeys((s, t) for s, t in edges))
 
@@ -304,6 +304,7 @@ class SqliteCurriculum(SqliteCore):
         self, *, after_seq: int = 0, limit: int = 100
     ) -> list[CurriculumChange]:
         check_limit(limit)
+        check_after_seq(after_seq)
 
         def run(conn: sqlite3.Connection) -> list[CurriculumChange]:
             rows = conn.execute(

@@ -4,12 +4,12 @@ tracers' serialized per-learner states."""
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from graph.checks import check_attempts, check_limit, check_mastery, check_tracer_states
 from graph.models import Attempt, AttemptPage, Mastery, RecordResult
 from graph.sqlite_core import SqliteCore
 from graph.sqlite_queries import gain_counts, mastery_by_learner, require
@@ -18,14 +18,12 @@ from graph.sqlite_rows import (
     MASTERY_COLS,
     attempt_row,
     attempt_values,
-    check_limit,
     decode_cursor,
     encode_cursor,
     ids_json,
-    in_range,
     to_us,
 )
-from graph.store import AttemptConflictError, ValidationError
+from graph.store import AttemptConflictError
 
 
 class SqliteLearning(SqliteCore):
@@ -34,6 +32,7 @@ class SqliteLearning(SqliteCore):
     # -- attempts --------------------------------------------------------------------------
 
     async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+        check_attempts(attempts)
         rows = [attempt_values(a) for a in attempts]
 
         def run(conn: sqlite3.Connection) -> RecordResult:
@@ -118,17 +117,9 @@ class SqliteLearning(SqliteCore):
     # -- mastery ---------------------------------------------------------------------------
 
     async def save_mastery(self, rows: Sequence[Mastery]) -> None:
-        values = []
-        for m in rows:
-            if not in_range(m.probability, 0.0, 1.0):
-                raise ValidationError("probability", f"{m.probability!r} for "
-                                      f"({m.learner_id!r}, {m.skill_id!r}) is outside [0, 1]")
-            if not in_range(m.uncertainty, 0.0, math.inf):
-                raise ValidationError("uncertainty", f"{m.uncertainty!r} for "
-                                      f"({m.learner_id!r}, {m.skill_id!r}) must be >= 0")
-            values.append((m.learner_id, m.skill_id, float(m.probability),
-                           float(m.uncertainty), to_us(m.updated_at, "updated_at"),
-                           m.model_version))
+        check_mastery(rows)
+        values = [(m.learner_id, m.skill_id, float(m.probability), float(m.uncertainty),
+                   to_us(m.updated_at, "updated_at"), m.model_version) for m in rows]
 
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "learners", "learner", {v[0] for v in values})
@@ -167,10 +158,7 @@ class SqliteLearning(SqliteCore):
         return await self._call(run)
 
     async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
-        for lid, version, state in states:
-            if not isinstance(state, bytes | bytearray | memoryview):
-                raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
-                                      f"{type(state).__name__}; serialize it to bytes first")
+        check_tracer_states(states)
         rows = [(lid, version, bytes(state)) for lid, version, state in states]
 
         def run(conn: sqlite3.Connection) -> None:

@@ -6,18 +6,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from graph.checks import check_groups, check_learners, check_limit, check_users
 from graph.models import Group, Learner, Role, User
 from graph.sqlite_core import SqliteCore
 from graph.sqlite_queries import grouped, learner_page, load_groups, load_learners, require
-from graph.sqlite_rows import (
-    check_id,
-    check_learner_retention,
-    check_limit,
-    ids_json,
-    in_order,
-    last_per_id,
-)
-from graph.store import ValidationError
+from graph.sqlite_rows import ids_json, in_order, last_per_id
 
 
 class SqlitePeople(SqliteCore):
@@ -87,13 +80,8 @@ class SqlitePeople(SqliteCore):
     # -- writes ----------------------------------------------------------------------------
 
     async def upsert_learners(self, learners: Sequence[Learner]) -> None:
+        check_learners(learners)
         learners = last_per_id(learners)
-        for learner in learners:
-            check_id("learner.id", learner.id, "a learner")
-            if len(set(learner.goals)) != len(learner.goals):
-                raise ValidationError(
-                    "learner.goals", f"{learner.goals!r} of {learner.id!r} repeats a skill")
-            check_learner_retention(learner)
         goals = {g for learner in learners for g in learner.goals}
 
         def run(conn: sqlite3.Connection) -> None:
@@ -114,14 +102,8 @@ class SqlitePeople(SqliteCore):
         await self._write(run)
 
     async def upsert_users(self, users: Sequence[User]) -> None:
-        rows = []
-        for u in users:
-            check_id("user.id", u.id, "a user")
-            try:
-                rows.append((u.id, u.display_name, Role(u.role).value))
-            except ValueError:
-                raise ValidationError("user.role", f"{u.role!r} of {u.id!r} is not one of "
-                                      f"{', '.join(r.value for r in Role)}") from None
+        check_users(users)
+        rows = [(u.id, u.display_name, Role(u.role).value) for u in users]
 
         def run(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -132,14 +114,8 @@ class SqlitePeople(SqliteCore):
         await self._write(run)
 
     async def upsert_groups(self, groups: Sequence[Group]) -> None:
+        check_groups(groups)
         groups = last_per_id(groups)
-        for g in groups:
-            check_id("group.id", g.id, "a group")
-            for field, members in (("learner_ids", g.learner_ids),
-                                   ("teacher_ids", g.teacher_ids)):
-                if len(set(members)) != len(members):
-                    raise ValidationError(f"group.{field}", f"{members!r} of {g.id!r} repeats "
-                                          "an id; list each member once")
         learner_ids = {lid for g in groups for lid in g.learner_ids}
         wanted = ids_json(g.id for g in groups)
 

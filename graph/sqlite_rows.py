@@ -1,5 +1,6 @@
-"""Pure helpers of the SQLite store: value checks, timestamp and cursor encodings, and the
-conversions between table rows and domain objects. Nothing here touches a connection."""
+"""Pure helpers of the SQLite store: timestamp and cursor encodings, and the
+conversions between table rows and domain objects (the input checks are in
+``graph.checks``). Nothing here touches a connection."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any, Protocol, TypeVar
 
 import networkx as nx
 
-from graph.models import Attempt, Item, ItemKind, Learner, Mastery, Skill, retention_problem
+from graph.checks import check_aware
+from graph.models import Attempt, Mastery, Skill
 from graph.store import ValidationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,19 +48,9 @@ def in_order(ids: Sequence[str], found: Iterable[H]) -> list[H | None]:
     return [by_id.get(i) for i in ids]
 
 
-def check_id(field: str, value: str, what: str) -> None:
-    """ValidationError unless ``value`` (the id of ``what``, e.g. "a skill") is non-empty."""
-    if not value:
-        raise ValidationError(field, f"{what} needs a non-empty id")
-
-
 def to_us(moment: datetime, field: str) -> int:
     """Microseconds since the epoch of a timezone-aware datetime (naive ones are refused)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationError(
-            field, f"{moment.isoformat()} has no timezone; pass an aware datetime (UTC)"
-        )
-    return (moment - EPOCH) // MICROSECOND
+    return (check_aware(moment, field) - EPOCH) // MICROSECOND
 
 
 def from_us(us: int) -> datetime:
@@ -67,14 +59,6 @@ def from_us(us: int) -> datetime:
 
 def ids_json(ids: Iterable[str]) -> str:
     return json.dumps(list(ids))
-
-
-def in_range(value: float, lo: float, hi: float) -> bool:
-    """``lo <= value <= hi`` for a real number (NaN and non-numbers are out of range)."""
-    try:
-        return lo <= value <= hi and not isinstance(value, bool)
-    except TypeError:
-        return False
 
 
 def encode_cursor(ts_us: int, attempt_id: str) -> str:
@@ -92,25 +76,6 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         pass
     raise ValidationError("cursor", f"{cursor!r} is not a cursor this store issued; pass "
                           "the next_cursor of a previous page, or None for the first page")
-
-
-def check_limit(limit: int) -> None:
-    if not isinstance(limit, int) or limit < 1:
-        raise ValidationError("limit", f"{limit!r} must be a positive integer")
-
-
-def check_depth(depth: int | None) -> None:
-    if depth is not None and (not isinstance(depth, int) or depth < 0):
-        raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")
-
-
-def check_learner_retention(learner: Learner) -> None:
-    """A learner's ``target_retention`` is None (the default) or in the allowed range."""
-    value = learner.target_retention
-    why = None if value is None else retention_problem(value)
-    if why is not None:
-        raise ValidationError("learner.target_retention",
-                              f"{value!r} of {learner.id!r} {why} (or None for the default)")
 
 
 def skill_row(row: sqlite3.Row) -> Skill:
@@ -163,50 +128,8 @@ def find_cycle(edges: Iterable[tuple[str, str]], new: Sequence[tuple[str, str]])
     return [source, *path]
 
 
-def item_kind(kind: ItemKind | str, field: str = "kind") -> ItemKind:
-    """``kind`` as an ``ItemKind``; ValidationError naming the allowed kinds otherwise."""
-    try:
-        return ItemKind(kind)
-    except ValueError:
-        raise ValidationError(field, f"{kind!r} is not one of "
-                              f"{', '.join(k.value for k in ItemKind)}") from None
-
-
-def validate_item(item: Item) -> None:
-    check_id("item.id", item.id, "an item")
-    try:
-        item_kind(item.kind)
-    except ValidationError as exc:
-        raise ValidationError("item.kind", f"{exc.message} (item {item.id!r})") from None
-    if not in_range(item.difficulty, 0.0, 1.0):
-        raise ValidationError("item.difficulty", f"{item.difficulty!r} of {item.id!r} is "
-                              "outside [0, 1] (0 easiest, 1 hardest)")
-    if not isinstance(item.expected_seconds, int) or item.expected_seconds < 0:
-        raise ValidationError("item.expected_seconds", f"{item.expected_seconds!r} of "
-                              f"{item.id!r} must be a whole number of seconds >= 0")
-    seen: set[str] = set()
-    for w in item.skills:
-        if not in_range(w.weight, 0.0, 1.0) or w.weight == 0:
-            raise ValidationError("item.skills.weight", f"{w.weight!r} for skill "
-                                  f"{w.skill_id!r} of {item.id!r} must be in (0, 1]")
-        if w.skill_id in seen:
-            raise ValidationError("item.skills", f"{item.id!r} lists skill {w.skill_id!r} "
-                                  "twice; give each skill once with one weight")
-        seen.add(w.skill_id)
-
-
 def attempt_values(a: Attempt) -> tuple[Any, ...]:
-    if not a.attempt_id:
-        raise ValidationError("attempt_id", "an attempt needs a non-empty, client-chosen id")
-    if not in_range(a.score, 0.0, 1.0):
-        raise ValidationError("score", f"{a.score!r} of attempt {a.attempt_id!r} is outside "
-                              "[0, 1]; use 1.0 for right, 0.0 for wrong")
-    if a.response_time_ms is not None and (
-            not isinstance(a.response_time_ms, int) or a.response_time_ms < 0):
-        raise ValidationError("response_time_ms", f"{a.response_time_ms!r} of attempt "
-                              f"{a.attempt_id!r} must be None or an integer >= 0")
-    if not isinstance(a.hints_used, int) or a.hints_used < 0:
-        raise ValidationError("hints_used", f"{a.hints_used!r} of attempt {a.attempt_id!r} "
-                              "must be an integer >= 0")
+    """The table row of an attempt that passed :func:`graph.checks.check_attempt`."""
     return (a.attempt_id, a.learner_id, a.item_id, float(a.score),
-            to_us(a.timestamp, "timestamp"), a.response_time_ms, a.hints_used)
+            to_us(a.timestamp, "timestamp"),
+            None if a.response_time_ms is None else int(a.response_time_ms), int(a.hints_used))

@@ -1,0 +1,283 @@
+"""The input checks every store runs before it writes anything: one set of rules, one set of
+messages, whichever store is behind ``GraphStore``.
+
+Each ``check_*`` function is pure: it looks at domain objects (``graph.models``) or plain
+arguments and raises :class:`~graph.store.ValidationError` naming the field and the bad value
+with the fix, or returns None. The batch checks look at every element before the store opens a
+transaction, so a batch with one bad element writes nothing.
+
+The rules, where the two stores used to differ, take the stricter reading:
+
+* ids are strings with something besides white space in them;
+* numbers are real numbers (``numbers.Real``: ``int``, ``float``, NumPy scalars, ...) and
+  never ``bool``; NaN and the infinities are refused; whole numbers (seconds, hints,
+  milliseconds, limits) are ``numbers.Integral``, again not ``bool``;
+* text fields (names, titles, tags) are strings; lists of ids are lists, not one string;
+* timestamps are timezone-aware ``datetime`` objects;
+* a batch is checked whole: with a repeated id, an earlier bad copy is refused even though a
+  later copy would replace it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import cast
+
+from graph.models import (
+    Attempt,
+    Group,
+    Item,
+    ItemKind,
+    Learner,
+    Mastery,
+    Prerequisite,
+    Role,
+    Skill,
+    User,
+    retention_problem,
+)
+from graph.store import ValidationError
+
+# -- values -----------------------------------------------------------------------------------
+
+
+def is_real(value: object) -> bool:
+    """A finite real number that is not a bool (NaN, infinities and strings are not)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def is_count(value: object) -> bool:
+    """A whole number >= 0 that is not a bool."""
+    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            and int(value) >= 0)
+
+
+def in_range(value: object, lo: float, hi: float) -> bool:
+    """``lo <= value <= hi`` for a finite real number (see :func:`is_real`)."""
+    return is_real(value) and lo <= float(cast(numbers.Real, value)) <= hi
+
+
+def check_id(field: str, value: object, what: str) -> None:
+    """``value``, the id of ``what`` (e.g. "a skill"), is a string that is not blank."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"{value!r}: {what} needs a non-blank string id")
+
+
+def check_id_list(field: str, values: object, what: str, owner: str) -> None:
+    """``values`` (of ``owner``) is a list of distinct non-blank string ids of ``what``."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(field, f"{values!r} of {owner!r} must be a list of {what} ids, "
+                              "not one string")
+    listed = list(values)
+    for value in listed:
+        check_id(field, value, what)
+    if len(set(listed)) != len(listed):
+        raise ValidationError(field, f"{tuple(listed)!r} of {owner!r} repeats an id; list each "
+                              "one once")
+
+
+def check_text(field: str, value: object, owner: str) -> None:
+    """``value`` (a name, title, description, ... of ``owner``) is a string."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"{value!r} of {owner!r} must be a string, not "
+                              f"{type(value).__name__}")
+
+
+def check_aware(moment: object, field: str) -> datetime:
+    """``moment`` as given, when it is a timezone-aware datetime; naive ones are refused."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        shown = moment.isoformat() if isinstance(moment, datetime) else repr(moment)
+        raise ValidationError(field, f"{shown} has no timezone; pass an aware datetime (UTC)")
+    return moment
+
+
+def check_kind(kind: ItemKind | str, field: str = "kind") -> ItemKind:
+    """``kind`` as an ``ItemKind``; ValidationError naming the allowed kinds otherwise."""
+    try:
+        return ItemKind(kind)
+    except ValueError:
+        raise ValidationError(field, f"{kind!r} is not one of "
+                              f"{', '.join(k.value for k in ItemKind)}") from None
+
+
+# -- read arguments ---------------------------------------------------------------------------
+
+
+def _is_int(value: object, least: int) -> bool:
+    """A plain ``int`` (not a bool) >= ``least``: read arguments go to the query as given."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def check_limit(limit: object) -> None:
+    if not _is_int(limit, 1):
+        raise ValidationError("limit", f"{limit!r} must be a positive integer")
+
+
+def check_depth(depth: object) -> None:
+    if depth is not None and not _is_int(depth, 0):
+        raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")
+
+
+def check_after_seq(after_seq: object) -> None:
+    if not _is_int(after_seq, 0):
+        raise ValidationError("after_seq", f"{after_seq!r} must be an integer >= 0 (the seq "
+                              "of the last change seen, 0 for the first)")
+
+
+def check_actor(actor: object) -> None:
+    check_id("actor", actor, "a curriculum change")
+
+
+# -- curriculum -------------------------------------------------------------------------------
+
+
+def check_skills(skills: Sequence[Skill]) -> None:
+    for s in skills:
+        check_id("skill.id", s.id, "a skill")
+        for name in ("name", "description", "topic", "area"):
+            check_text(f"skill.{name}", getattr(s, name), s.id)
+        if isinstance(s.tags, str | bytes) or not isinstance(s.tags, Iterable):
+            raise ValidationError("skill.tags", f"{s.tags!r} of {s.id!r} must be a list of "
+                                  "strings, not one string")
+        for tag in s.tags:
+            check_text("skill.tags", tag, s.id)
+
+
+def check_items(items: Sequence[Item]) -> None:
+    for item in items:
+        check_item(item)
+
+
+def check_item(item: Item) -> None:
+    check_id("item.id", item.id, "an item")
+    try:
+        check_kind(item.kind)
+    except ValidationError as exc:
+        raise ValidationError("item.kind", f"{exc.message} (item {item.id!r})") from None
+    for name in ("title", "body", "url"):
+        check_text(f"item.{name}", getattr(item, name), item.id)
+    if not in_range(item.difficulty, 0.0, 1.0):
+        raise ValidationError("item.difficulty", f"{item.difficulty!r} of {item.id!r} is "
+                              "outside [0, 1] (0 easiest, 1 hardest)")
+    if not is_count(item.expected_seconds):
+        raise ValidationError("item.expected_seconds", f"{item.expected_seconds!r} of "
+                              f"{item.id!r} must be a whole number of seconds >= 0")
+    seen: set[str] = set()
+    for w in item.skills:
+        check_id("item.skills.skill_id", w.skill_id, f"a skill of item {item.id!r}")
+        if not in_range(w.weight, 0.0, 1.0) or w.weight == 0:
+            raise ValidationError("item.skills.weight", f"{w.weight!r} for skill "
+                                  f"{w.skill_id!r} of {item.id!r} must be in (0, 1]")
+        if w.skill_id in seen:
+            raise ValidationError("item.skills", f"{item.id!r} lists skill {w.skill_id!r} "
+                                  "twice; give each skill once with one weight")
+        seen.add(w.skill_id)
+
+
+def check_prerequisites(edges: Sequence[Prerequisite]) -> None:
+    for e in edges:
+        for end in (e.source, e.target):
+            check_id("prerequisite", end, "each end of a prerequisite edge")
+        if e.source == e.target:
+            raise ValidationError(
+                "prerequisite", f"self-loop {e.source!r} -> {e.target!r}: a skill cannot "
+                "be its own prerequisite; remove this edge")
+        if not in_range(e.strength, 0.0, 1.0):
+            raise ValidationError(
+                "strength", f"{e.strength!r} on {e.source!r} -> {e.target!r} is outside "
+                "[0, 1]; use 1 for a strict prerequisite, less for a weaker one")
+
+
+# -- people -----------------------------------------------------------------------------------
+
+
+def check_learners(learners: Sequence[Learner]) -> None:
+    for learner in learners:
+        check_id("learner.id", learner.id, "a learner")
+        check_text("learner.display_name", learner.display_name, learner.id)
+        check_id_list("learner.goals", learner.goals, "goal skill", learner.id)
+        value = learner.target_retention
+        why = None if value is None else retention_problem(value)
+        if why is not None:
+            raise ValidationError("learner.target_retention",
+                                  f"{value!r} of {learner.id!r} {why} (or None for the default)")
+
+
+def check_users(users: Sequence[User]) -> None:
+    for u in users:
+        check_id("user.id", u.id, "a user")
+        check_text("user.display_name", u.display_name, u.id)
+        try:
+            Role(u.role)
+        except ValueError:
+            raise ValidationError("user.role", f"{u.role!r} of {u.id!r} is not one of "
+                                  f"{', '.join(r.value for r in Role)}") from None
+
+
+def check_groups(groups: Sequence[Group]) -> None:
+    for g in groups:
+        check_id("group.id", g.id, "a group")
+        check_text("group.name", g.name, g.id)
+        check_id_list("group.learner_ids", g.learner_ids, "learner", g.id)
+        check_id_list("group.teacher_ids", g.teacher_ids, "teacher", g.id)
+
+
+# -- learning ---------------------------------------------------------------------------------
+
+
+def check_attempts(attempts: Sequence[Attempt]) -> None:
+    for a in attempts:
+        check_attempt(a)
+
+
+def check_attempt(a: Attempt) -> None:
+    if not isinstance(a.attempt_id, str) or not a.attempt_id.strip():
+        raise ValidationError("attempt_id", f"{a.attempt_id!r}: an attempt needs a non-blank, "
+                              "client-chosen string id")
+    check_id("learner_id", a.learner_id, f"attempt {a.attempt_id!r}")
+    check_id("item_id", a.item_id, f"attempt {a.attempt_id!r}")
+    if not in_range(a.score, 0.0, 1.0):
+        raise ValidationError("score", f"{a.score!r} of attempt {a.attempt_id!r} is outside "
+                              "[0, 1]; use 1.0 for right, 0.0 for wrong")
+    check_aware(a.timestamp, "timestamp")
+    if a.response_time_ms is not None and not is_count(a.response_time_ms):
+        raise ValidationError("response_time_ms", f"{a.response_time_ms!r} of attempt "
+                              f"{a.attempt_id!r} must be None or an integer >= 0")
+    if not is_count(a.hints_used):
+        raise ValidationError("hints_used", f"{a.hints_used!r} of attempt {a.attempt_id!r} "
+                              "must be an integer >= 0")
+
+
+def check_mastery(rows: Sequence[Mastery]) -> None:
+    for m in rows:
+        check_id("learner_id", m.learner_id, "a mastery row")
+        check_id("skill_id", m.skill_id, f"the mastery row of {m.learner_id!r}")
+        if not in_range(m.probability, 0.0, 1.0):
+            raise ValidationError("probability", f"{m.probability!r} for "
+                                  f"({m.learner_id!r}, {m.skill_id!r}) is outside [0, 1]")
+        if not in_range(m.uncertainty, 0.0, math.inf):
+            raise ValidationError("uncertainty", f"{m.uncertainty!r} for "
+                                  f"({m.learner_id!r}, {m.skill_id!r}) must be a finite "
+                                  "number >= 0")
+        check_aware(m.updated_at, "updated_at")
+        check_version(m.model_version, f"the mastery row ({m.learner_id!r}, {m.skill_id!r})")
+
+
+def check_version(version: object, owner: str) -> None:
+    """A model version (e.g. ``bkt-v1``) is a non-blank string."""
+    if not isinstance(version, str) or not version.strip():
+        raise ValidationError("model_version", f"{version!r} of {owner}: name the tracer "
+                              "model version that wrote it (a non-blank string, e.g. 'bkt-v1')")
+
+
+def check_tracer_states(states: Sequence[tuple[str, str, bytes]]) -> None:
+    for lid, version, state in states:
+        check_id("learner_id", lid, "a tracer state")
+        check_version(version, f"the tracer state of {lid!r}")
+        if not isinstance(state, bytes | bytearray | memoryview):
+            raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
+                                  f"{type(state).__name__}; serialize it to bytes first")
