@@ -20,22 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from recommender.next_item import RecommenderConfig
 from recommender.simulate import DEFAULT_GOALS, stderr_progress
-from recommender.variants import (
-    MODES,
-    VariantRun,
-    demo_variants,
-    per_learner_shares,
-    preferred_from,
-    run_variants,
-)
+from recommender.variants import MODES, VariantRun, compare, demo_variants, table
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -64,33 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     modes = args.modes.split(",")
     progress = None if args.quiet else stderr_progress
     vc = demo_variants(effects, goals=args.goals, seed=args.seed)
-    rows: list[dict[str, Any]] = []
-    runs: dict[tuple[int, str], VariantRun] = {}
-    for w in windows:
-        for mode in modes:
-            t0 = time.perf_counter()
-            run = run_variants(
-                vc,
-                mode,
-                learners=args.learners,
-                seed=args.seed,
-                budget=args.budget,
-                config=RecommenderConfig(recent_window=w),
-                progress=progress,
-            )
-            runs[(w, mode)] = run
-            rows.append({"recent_window": w, **run.to_dict(), "seconds": time.perf_counter() - t0})
-    # "preferred in practice": the moving share stays half-way from uniform's level to the
-    # oracle's (or to 1 without an oracle run) from that learner on
-    uniform_level = 1.0 / len(effects)
-    for row in rows:
-        w = row["recent_window"]
-        lo = runs[(w, "uniform")].thirds()[1] if (w, "uniform") in runs else uniform_level
-        hi = runs[(w, "oracle")].thirds()[1] if (w, "oracle") in runs else 1.0
-        level = (lo + hi) / 2
-        shares = per_learner_shares(runs[(w, row["mode"])])
-        row["preferred_level"] = level
-        row["preferred_from"] = preferred_from(shares, level, args.smooth)
+    rows, runs = compare(
+        vc,
+        modes=modes,
+        windows=windows,
+        learners=args.learners,
+        seed=args.seed,
+        budget=args.budget,
+        smooth=args.smooth,
+        progress=progress,
+    )
     doc = {
         "goals": args.goals,
         "effects": effects,
@@ -114,25 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         f"one after another, seed {args.seed}, budget {args.budget}"
     )
     print()
-    print(
-        "| window | mode | best share, first third | last third | items to goal, median | p90 "
-        "| reached | skills ranked right at end | ranked right from learner (median) "
-        "| preferred from learner | s |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['recent_window']} | {r['mode']} | {r['best_share_first_third']:.2f} "
-            f"| {r['best_share_last_third']:.2f} | {r['median_items']:.0f} | {r['p90_items']:.0f} "
-            f"| {r['reached_share']:.0%} | {r['skills_ranked_at_end']:.0%} "
-            f"| {fmt(r['ranked_from_median'])} | {fmt(r['preferred_from'])} "
-            f"| {r['seconds']:.0f} |"
-        )
+    print("\n".join(table(rows)))
     return 0
-
-
-def fmt(x: float | int | None) -> str:
-    return "never" if x is None else f"{x:.0f}"
 
 
 def plot(path: str, doc: dict[str, Any], runs: dict[tuple[int, str], VariantRun], k: int) -> None:

@@ -47,6 +47,21 @@ def register(sub: Any) -> None:
         metavar="PNG",
         help="write a bar chart of items to the goal (median, p90) as PNG",
     )
+    p.add_argument(
+        "--variants",
+        default=None,
+        metavar="EFFECTS",
+        help="instead, compare content variants: give every closure skill variants of one "
+        "exercise with these teaching effects (e.g. 1.5,0.5) and run the adaptive policy with "
+        "Thompson sampling, uniform choice and a best-variant oracle (recommender.variants)",
+    )
+    p.add_argument(
+        "--recent-window",
+        type=int,
+        action="append",
+        metavar="N",
+        help="with --variants: the recommender's recent-items window (repeatable; default 5)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
@@ -57,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from recommender.simulate import demo_setting, run_diagnostic, run_policy, stderr_progress
 
     progress = None if args.quiet else stderr_progress
+    if args.variants is not None:
+        return _run_variants(args)
     try:
         setting = demo_setting(args.goals)
         summaries = [
@@ -137,3 +154,48 @@ def _plot(path: str, doc: dict[str, Any]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _run_variants(args: argparse.Namespace) -> int:
+    from recommender.errors import RecommenderError
+    from recommender.simulate import stderr_progress
+    from recommender.variants import compare, demo_variants, table
+
+    try:
+        effects = [float(x) for x in args.variants.split(",")]
+    except ValueError:
+        print(f"error: --variants {args.variants!r}: give numbers like 1.5,0.5", file=sys.stderr)
+        return 2
+    windows = args.recent_window or [5]
+    try:
+        vc = demo_variants(effects, goals=args.goals, seed=args.seed)
+        rows, _ = compare(
+            vc,
+            windows=windows,
+            learners=args.learners,
+            seed=args.seed,
+            budget=args.budget,
+            smooth=max(1, args.learners // 5),
+            progress=None if args.quiet else stderr_progress,
+        )
+    except RecommenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    doc = {
+        "goals": list(args.goals),
+        "effects": effects,
+        "variant_skills": len(vc.variants),
+        "learners": args.learners,
+        "seed": args.seed,
+        "budget": args.budget,
+        "runs": rows,
+    }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(
+        f"{len(vc.variants)} skills with variants of effect {effects}, {args.learners} "
+        f"learners one after another, seed {args.seed}, budget {args.budget} items"
+    )
+    print("\n".join(table(rows)))
+    return 0

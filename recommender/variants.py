@@ -25,7 +25,8 @@ per variant skill, whether the pooled posterior mean ranks the best variant stri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -204,7 +205,10 @@ def preferred_from(shares: Sequence[float], level: float, window: int) -> int | 
         raise InvalidParameterError("window", window, "an integer >= 1")
     if arr.size < window:
         return None
-    means = np.array([np.nanmean(arr[i : i + window]) for i in range(arr.size - window + 1)])
+    ok = ~np.isnan(arr)
+    sums = np.convolve(np.where(ok, arr, 0.0), np.ones(window), "valid")
+    counts = np.convolve(ok.astype(np.float64), np.ones(window), "valid")
+    means = np.divide(sums, counts, out=np.full(sums.shape, np.nan), where=counts > 0)
     below = np.flatnonzero(~(means >= level))
     if below.size and below[-1] == means.size - 1:
         return None
@@ -311,3 +315,74 @@ def demo_variants(
         skills=skills,
         rng=np.random.default_rng([seed, 17]),
     )
+
+
+def compare(
+    vc: VariantCurriculum,
+    *,
+    modes: Sequence[str] = MODES,
+    windows: Sequence[int] = (RecommenderConfig().recent_window,),
+    learners: int,
+    seed: int,
+    budget: int = 1500,
+    params: SimParams | None = None,
+    smooth: int = 10,
+    progress: Progress | None = None,
+) -> tuple[list[dict[str, Any]], dict[tuple[int, str], VariantRun]]:
+    """Run every mode for every recent-items window on the same learners; one row per run.
+
+    A row holds :meth:`VariantRun.to_dict`, ``recent_window``, ``seconds`` and
+    ``preferred_from``: the learner count from which the best-variant share of each
+    ``smooth`` learners stays at least half-way from uniform's last-third share to the
+    oracle's (to 1 without an oracle run; to ``1 / variants`` without a uniform run).
+    """
+    rows: list[dict[str, Any]] = []
+    runs: dict[tuple[int, str], VariantRun] = {}
+    for w in windows:
+        for mode in modes:
+            t0 = time.perf_counter()
+            run = run_variants(
+                vc,
+                mode,
+                learners=learners,
+                seed=seed,
+                budget=budget,
+                params=params,
+                config=RecommenderConfig(recent_window=w),
+                progress=progress,
+            )
+            runs[(w, mode)] = run
+            rows.append({"recent_window": w, **run.to_dict(), "seconds": time.perf_counter() - t0})
+    n_variants = len(next(iter(vc.variants.values()), ("", "")))
+    for row in rows:
+        w = row["recent_window"]
+        lo = runs[(w, "uniform")].thirds()[1] if (w, "uniform") in runs else 1.0 / n_variants
+        hi = runs[(w, "oracle")].thirds()[1] if (w, "oracle") in runs else 1.0
+        row["preferred_level"] = (lo + hi) / 2
+        row["preferred_from"] = preferred_from(
+            per_learner_shares(runs[(w, row["mode"])]), row["preferred_level"], smooth
+        )
+    return rows, runs
+
+
+def table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The rows of :func:`compare` as a markdown table."""
+
+    def fmt(x: float | None) -> str:
+        return "never" if x is None else f"{x:.0f}"
+
+    out = [
+        "| window | mode | best share, first third | last third | items to goal, median | p90 "
+        "| reached | skills ranked right at end | ranked right from learner (median) "
+        "| preferred from learner | s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['recent_window']} | {r['mode']} | {r['best_share_first_third']:.2f} "
+            f"| {r['best_share_last_third']:.2f} | {r['median_items']:.0f} | {r['p90_items']:.0f} "
+            f"| {r['reached_share']:.0%} | {r['skills_ranked_at_end']:.0%} "
+            f"| {fmt(r['ranked_from_median'])} | {fmt(r['preferred_from'])} "
+            f"| {r['seconds']:.0f} |"
+        )
+    return out

@@ -3,11 +3,14 @@ Thompson sampling over observed gains against uniform choice among near-equal it
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.cli import main
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
 from recommender.errors import InvalidParameterError
 from recommender.next_item import RecommenderConfig
@@ -176,3 +179,23 @@ def test_preferred_from_holds_to_the_end(shares: list[float], level: float, w: i
     else:
         assert all(m >= level for m in means[got - w :])
         assert got == w or means[got - w - 1] < level
+
+
+def test_preferred_from_skips_learners_without_variant_picks() -> None:
+    nan = float("nan")
+    assert preferred_from([0.2, nan, nan, 1.0, 1.0], 0.9, 2) == 4  # (nan, 1.0) averages 1.0
+    assert preferred_from([nan, nan], 0.5, 2) is None
+
+
+def test_cli_compares_variants_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["simulate", "--variants", "1.5,0.5", "--goals", "add-within-5", "--learners", "2"]
+    code = main([*argv, "--recent-window", "0", "--seed", "1", "--json", "--quiet"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["variant_skills"] == 3 and doc["effects"] == [1.5, 0.5]
+    runs = {r["mode"]: r for r in doc["runs"]}
+    assert set(runs) == {"thompson", "uniform", "oracle"}
+    assert runs["oracle"]["best_share_last_third"] == 1.0  # no recent window: always the best
+    assert all(len(r["variant_picks"]) == 2 for r in runs.values())
+    assert main(["simulate", "--variants", "1,x", "--quiet"]) == 2
+    assert "give numbers like 1.5,0.5" in capsys.readouterr().err
