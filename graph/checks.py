@@ -70,8 +70,9 @@ def check_id(field: str, value: object, what: str) -> None:
 def check_id_list(field: str, values: object, what: str, owner: str) -> None:
     """``values`` (of ``owner``) is a list of distinct non-blank string ids of ``what``."""
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        given = "one string" if isinstance(values, str | bytes) else type(values).__name__
         raise ValidationError(field, f"{values!r} of {owner!r} must be a list of {what} ids, "
-                              "not one string")
+                              f"not {given}")
     listed = list(values)
     for value in listed:
         check_id(field, value, what)
@@ -141,8 +142,9 @@ def check_skills(skills: Sequence[Skill]) -> None:
         for name in ("name", "description", "topic", "area"):
             check_text(f"skill.{name}", getattr(s, name), s.id)
         if isinstance(s.tags, str | bytes) or not isinstance(s.tags, Iterable):
+            given = "one string" if isinstance(s.tags, str | bytes) else type(s.tags).__name__
             raise ValidationError("skill.tags", f"{s.tags!r} of {s.id!r} must be a list of "
-                                  "strings, not one string")
+                                  f"strings, not {given}")
         for tag in s.tags:
             check_text("skill.tags", tag, s.id)
 
