@@ -46,14 +46,20 @@ from graph.store import ValidationError
 
 def is_real(value: object) -> bool:
     """A finite real number that is not a bool (NaN, infinities and strings are not)."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value))
+    kind = type(value)
+    if kind is float:  # the common cases first: an ABC isinstance costs several times more
+        return math.isfinite(cast(float, value))
+    if kind is int:
+        return True
+    return kind is not bool and isinstance(value, numbers.Real) and math.isfinite(value)
 
 
 def is_count(value: object) -> bool:
     """A whole number >= 0 that is not a bool."""
-    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and int(value) >= 0)
+    kind = type(value)
+    if kind is int:
+        return cast(int, value) >= 0
+    return kind is not bool and isinstance(value, numbers.Integral) and int(value) >= 0
 
 
 def in_range(value: object, lo: float, hi: float) -> bool:
@@ -61,10 +67,12 @@ def in_range(value: object, lo: float, hi: float) -> bool:
     return is_real(value) and lo <= float(cast(numbers.Real, value)) <= hi
 
 
-def check_id(field: str, value: object, what: str) -> None:
-    """``value``, the id of ``what`` (e.g. "a skill"), is a string that is not blank."""
+def check_id(field: str, value: object, what: str, of: object = None) -> None:
+    """``value``, the id of ``what`` (e.g. "a skill"; "the learner of attempt" with ``of`` the
+    attempt's id), is a string that is not blank. The message is built only on refusal."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"{value!r}: {what} needs a non-blank string id")
+        owner = "" if of is None else f" {of!r}"
+        raise ValidationError(field, f"{value!r}: {what}{owner} needs a non-blank string id")
 
 
 def check_id_list(field: str, values: object, what: str, owner: str) -> None:
@@ -170,7 +178,7 @@ def check_item(item: Item) -> None:
                               f"{item.id!r} must be a whole number of seconds >= 0")
     seen: set[str] = set()
     for w in item.skills:
-        check_id("item.skills.skill_id", w.skill_id, f"a skill of item {item.id!r}")
+        check_id("item.skills.skill_id", w.skill_id, "a skill of item", item.id)
         if not in_range(w.weight, 0.0, 1.0) or w.weight == 0:
             raise ValidationError("item.skills.weight", f"{w.weight!r} for skill "
                                   f"{w.skill_id!r} of {item.id!r} must be in (0, 1]")
@@ -240,8 +248,8 @@ def check_attempt(a: Attempt) -> None:
     if not isinstance(a.attempt_id, str) or not a.attempt_id.strip():
         raise ValidationError("attempt_id", f"{a.attempt_id!r}: an attempt needs a non-blank, "
                               "client-chosen string id")
-    check_id("learner_id", a.learner_id, f"attempt {a.attempt_id!r}")
-    check_id("item_id", a.item_id, f"attempt {a.attempt_id!r}")
+    check_id("learner_id", a.learner_id, "the learner of attempt", a.attempt_id)
+    check_id("item_id", a.item_id, "the item of attempt", a.attempt_id)
     if not in_range(a.score, 0.0, 1.0):
         raise ValidationError("score", f"{a.score!r} of attempt {a.attempt_id!r} is outside "
                               "[0, 1]; use 1.0 for right, 0.0 for wrong")
@@ -257,7 +265,7 @@ def check_attempt(a: Attempt) -> None:
 def check_mastery(rows: Sequence[Mastery]) -> None:
     for m in rows:
         check_id("learner_id", m.learner_id, "a mastery row")
-        check_id("skill_id", m.skill_id, f"the mastery row of {m.learner_id!r}")
+        check_id("skill_id", m.skill_id, "the skill of a mastery row of learner", m.learner_id)
         if not in_range(m.probability, 0.0, 1.0):
             raise ValidationError("probability", f"{m.probability!r} for "
                                   f"({m.learner_id!r}, {m.skill_id!r}) is outside [0, 1]")
@@ -266,20 +274,21 @@ def check_mastery(rows: Sequence[Mastery]) -> None:
                                   f"({m.learner_id!r}, {m.skill_id!r}) must be a finite "
                                   "number >= 0")
         check_aware(m.updated_at, "updated_at")
-        check_version(m.model_version, f"the mastery row ({m.learner_id!r}, {m.skill_id!r})")
+        check_version(m.model_version, "the mastery row", (m.learner_id, m.skill_id))
 
 
-def check_version(version: object, owner: str) -> None:
+def check_version(version: object, what: str, of: object) -> None:
     """A model version (e.g. ``bkt-v1``) is a non-blank string."""
     if not isinstance(version, str) or not version.strip():
-        raise ValidationError("model_version", f"{version!r} of {owner}: name the tracer "
-                              "model version that wrote it (a non-blank string, e.g. 'bkt-v1')")
+        raise ValidationError("model_version", f"{version!r} of {what} {of!r}: name the "
+                              "tracer model version that wrote it (a non-blank string, e.g. "
+                              "'bkt-v1')")
 
 
 def check_tracer_states(states: Sequence[tuple[str, str, bytes]]) -> None:
     for lid, version, state in states:
         check_id("learner_id", lid, "a tracer state")
-        check_version(version, f"the tracer state of {lid!r}")
+        check_version(version, "the tracer state of", lid)
         if not isinstance(state, bytes | bytearray | memoryview):
             raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
                                   f"{type(state).__name__}; serialize it to bytes first")
