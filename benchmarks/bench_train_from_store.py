@@ -8,13 +8,22 @@ process on the seeded demo (a fresh SQLite file seeded like ``learngraph seed --
 2. train: the baseline, BKT (EM), then the GNN, on the same sequences (wall and process CPU
    seconds, and the GNN / BKT ratio);
 3. rebuild: replay every learner's history through the registered GNN and write state and
-   mastery under its version (wall seconds, learners/s, answers/s);
+   mastery under its version (wall seconds, learners/s, answers/s, and the time a store of
+   ``--extrapolate`` learners with the same histories would take), once with the batched
+   replay (``Tracer.replay``, what ``rebuild_states`` uses) and once with the same model's
+   ``update`` loop (the baseline: how the rebuild ran before), same process, same store,
+   ``--rounds`` rounds in alternating order; then the batched rebuild's stages timed apart
+   (paged reads, replay, mastery, encoding with watermarks, writes);
 4. replay cost without the store: per learner (median, p99) and per answer, for the GNN and
-   the BKT baseline, so the rebuild's store share can be told apart from the model's.
+   the BKT baseline, so the rebuild's store share can be told apart from the model's, and
+   the GNN's batched replay of every learner per answer.
 
 Usage::
 
     nice .venv/bin/python benchmarks/bench_train_from_store.py --learners 500 --seed 7 [--json]
+    # reuse a seeded store, a 1-epoch GNN, 2 rounds of the rebuild comparison:
+    nice .venv/bin/python benchmarks/bench_train_from_store.py --db sqlite:////tmp/demo.db \
+        --epochs 1 --rounds 2
 """
 
 from __future__ import annotations
@@ -37,14 +46,27 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from graph.models import Mastery, utcnow  # noqa: E402
 from graph.open import open_store  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from tracing.base import Interaction, Tracer  # noqa: E402
 from tracing.evaluate import fit_timed, make_tracer  # noqa: E402
 from tracing.registry import Registry  # noqa: E402
-from tracing.serving import MasteryService  # noqa: E402
-from tracing.store_train import read_store, rebuild_states  # noqa: E402
+from tracing.serving import (  # noqa: E402
+    MasteryService,
+    encode_state,
+    mastery_uncertainty,
+)
+from tracing.store_train import (  # noqa: E402
+    attempts_oldest_first,
+    learner_pages,
+    mastery_all,
+    read_store,
+    rebuild_states,
+    replay_all,
+)
 from tracing.train import StderrProgress  # noqa: E402
+from tracing.watermark import Watermark, attempt_key  # noqa: E402
 
 
 def timed_fit(kind: str, params: dict[str, Any], data: Any, seed: int) -> tuple[Tracer, float,
@@ -70,6 +92,67 @@ def replay_cost(tracer: Tracer, sequences: list[list[Interaction]]) -> dict[str,
     return {"learner_ms_median": statistics.median(per_learner),
             "learner_ms_p99": float(np.percentile(per_learner, 99)),
             "answer_us_mean": 1e3 * sum(per_learner) / max(n, 1)}
+
+
+class UpdateLoopOnly:
+    """The same tracer with its batched ``replay`` hidden, so ``rebuild_states`` replays
+    through the ``update`` loop: the rebuild as it ran before the batched replay."""
+
+    def __init__(self, tracer: Tracer) -> None:
+        self._tracer = tracer
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "replay":
+            raise AttributeError(name)
+        return getattr(self._tracer, name)
+
+
+def batched_replay_cost(tracer: Tracer, sequences: list[list[Interaction]]) -> dict[str, float]:
+    """Seconds to replay every learner at once through ``replay_all`` (the batched path)."""
+    start = time.perf_counter()
+    mastery_all(tracer, replay_all(tracer, sequences))
+    seconds = time.perf_counter() - start
+    return {"all_seconds": seconds,
+            "answer_us_mean": 1e6 * seconds / max(sum(len(s) for s in sequences), 1)}
+
+
+async def rebuild_stages(store: Any, service: MasteryService) -> dict[str, float]:
+    """The batched rebuild's work, stage by stage (what ``rebuild_states`` does per page)."""
+    clock = {"reads": 0.0, "replay": 0.0, "mastery": 0.0, "encode": 0.0, "writes": 0.0}
+    tracer, version = service.tracer, f"{service.model_version}-stages"
+    t = time.perf_counter()
+    async for ids in learner_pages(store):
+        placed = []
+        for lid in ids:
+            history = await attempts_oldest_first(store, lid)
+            pairs = [(a, x) for a in history if (x := service.interaction(a)) is not None]
+            if pairs:
+                placed.append((lid, [a for a, _ in pairs], [x for _, x in pairs]))
+        clock["reads"] += time.perf_counter() - t
+        t = time.perf_counter()
+        states = replay_all(tracer, [p[2] for p in placed])
+        clock["replay"] += time.perf_counter() - t
+        t = time.perf_counter()
+        rows = []
+        now = utcnow()
+        for (lid, _, xs), p in zip(placed, mastery_all(tracer, states), strict=True):
+            unc = mastery_uncertainty(p)
+            rows += sorted((Mastery(lid, service.vocab.skill_ids[k], float(p[k]),
+                                    float(unc[k]), now, version)
+                            for k in {k for x in xs for k in x.skills}),
+                           key=lambda m: m.skill_id)
+        clock["mastery"] += time.perf_counter() - t
+        t = time.perf_counter()
+        blobs = [(lid, version, encode_state(st, watermark=Watermark().add(
+            (attempt_key(a) for a in answered), service.keep)))
+            for (lid, answered, _), st in zip(placed, states, strict=True)]
+        clock["encode"] += time.perf_counter() - t
+        t = time.perf_counter()
+        await store.save_tracer_states(blobs)
+        await store.save_mastery(rows)
+        clock["writes"] += time.perf_counter() - t
+        t = time.perf_counter()
+    return clock
 
 
 async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -114,15 +197,37 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         rec = reg.register(gnn, data={"db": out["db"]}, seed=args.seed)
         _, served = reg.load(rec.key)
         service = MasteryService(served, rec.key, got.items)
-        report = await rebuild_states(store, service, progress=StderrProgress(interval=5.0))
-        out.update({
-            "rebuild_seconds": report.seconds, "rebuild_learners": report.learners,
-            "rebuild_answers": report.attempts,
-            "rebuild_learners_per_s": report.learners / report.seconds,
-            "rebuild_answers_per_s": report.attempts / report.seconds})
+        looped = MasteryService(UpdateLoopOnly(served), f"{rec.key}-loop",  # type: ignore[arg-type]
+                                got.items)
+        runs: dict[str, list[Any]] = {"batched": [], "loop": []}
+        for r in range(args.rounds):
+            order = ("loop", "batched") if r % 2 == 0 else ("batched", "loop")
+            for name in order:
+                print(f"rebuild round {r + 1}/{args.rounds}: {name}", file=sys.stderr)
+                svc = service if name == "batched" else looped
+                runs[name].append(await rebuild_states(
+                    store, svc, progress=StderrProgress(interval=5.0)))
+        for name, reports in runs.items():
+            sec = statistics.median(rp.seconds for rp in reports)
+            report = reports[0]
+            out.update({
+                f"rebuild_{name}_seconds": sec,
+                f"rebuild_{name}_seconds_rounds": [round(rp.seconds, 3) for rp in reports],
+                f"rebuild_{name}_learners": report.learners,
+                f"rebuild_{name}_answers": report.attempts,
+                f"rebuild_{name}_learners_per_s": report.learners / sec,
+                f"rebuild_{name}_answers_per_s": report.attempts / sec,
+                f"rebuild_{name}_minutes_at_{args.extrapolate}_learners":
+                    args.extrapolate / (report.learners / sec) / 60})
+        out["rebuild_speedup_batched_over_loop"] = (
+            out["rebuild_loop_seconds"] / out["rebuild_batched_seconds"])
+        for k, v in (await rebuild_stages(store, service)).items():
+            out[f"rebuild_batched_stage_{k}_seconds"] = v
         for name, tracer in (("gnn", served), ("bkt", bkt)):
             for k, v in replay_cost(tracer, data.sequences).items():
                 out[f"{name}_replay_{k}"] = v
+        for k, v in batched_replay_cost(served, data.sequences).items():
+            out[f"gnn_replay_batched_{k}"] = v
         return out
     finally:
         await store.close()
@@ -135,6 +240,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--db", default=None, help="an already seeded store (default: seed one)")
     ap.add_argument("--epochs", type=int, default=None, help="GNN max_epochs (default 12)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rebuild comparison rounds, order alternated (default 1)")
+    ap.add_argument("--extrapolate", type=int, default=50_000,
+                    help="learners to extrapolate the rebuild time to (default 50000)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-train-store-") as tmp:

@@ -122,8 +122,13 @@ class BatchReplay(Protocol):
 
     ``replay(histories)[i]`` equals (to float tolerance) the state that ``update`` reaches
     from ``init_state()`` over ``histories[i]`` one interaction at a time; an empty history
-    gives ``init_state()``. The rebuild after a model switch
-    (``tracing.store_train.rebuild_states``) uses it when the serving tracer has it.
+    gives ``init_state()``; ``mastery_many`` is ``mastery`` of many states at once. The
+    rebuild after a model switch (``tracing.store_train.rebuild_states``) uses both when the
+    serving tracer has them.
     """
 
     def replay(self, histories: Sequence[Sequence[Interaction]]) -> list[Any]: ...
+
+    def mastery_many(self, states: Sequence[Any]) -> np.ndarray:
+        """``(len(states), n_skills)``: row ``i`` equals ``mastery(states[i])``."""
+        ...

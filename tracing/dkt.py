@@ -117,6 +117,10 @@ class DKTNet(SequenceNet):
         y: Tensor = self.out(state.rnn[0].view(-1))
         return y
 
+    def mastery_logits_many(self, states: Sequence[NeuralState]) -> Tensor:
+        y: Tensor = self.out(torch.cat([st.rnn[0].view(1, -1) for st in states]))
+        return y
+
 
 class DKTTracer(RecurrentTracer):
     """Deep Knowledge Tracing behind the ``Tracer`` protocol (``name = "dkt"``)."""

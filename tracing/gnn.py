@@ -101,6 +101,7 @@ from tracing.gnn_recap import (
     RecapState,
     recap_batch,
     recap_online,
+    recap_online_many,
     recap_replay,
     recap_update,
 )
@@ -302,6 +303,19 @@ class GNNNet(SequenceNet):
             recap = recap_replay(skills[b, :n], smask[b, :n], correct[b, :n], nbr)
             out.append(NeuralState(rnn[b], (recap.per_skill, recap.totals), n))
         return out
+
+    def mastery_logits_many(self, states: Sequence[NeuralState]) -> Tensor:
+        """:meth:`mastery_logits` of each state in one pass: ``(B, n_skills)``."""
+        c = self._cached()
+        h = torch.cat([st.rnn[0].view(1, 1, -1) for st in states])  # (B, 1, H)
+        if self.recap:
+            feats = recap_online_many(
+                torch.from_numpy(np.stack([st.aux[0] for st in states])),
+                torch.from_numpy(np.stack([st.aux[1] for st in states])),
+                torch.tensor([st.n_seen + 1 for st in states]))
+        else:
+            feats = torch.zeros(len(states), self.n_skills, N_RECAP)
+        return self.predict_logit(h, c["skill_part"], feats)
 
     def _feats(self, state: NeuralState, skills: Tensor, smask: Tensor) -> Tensor:
         if not self.recap:

@@ -113,6 +113,23 @@ def recap_online(state: RecapState, step: int, skills: Tensor, smask: Tensor) ->
     return torch.cat([g, tot], dim=-1)
 
 
+def recap_online_many(per_skill: Tensor, totals: Tensor, step: Tensor) -> Tensor:
+    """:func:`recap_online` of ``B`` learners for every skill as its own one-skill target
+    (the mastery query): ``per_skill`` ``(B, S, 6)``, ``totals`` ``(B, 2)``, ``step`` ``(B,)``
+    1-based positions of the next answer -> ``(B, S, N_RECAP)``."""
+    gap = torch.where(per_skill[..., 5] > 0, step.view(-1, 1) - per_skill[..., 5],
+                      torch.zeros(()))
+    per = torch.stack(
+        [
+            torch.log1p(per_skill[..., 0]), torch.log1p(per_skill[..., 1]), per_skill[..., 4],
+            torch.log1p(gap), torch.log1p(per_skill[..., 2]), torch.log1p(per_skill[..., 3]),
+        ],
+        dim=-1,
+    )
+    tot = torch.log1p(totals).unsqueeze(1).expand(-1, per.shape[1], 2)
+    return torch.cat([per, tot], dim=-1)
+
+
 def recap_batch(
     skills: Tensor, smask: Tensor, correct: Tensor, mask: Tensor, nbr: Tensor
 ) -> Tensor:

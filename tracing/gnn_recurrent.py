@@ -85,6 +85,11 @@ class SequenceNet(nn.Module, ABC):
         its first ``lengths[b] >= 1`` interactions), computed in one recurrent pass."""
         raise TracingError(f"{type(self).__name__} has no batched replay; use step()")
 
+    def mastery_logits_many(self, states: Sequence[NeuralState]) -> Tensor:
+        """``(len(states), n_skills)``: :meth:`mastery_logits` of each state (networks may
+        compute it in one pass)."""
+        return torch.stack([self.mastery_logits(s).view(-1) for s in states])
+
 
 class RecurrentTracer(ABC):
     """Shared ``Tracer`` surface (fit / predict / online state / save / load) over a
@@ -296,6 +301,18 @@ class RecurrentTracer(ABC):
         net, _ = self._require()
         with torch.inference_mode():
             return torch.sigmoid(net.mastery_logits(state)).double().numpy()
+
+    def mastery_many(self, states: Sequence[NeuralState]) -> np.ndarray:
+        """``(len(states), n_skills)``: row ``i`` equals ``mastery(states[i])`` (to float
+        tolerance), computed ``batch_size`` states per pass."""
+        net, vocab = self._require()
+        self._threads()
+        if not states:
+            return np.zeros((0, vocab.n_skills))
+        with torch.inference_mode():
+            parts = [torch.sigmoid(net.mastery_logits_many(states[i : i + self.batch_size]))
+                     for i in range(0, len(states), self.batch_size)]
+            return torch.cat(parts).double().numpy()
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Path, metadata: dict[str, Any] | None = None) -> None:

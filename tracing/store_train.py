@@ -149,7 +149,7 @@ class RebuildReport:
 def replay_all(tracer: Tracer, histories: Sequence[Sequence[Interaction]]) -> list[Any]:
     """Each history's final state from ``init_state``: the tracer's batched ``replay`` when it
     has one (``tracing.base.BatchReplay``: the neural tracers, one recurrent pass per batch
-    of learners), else the ``update`` loop, one answer at a time."""
+    of learners), else the ``update`` loop, one answer at a time (BKT, Elo)."""
     if isinstance(tracer, BatchReplay):
         return tracer.replay(histories)
     out: list[Any] = []
@@ -159,6 +159,14 @@ def replay_all(tracer: Tracer, histories: Sequence[Sequence[Interaction]]) -> li
             state = tracer.update(state, x)
         out.append(state)
     return out
+
+
+def mastery_all(tracer: Tracer, states: Sequence[Any]) -> list[np.ndarray]:
+    """``tracer.mastery`` of each state (as floats), in one ``mastery_many`` call when the
+    tracer is a ``BatchReplay``."""
+    if isinstance(tracer, BatchReplay):
+        return list(np.asarray(tracer.mastery_many(states), dtype=float))
+    return [np.asarray(tracer.mastery(st), dtype=float) for st in states]
 
 
 async def rebuild_states(
@@ -174,7 +182,10 @@ async def rebuild_states(
 
     Idempotent: each run starts every learner from ``init_state`` (stored states of this
     version are replaced, not advanced). Writes one ``save_tracer_states`` and one
-    ``save_mastery`` call per page of learners.
+    ``save_mastery`` call per page of learners. A page's histories are replayed together
+    (:func:`replay_all`: one recurrent pass per batch of learners for the neural tracers,
+    equal to their ``update`` loop to float tolerance), their mastery likewise
+    (:func:`mastery_all`).
     """
     started = time.perf_counter()
     tracer, version = service.tracer, service.model_version
@@ -195,14 +206,15 @@ async def rebuild_states(
         now = clock()
         states: list[tuple[str, str, bytes]] = []
         rows: list[Mastery] = []
-        for (lid, answered, xs), state in zip(placed, replay_all(tracer, [p[2] for p in placed]),
-                                             strict=True):
+        replayed_states = replay_all(tracer, [p[2] for p in placed])
+        for (lid, answered, xs), state, p in zip(placed, replayed_states,
+                                                 mastery_all(tracer, replayed_states),
+                                                 strict=True):
             replayed += len(xs)
             # the watermark: every answer replayed is in the state (a retry of an old batch
             # is not traced again)
             mark = Watermark().add((attempt_key(a) for a in answered), service.keep)
             states.append((lid, version, encode_state(state, watermark=mark)))
-            p = np.asarray(tracer.mastery(state), dtype=float)
             unc = mastery_uncertainty(p)
             touched = {k for x in xs for k in x.skills}
             rows += sorted((Mastery(lid, service.vocab.skill_ids[k], float(p[k]),

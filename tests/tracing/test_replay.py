@@ -150,6 +150,11 @@ def test_replay_of_hand_made_histories_equals_the_update_loop(tracer: RecurrentT
     for history, got in zip(HAND, states, strict=True):
         assert_same_state(tracer, got, sequential(tracer, history))
     assert states[3].n_seen == 0  # the empty history is the prior
+    many = tracer.mastery_many(states)
+    assert many.shape == (len(HAND), VOCAB.n_skills)
+    for st_, row in zip(states, many, strict=True):
+        np.testing.assert_allclose(row, tracer.mastery(st_), atol=TOL, rtol=0)
+    assert tracer.mastery_many([]).shape == (0, VOCAB.n_skills)
     # a replayed state goes on like any other: one more update from it matches too
     more = ix(4, 1)
     assert_same_state(tracer, tracer.update(states[2], more),
@@ -179,8 +184,11 @@ def test_replay_equals_the_update_loop_on_random_histories(
     tracer: RecurrentTracer, raw: list[list[tuple[int, int, tuple[int, ...] | None]]]
 ) -> None:
     histories = [[ix(i, c, sk) for i, c, sk in h] for h in raw]
-    for history, got in zip(histories, tracer.replay(histories), strict=True):
-        assert_same_state(tracer, got, sequential(tracer, history))
+    states = tracer.replay(histories)
+    for history, got, row in zip(histories, states, tracer.mastery_many(states), strict=True):
+        want = sequential(tracer, history)
+        assert_same_state(tracer, got, want)
+        np.testing.assert_allclose(row, tracer.mastery(want), atol=TOL, rtol=0)
 
 
 def test_replay_refuses_bad_input_by_name(tracer: RecurrentTracer) -> None:
