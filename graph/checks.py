@@ -98,9 +98,12 @@ def check_text(field: str, value: object, owner: str) -> None:
 
 def check_aware(moment: object, field: str) -> datetime:
     """``moment`` as given, when it is a timezone-aware datetime; naive ones are refused."""
-    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
-        shown = moment.isoformat() if isinstance(moment, datetime) else repr(moment)
-        raise ValidationError(field, f"{shown} has no timezone; pass an aware datetime (UTC)")
+    if not isinstance(moment, datetime):
+        raise ValidationError(field, f"{moment!r} is a {type(moment).__name__}, not a "
+                              "datetime; pass an aware datetime (UTC)")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError(field, f"{moment.isoformat()} has no timezone; pass an aware "
+                              "datetime (UTC)")
     return moment
 
 
