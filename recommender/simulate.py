@@ -21,6 +21,9 @@ Policies:
   goal path, target band, remediation after 3 unremedied failures on a skill, interleaving,
   Thompson sampling over item gains shared by the cohort).
 
+Content variants (several near-equal items of one skill that teach differently) and what
+Thompson sampling over the cohort's gains makes of them: :mod:`recommender.variants`.
+
 Simulated time advances by each item's expected seconds, so the simulator's forgetting acts
 during long runs; no policy schedules reviews here (the runs last hours to a few days).
 
