@@ -1,7 +1,7 @@
 """Content variants (A/B) compared online by the adaptive policy, on simulated learners.
 
 Every skill of the goal's prerequisite closure in the seed demo curriculum (default goal
-``add-decimals``: 34 skills, so that a cohort of 90 runs in minutes) gets interchangeable
+``add-decimals``: 34 skills, so that a cohort runs in minutes) gets interchangeable
 variants of one exercise (same skills, difficulty and time) that teach differently (the
 simulator's ``item_effect``; the policy never sees it). The same learners, arriving one after
 another and sharing the cohort's gain statistics, meet the adaptive policy with Thompson
@@ -12,8 +12,8 @@ the product's recent-items window and, optionally, without it (``--windows 5,0``
 Prints a markdown table (or ``--json``), progress on stderr, and plots the best-variant share
 of each window of learners against the learner index (``--plot``).
 
-    nice .venv/bin/python benchmarks/bench_ab_variants.py --learners 90 --seed 7 \
-        --goals add-decimals --windows 5,0 --smooth 10 --plot docs/img/ab_variants.png \
+    nice .venv/bin/python benchmarks/bench_ab_variants.py --learners 36 --seed 7 \
+        --goals add-decimals --windows 5,0 --smooth 6 --plot docs/img/ab_variants.png \
         --json-out benchmarks/results/ab_variants.json
 """
 
@@ -31,7 +31,7 @@ from recommender.variants import MODES, VariantRun, compare, demo_variants, tabl
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--learners", type=int, default=90, help="learners per mode, one after another")
+    p.add_argument("--learners", type=int, default=36, help="learners per mode, one after another")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--budget", type=int, default=3000, help="most items per learner")
     p.add_argument("--effects", default="1.5,0.5", help="teaching effects of the variants")
@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--windows", default="5,0", help="recent-items windows to run (5 is the product's)"
     )
     p.add_argument("--modes", default=",".join(MODES), help="modes to run")
-    p.add_argument("--smooth", type=int, default=10, help="learners per window in the figures")
+    p.add_argument("--smooth", type=int, default=6, help="learners per window in the figures")
     p.add_argument("--plot", default=None, metavar="PNG")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--json-out", default=None, metavar="PATH", help="also write the JSON here")
