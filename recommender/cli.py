@@ -175,7 +175,7 @@ def _run_variants(args: argparse.Namespace) -> int:
             learners=args.learners,
             seed=args.seed,
             budget=args.budget,
-            smooth=max(1, args.learners // 5),
+            smooth=max(1, args.learners // 6),
             progress=None if args.quiet else stderr_progress,
         )
     except RecommenderError as exc:
