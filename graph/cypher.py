@@ -400,8 +400,11 @@ RETURN
 
 def attempts_of(*, since: bool, cursor: bool) -> str:
     """A learner's attempts newest first, ties by attempt id descending, ``$limit`` rows
-    (``$since`` and the keyset position ``$ts`` / ``$aid`` when flagged)."""
-    where = ["a.learner_id = $learner_id"]
+    (``$since`` and the keyset position ``$ts`` / ``$aid`` when flagged). The timestamp's
+    ``IS NOT NULL`` (always true) lets the planner seek the composite ``(learner_id,
+    timestamp)`` index, which needs a predicate on both properties; without it the first page
+    scanned every attempt in the store."""
+    where = ["a.learner_id = $learner_id", "a.timestamp IS NOT NULL"]
     if since:
         where.append("a.timestamp >= $since")
     if cursor:
