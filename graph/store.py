@@ -8,6 +8,8 @@ Conventions shared by every method:
 * Batch reads take a sequence of ids and return results **in the order asked**, with ``None``
   for ids that do not exist (so a DataLoader can use them directly).
 * Writes are atomic: a call either writes everything or raises and writes nothing.
+* Every store checks its input with the same functions (``graph.checks``) before it writes:
+  a bad value is a ValidationError naming the field, whichever store is behind the protocol.
 * Curriculum writes take ``actor`` (a user id) and append to the change log.
 """
 
