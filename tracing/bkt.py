@@ -283,6 +283,46 @@ class BKTTracer:
         new[sk] = transition(post, self.params["learn"][sk], self.params["forget"][sk])
         return new
 
+    def replay(self, histories: Sequence[Sequence[Interaction]]) -> list[np.ndarray]:
+        """Each history's state as ``update`` reaches it from ``init_state`` (the same float
+        operations, so the same values), computed one time step at a time for all the
+        histories together: the rebuild after a model switch. O(longest history) numpy steps."""
+        vocab = self._require()
+        n = len(histories)
+        t_max = max((len(h) for h in histories), default=0)
+        k = max((len(x.skills) for h in histories for x in h), default=0)
+        states = np.tile(self.params["prior"], (n, 1))
+        if k:
+            sk = np.zeros((n, t_max, k), dtype=np.int64)
+            on = np.zeros((n, t_max, k), dtype=bool)
+            right = np.zeros((n, t_max), dtype=np.int64)
+            for i, h in enumerate(histories):
+                for t, x in enumerate(h):
+                    sk[i, t, : len(x.skills)] = x.skills
+                    on[i, t, : len(x.skills)] = True
+                    right[i, t] = x.correct
+            bad = sk[on][(sk[on] < 0) | (sk[on] >= vocab.n_skills)]
+            if bad.size:
+                raise TracingError(
+                    f"skill index {int(bad[0])} is outside the vocabulary's {vocab.n_skills} "
+                    "skills; map skill ids with the Vocabulary the model was trained with")
+            rows = np.broadcast_to(np.arange(n)[:, None], (n, k))
+            p = self.params
+            for t in range(t_max):
+                m = on[:, t]
+                b, s = rows[m], sk[:, t][m]
+                c = np.broadcast_to(right[:, t, None], (n, k))[m]
+                post = posterior_learned(states[b, s], c, p["guess"][s], p["slip"][s])
+                states[b, s] = transition(post, p["learn"][s], p["forget"][s])
+        return [states[i].copy() for i in range(n)]
+
+    def mastery_many(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        """``(len(states), n_skills)``: ``mastery`` of each state."""
+        vocab = self._require()
+        if not states:
+            return np.zeros((0, vocab.n_skills))
+        return np.stack([np.asarray(st, dtype=float) for st in states])
+
     def predict_state(self, state: np.ndarray, items: Sequence[int]) -> np.ndarray:
         self._require()
         table = self._item_skills[np.asarray(items, dtype=np.int64)]

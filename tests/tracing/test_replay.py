@@ -23,6 +23,7 @@ from graph.models import Attempt, Item, ItemKind, Learner, Prerequisite, Skill, 
 from tracing.base import BatchReplay, Interaction, TracingError, Vocabulary
 from tracing.bkt import BKTTracer
 from tracing.dkt import DKTTracer
+from tracing.elo import EloTracer
 from tracing.gnn import GNNTracer
 from tracing.gnn_batch import NeuralState
 from tracing.gnn_recap import RecapState, recap_replay, recap_update
@@ -139,9 +140,10 @@ def test_recap_replay_equals_the_update_loop(answers: list[tuple[list[int], int]
     np.testing.assert_array_equal(got.totals, state.totals)
 
 
-def test_the_neural_tracers_offer_batched_replay_and_bkt_does_not() -> None:
+def test_which_tracers_offer_batched_replay() -> None:
     assert isinstance(GNNTracer(), BatchReplay) and isinstance(DKTTracer(), BatchReplay)
-    assert not isinstance(BKTTracer(), BatchReplay)
+    assert isinstance(BKTTracer(), BatchReplay)
+    assert not isinstance(EloTracer(), BatchReplay)  # Elo keeps the update loop
 
 
 def test_replay_of_hand_made_histories_equals_the_update_loop(tracer: RecurrentTracer) -> None:
@@ -199,10 +201,47 @@ def test_replay_refuses_bad_input_by_name(tracer: RecurrentTracer) -> None:
 
 
 def test_replay_all_falls_back_to_the_update_loop() -> None:
-    bkt = BKTTracer(prior=0.3, learn=0.15, guess=0.2, slip=0.1).with_vocab(VOCAB)
-    for history, got in zip(HAND, replay_all(bkt, HAND), strict=True):
+    elo = EloTracer().with_vocab(VOCAB)
+    for history, got in zip(HAND, replay_all(elo, HAND), strict=True):
+        np.testing.assert_array_equal(got, sequential(elo, history))
+
+
+def fitted_bkt() -> BKTTracer:
+    return BKTTracer(forget=True).fit(training(12, seed=3), VOCAB, seed=0)
+
+
+def test_bkt_replay_is_the_update_loop_exactly() -> None:
+    bkt = fitted_bkt()
+    assert bkt.params["forget"].max() > 0  # the forget transition is exercised too
+    states = bkt.replay(HAND)
+    for history, got in zip(HAND, states, strict=True):
+        np.testing.assert_array_equal(got, sequential(bkt, history))  # the same float ops
+    np.testing.assert_array_equal(states[3], bkt.init_state())
+    # one correct answer on skill 0 from the prior: the closed form, by hand
+    p = bkt.params
+    post = p["prior"][0] * (1 - p["slip"][0]) / (
+        p["prior"][0] * (1 - p["slip"][0]) + (1 - p["prior"][0]) * p["guess"][0])
+    assert states[0][0] == pytest.approx(post * (1 - p["forget"][0]) + (1 - post) * p["learn"][0])
+    many = bkt.mastery_many(states)
+    assert many.shape == (len(HAND), VOCAB.n_skills)
+    np.testing.assert_array_equal(many[2], bkt.mastery(states[2]))
+    assert bkt.replay([]) == [] and bkt.mastery_many([]).shape == (0, VOCAB.n_skills)
+    with pytest.raises(TracingError, match="skill index 7 is outside"):
+        bkt.replay([[ix(0, 1)], [Interaction(0, (7,), 1)]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(raw=history_strategy)
+def test_bkt_replay_equals_the_update_loop_on_random_histories(
+    raw: list[list[tuple[int, int, tuple[int, ...] | None]]]
+) -> None:
+    bkt = BKT_FITTED
+    histories = [[ix(i, c, sk) for i, c, sk in h] for h in raw]
+    for history, got in zip(histories, bkt.replay(histories), strict=True):
         np.testing.assert_array_equal(got, sequential(bkt, history))
 
+
+BKT_FITTED = fitted_bkt()
 
 # -- the rebuild on both stores -----------------------------------------------------------------
 
@@ -245,13 +284,14 @@ async def seed_learners(store: Any) -> None:
     await store.record_attempts(attempts)
 
 
-@pytest.mark.parametrize("kind", ["gnn", "dkt"])
+@pytest.mark.parametrize("kind", ["gnn", "dkt", "bkt"])
 async def test_rebuild_writes_what_the_update_loop_writes(store: Any, kind: str) -> None:
     await seed_learners(store)
-    model = fitted(kind, "gru" if kind == "gnn" else "lstm")
+    model: Any = fitted_bkt() if kind == "bkt" else fitted(kind, "gru" if kind == "gnn"
+                                                            else "lstm")
     batched = MasteryService(model, f"{kind}-batched", store_items())
     loop = MasteryService(UpdateLoopOnly(model), f"{kind}-loop", store_items())  # type: ignore[arg-type]
-    assert isinstance(model, BatchReplay) and not isinstance(loop.tracer, BatchReplay)
+    assert isinstance(batched.tracer, BatchReplay) and not isinstance(loop.tracer, BatchReplay)
     learners = [f"l{n}" for n in range(5)]
 
     async def latest() -> dict[tuple[str, str], tuple[float, str]]:
@@ -269,7 +309,10 @@ async def test_rebuild_writes_what_the_update_loop_writes(store: Any, kind: str)
         assert a is not None and b is not None, lid
         (sa, ma), (sb, mb) = decode_traced(a), decode_traced(b)
         assert ma == mb  # the same watermark: the same attempts, exactly
-        assert_same_state(model, sa, sb)
+        if kind == "bkt":
+            np.testing.assert_array_equal(sa, sb)
+        else:
+            assert_same_state(model, sa, sb)
         assert len(a) == len(b)  # the same encoding, no larger for being batched
     assert got_rows.keys() == want_rows.keys() and len(got_rows) == got.mastery_rows
     assert {v for _, v in got_rows.values()} == {f"{kind}-batched"}
