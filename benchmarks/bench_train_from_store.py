@@ -16,7 +16,7 @@ process on the seeded demo (a fresh SQLite file seeded like ``learngraph seed --
    (paged reads, replay, mastery, encoding with watermarks, writes);
 4. replay cost without the store: per learner (median, p99) and per answer, for the GNN and
    the BKT baseline, so the rebuild's store share can be told apart from the model's, and
-   the GNN's batched replay of every learner per answer.
+   the batched replay of every learner (GNN, BKT) per answer.
 
 Usage::
 
@@ -226,8 +226,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for name, tracer in (("gnn", served), ("bkt", bkt)):
             for k, v in replay_cost(tracer, data.sequences).items():
                 out[f"{name}_replay_{k}"] = v
-        for k, v in batched_replay_cost(served, data.sequences).items():
-            out[f"gnn_replay_batched_{k}"] = v
+        for name, tracer in (("gnn", served), ("bkt", bkt)):
+            for k, v in batched_replay_cost(tracer, data.sequences).items():
+                out[f"{name}_replay_batched_{k}"] = v
         return out
     finally:
         await store.close()
