@@ -149,7 +149,8 @@ class RebuildReport:
 def replay_all(tracer: Tracer, histories: Sequence[Sequence[Interaction]]) -> list[Any]:
     """Each history's final state from ``init_state``: the tracer's batched ``replay`` when it
     has one (``tracing.base.BatchReplay``: the neural tracers, one recurrent pass per batch
-    of learners), else the ``update`` loop, one answer at a time (BKT, Elo)."""
+    of learners; BKT, one numpy step per time step), else the ``update`` loop, one answer at
+    a time (Elo)."""
     if isinstance(tracer, BatchReplay):
         return tracer.replay(histories)
     out: list[Any] = []

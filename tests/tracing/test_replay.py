@@ -1,5 +1,6 @@
-"""Batched replay (``replay(histories)``) of the neural tracers equals the ``update`` loop, and
-the rebuild after a model switch writes the same states, watermarks and mastery with it.
+"""Batched replay (``replay(histories)``) of the neural tracers and BKT equals the ``update``
+loop, and the rebuild after a model switch writes the same states, watermarks and mastery with
+it.
 
 Vocabulary: skills 0, 1, 2 with prerequisite edges 0 -> 1 -> 2; items 0 (skill 0), 1 (skill
 1), 2 (skills 0+1), 3 (skill 2), 4 (skills 1+2). Histories are built by hand: lengths 1 to 5,
