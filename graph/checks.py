@@ -39,7 +39,7 @@ from graph.models import (
     User,
     retention_problem,
 )
-from graph.store import ValidationError
+from graph.store import Unset, ValidationError
 
 # -- values -----------------------------------------------------------------------------------
 
@@ -218,6 +218,24 @@ def check_learners(learners: Sequence[Learner]) -> None:
         if why is not None:
             raise ValidationError("learner.target_retention",
                                   f"{value!r} of {learner.id!r} {why} (or None for the default)")
+
+
+def check_learner_update(learner_id: object, display_name: object, goals: object,
+                         target_retention: object) -> None:
+    """The fields given to ``update_learner`` (``Unset`` ones are skipped), by the rules and
+    field names of :func:`check_learners`."""
+    check_id("learner.id", learner_id, "a learner")
+    owner = str(learner_id)
+    if not isinstance(display_name, Unset):
+        check_text("learner.display_name", display_name, owner)
+    if not isinstance(goals, Unset):
+        check_id_list("learner.goals", goals, "goal skill", owner)
+    if not isinstance(target_retention, Unset) and target_retention is not None:
+        why = retention_problem(target_retention)
+        if why is not None:
+            raise ValidationError("learner.target_retention",
+                                  f"{target_retention!r} of {owner!r} {why} (or None for the "
+                                  "default)")
 
 
 def check_users(users: Sequence[User]) -> None:

@@ -317,6 +317,28 @@ CALL (l, r) {
 }
 """
 
+#: Partial update of one learner in one statement: ``$props`` holds only the properties to
+#: change (a null ``target_retention`` removes it: the default), ``$goals`` the new goal list
+#: or null to keep the goals. ``SET l.id = l.id`` takes the learner's write lock before the
+#: goals are read, so concurrent updates of one learner run one after the other. No row: no
+#: such learner. A goal naming no skill is left out: the caller checks them and rolls back.
+UPDATE_LEARNER: Final = f"""
+MATCH (l:Learner {{id: $id}})
+SET l.id = l.id
+SET l += $props
+WITH l
+CALL (l) {{
+  MATCH (l)-[old:HAS_GOAL]->() WHERE $goals IS NOT NULL
+  DELETE old
+}}
+CALL (l) {{
+  UNWIND range(0, size(coalesce($goals, [])) - 1) AS k
+  MATCH (s:Skill {{id: $goals[k]}})
+  CREATE (l)-[:HAS_GOAL {{pos: k}}]->(s)
+}}
+RETURN {_LEARNER_PROJECTION} AS learner
+"""
+
 UPSERT_USERS: Final = """
 UNWIND $rows AS r
 MERGE (u:User {id: r.id})

@@ -10,6 +10,7 @@ from graph import neo4j_core as core
 from graph import neo4j_values as v
 from graph.models import Group, Learner, User
 from graph.neo4j_core import Neo4jCore, Tx
+from graph.store import UNSET, NotFoundError, Unset
 
 
 class Neo4jPeople(Neo4jCore):
@@ -47,6 +48,34 @@ class Neo4jPeople(Neo4jCore):
             await core.fetch(tx, cypher.UPSERT_LEARNERS, rows=rows)
 
         await self._tx(True, work)
+
+    async def update_learner(
+        self,
+        learner_id: str,
+        *,
+        display_name: str | Unset = UNSET,
+        goals: Sequence[str] | Unset = UNSET,
+        target_retention: float | None | Unset = UNSET,
+    ) -> Learner:
+        checks.check_learner_update(learner_id, display_name, goals, target_retention)
+        props: dict[str, object] = {}
+        if not isinstance(display_name, Unset):
+            props["display_name"] = display_name
+        if not isinstance(target_retention, Unset):
+            props["target_retention"] = (None if target_retention is None
+                                         else float(target_retention))
+        new_goals = None if isinstance(goals, Unset) else list(goals)
+
+        async def work(tx: Tx) -> Learner:
+            rows = await core.fetch(tx, cypher.UPDATE_LEARNER, id=learner_id, props=props,
+                                    goals=new_goals)
+            if not rows:
+                raise NotFoundError("learner", [learner_id])
+            # an unknown goal skill raises here, which rolls the update back
+            await core.missing(tx, "Skill", "skill", set(new_goals or ()))
+            return v.learner(rows[0]["learner"])
+
+        return await self._tx(True, work)
 
     async def upsert_users(self, users: Sequence[User]) -> None:
         checks.check_users(users)

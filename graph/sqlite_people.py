@@ -6,11 +6,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from graph.checks import check_groups, check_learners, check_limit, check_users
+from graph.checks import (
+    check_groups,
+    check_learner_update,
+    check_learners,
+    check_limit,
+    check_users,
+)
 from graph.models import Group, Learner, Role, User
 from graph.sqlite_core import SqliteCore
 from graph.sqlite_queries import grouped, learner_page, load_groups, load_learners, require
 from graph.sqlite_rows import ids_json, in_order, last_per_id
+from graph.store import UNSET, NotFoundError, Unset
 
 
 class SqlitePeople(SqliteCore):
@@ -100,6 +107,44 @@ class SqlitePeople(SqliteCore):
                 [(lr.id, g, pos) for lr in learners for pos, g in enumerate(lr.goals)])
 
         await self._write(run)
+
+    async def update_learner(
+        self,
+        learner_id: str,
+        *,
+        display_name: str | Unset = UNSET,
+        goals: Sequence[str] | Unset = UNSET,
+        target_retention: float | None | Unset = UNSET,
+    ) -> Learner:
+        check_learner_update(learner_id, display_name, goals, target_retention)
+        changes: dict[str, object] = {}  # column -> value; the column names are fixed here
+        if not isinstance(display_name, Unset):
+            changes["display_name"] = display_name
+        if not isinstance(target_retention, Unset):
+            changes["target_retention"] = (None if target_retention is None
+                                           else float(target_retention))
+        new_goals = None if isinstance(goals, Unset) else list(goals)
+
+        def run(conn: sqlite3.Connection) -> Learner:
+            # one transaction on the worker thread: the read of the result and every write
+            # see no other writer in between
+            if conn.execute("SELECT 1 FROM learners WHERE id = ?", (learner_id,)).fetchone() \
+                    is None:
+                raise NotFoundError("learner", [learner_id])
+            if changes:
+                assigned = ", ".join(f"{column} = ?" for column in changes)
+                conn.execute(f"UPDATE learners SET {assigned} WHERE id = ?",
+                             (*changes.values(), learner_id))
+            if new_goals is not None:
+                require(conn, "skills", "skill", new_goals)
+                conn.execute("DELETE FROM learner_goals WHERE learner_id = ?", (learner_id,))
+                conn.executemany(
+                    "INSERT INTO learner_goals (learner_id, skill_id, position) VALUES (?, ?, ?)",
+                    [(learner_id, g, pos) for pos, g in enumerate(new_goals)])
+            (learner,) = load_learners(conn, ids_json([learner_id]))
+            return learner
+
+        return await self._write(run)
 
     async def upsert_users(self, users: Sequence[User]) -> None:
         check_users(users)

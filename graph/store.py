@@ -15,9 +15,10 @@ Conventions shared by every method:
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from graph.models import (
     Attempt,
@@ -34,6 +35,17 @@ from graph.models import (
     Skill,
     User,
 )
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: a field a partial update leaves as stored (``None`` may be a
+    value to write, e.g. a target retention back to the default)."""
+
+    UNSET = "UNSET"
+
+
+#: Default of every field of a partial update: leave the stored value as it is.
+UNSET: Final = Unset.UNSET
 
 
 class GraphStoreError(Exception):
@@ -217,6 +229,22 @@ class GraphStore(Protocol):
         ``target_retention`` gets the default: rebuild from the stored learner to keep it).
         Goals naming unknown skills: NotFoundError; a target retention outside
         ``TARGET_RETENTION_RANGE``: ValidationError (``learner.target_retention``)."""
+        ...
+
+    async def update_learner(
+        self,
+        learner_id: str,
+        *,
+        display_name: str | Unset = UNSET,
+        goals: Sequence[str] | Unset = UNSET,
+        target_retention: float | None | Unset = UNSET,
+    ) -> Learner:
+        """Change only the fields given, in one transaction, and return the learner as stored
+        after it. Two concurrent updates of different fields both stay (unlike reading the
+        learner and upserting it whole); goals replace the whole goal list in the order given;
+        ``target_retention=None`` goes back to the default. An unknown learner or goal skill:
+        NotFoundError; a bad value: ValidationError (the fields of ``upsert_learners``), and
+        nothing is written."""
         ...
 
     async def upsert_users(self, users: Sequence[User]) -> None: ...

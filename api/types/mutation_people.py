@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -24,7 +23,7 @@ from api.types.errors import (
 from api.types.group import Group
 from api.types.inputs import AttemptInput, CreateLearnerInput, GroupInput, UpdateGroupInput
 from api.types.learner import Attempt, Learner, Mastery
-from api.types.mutation_base import Refusal, absent, allow, existing, guarded
+from api.types.mutation_base import Refusal, absent, allow, guarded
 from graph import models as m
 
 if TYPE_CHECKING:
@@ -228,9 +227,9 @@ class PeopleMutation:
             key = to_key(learner_id, "Learner")
             allow(await access.learner_denial(ctx, key, write=True))
             goals = tuple(v.unique("skillIds", to_keys(list(skill_ids), "Skill")))
-            old = await existing(ctx.store.get_learners, "learner", key)
-            learner = replace(old, goals=goals)  # keeps the rest, e.g. target_retention
-            await ctx.store.upsert_learners([learner])
+            # one partial update: a concurrent change of another field (e.g. the target
+            # retention) is kept, which reading the learner and upserting it whole would lose
+            learner = await ctx.store.update_learner(key, goals=goals)
             return LearnerPayload(learner=Learner.from_domain(learner))
 
         result: LearnerResult = await guarded(write)
@@ -255,9 +254,7 @@ class PeopleMutation:
                     field="targetRetention",
                     message=f"{target_retention!r} {why}, or null for the default",
                 )
-            old = await existing(ctx.store.get_learners, "learner", key)
-            learner = replace(old, target_retention=target_retention)
-            await ctx.store.upsert_learners([learner])
+            learner = await ctx.store.update_learner(key, target_retention=target_retention)
             return LearnerPayload(learner=Learner.from_domain(learner))
 
         result: LearnerResult = await guarded(write)
