@@ -7,9 +7,10 @@ timeout, the error mapping, migration bookkeeping and the few helpers every conc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, Self, TypeVar
 
@@ -75,6 +76,12 @@ def by_key(rows: Rows, key: str, value: Callable[[dict[str, Any]], T]) -> dict[s
     return grouped
 
 
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark an orphaned call's outcome as seen (no "exception was never retrieved")."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Neo4jCore:
     """The connection, transactions and migration bookkeeping the ``Neo4jStore`` mixins share."""
 
@@ -93,6 +100,7 @@ class Neo4jCore:
         self._timeout = timeout
         self._clock = clock
         self._closed = False
+        self._inflight: set[asyncio.Task[Any]] = set()
 
     @classmethod
     async def open(
@@ -131,6 +139,8 @@ class Neo4jCore:
 
     async def close(self) -> None:
         self._closed = True
+        if self._inflight:  # calls whose callers were cancelled: let them end cleanly first
+            await asyncio.wait(set(self._inflight), timeout=self._timeout)
         await self._driver.close()
 
     def _check_open(self) -> None:
@@ -139,8 +149,32 @@ class Neo4jCore:
 
     # -- transactions ----------------------------------------------------------------------
 
+    async def _uncancelled(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run a driver call as its own task that the caller's cancellation does not reach.
+
+        neo4j 6.4.1 leaks a socket when a task is cancelled while the pool opens a new
+        connection: ``AsyncBoltSocket._connect_secure`` (``neo4j/_async_compat/network/
+        _bolt_socket.py``) closes its raw socket only in ``except Exception``, which
+        ``CancelledError`` (a ``BaseException``) skips, and ``AsyncBoltSocket.connect`` then
+        has no socket to close, so the socket is garbage-collected open (``ResourceWarning:
+        unclosed <socket.socket ...>``). Requests are cancelled by the API's request timeout
+        and by graphql-core abandoning sibling fields. So a cancelled caller stops waiting at
+        once, but the call runs on to its end (bounded by the transaction timeout), returns
+        its connection to the pool, and ``close`` waits for such calls."""
+        task = asyncio.ensure_future(call)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_retrieve)
+            raise
+
     async def _tx(self, write: bool, work: Callable[[Tx], Awaitable[T]]) -> T:
         self._check_open()
+        return await self._uncancelled(self._tx_now(write, work))
+
+    async def _tx_now(self, write: bool, work: Callable[[Tx], Awaitable[T]]) -> T:
         bounded = unit_of_work(timeout=self._timeout)(work)
         try:
             async with self._driver.session(database=self._database) as session:
@@ -173,6 +207,11 @@ class Neo4jCore:
     ) -> None:
         """Schema statements and ``CALL {} IN TRANSACTIONS`` need an auto-commit transaction."""
         self._check_open()
+        await self._uncancelled(self._run_auto_commit_now(query, timeout, params))
+
+    async def _run_auto_commit_now(
+        self, query: str, timeout: float | None, params: dict[str, Any]
+    ) -> None:
         bounded = Query(query, timeout=self._timeout if timeout is None else timeout)
         try:
             async with self._driver.session(database=self._database) as session:
