@@ -184,12 +184,16 @@ async def test_partial_update_equals_replacing_the_given_fields(
 ) -> None:
     await people(store)  # upserts put ann back as she was before each example
     fields: dict[str, Any] = {}
+    expected = ANN
     if name is not None:
         fields["display_name"] = name
+        expected = replace(expected, display_name=name)
     if goals is not None:
         fields["goals"] = goals
+        expected = replace(expected, goals=tuple(goals))
     if retention is not None:
-        fields["target_retention"] = None if retention == "default" else retention
-    expected = replace(ANN, **{k: tuple(v) if k == "goals" else v for k, v in fields.items()})
+        value = None if retention == "default" else float(retention)
+        fields["target_retention"] = value
+        expected = replace(expected, target_retention=value)
     assert await store.update_learner("ann", **fields) == expected
     assert await store.get_learners(["ann", "bob"]) == [expected, BOB]
