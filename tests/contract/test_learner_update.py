@@ -156,6 +156,20 @@ async def test_concurrent_edits_of_different_fields_all_stay(store: Any) -> None
     assert await store.get_learners(["bob"]) == [BOB]
 
 
+async def test_concurrent_goal_replacements_never_mix(store: Any) -> None:
+    """Goal lists written at once to one learner: each replaces the whole list, so the learner
+    ends with exactly one of them (which one depends on the interleaving), never a union of
+    two or a list with a skill twice."""
+    await people(store)
+    lists = [[SKILLS[i % 4], SKILLS[(i + 1) % 4]] for i in range(4)] + [[s] for s in SKILLS]
+    returned = await asyncio.gather(
+        *(store.update_learner("ann", goals=g) for g in lists * 3))
+    assert [list(lr.goals) for lr in returned] == lists * 3
+    (final,) = await store.get_learners(["ann"])
+    assert final is not None and list(final.goals) in lists
+    assert final.target_retention == ANN.target_retention
+
+
 async def test_many_concurrent_updates_of_many_learners(store: Any) -> None:
     """Goal and retention updates of several learners fired all at once (one gather); each
     learner ends with the values of its own updates, and a learner's fields never mix with
