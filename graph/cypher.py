@@ -319,9 +319,11 @@ CALL (l, r) {
 
 #: Partial update of one learner in one statement: ``$props`` holds only the properties to
 #: change (a null ``target_retention`` removes it: the default), ``$goals`` the new goal list
-#: or null to keep the goals. ``SET l.id = l.id`` takes the learner's write lock before the
-#: goals are read, so concurrent updates of one learner run one after the other. No row: no
-#: such learner. A goal naming no skill is left out: the caller checks them and rolls back.
+#: or null to keep the goals. ``SET l.id = l.id`` takes the learner's write lock first, before
+#: the old goals are read, whichever fields are given (a goals-only update would otherwise
+#: first lock at the DELETE): concurrent updates of one learner run one after the other. No
+#: row: no such learner. A goal naming no skill is left out: the caller checks them and rolls
+#: back.
 UPDATE_LEARNER: Final = f"""
 MATCH (l:Learner {{id: $id}})
 SET l.id = l.id
