@@ -226,7 +226,8 @@ class GraphStore(Protocol):
 
     async def upsert_learners(self, learners: Sequence[Learner]) -> None:
         """Insert or replace learners, each written whole (a learner without
-        ``target_retention`` gets the default: rebuild from the stored learner to keep it).
+        ``target_retention`` gets the default: rebuild from the stored learner to keep it, or
+        change one field of a stored learner with :meth:`update_learner`).
         Goals naming unknown skills: NotFoundError; a target retention outside
         ``TARGET_RETENTION_RANGE``: ValidationError (``learner.target_retention``)."""
         ...

@@ -3,7 +3,9 @@
 It changes only the fields given, in one transaction, so concurrent edits of different fields
 of one learner (a goal change and a retention change) all stay. Reading the learner and
 upserting it whole, as the API mutations used to, loses one of them: the concurrency test
-below fails against that approach (checked by hand while writing it: see the issue note).
+below fails against that approach (checked when it was written, with a wrapper store
+whose ``update_learner`` reads and upserts whole; ``benchmarks/bench_learner_update.py``
+counts the edits that approach loses).
 """
 
 from __future__ import annotations
