@@ -157,10 +157,11 @@ class Neo4jCore:
         _bolt_socket.py``) closes its raw socket only in ``except Exception``, which
         ``CancelledError`` (a ``BaseException``) skips, and ``AsyncBoltSocket.connect`` then
         has no socket to close, so the socket is garbage-collected open (``ResourceWarning:
-        unclosed <socket.socket ...>``). Requests are cancelled by the API's request timeout
-        and by graphql-core abandoning sibling fields. So a cancelled caller stops waiting at
-        once, but the call runs on to its end (bounded by the transaction timeout), returns
-        its connection to the pool, and ``close`` waits for such calls."""
+        unclosed <socket.socket ...>``). Store calls get cancelled by the API's request
+        timeout and also during GraphQL execution itself (the fuzz test leaked with the request
+        timeout disabled too). So a cancelled caller stops waiting at once, but the call
+        runs on to its end (bounded by the transaction timeout), returns its connection to the
+        pool, and ``close`` waits for such calls."""
         task = asyncio.ensure_future(call)
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
