@@ -19,7 +19,7 @@ COMMAND_MODULES = (
     "seed.cli",  # seed
     "api.serve_cli",  # serve, token
     "tracing.cli",  # trace evaluate / train
-    "recommender.cli",  # simulate
+    "seed.simulation.cli",  # simulate
 )
 
 

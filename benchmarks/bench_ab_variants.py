@@ -6,7 +6,7 @@ variants of one exercise (same skills, difficulty and time) that teach different
 simulator's ``item_effect``; the policy never sees it). The same learners, arriving one after
 another and sharing the cohort's gain statistics, meet the adaptive policy with Thompson
 sampling over observed gains, the same policy drawing uniformly among near-equal items, and an
-oracle that always takes the best variant (see :mod:`recommender.variants`). Each is run with
+oracle that always takes the best variant (see :mod:`seed.simulation.variants`). Each is run with
 the product's recent-items window and, optionally, without it (``--windows 5,0``).
 
 Prints a markdown table (or ``--json``), progress on stderr, and plots the best-variant share
@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from recommender.simulate import stderr_progress
-from recommender.variants import MODES, VariantRun, compare, demo_variants, table
+from seed.simulation.harness import stderr_progress
+from seed.simulation.variants import MODES, VariantRun, compare, demo_variants, table
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,6 +12,7 @@ built once per curriculum version) and plain numpy mastery vectors; only
 * :mod:`~recommender.gaps`: blocking skills and their root causes, per learner and per group.
 * :mod:`~recommender.diagnostic`: adaptive placement test over the graph.
 * :mod:`~recommender.explain`: the structured reasons attached to every recommendation.
-* :mod:`~recommender.simulate` and :mod:`~recommender.policies`: policies compared on
-  ``seed``'s simulated learners.
+
+Offline experiments (policies compared on simulated learners, content variants) are not part of
+this package: they live in :mod:`seed.simulation`.
 """

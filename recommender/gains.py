@@ -3,7 +3,7 @@ implementation of it, and the per-app cache that feeds :func:`recommender.next_i
 
 **Definition** (that of :class:`~recommender.next_item.GainStats`, "did the learner's next
 answer on the item's skill succeed after practising it?", exactly as
-:mod:`recommender.simulate` applies it through ``AdaptivePolicy.observe``):
+:mod:`seed.simulation.harness` applies it through ``AdaptivePolicy.observe``):
 
 * an item's *main skill* is the first skill of its Q-matrix row
   (``CurriculumIndex.item_main_skill``); its other skills are ignored here, so an attempt is

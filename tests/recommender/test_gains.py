@@ -29,7 +29,7 @@ from recommender.gains import (
     stats_from_counts,
 )
 from recommender.next_item import GainStats, RecommenderConfig
-from recommender.policies import AdaptivePolicy, bkt_for, make_setting
+from seed.simulation.policies import AdaptivePolicy, bkt_for, make_setting
 from seed.simulator import SimParams, Simulator
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -191,8 +191,7 @@ class Failing:
         return {"x": (1, 2)}
 
 
-async def test_a_failed_refresh_keeps_the_previous_counts(caplog: pytest.LogCaptureFixture
-                                                          ) -> None:
+async def test_a_failed_refresh_keeps_the_previous_counts(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     cache = GainCache(max_age=10.0, clock=clock)
     store: Any = Failing()

@@ -36,8 +36,8 @@ from graph.models import Item, ItemKind, PrerequisiteGraph
 from recommender import diagnostic
 from recommender.errors import InvalidParameterError
 from recommender.next_item import GainStats, RecommenderConfig
-from recommender.policies import AdaptivePolicy, Setting, bkt_for, make_setting
-from recommender.simulate import LearnerOutcome, PolicySummary, Progress, _waste, summarise
+from seed.simulation.harness import LearnerOutcome, PolicySummary, Progress, _waste, summarise
+from seed.simulation.policies import AdaptivePolicy, Setting, bkt_for, make_setting
 from seed.simulator import SimParams, Simulator
 
 MODES = ("thompson", "uniform", "oracle")
@@ -141,7 +141,7 @@ class VariantRun:
     """One mode's run. Per-learner tuples are in arrival order.
 
     Args:
-        summary: items to goal etc., as :func:`recommender.simulate.summarise` reports them.
+        summary: items to goal etc., as :func:`seed.simulation.harness.summarise` reports them.
         variant_picks: the recommender's picks on variant skills, per learner.
         best_picks: how many of those went to the skill's best variant, per learner.
         ranked: ``(learners, variant skills)``: after each learner, whether the pooled

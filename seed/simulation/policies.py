@@ -1,7 +1,7 @@
-"""The policies compared by :mod:`recommender.simulate`: what each sees and how it chooses.
+"""The policies compared by :mod:`seed.simulation.harness`: what each sees and how it chooses.
 
 Every policy sees only its own choices and the answers (``observe``), never the simulator's
-true state. See :mod:`recommender.simulate` for what each one does.
+true state. See :mod:`seed.simulation.harness` for what each one does.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ class AdaptivePolicy:
 
     ``gains`` collects every observed learning gain (shared by the cohort); with
     ``use_gains=False`` they are still collected but not used, so near-equal items are drawn
-    uniformly (the no-exploration baseline of :mod:`recommender.variants`).
+    uniformly (the no-exploration baseline of :mod:`seed.simulation.variants`).
     """
 
     def __init__(

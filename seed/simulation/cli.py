@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from recommender.simulate import DEFAULT_GOALS, POLICIES
+from seed.simulation.harness import DEFAULT_GOALS, POLICIES
 
 
 def register(sub: Any) -> None:
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
         metavar="EFFECTS",
         help="instead, compare content variants: give every closure skill variants of one "
         "exercise with these teaching effects (e.g. 1.5,0.5) and run the adaptive policy with "
-        "Thompson sampling, uniform choice and a best-variant oracle (recommender.variants)",
+        "Thompson sampling, uniform choice and a best-variant oracle (seed.simulation.variants)",
     )
     p.add_argument(
         "--recent-window",
@@ -69,7 +69,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recommender.errors import RecommenderError
-    from recommender.simulate import demo_setting, run_diagnostic, run_policy, stderr_progress
+    from seed.simulation.harness import demo_setting, run_diagnostic, run_policy, stderr_progress
 
     progress = None if args.quiet else stderr_progress
     if args.variants is not None:
@@ -158,8 +158,8 @@ def _plot(path: str, doc: dict[str, Any]) -> None:
 
 def _run_variants(args: argparse.Namespace) -> int:
     from recommender.errors import RecommenderError
-    from recommender.simulate import stderr_progress
-    from recommender.variants import compare, demo_variants, table
+    from seed.simulation.harness import stderr_progress
+    from seed.simulation.variants import compare, demo_variants, table
 
     try:
         effects = [float(x) for x in args.variants.split(",")]

@@ -22,7 +22,7 @@ Policies:
   Thompson sampling over item gains shared by the cohort).
 
 Content variants (several near-equal items of one skill that teach differently) and what
-Thompson sampling over the cohort's gains makes of them: :mod:`recommender.variants`.
+Thompson sampling over the cohort's gains makes of them: :mod:`seed.simulation.variants`.
 
 Simulated time advances by each item's expected seconds, so the simulator's forgetting acts
 during long runs; no policy schedules reviews here (the runs last hours to a few days).
@@ -45,7 +45,7 @@ import numpy as np
 from recommender import diagnostic
 from recommender.errors import InvalidParameterError
 from recommender.next_item import GainStats, RecommenderConfig
-from recommender.policies import (
+from seed.simulation.policies import (
     AdaptivePolicy,
     FrontierPolicy,
     Policy,

@@ -14,7 +14,7 @@ from api.cli import main
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
 from recommender.errors import InvalidParameterError
 from recommender.next_item import RecommenderConfig
-from recommender.variants import preferred_from, run_variants, with_variants
+from seed.simulation.variants import preferred_from, run_variants, with_variants
 from seed.simulator import SimParams, SimulationError, Simulator
 
 FLAT = SimParams(learn_rate=0.4, learn_rate_sd=0.0, prior_mastered_mean=0.0)

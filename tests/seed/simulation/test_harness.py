@@ -10,7 +10,7 @@ import pytest
 from api.cli import main
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
 from recommender.errors import InvalidParameterError
-from recommender.simulate import (
+from seed.simulation.harness import (
     LearnerOutcome,
     TopologicalPolicy,
     make_setting,
