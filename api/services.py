@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Collection, Sequence
 from typing import Any
+
+import numpy as np
 
 from api.pubsub import CURRICULUM_TOPIC, PubSub
 from graph.models import Attempt, Item, Mastery
 from graph.store import GraphStore
+from recommender.next_item import Predictor
+
+log = logging.getLogger("learngraph.api")
 
 PAGE = 1000
 
@@ -116,6 +122,32 @@ class MasteryUpdater:
                 return done
 
         return await asyncio.shield(run())
+
+    async def predictor(self, learner_id: str) -> Predictor | None:
+        """The serving tracer's ``predict(item_ids) -> P(correct)`` for one learner (one
+        ``load_tracer_states`` read; every later call is in memory and batched), NaN for an
+        item the model cannot place; None when the learner has no state under the serving
+        model (or it cannot be decoded): the recommender then uses its stored-mastery formula
+        (``recommender.service.TracerPredictions``)."""
+        service = await self._current()
+        (blob,) = await self._store.load_tracer_states([learner_id], service.model_version)
+        if blob is None:
+            return None
+        from tracing.base import TracingError
+
+        try:
+            state = service.state_of(blob)
+        except TracingError as exc:
+            log.warning(
+                "tracer state of learner %s not usable (%s); ranking by mastery", learner_id, exc
+            )
+            return None
+
+        def predict(item_ids: Sequence[str]) -> np.ndarray:
+            got = service.predict(state, item_ids)
+            return np.array([got.get(i, np.nan) for i in item_ids], dtype=np.float64)
+
+        return predict
 
     async def apply(
         self, attempts: Sequence[Attempt], fresh: Collection[str] | None = None

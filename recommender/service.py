@@ -5,10 +5,14 @@ owned by the caller (one per app), rebuilt only when the curriculum change log h
 the version it was built from; a call then costs one read of the learner (mastery and recent
 attempts, read concurrently) plus one tiny change-log probe.
 
-Predictions: every function that ranks items takes an optional ``predict(item_ids) ->
-P(success)`` (the serving tracer's, for this learner). Without one, P(success) comes from the
-stored mastery with the two-state answer model of BKT: ``p (1 - slip) + (1 - p) guess`` for the
-item's weakest skill.
+Predictions: every function that ranks items takes an optional ``tracer`` (a
+:data:`TracerPredictions`: the serving tracer's predictor for a learner, read concurrently with
+the learner's mastery and attempts) or a fixed ``predict(item_ids) -> P(success)``. The
+tracer's P(correct) ranks the candidate items (one batched call for all of them) and is the
+``predicted_success`` answered. Only for a learner with no tracer state (and for an item the
+tracer cannot place) does P(success) come from the stored mastery with the two-state answer
+model of BKT: ``p (1 - slip) + (1 - p) guess`` for the item's weakest skill
+(:func:`mastery_predictor`).
 
 Exploration: among near-equal items one is drawn by Thompson sampling over the items'
 observed learning gains: ``gains`` as given, else those of ``gain_cache`` (a
@@ -19,7 +23,7 @@ observed learning gains: ``gains`` as given, else those of ``gain_cache`` (a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +50,11 @@ from recommender.paths import LearningPath, learning_path
 
 PAGE = 1000
 DIAGNOSTIC_MODEL = "diagnostic"
+
+TracerPredictions = Callable[[str], Awaitable[Predictor | None]]
+"""``await tracer(learner_id)``: the serving tracer's predictor for that learner, or None when
+the learner has no tracer state (the stored-mastery formula is used then). The predictor
+answers NaN for an item the tracer cannot place."""
 
 
 class IndexCache:
@@ -106,6 +115,30 @@ def mastery_predictor(
         return out
 
     return predict
+
+
+def with_fallback(predict: Predictor, fallback: Predictor) -> Predictor:
+    """``predict``, with ``fallback`` for the items it answers NaN (cannot place); one call
+    of each, the fallback only when needed."""
+
+    def combined(item_ids: Sequence[str]) -> np.ndarray:
+        p = np.array(predict(item_ids), dtype=np.float64)
+        if p.shape != (len(item_ids),):
+            raise InvalidParameterError(
+                "predict",
+                f"returned shape {p.shape}",
+                f"one probability per item ({len(item_ids)})",
+            )
+        missing = np.flatnonzero(np.isnan(p))
+        if missing.size:
+            p[missing] = fallback([item_ids[k] for k in missing.tolist()])
+        return p
+
+    return combined
+
+
+async def _no_predictor(learner_id: str) -> Predictor | None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +228,7 @@ async def recommendations(
     first: int = 5,
     *,
     cache: IndexCache,
+    tracer: TracerPredictions | None = None,
     predict: Predictor | None = None,
     config: RecommenderConfig | None = None,
     target_retention: float | None = None,
@@ -206,15 +240,22 @@ async def recommendations(
 ) -> list[Recommendation]:
     """The next ``first`` items for a learner toward ``goals`` (None: the learner's own
     goals; empty: the whole frontier), each with its reasons. Reviews are due at
-    ``target_retention`` (None: the learner's stored setting, default 0.9)."""
+    ``target_retention`` (None: the learner's stored setting, default 0.9). Items are ranked
+    by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no tracer,
+    or no tracer state) by the stored-mastery formula (see the module docstring)."""
     cfg = config or RecommenderConfig()
     index = await cache.get(store)
     if gains is None and gain_cache is not None:
         gains = await gain_cache.get(store, index.version)
-    (goal_ids, target_retention), snap = await asyncio.gather(
+    (goal_ids, target_retention), snap, traced = await asyncio.gather(
         _goals_and_retention(store, learner_id, goals, target_retention),
         _snapshot(store, index, learner_id, history),
+        (tracer if tracer is not None and predict is None else _no_predictor)(learner_id),
     )
+    if predict is None:
+        predict = mastery_predictor(index, snap.mastery)
+        if traced is not None:
+            predict = with_fallback(traced, predict)
     when = (now or utcnow()).timestamp()
     due = rv.due_reviews(_review_states(index, snap.attempts), when, target_retention)
     mastered = {index.skill_ids[i] for i in np.flatnonzero(snap.mastery >= cfg.threshold)}
@@ -230,7 +271,7 @@ async def recommendations(
     return recommend(
         index,
         view,
-        predict or mastery_predictor(index, snap.mastery),
+        predict,
         goals=goal_ids,
         first=first,
         config=cfg,

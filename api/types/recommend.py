@@ -173,6 +173,7 @@ async def recommendations(
             _goals(goal_ids),
             check_first(first, ctx.limits),
             cache=ctx.services.recommender,
+            tracer=ctx.services.mastery.predictor,
             gain_cache=ctx.services.gains,
             rng=ctx.services.rng(),
         )
