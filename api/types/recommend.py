@@ -58,7 +58,11 @@ class Recommendation:
     item_key: str
     skill_key: str
     kind: str = strawberry.field(description="learn, review, remediate, easier or consolidate.")
-    predicted_success: float
+    predicted_success: float = strawberry.field(
+        description="P(correct answer) to the item for this learner: the serving tracer's "
+        "prediction, which also ranks the items; for a learner with no tracer state yet, the "
+        "stored mastery's (BKT answer model: guess 0.2, slip 0.1, weakest skill)."
+    )
     reasons: list[Reason]
 
     @strawberry.field
