@@ -1,0 +1,137 @@
+"""A learned embedding model in torch: item embeddings, a learner embedding built from them,
+dot product plus item bias, trained with the BPR loss.
+
+Model (the factored item similarity model, Kabbur et al., KDD 2013, trained with BPR,
+Rendle et al., UAI 2009): each item has a *context* embedding q_j, a *target* embedding p_i and
+a bias b_i. A learner with history H is embedded as the mean of their items' context embeddings,
+u_H = (1 / |H|) sum_{j in H} q_j, and score(H, i) = b_i + <u_H, p_i>. BPR maximises
+log sigmoid(score(H \\ {i}, i) - score(H \\ {i}, j)) over taken-up items i and sampled items j
+the learner did not take up, with an L2 penalty ``l2`` on the embeddings in the batch.
+
+Because the learner embedding is the mean of item embeddings, a learner the model never saw is
+embedded the same way (cold start from a few chosen items), and a new item can be placed by
+averaging the embeddings of the catalogue items most like it (:mod:`.cold_start`).
+
+Args:
+    dim: embedding size (default 32). epochs (default 10). lr: Adam step (default 0.02).
+    l2 (default 1e-4). batch: pairs per step (default 1024). seed: torch and sampling seed.
+
+Shapes: fit on learners x items (any positive entry = taken up); score (n, items) -> (n, items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from scipy import sparse
+
+from recommender.catalogue.base import check_history, check_shapes
+from recommender.catalogue.data import Catalogue
+from recommender.errors import InvalidParameterError
+
+ProgressFn = Callable[[str, float], None]
+
+
+def _row_sums(rows: sparse.csr_matrix, table: torch.Tensor) -> torch.Tensor:
+    """sum_{j in row} table[j] for each row of a binary matrix: (rows, dim)."""
+    coo = rows.tocoo()
+    out = torch.zeros(rows.shape[0], table.shape[1])
+    idx = torch.from_numpy(coo.row.astype(np.int64))
+    return out.index_add(0, idx, table[torch.from_numpy(coo.col.astype(np.int64))])
+
+
+def bpr_loss(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+    """-mean log sigmoid(pos - neg): the BPR objective for scores of pairs."""
+    return -torch.nn.functional.logsigmoid(pos - neg).mean()
+
+
+class EmbeddingBPR:
+    name = "embedding"
+
+    def __init__(
+        self,
+        dim: int = 32,
+        epochs: int = 10,
+        lr: float = 0.02,
+        l2: float = 1e-4,
+        batch: int = 1024,
+        seed: int = 0,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        for name, value in (("dim", dim), ("epochs", epochs), ("batch", batch)):
+            if value < 1:
+                raise InvalidParameterError(name, value, "at least 1")
+        self.dim, self.epochs, self.lr, self.l2, self.batch = dim, epochs, lr, l2, batch
+        self.seed = seed
+        self.progress = progress
+        self.context: np.ndarray | None = None  # q, items x dim
+        self.target: np.ndarray | None = None  # p, items x dim
+        self.bias: np.ndarray | None = None  # b, items
+
+    def fit(self, train: sparse.csr_matrix, catalogue: Catalogue) -> None:
+        check_shapes(train, catalogue)
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        a = sparse.csr_matrix((train > 0).astype(np.float32))
+        n_items = a.shape[1]
+        counts = np.diff(a.indptr)
+        users, items = a.nonzero()
+        keep = counts[users] >= 2  # a pair needs at least one other item as context
+        users, items = users[keep], items[keep]
+        q = torch.nn.Embedding(n_items, self.dim)
+        p = torch.nn.Embedding(n_items, self.dim)
+        b = torch.nn.Embedding(n_items, 1)
+        for e in (q, p):
+            torch.nn.init.normal_(e.weight, std=0.1)
+        torch.nn.init.zeros_(b.weight)
+        opt = torch.optim.Adam([*q.parameters(), *p.parameters(), *b.parameters()], lr=self.lr)
+        steps = max(1, -(-len(users) // self.batch))
+        for epoch in range(self.epochs):
+            order = rng.permutation(len(users))
+            total = 0.0
+            for s in range(steps if len(users) else 0):
+                sel = order[s * self.batch : (s + 1) * self.batch]
+                u, i = users[sel], items[sel]
+                j = rng.integers(0, n_items, size=len(sel))
+                # one resampling round for negatives that the learner did take up
+                taken = np.asarray(a[u, j]).ravel() > 0
+                j[taken] = rng.integers(0, n_items, size=int(taken.sum()))
+                ti, tj = torch.from_numpy(i), torch.from_numpy(j)
+                sums = _row_sums(a[u], q.weight)
+                qi = q(ti)
+                ctx = (sums - qi) / torch.from_numpy(counts[u] - 1).float().unsqueeze(1)
+                pi, pj = p(ti), p(tj)
+                pos = (ctx * pi).sum(1) + b(ti).squeeze(1)
+                neg = (ctx * pj).sum(1) + b(tj).squeeze(1)
+                reg = self.l2 * (qi.pow(2).sum() + pi.pow(2).sum() + pj.pow(2).sum()) / len(sel)
+                loss = bpr_loss(pos, neg) + reg
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(sel)
+            if self.progress is not None:
+                mean = total / max(1, len(users))
+                self.progress(
+                    f"embedding epoch {epoch + 1}/{self.epochs}: BPR loss {mean:.4f}",
+                    (epoch + 1) / self.epochs,
+                )
+        self.context = q.weight.detach().numpy().astype(np.float64)
+        self.target = p.weight.detach().numpy().astype(np.float64)
+        self.bias = b.weight.detach().numpy().astype(np.float64).ravel()
+
+    def learner_vectors(self, history: sparse.csr_matrix) -> np.ndarray:
+        """u_H: the mean context embedding of each history row (zeros for an empty row)."""
+        check_history(history, None if self.context is None else self.context.shape[0])
+        assert self.context is not None
+        h = sparse.csr_matrix((history > 0).astype(np.float64))
+        n = np.maximum(np.diff(h.indptr), 1)[:, None]
+        out: np.ndarray = np.asarray(h @ self.context) / n
+        return out
+
+    def score(self, history: sparse.csr_matrix) -> np.ndarray:
+        u = self.learner_vectors(history)
+        assert self.target is not None and self.bias is not None
+        out: np.ndarray = u @ self.target.T + self.bias[None, :]
+        return out
