@@ -5,15 +5,21 @@ prerequisite graph of ``bench_recommender.py``, its one cycle dropped) and each 
 a temporary directory; Neo4j too when ``--neo4j bolt://...`` is given, wiped first), the script
 loads the curriculum with the store's batch writes, migrates it, adds three learners with
 10% / 30% / 50% of the curriculum mastered (a topological prefix, ``save_mastery``) and a few
-weeks of attempts (``record_attempts``), builds the real app (``api.app``) and times, in one
-process and on the same store:
+weeks of attempts (``record_attempts``), builds the real app (``api.app``), gives each learner a
+serving-tracer state equal to that mastery (the default BKT's state is its mastery vector,
+saved with ``save_tracer_states``), so recommendations are ranked by the tracer's predictions
+as for any learner who answered through the API, and times, in one process and on the same
+store:
 
 * ``graphql``: ``learner(id) { recommendations(goalIds: [g], first: 5) { item { key } kind
   predictedSuccess reasons { code message data } } }`` POSTed through the ASGI app with
   ``httpx.AsyncClient`` + ``ASGITransport`` and a real learner bearer token, sequentially and
   with ``--concurrency`` clients at once (throughput);
 * ``service`` (the baseline): ``recommender.service.recommendations(...)`` called directly with
-  the app's own index cache, sequentially and concurrently;
+  the arguments the resolver passes (the app's index and gain caches and its serving tracer's
+  predictor), sequentially and concurrently;
+* ``service_formula``: the same call without the tracer (the stored-mastery formula ranks the
+  items: what a learner with no tracer state gets), so the tracer's cost is measured here too;
 * ``recommend``: the pure in-memory ``recommend`` on the cached index (reference);
 * ``typename``: ``{ __typename }`` with the same token (the fixed cost of HTTP + auth + GraphQL)
   and ``learner_key``: ``learner(id) { key }`` (that plus the access check's learner read);
@@ -333,13 +339,38 @@ def neo4j_mastery_variants(
 
 def resolver_arguments(services: Any) -> dict[str, Any]:
     """The keyword arguments the GraphQL resolver passes to ``service.recommendations`` (the
-    app's index cache, and its learning-gain cache where the service takes one), so the
-    baseline does the same work minus GraphQL, HTTP and auth."""
+    app's index cache, its learning-gain cache and its serving tracer's predictor, where the
+    service takes them), so the baseline does the same work minus GraphQL, HTTP and auth."""
     params = inspect.signature(service.recommendations).parameters
     out: dict[str, Any] = {"cache": services.recommender}
     if "gain_cache" in params and hasattr(services, "gains"):
         out["gain_cache"] = services.gains
+    if "tracer" in params and hasattr(services.mastery, "predictor"):
+        out["tracer"] = services.mastery.predictor
     return out
+
+
+async def give_tracer_states(store: GraphStore, services: Any, learners: Sequence[str]) -> None:
+    """Save each learner's serving-tracer state: the default BKT's state is the vector of its
+    mastery, here the stored mastery (what tracing their answers would have left)."""
+    from tracing.serving import encode_state
+    from tracing.watermark import Watermark
+
+    served = await services.mastery._current()  # the app's serving model (default BKT)
+    if served.tracer.name != "bkt":
+        raise SystemExit(f"the serving model is {served.model_version}, not the default BKT")
+    rows = await store.mastery_of(list(learners))
+    states = []
+    for lid, got in zip(learners, rows, strict=True):
+        p = {r.skill_id: r.probability for r in got}
+        prior = served.tracer.init_state()
+        vec = np.array([p.get(s, prior[k]) for k, s in enumerate(served.vocab.skill_ids)])
+        states.append((lid, served.model_version, encode_state(vec, watermark=Watermark())))
+    await store.save_tracer_states(states)
+    loaded = await store.load_tracer_states(list(learners), served.model_version)
+    if any(b is None for b in loaded):
+        raise SystemExit("a learner's tracer state was not saved")
+    log(f"  {len(learners)} tracer states saved ({served.model_version})")
 
 
 # -- one graph on one store --------------------------------------------------------------------
@@ -384,6 +415,7 @@ async def measure(
     settings = ApiSettings(auth=AUTH)
     services = await build_services(store, settings)
     app = create_app(settings, services=services)
+    await give_tracer_states(store, services, learners)
     tokens = {lid: f"Bearer {issue_token(AUTH, lid, 'learner')}" for lid in learners}
     cache = services.recommender
 
@@ -423,10 +455,16 @@ async def measure(
             assert r.status_code == 200, r.text
 
         same = resolver_arguments(services)
+        formula = {k: v for k, v in same.items() if k != "tracer"}
 
         async def direct(k: int) -> None:
             lid, goal = case(k)
             if not await service.recommendations(store, lid, [goal], 5, **same):
+                raise SystemExit(f"no recommendation for {lid} -> {goal}")
+
+        async def direct_formula(k: int) -> None:
+            lid, goal = case(k)
+            if not await service.recommendations(store, lid, [goal], 5, **formula):
                 raise SystemExit(f"no recommendation for {lid} -> {goal}")
 
         # first call: the app builds its curriculum index (cold)
@@ -451,8 +489,8 @@ async def measure(
         fig: dict[str, Any] = {}
         fig.update(
             await interleaved(
-                {"recommend": pure, "service": direct, "graphql": gql, "typename": typename,
-                 "learner_key": learner_key},
+                {"recommend": pure, "service": direct, "service_formula": direct_formula,
+                 "graphql": gql, "typename": typename, "learner_key": learner_key},
                 n,
                 warm,
             )
@@ -467,6 +505,9 @@ async def measure(
             "get_learners (access check)": lambda k: store.get_learners([case(k)[0]]),
             "mastery_of (all skills)": lambda k: store.mastery_of([case(k)[0]]),
             "attempts_of (200)": lambda k: store.attempts_of(case(k)[0], limit=200),
+            "load_tracer_states (the serving tracer's state)": lambda k: (
+                store.load_tracer_states([case(k)[0]], "bkt-default")
+            ),
             "get_items (5, item loader)": lambda k: store.get_items(index.item_ids[k : k + 5]),
         }
         if kind == "neo4j":
@@ -515,6 +556,8 @@ def report(results: list[dict[str, Any]]) -> str:
         rows = [
             ("`recommend`, in memory (reference)", f["recommend"]),
             ("`service.recommendations`, same store (baseline)", f["service"]),
+            ("`service.recommendations` without the tracer (stored-mastery formula)",
+             f["service_formula"]),
             ("GraphQL `recommendations(first: 5)`, sequential", f["graphql"]),
             ("`{ __typename }` with the token (fixed HTTP + auth + GraphQL)", f["typename"]),
             ("`learner(id) { key }` (+ access check and learner read)", f["learner_key"]),

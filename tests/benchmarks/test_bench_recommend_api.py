@@ -17,7 +17,8 @@ if str(ROOT) not in sys.path:
 from benchmarks import bench_recommend_api as bench  # noqa: E402
 
 SEQUENTIAL = (
-    "recommend", "service", "graphql", "typename", "learner_key", "after_edit", "after_edit_next"
+    "recommend", "service", "service_formula", "graphql", "typename", "learner_key",
+    "after_edit", "after_edit_next",
 )
 CONCURRENT = ("service_concurrent", "graphql_concurrent")
 
@@ -43,7 +44,7 @@ def test_benchmark_main_path_writes_every_figure(
         f = figs[name]
         assert f["median_ms"] > 0 and f["p99_ms"] >= f["median_ms"], (name, f)
         assert f["cpu_median_ms"] >= 0
-    for name in ("recommend", "service", "graphql", "typename", "learner_key"):
+    for name in ("recommend", "service", "service_formula", "graphql", "typename", "learner_key"):
         assert figs[name]["n"] == 3 and figs[name]["rps"] > 0
     assert figs["after_edit"]["n"] == 2
     for name in CONCURRENT:
