@@ -1,4 +1,5 @@
-"""Request limits: depth, aliases, tokens, ``first`` cap, query cost, body size, timeout.
+"""Request limits: depth, aliases, fragment spreads, tokens, ``first`` cap, query cost, body
+size, timeout.
 
 All are fields of :class:`Limits`; :func:`limit_extensions` turns them into strawberry
 extensions. The validation rules are built once per schema, so the validation cache (keyed on
@@ -10,6 +11,11 @@ connection) multiplies its children by ``first`` (by ``max_first`` when given as
 whose value validation cannot see; by ``default_first`` when absent); another list field
 multiplies by ``list_size``, an assumed size for unpaginated lists such as ``prerequisites``.
 Introspection fields cost one each, whatever they contain.
+
+Cost, depth, aliases and fragment spreads are measured by one validation rule that walks each
+fragment once (:mod:`api.query_shape`), so the work is linear in the document (itself capped
+by ``max_tokens``) however often fragments are spread: validation stays short and bounded on
+the event loop.
 """
 
 from __future__ import annotations
@@ -19,27 +25,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
+    DocumentNode,
+    FragmentDefinitionNode,
     GraphQLError,
-    GraphQLField,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
-    InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     ValidationRule,
-    get_named_type,
-    get_nullable_type,
-    is_list_type,
 )
 from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from api.errors import BadInputError, ConfigError, LimitExceededError
+from api.query_shape import ListSizes, ShapeMeter
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +45,9 @@ class Limits:
 
     max_depth: int = 12
     max_aliases: int = 30
+    #: fragment spreads of one operation once its fragments are expanded (a fragment spread
+    #: twice in a fragment spread twice counts four)
+    max_fragment_spreads: int = 500
     max_tokens: int = 2000
     max_first: int = 100
     default_first: int = 20
@@ -92,6 +91,10 @@ def check_first(first: int | None, limits: Limits) -> int:
     return first
 
 
+def _sizes(limits: Limits) -> ListSizes:
+    return ListSizes(limits.max_first, limits.default_first, limits.list_size)
+
+
 def operation_cost(
     operation: OperationDefinitionNode,
     schema: Any,
@@ -99,107 +102,104 @@ def operation_cost(
     limits: Limits,
 ) -> int:
     """The cost of ``operation`` as described in the module docstring."""
-    root = schema.get_root_type(operation.operation or OperationType.QUERY)
-    if root is None:
+    if schema.get_root_type(operation.operation or OperationType.QUERY) is None:
         return 0
-    return _selection_cost(operation.selection_set, root, 1, frozenset(), schema, fragments, limits)
+    return ShapeMeter(schema, fragments, _sizes(limits)).operation(operation).cost
 
 
-def _selection_cost(
-    selection_set: SelectionSetNode,
-    parent: Any,
-    multiplier: int,
-    visiting: frozenset[str],
-    schema: Any,
-    fragments: Callable[[str], Any],
-    limits: Limits,
-) -> int:
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += multiplier
-            name = selection.name.value
-            if name.startswith("__") or selection.selection_set is None:
-                continue
-            if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-                continue
-            field = parent.fields.get(name)
-            if field is None:
-                continue
-            inner = multiplier * _field_multiplier(selection, field, parent, limits)
-            total += _selection_cost(
-                selection.selection_set,
-                get_named_type(field.type),
-                inner,
-                visiting,
-                schema,
-                fragments,
-                limits,
+def _limit_error(message: str, node: Any, limit: str, **extensions: Any) -> GraphQLError:
+    return GraphQLError(
+        message, node, extensions={"code": "LIMIT_EXCEEDED", "limit": limit, **extensions}
+    )
+
+
+def shape_errors(
+    operation: OperationDefinitionNode, meter: ShapeMeter, limits: Limits
+) -> list[GraphQLError]:
+    """The limits ``operation`` breaks: fragment spreads, depth, aliases, cost."""
+    shape = meter.operation(operation)
+    name = operation.name.value if operation.name else "anonymous"
+    errors: list[GraphQLError] = []
+    if shape.spreads > limits.max_fragment_spreads:
+        errors.append(
+            _limit_error(
+                f"'{name}' spreads fragments {shape.spreads} times once they are expanded; the "
+                f"limit is {limits.max_fragment_spreads}: spread each fragment where it is needed "
+                "rather than through other fragments",
+                operation,
+                "max_fragment_spreads",
+                spreads=shape.spreads,
             )
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            target = schema.get_type(condition.name.value) if condition else parent
-            total += _selection_cost(
-                selection.selection_set, target, multiplier, visiting, schema, fragments, limits
+        )
+    if shape.depth > limits.max_depth:
+        errors.append(
+            _limit_error(
+                f"'{name}' exceeds maximum operation depth of {limits.max_depth} (it nests "
+                f"{shape.depth} levels); select fewer nested levels",
+                operation,
+                "max_depth",
+                depth=shape.depth,
             )
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments(name)
-            if fragment is None or name in visiting:
-                continue
-            target = schema.get_type(fragment.type_condition.name.value)
-            total += _selection_cost(
-                fragment.selection_set,
-                target,
-                multiplier,
-                visiting | {name},
-                schema,
-                fragments,
-                limits,
+        )
+    if shape.aliases > limits.max_aliases:
+        errors.append(
+            _limit_error(
+                f"{shape.aliases} aliases found. Allowed: {limits.max_aliases} (in '{name}', "
+                "fragments expanded); send fewer aliased fields",
+                operation,
+                "max_aliases",
+                aliases=shape.aliases,
             )
-    return total
+        )
+    if shape.cost > limits.max_cost:
+        errors.append(
+            _limit_error(
+                f"query cost {shape.cost} is above the budget of {limits.max_cost}; ask for "
+                "smaller pages (`first`) or fewer nested lists",
+                operation,
+                "max_cost",
+                cost=shape.cost,
+            )
+        )
+    return errors
 
 
-def _field_multiplier(node: FieldNode, field: GraphQLField, parent: Any, limits: Limits) -> int:
-    if "first" in field.args:
-        for argument in node.arguments or ():
-            if argument.name.value == "first":
-                if isinstance(argument.value, IntValueNode):
-                    return max(int(argument.value.value), 0)
-                return limits.max_first  # a variable: assume the worst allowed value
-        return limits.default_first
-    if is_list_type(get_nullable_type(field.type)):
-        # edges/nodes of a connection are already counted by the connection's `first`
-        return 1 if parent.name.endswith("Connection") else limits.list_size
-    return 1
+def shape_rule(limits: Limits) -> type[ValidationRule]:
+    """A validation rule refusing operations above the spread, depth, alias or cost limits.
+    Each fragment of the document is measured once, whatever the number of its spreads
+    (see :mod:`api.query_shape`)."""
 
+    class ShapeLimitRule(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            fragments = {
+                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            meter = ShapeMeter(self.context.schema, fragments.get, _sizes(limits))
+            for definition in node.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                if self.context.schema.get_root_type(definition.operation) is None:
+                    continue  # graphql-core reports the missing root type
+                try:
+                    errors = shape_errors(definition, meter, limits)
+                except RecursionError:
+                    errors = [
+                        _limit_error(
+                            "the operation nests fields or fragments too deeply to measure; "
+                            "send a flatter document",
+                            definition,
+                            "max_depth",
+                        )
+                    ]
+                for error in errors:
+                    self.report_error(error)
 
-def cost_rule(limits: Limits) -> type[ValidationRule]:
-    """A validation rule refusing operations whose cost is above ``limits.max_cost``."""
-
-    class CostLimitRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = operation_cost(node, self.context.schema, self.context.get_fragment, limits)
-            if cost > limits.max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"query cost {cost} is above the budget of {limits.max_cost}; ask for "
-                        "smaller pages (`first`) or fewer nested lists",
-                        node,
-                        extensions={"code": "LIMIT_EXCEEDED", "limit": "max_cost", "cost": cost},
-                    )
-                )
-
-    return CostLimitRule
+    return ShapeLimitRule
 
 
 def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     """Strawberry extension factories applying ``limits`` (rules built once, here)."""
-    rules = (
-        depth_validator(limits.max_depth, None),
-        alias_validator(limits.max_aliases),
-        cost_rule(limits),
-    )
+    rules = (shape_rule(limits),)
 
     class LimitsExtension(SchemaExtension):
         def on_operation(self) -> Iterator[None]:

@@ -6,10 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api.errors import ConfigError
 from api.limits import Limits, operation_cost
+from api.query_shape import ListSizes, Shape, ShapeMeter
 from api.schema import build_schema
 from tests.api.conftest import ApiFactory
 
@@ -48,7 +51,7 @@ async def test_cost_budget_refuses_expensive_queries(make_api: ApiFactory) -> No
 
 
 async def test_depth_limit(make_api: ApiFactory) -> None:
-    deep = "{ skill(id: \"mul\") { prerequisites { prerequisites { prerequisites { name } } } } }"
+    deep = '{ skill(id: "mul") { prerequisites { prerequisites { prerequisites { name } } } } }'
     refused = await (await make_api(Limits(max_depth=3))).gql(deep)
     assert "exceeds maximum operation depth of 3" in refused["errors"][0]["message"]
     allowed = await (await make_api(Limits(max_depth=4))).gql(deep)
@@ -127,3 +130,124 @@ def test_limits_from_environment() -> None:
         Limits.from_env({"LEARNGRAPH_LIMIT_MAX_FIRST": "lots"})
     with pytest.raises(ConfigError, match="positive"):
         Limits.from_env({"LEARNGRAPH_LIMIT_MAX_DEPTH": "0"})
+
+
+def fan_out(levels: int) -> str:
+    """``query{...F0}`` where each fragment spreads the next twice: 2**levels leaves."""
+    parts = ["query{...F0}"]
+    parts += [f"fragment F{i} on Query{{...F{i + 1} ...F{i + 1}}}" for i in range(levels)]
+    parts.append(f"fragment F{levels} on Query{{__typename}}")
+    return " ".join(parts)
+
+
+def measure(query: str, limits: Limits | None = None) -> tuple[Shape, int]:
+    """The shape of the document's first operation, and the selections walked to get it."""
+    limits = limits or Limits()
+    document = parse(query)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes = ListSizes(limits.max_first, limits.default_first, limits.list_size)
+    meter = ShapeMeter(build_schema(limits)._schema, fragments.get, sizes)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return meter.operation(operation), meter.visits
+
+
+def test_each_fragment_is_walked_once_however_often_it_is_spread() -> None:
+    shape, visits = measure(fan_out(20))
+    assert shape.spreads == 2**21 - 1  # 1 + 2 + 4 + ... + 2**20 spreads once expanded
+    assert shape.cost == 2**20  # one __typename per leaf
+    # one visit per selection written in the document: 1 + 2 per fragment + the leaf
+    assert visits == 1 + 2 * 20 + 1
+
+
+@given(levels=st.integers(0, 12), width=st.integers(1, 3))
+def test_memoised_shape_matches_the_expanded_operation(levels: int, width: int) -> None:
+    """Counting each fragment once gives the numbers of the operation written out in full."""
+    spreads = " ".join("...F{next}" for _ in range(width))
+    parts = ["query{...F0}"]
+    parts += [
+        f"fragment F{i} on Query{{a{i}: __typename " + spreads.format(next=i + 1) + "}"
+        for i in range(levels)
+    ]
+    parts.append(f'fragment F{levels} on Query{{skill(id: "x") {{ key }}}}')
+    shape, visits = measure(" ".join(parts))
+    copies = [width**i for i in range(levels + 1)]  # how often fragment Fi is expanded
+    assert shape.aliases == sum(copies[:-1])
+    assert shape.spreads == sum(copies)
+    assert shape.cost == sum(copies[:-1]) + 2 * copies[-1]
+    assert shape.depth == 1
+    assert visits == 1 + levels * (1 + width) + 2  # the last fragment selects skill { key }
+
+
+async def test_fragment_fan_out_is_refused_with_a_typed_error(make_api: ApiFactory) -> None:
+    api = await make_api()
+    query = fan_out(20)
+    assert len(query.encode()) < 800
+    response = await api.post(query)
+    assert response.status_code == 200
+    body = response.json()
+    assert "data" not in body
+    limits = {e["extensions"]["limit"]: e for e in body["errors"]}
+    assert set(limits) == {"max_fragment_spreads", "max_cost"}
+    spreads = limits["max_fragment_spreads"]
+    assert spreads["extensions"] == {
+        "code": "LIMIT_EXCEEDED",
+        "limit": "max_fragment_spreads",
+        "spreads": 2**21 - 1,
+    }
+    assert "spreads fragments 2097151 times" in spreads["message"]
+    assert "the limit is 500" in spreads["message"]
+
+
+async def test_fragment_spread_limit_is_configurable(make_api: ApiFactory) -> None:
+    query = fan_out(3)  # 1 + 2 + 4 + 8 = 15 spreads
+    refused = await (await make_api(Limits(max_fragment_spreads=14))).gql(query)
+    assert refused["errors"][0]["extensions"]["spreads"] == 15
+    allowed = await (await make_api(Limits(max_fragment_spreads=15))).gql(query)
+    assert allowed == {"data": {"__typename": "Query"}}
+
+
+async def test_queries_with_fragments_still_work(make_api: ApiFactory) -> None:
+    api = await make_api()
+    query = """
+      query Page { skills(first: 2) { nodes { ...SkillCard prerequisites { ...SkillName } } }
+                   skill(id: "mul") { ...SkillCard ... on Skill { prerequisites { key } } } }
+      fragment SkillName on Skill { name }
+      fragment SkillCard on Skill { key ...SkillName }
+    """
+    body = await api.gql(query)
+    assert "errors" not in body, body
+    assert body["data"]["skills"]["nodes"] == [
+        {"key": "add", "name": "Adding", "prerequisites": [{"name": "Counting"}]},
+        {"key": "count", "name": "Counting", "prerequisites": []},
+    ]
+    assert body["data"]["skill"] == {
+        "key": "mul",
+        "name": "Multiplying",
+        "prerequisites": [{"key": "add"}],
+    }
+
+
+async def test_depth_and_aliases_count_through_fragments(make_api: ApiFactory) -> None:
+    deep = (
+        '{ skill(id: "mul") { ...P } } fragment P on Skill { prerequisites { ...Q } } '
+        "fragment Q on Skill { prerequisites { prerequisites { name } } }"
+    )
+    refused = await (await make_api(Limits(max_depth=3))).gql(deep)
+    assert "exceeds maximum operation depth of 3" in refused["errors"][0]["message"]
+    assert refused["errors"][0]["extensions"]["depth"] == 4
+    assert "errors" not in await (await make_api(Limits(max_depth=4))).gql(deep)
+    aliased = "{ ...A ...A } fragment A on Query { a: __typename b: __typename }"
+    refused = await (await make_api(Limits(max_aliases=3))).gql(aliased)
+    assert "4 aliases found. Allowed: 3" in refused["errors"][0]["message"]
+
+
+async def test_an_unknown_or_cyclic_fragment_is_a_validation_error(make_api: ApiFactory) -> None:
+    api = await make_api()
+    unknown = await api.gql("{ ...Nope }")
+    assert unknown["errors"][0]["message"] == "Unknown fragment 'Nope'."
+    cyclic = await api.gql("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+    assert "Cannot spread fragment 'A' within itself" in cyclic["errors"][0]["message"]
+    assert all(e["extensions"]["code"] != "INTERNAL" for e in cyclic["errors"] if "extensions" in e)
