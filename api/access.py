@@ -2,7 +2,9 @@
 
 * unauthenticated: the public curriculum only (skills, items, the graph);
 * learner: their own learner record, attempts, mastery and goals;
-* teacher: the learners of the groups they teach, and those groups (which they may manage);
+* teacher: the learners of the groups they teach, and those groups (which they may rename);
+  rosters (a group's learners and teachers) are set by admins only, so no mutation of a
+  teacher's widens the learners they read;
 * designer: edits the curriculum (skills, items, prerequisites) and reads its change log;
 * admin: everything.
 """
@@ -69,11 +71,13 @@ def group_read_denial(ctx: Context, group: Group) -> str | None:
     return f"{p.role.value} {p.sub!r} does not teach group {group.id!r}"
 
 
-def group_write_denial(
-    ctx: Context, current: Group | None, teacher_ids: tuple[str, ...]
-) -> str | None:
-    """Admins manage every group; a teacher manages groups they teach and must stay a teacher
-    of the group they create or change."""
+def group_write_denial(ctx: Context, current: Group | None, new: Group | None) -> str | None:
+    """Why the caller may not make group ``current`` into ``new``, or None when they may.
+
+    ``current`` None is a creation, ``new`` None a deletion. Rosters are the admins': who is
+    in a group (its learners and its teachers) decides which learners a teacher reads, so
+    only an admin creates, deletes or re-staffs a group or enrols learners in it. A teacher
+    may rename a group they teach (sending its unchanged member lists back is fine)."""
     p = ctx.principal
     if p is None:
         return "managing groups needs a teacher or admin token; none was sent"
@@ -81,10 +85,25 @@ def group_write_denial(
         return None
     if p.role is not Role.TEACHER:
         return f"managing groups needs the teacher or admin role, not {p.role.value!r}"
-    if current is not None and p.sub not in current.teacher_ids:
+    if current is None:
+        return (
+            f"teacher {p.sub!r} may not create groups: an admin creates groups and enrols "
+            "their learners and teachers"
+        )
+    if p.sub not in current.teacher_ids:
         return f"teacher {p.sub!r} does not teach group {current.id!r}"
-    if p.sub not in teacher_ids:
-        return f"teacher {p.sub!r} must stay among the group's teacherIds"
+    if new is None:
+        return f"teacher {p.sub!r} may not delete group {current.id!r}: ask an admin"
+    if set(new.learner_ids) != set(current.learner_ids):
+        return (
+            f"teacher {p.sub!r} may not change who learns in group {current.id!r}: "
+            "an admin enrols learners"
+        )
+    if set(new.teacher_ids) != set(current.teacher_ids):
+        return (
+            f"teacher {p.sub!r} may not change who teaches group {current.id!r}: "
+            "an admin assigns teachers"
+        )
     return None
 
 

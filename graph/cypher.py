@@ -71,7 +71,6 @@ def epoch_us(expr: str) -> str:
     return f"{expr}.epochMillis * 1000 + {expr}.microsecond % 1000"
 
 
-
 def missing_ids(label: str) -> str:
     """Query returning ``missing``: those of ``$ids`` with no ``label`` node."""
     if label not in LABELS:
@@ -99,9 +98,7 @@ RETURN collect({{item: {_ITEM_PROJECTION}}}) AS rows
 """
 
 
-def list_skills(
-    *, topic: bool, area: bool, search: bool, has_prerequisite: bool | None
-) -> str:
+def list_skills(*, topic: bool, area: bool, search: bool, has_prerequisite: bool | None) -> str:
     """Keyset page of skills; the flags say which filters are present (``$after``, ``$limit``,
     and ``$topic`` / ``$area`` / ``$search`` when flagged)."""
     where = ["s.id > $after"]
@@ -367,6 +364,13 @@ CALL (g, r) {
 }
 """
 
+#: Rename one group, nothing else. No row: no such group.
+RENAME_GROUP: Final = f"""
+MATCH (g:Group {{id: $id}})
+SET g.name = $name
+RETURN {_GROUP_PROJECTION} AS grp
+"""
+
 REMOVE_GROUPS: Final = """
 MATCH (g:Group) WHERE g.id IN $ids
 DETACH DELETE g
@@ -474,6 +478,7 @@ WITH seq[k][0] AS item, seq[k + 1][1] AS ok{keep}
 WITH item, sum(CASE WHEN ok THEN 1 ELSE 0 END) AS s, count(*) AS n
 RETURN collect({{item: item, s: s, f: n - s}}) AS rows
 """
+
 
 # -- mastery and tracer state ---------------------------------------------------------------
 

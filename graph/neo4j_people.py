@@ -23,8 +23,7 @@ class Neo4jPeople(Neo4jCore):
         found = {r["learner"]["id"]: v.learner(r["learner"]) for r in rows}
         return [found.get(i) for i in ids]
 
-    async def list_learners(self, *, after: str | None = None, limit: int = 100
-                            ) -> list[Learner]:
+    async def list_learners(self, *, after: str | None = None, limit: int = 100) -> list[Learner]:
         checks.check_limit(limit)
         rows = await self._read_all(cypher.LIST_LEARNERS, after=after or "", limit=limit)
         return [v.learner(r["learner"]) for r in rows]
@@ -62,13 +61,15 @@ class Neo4jPeople(Neo4jCore):
         if not isinstance(display_name, Unset):
             props["display_name"] = display_name
         if not isinstance(target_retention, Unset):
-            props["target_retention"] = (None if target_retention is None
-                                         else float(target_retention))
+            props["target_retention"] = (
+                None if target_retention is None else float(target_retention)
+            )
         new_goals = None if isinstance(goals, Unset) else list(goals)
 
         async def work(tx: Tx) -> Learner:
-            rows = await core.fetch(tx, cypher.UPDATE_LEARNER, id=learner_id, props=props,
-                                    goals=new_goals)
+            rows = await core.fetch(
+                tx, cypher.UPDATE_LEARNER, id=learner_id, props=props, goals=new_goals
+            )
             if not rows:
                 raise NotFoundError("learner", [learner_id])
             # an unknown goal skill raises here, which rolls the update back
@@ -96,6 +97,18 @@ class Neo4jPeople(Neo4jCore):
             await core.fetch(tx, cypher.UPSERT_GROUPS, rows=rows)
 
         await self._tx(True, work)
+
+    async def rename_group(self, group_id: str, name: str) -> Group:
+        checks.check_id("group.id", group_id, "a group")
+        checks.check_text("group.name", name, group_id)
+
+        async def work(tx: Tx) -> Group:
+            rows = await core.fetch(tx, cypher.RENAME_GROUP, id=group_id, name=name)
+            if not rows:
+                raise NotFoundError("group", [group_id])
+            return v.group(rows[0]["grp"])
+
+        return await self._tx(True, work)
 
     async def remove_groups(self, ids: Sequence[str]) -> None:
         async def work(tx: Tx) -> None:

@@ -199,23 +199,18 @@ class GraphStore(Protocol):
 
     async def remove_items(self, ids: Sequence[str], *, actor: str) -> None: ...
 
-    async def remove_prerequisites(
-        self, edges: Sequence[tuple[str, str]], *, actor: str
-    ) -> None:
+    async def remove_prerequisites(self, edges: Sequence[tuple[str, str]], *, actor: str) -> None:
         """Delete ``(source, target)`` edges; missing ones are ignored."""
         ...
 
-    async def change_log(
-        self, *, after_seq: int = 0, limit: int = 100
-    ) -> list[CurriculumChange]:
+    async def change_log(self, *, after_seq: int = 0, limit: int = 100) -> list[CurriculumChange]:
         """Curriculum changes with ``seq > after_seq``, oldest first."""
         ...
 
     # -- people ----------------------------------------------------------------------------
     async def get_learners(self, ids: Sequence[str]) -> list[Learner | None]: ...
 
-    async def list_learners(self, *, after: str | None = None, limit: int = 100
-                            ) -> list[Learner]:
+    async def list_learners(self, *, after: str | None = None, limit: int = 100) -> list[Learner]:
         """Learners ordered by id, those with id > ``after`` (keyset paging: pass the last id
         of a page to get the next one)."""
         ...
@@ -252,6 +247,13 @@ class GraphStore(Protocol):
 
     async def upsert_groups(self, groups: Sequence[Group]) -> None:
         """Insert or replace groups with their member lists. Unknown learner ids: NotFoundError."""
+        ...
+
+    async def rename_group(self, group_id: str, name: str) -> Group:
+        """Change only group ``group_id``'s name and return the group: its learners and
+        teachers stay as stored, so a rename never undoes a concurrent roster change (as
+        reading the group and upserting it whole would). An unknown group: NotFoundError;
+        a bad name: ValidationError, and nothing is written."""
         ...
 
     async def remove_groups(self, ids: Sequence[str]) -> None: ...

@@ -1,7 +1,8 @@
 """The role matrix: every query and mutation, for every role, allowed or denied.
 
 Rules: unauthenticated callers see the public curriculum; a learner reads and writes only
-their own data; a teacher reads the learners of their groups and manages those groups; a
+their own data; a teacher reads the learners of the groups they teach and may rename those
+groups, while rosters (who is in a group, learners and teachers) are set by admins; a
 designer edits the curriculum; an admin does everything. In the seeded data learner ``ada``
 and ``bo`` are in group ``g1`` taught by ``tess``; ``cy`` is in no group.
 """
@@ -166,19 +167,45 @@ MUTATIONS = [
         "startDiagnostic(own)", 'startDiagnostic(learnerId: "ada")', roles("learner", "admin"), ""
     ),
     Case("startDiagnostic(other)", 'startDiagnostic(learnerId: "bo")', roles("admin"), ""),
+    # rosters are the admins': a teacher only renames a group they teach
     Case(
         "createGroup",
         'createGroup(input: {id: "g2", name: "Class 2", teacherIds: ["tess"], learnerIds: ["cy"]})',
+        roles("admin"),
+        "",
+    ),
+    Case(
+        "createGroup(no learners)",
+        'createGroup(input: {id: "g2", name: "Class 2", teacherIds: ["tess"]})',
+        roles("admin"),
+        "",
+    ),
+    Case(
+        "updateGroup(learners)",
+        'updateGroup(input: {id: "g1", learnerIds: ["ada", "bo", "cy"]})',
+        roles("admin"),
+        "",
+    ),
+    Case(
+        "updateGroup(teachers)",
+        'updateGroup(input: {id: "g1", teacherIds: ["tess", "root"]})',
+        roles("admin"),
+        "",
+    ),
+    Case(
+        "updateGroup(rename)",
+        'updateGroup(input: {id: "g1", name: "1A"})',
         roles("teacher", "admin"),
         "",
     ),
     Case(
-        "updateGroup",
-        'updateGroup(input: {id: "g1", learnerIds: ["ada", "bo", "cy"]})',
+        "updateGroup(same members)",
+        'updateGroup(input: {id: "g1", name: "1A", teacherIds: ["tess"], '
+        'learnerIds: ["bo", "ada"]})',
         roles("teacher", "admin"),
         "",
     ),
-    Case("deleteGroup", 'deleteGroup(id: "g1")', roles("teacher", "admin"), ""),
+    Case("deleteGroup", 'deleteGroup(id: "g1")', roles("admin"), ""),
     # the registry is empty: the population-default BKT is served, so this is a no-op success
     Case("activateTracerModel", 'activateTracerModel(key: "bkt-default")', roles("admin"), ""),
 ]

@@ -17,14 +17,20 @@ async def people(store: Any) -> None:
     g2 = {l2, l3} (t1, t2)."""
     await store.upsert_skills([skill("s1"), skill("s2"), skill("s3")], actor=ACTOR)
     await store.upsert_learners([Learner(f"l{i}", f"Learner {i}") for i in range(1, 5)])
-    await store.upsert_users([User("t1", "Ms One", Role.TEACHER),
-                              User("t2", "Mr Two", Role.TEACHER)])
-    await store.upsert_groups([Group("g2", "Class B", ("t2", "t1"), ("l3", "l2")),
-                               Group("g1", "Class A", ("t1",), ("l2", "l1"))])
+    await store.upsert_users(
+        [User("t1", "Ms One", Role.TEACHER), User("t2", "Mr Two", Role.TEACHER)]
+    )
+    await store.upsert_groups(
+        [
+            Group("g2", "Class B", ("t2", "t1"), ("l3", "l2")),
+            Group("g1", "Class A", ("t1",), ("l2", "l1")),
+        ]
+    )
 
 
-def mastery(learner: str, skill_id: str, p: float, minutes: int = 0,
-            version: str = "bkt-1") -> Mastery:
+def mastery(
+    learner: str, skill_id: str, p: float, minutes: int = 0, version: str = "bkt-1"
+) -> Mastery:
     return Mastery(learner, skill_id, p, 0.1, T0 + timedelta(minutes=minutes), version)
 
 
@@ -49,14 +55,19 @@ async def test_users_round_trip_and_replace(store: Any) -> None:
     await store.upsert_users([User("u1", "Una", Role.DESIGNER), User("u2", "Al", Role.ADMIN)])
     await store.upsert_users([User("u1", "Una B.", Role.TEACHER)])
     assert await store.get_users(["u2", "u9", "u1"]) == [
-        User("u2", "Al", Role.ADMIN), None, User("u1", "Una B.", Role.TEACHER)]
+        User("u2", "Al", Role.ADMIN),
+        None,
+        User("u1", "Una B.", Role.TEACHER),
+    ]
 
 
 async def test_groups_round_trip_and_membership_queries(store: Any) -> None:
     await people(store)
     assert await store.get_groups(["g1", "gx", "g2"]) == [
-        Group("g1", "Class A", ("t1",), ("l2", "l1")), None,
-        Group("g2", "Class B", ("t2", "t1"), ("l3", "l2"))]
+        Group("g1", "Class A", ("t1",), ("l2", "l1")),
+        None,
+        Group("g2", "Class B", ("t2", "t1"), ("l3", "l2")),
+    ]
     assert [g.id for g in await store.groups_of_teacher("t1")] == ["g1", "g2"]
     assert [g.id for g in await store.groups_of_teacher("t2")] == ["g2"]
     assert await store.groups_of_teacher("nobody") == []
@@ -85,20 +96,42 @@ async def test_group_with_unknown_learner_is_refused(store: Any) -> None:
     assert await store.get_groups(["g3"]) == [None]
 
 
+async def test_rename_group_changes_only_the_name(store: Any) -> None:
+    await people(store)
+    renamed = await store.rename_group("g2", "Class B2")
+    assert renamed == Group("g2", "Class B2", ("t2", "t1"), ("l3", "l2"))
+    assert await store.get_groups(["g2", "g1"]) == [
+        renamed,
+        Group("g1", "Class A", ("t1",), ("l2", "l1")),
+    ]
+    with pytest.raises(NotFoundError) as err:
+        await store.rename_group("ghost", "X")
+    assert err.value.entity == "group" and err.value.ids == ("ghost",)
+    with pytest.raises(ValidationError):
+        await store.rename_group("g2", 7)
+    assert await store.get_groups(["ghost", "g2"]) == [None, renamed]
+
+
 async def test_mastery_keeps_the_latest_row_per_skill(store: Any) -> None:
     await people(store)
-    await store.save_mastery([mastery("l1", "s2", 0.4), mastery("l1", "s1", 0.2),
-                              mastery("l2", "s1", 0.9)])
+    await store.save_mastery(
+        [mastery("l1", "s2", 0.4), mastery("l1", "s1", 0.2), mastery("l2", "s1", 0.9)]
+    )
     await store.save_mastery([mastery("l1", "s2", 0.7, minutes=5, version="bkt-2")])
     got = await store.mastery_of(["l1", "l3", "l2", "ghost"])
-    assert got == [[mastery("l1", "s1", 0.2), mastery("l1", "s2", 0.7, 5, "bkt-2")], [],
-                   [mastery("l2", "s1", 0.9)], []]
+    assert got == [
+        [mastery("l1", "s1", 0.2), mastery("l1", "s2", 0.7, 5, "bkt-2")],
+        [],
+        [mastery("l2", "s1", 0.9)],
+        [],
+    ]
 
 
 async def test_mastery_of_group_covers_every_member(store: Any) -> None:
     await people(store)
-    await store.save_mastery([mastery("l2", "s3", 0.5), mastery("l3", "s1", 0.6),
-                              mastery("l1", "s1", 0.1)])
+    await store.save_mastery(
+        [mastery("l2", "s3", 0.5), mastery("l3", "s1", 0.6), mastery("l1", "s1", 0.1)]
+    )
     got = await store.mastery_of_group("g2")
     assert dict(got) == {"l2": [mastery("l2", "s3", 0.5)], "l3": [mastery("l3", "s1", 0.6)]}
     await store.upsert_learners([Learner("l4", "Four")])
@@ -116,9 +149,11 @@ async def test_mastery_of_removed_skill_goes_with_it(store: Any) -> None:
 
 async def test_mastery_out_of_range_is_refused_whole(store: Any) -> None:
     await people(store)
-    for bad, field in ((mastery("l1", "s2", 1.2), "probability"),
-                       (mastery("l1", "s2", float("nan")), "probability"),
-                       (Mastery("l1", "s2", 0.5, -1.0, T0, "v"), "uncertainty")):
+    for bad, field in (
+        (mastery("l1", "s2", 1.2), "probability"),
+        (mastery("l1", "s2", float("nan")), "probability"),
+        (Mastery("l1", "s2", 0.5, -1.0, T0, "v"), "uncertainty"),
+    ):
         with pytest.raises(ValidationError) as err:
             await store.save_mastery([mastery("l1", "s1", 0.5), bad])
         assert err.value.field == field
@@ -127,10 +162,14 @@ async def test_mastery_out_of_range_is_refused_whole(store: Any) -> None:
 
 async def test_tracer_states_per_learner_and_model_version(store: Any) -> None:
     await people(store)
-    await store.save_tracer_states([("l1", "dkt-1", b"\x00\x01state"),
-                                    ("l2", "dkt-1", b""), ("l1", "bkt-1", b"bkt")])
+    await store.save_tracer_states(
+        [("l1", "dkt-1", b"\x00\x01state"), ("l2", "dkt-1", b""), ("l1", "bkt-1", b"bkt")]
+    )
     assert await store.load_tracer_states(["l2", "l3", "l1"], "dkt-1") == [
-        b"", None, b"\x00\x01state"]
+        b"",
+        None,
+        b"\x00\x01state",
+    ]
     await store.save_tracer_states([("l1", "dkt-1", b"\xff" * 4096)])
     assert await store.load_tracer_states(["l1"], "dkt-1") == [b"\xff" * 4096]
     assert await store.load_tracer_states(["l1", "l2"], "bkt-1") == [b"bkt", None]
