@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "api.serve_cli",  # serve, token
     "tracing.cli",  # trace evaluate / train
     "seed.simulation.cli",  # simulate
+    "recommender.catalogue.cli",  # recommend evaluate / tag / tag-evaluate
 )
 
 

@@ -34,16 +34,21 @@ def catalogue_from_items(items: Sequence[Item], edges: Sequence[tuple[str, str]]
     )
 
 
-async def read_catalogue(store: GraphStore) -> Catalogue:
-    graph = await store.prerequisite_graph()
+async def read_items(store: GraphStore) -> list[Item]:
+    """Every item (``list_items`` pages)."""
     items: list[Item] = []
     after: str | None = None
     while True:
         part = await store.list_items(after=after, limit=PAGE)
         items += part
         if len(part) < PAGE:
-            break
+            return items
         after = part[-1].id
+
+
+async def read_catalogue(store: GraphStore) -> Catalogue:
+    graph = await store.prerequisite_graph()
+    items = await read_items(store)
     return catalogue_from_items(items, [(e.source, e.target) for e in graph.edges])
 
 
