@@ -4,7 +4,7 @@ app over it, and a helper that posts GraphQL with a token of any role."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,13 +130,27 @@ class Api:
 
 ApiFactory = Callable[..., Awaitable[Api]]
 
+#: the request timeout of the test apps: generous, so that no test depends on the machine's
+#: speed (the suite runs at load averages of 5-15); tests of the timeout itself set theirs
+TEST_TIMEOUT_S = 600.0
+
+
+def with_test_timeout(limits: Limits | None = None) -> Limits:
+    """``limits`` (default ``Limits()``) with the request timeout at :data:`TEST_TIMEOUT_S`,
+    unless the test chose a timeout of its own (any value but the production default)."""
+    limits = limits or Limits()
+    if limits.timeout_s == Limits().timeout_s:
+        limits = replace(limits, timeout_s=TEST_TIMEOUT_S)
+    return limits
+
 
 @pytest.fixture
 async def make_api(
     store: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[ApiFactory]:
-    """Build the app over the seeded ``store`` with the given limits/graphiql settings.
-    The tracer registry is an empty temporary one, so mastery is served by default BKT."""
+    """Build the app over the seeded ``store`` with the given limits/graphiql settings (the
+    request timeout: :func:`with_test_timeout`). The tracer registry is an empty temporary one, so
+    mastery is served by default BKT."""
     monkeypatch.setenv("LEARNGRAPH_MODELS", str(tmp_path / "models"))
     await seed(store)
     clients: list[httpx.AsyncClient] = []
@@ -148,7 +162,7 @@ async def make_api(
         state_key: bytes | None = None,
     ) -> Api:
         settings = ApiSettings(
-            auth=AUTH, limits=limits or Limits(), graphiql=graphiql, state_key=state_key
+            auth=AUTH, limits=with_test_timeout(limits), graphiql=graphiql, state_key=state_key
         )
         services = await build_services(wrap(store) if wrap else store, settings)
         app = create_app(settings, services=services)

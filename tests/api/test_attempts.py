@@ -11,6 +11,7 @@ import pytest
 from api.limits import Limits
 from api.pubsub import mastery_topic
 from tests.api.conftest import Api, ApiFactory
+from tests.patience import PATIENCE_S
 from tracing.bkt import BKTTracer
 from tracing.serving import decode_traced
 
@@ -135,7 +136,7 @@ async def test_access(api: Api) -> None:
 async def test_mastery_changed_is_published(api: Api) -> None:
     async with api.services.pubsub.subscribe(mastery_topic("ada")) as messages:
         result = await record(api, [attempt("p1", "i-add-2", 1.0, 5)])
-        rows = await asyncio.wait_for(anext(messages), 5)
+        rows = await asyncio.wait_for(anext(messages), PATIENCE_S)
     assert [r.skill_id for r in rows] == ["add"]
     assert rows[0].probability == result["mastery"][0]["probability"]
 
@@ -234,7 +235,7 @@ async def test_retry_completes_tracing_that_failed(
 
     (blob,) = await api.services.store.load_tracer_states(["ada"], "bkt-default")
     assert blob is not None
-    newest = (datetime(2024, 5, 2, 10, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC))
+    newest = datetime(2024, 5, 2, 10, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     assert decode_traced(blob)[1].newest == (newest // timedelta(microseconds=1), "a2")
 
     third = (await api.gql(PENDING, {"input": batch}, role="learner"))["data"]["recordAttempts"]

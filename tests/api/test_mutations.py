@@ -7,6 +7,7 @@ from typing import Any
 
 from api.pubsub import CURRICULUM_TOPIC
 from tests.api.conftest import Api
+from tests.patience import PATIENCE_S
 
 ERRORS = {
     "ValidationError": " ... on ValidationError { field }",
@@ -159,7 +160,7 @@ async def test_items(api: Api) -> None:
 async def test_curriculum_edits_are_logged_and_published(api: Api) -> None:
     async with api.services.pubsub.subscribe(CURRICULUM_TOPIC) as messages:
         await mutate(api, 'createSkill(input: {id: "div", name: "Dividing"})')
-        change = await asyncio.wait_for(anext(messages), 5)
+        change = await asyncio.wait_for(anext(messages), PATIENCE_S)
     assert change.entity_id == "div" and change.actor == "dee"
     body = await api.gql(
         f"{{ curriculumChanges(afterSeq: {change.seq - 1}) {{ seq actor entityId }} }}",

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from tests.api.conftest import Api, token_for
+from tests.patience import PATIENCE_S, eventually
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -32,7 +33,7 @@ async def server(api: Api) -> AsyncIterator[str]:
     from api.app import ApiSettings
     from tests.api.conftest import AUTH
 
-    app = create_app(ApiSettings(auth=AUTH), services=api.services)
+    app = create_app(ApiSettings(auth=AUTH, limits=api.services.limits), services=api.services)
     port = free_port()
     config = uvicorn.Config(
         app,
@@ -44,10 +45,7 @@ async def server(api: Api) -> AsyncIterator[str]:
     )
     srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
-    for _ in range(200):
-        if srv.started:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: bool(srv.started), "uvicorn starting")
     try:
         yield f"127.0.0.1:{port}"
     finally:
@@ -60,25 +58,21 @@ async def open_session(base: str, role: str) -> ClientConnection:
     token = token_for(role)
     payload = {"authorization": f"Bearer {token}"} if token else {}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    ack = json.loads(await asyncio.wait_for(ws.recv(), PATIENCE_S))
     assert ack["type"] == "connection_ack", ack
     return ws
 
 
 async def receive(ws: ClientConnection) -> dict[str, Any]:
     while True:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), PATIENCE_S))
         if message["type"] not in ("ping", "pong"):
             return message
 
 
 async def wait_for_subscriber(api: Api, topic: str) -> None:
     pubsub: Any = api.services.pubsub
-    for _ in range(250):
-        if pubsub.subscriber_count(topic):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"nobody subscribed to {topic}")
+    await eventually(lambda: bool(pubsub.subscriber_count(topic)), f"a subscriber to {topic}")
 
 
 async def test_mastery_changed_reaches_the_learner(api: Api, server: str) -> None:
@@ -124,9 +118,7 @@ async def test_curriculum_changed_is_public(api: Api, server: str) -> None:
                 {
                     "id": "c",
                     "type": "subscribe",
-                    "payload": {
-                        "query": "subscription { curriculumChanged { entityId actor } }"
-                    },
+                    "payload": {"query": "subscription { curriculumChanged { entityId actor } }"},
                 }
             )
         )
@@ -172,5 +164,5 @@ async def test_bad_token_closes_the_connection(server: str) -> None:
         json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer nope"}})
     )
     with pytest.raises(ConnectionClosed) as closed:
-        await asyncio.wait_for(ws.recv(), 5)
+        await asyncio.wait_for(ws.recv(), PATIENCE_S)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracing.switch import can_serve, coverage
 from graph.models import Attempt, Item, ItemKind, PrerequisiteGraph, SkillWeight
 from tests.api.conftest import EDGES, ITEMS, SKILLS, T0, Api, ApiFactory
+from tests.patience import eventually
 from tracing.bkt import BKTTracer
 from tracing.data import vocabulary_from_items
 from tracing.registry import Registry
 from tracing.serving import MasteryService
 from tracing.store_train import attempts_oldest_first, rebuild_for, train_from_store
+from tracing.switch import can_serve, coverage
 
 ACTIVATE = """mutation($key: String!) { activateTracerModel(key: $key) { __typename
   ... on ActivateTracerModelPayload { modelVersion previousVersion changed rebuiltLearners
@@ -415,9 +416,5 @@ async def test_a_caller_giving_up_does_not_stop_the_switch(
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
-    for _ in range(600):
-        if reg.active_key() == "elo-v1":
-            break
-        await asyncio.sleep(0.05)
-    assert reg.active_key() == "elo-v1"
+    await eventually(lambda: reg.active_key() == "elo-v1", "the switch finishing")
     assert (await mastery(store, "ada"))["add"].model_version == "elo-v1"

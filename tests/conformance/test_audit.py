@@ -6,6 +6,7 @@ Needs node and npm (``npm ci`` runs once, into tests/conformance/node_modules, i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.patience import PATIENCE_S
 
 HERE = Path(__file__).resolve().parent
 LEARNGRAPH = [sys.executable, "-m", "api.cli"]
@@ -41,15 +44,18 @@ def served(tmp_path: Path) -> Iterator[str]:
     db = f"sqlite:///{tmp_path / 'audit.db'}"
     subprocess.run([*LEARNGRAPH, "migrate", "--db", db], check=True, capture_output=True)
     port = free_port()
+    # a generous request timeout: the audit checks the protocol, not the machine's speed
+    env = {**os.environ, "LEARNGRAPH_LIMIT_TIMEOUT_S": str(PATIENCE_S)}
     server = subprocess.Popen(
         [*LEARNGRAPH, "serve", "--db", db, "--port", str(port), "--log-level", "warning"],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -63,7 +69,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         yield f"{url}/graphql"
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(PATIENCE_S)
         if server.stderr is not None:
             server.stderr.close()
 
@@ -71,7 +77,10 @@ def served(tmp_path: Path) -> Iterator[str]:
 def test_graphql_http_audit_passes_without_warnings(served: str) -> None:
     ensure_node_modules()
     run = subprocess.run(
-        ["node", str(HERE / "audit.mjs"), served], capture_output=True, text=True, timeout=120
+        ["node", str(HERE / "audit.mjs"), served],
+        capture_output=True,
+        text=True,
+        timeout=5 * PATIENCE_S,
     )
     lines = run.stdout.strip().splitlines()
     summary = json.loads(lines[-1])

@@ -19,6 +19,7 @@ import pytest
 
 from graph.models import Skill
 from tests.conftest import neo4j_url
+from tests.patience import eventually
 
 pytestmark = pytest.mark.neo4j
 
@@ -54,8 +55,11 @@ async def cancel_after(store: Any, turns: int) -> bool:
 
 
 def unclosed_sockets(caught: list[warnings.WarningMessage]) -> list[str]:
-    return [str(w.message) for w in caught
-            if issubclass(w.category, ResourceWarning) and "unclosed" in str(w.message)]
+    return [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, ResourceWarning) and "unclosed" in str(w.message)
+    ]
 
 
 async def test_cancelling_a_call_at_any_point_leaks_no_socket() -> None:
@@ -98,14 +102,14 @@ async def test_a_cancelled_write_still_completes_atomically(store: Any) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
     # the caller stopped waiting, but the write runs to its end in the background: all or none
-    for _ in range(200):
+    async def applied() -> bool:
         got = await store.get_skills([s.id for s in skills])
-        if all(got):
-            break
-        assert not any(got), "a cancelled write was applied in part"
-        await asyncio.sleep(0.05)
-    assert [s.id for s in got if s is not None] == [s.id for s in skills]
+        assert all(got) or not any(got), "a cancelled write was applied in part"
+        return all(got)
+
+    await eventually(applied, "the cancelled write completing")
 
 
 async def test_store_serves_calls_after_many_cancelled_ones(store: Any) -> None:

@@ -43,6 +43,7 @@ from graph.neo4j_server import (
 )
 from graph.server_cli import STATUS_NOT_RUNNING, port_arg
 from tests.conftest import neo4j_url
+from tests.patience import PATIENCE_S
 
 
 @contextmanager
@@ -156,7 +157,7 @@ def test_stop_terminates_the_server_and_removes_the_pid_file(
         write_pid(tmp_path, pid, "bolt://127.0.0.1:7999")
         assert main(["neo4j", "status", "--data", str(tmp_path)]) == 0
         assert f"pid {pid}, bolt://127.0.0.1:7999" in capsys.readouterr().out
-        result = stop(tmp_path, timeout=10.0)
+        result = stop(tmp_path, timeout=PATIENCE_S)
         assert result.was_running and not result.killed and result.pid == pid
         assert not process_alive(pid)  # exited (a zombie until the test reaps it counts too)
         assert read_pid(tmp_path) is None
@@ -259,7 +260,9 @@ def test_build_runs_maven_once_reports_downloads_and_returns_the_classpath(
     launcher = _launcher_copy(tmp_path)
     jar = _executable(tmp_path / "neo4j.jar", "")
     calls = tmp_path / "calls"
-    mvn = _executable(tmp_path / "mvn", f"""#!/bin/sh
+    mvn = _executable(
+        tmp_path / "mvn",
+        f"""#!/bin/sh
 echo run >> {calls}
 echo "[INFO] Downloading from central: https://repo/neo4j.jar"
 echo "[INFO] Downloaded from central: https://repo/neo4j.jar (6.7 MB at 18 MB/s)"
@@ -267,7 +270,8 @@ echo "[INFO] Downloaded from central: https://repo/neo4j.pom (80 kB at 1 MB/s)"
 mkdir -p target/classes/org/learngraph/neo4j
 touch target/classes/org/learngraph/neo4j/Launcher.class
 printf '%s' {jar} > target/classpath.txt
-""")
+""",
+    )
     messages: list[str] = []
     classpath = build_launcher(str(mvn), messages.append, launcher)
     assert classpath == os.pathsep.join([str(launcher / "target" / "classes"), str(jar)])
@@ -284,8 +288,9 @@ printf '%s' {jar} > target/classpath.txt
 
 def test_failed_maven_build_shows_the_log_tail(tmp_path: Path) -> None:
     launcher = _launcher_copy(tmp_path)
-    mvn = _executable(tmp_path / "mvn", "#!/bin/sh\necho '[ERROR] Could not resolve org.neo4j'\n"
-                      "exit 1\n")
+    mvn = _executable(
+        tmp_path / "mvn", "#!/bin/sh\necho '[ERROR] Could not resolve org.neo4j'\nexit 1\n"
+    )
     messages: list[str] = []
     with pytest.raises(LauncherBuildError, match="mvn exit 1(.|\n)*Could not resolve org.neo4j"):
         build_launcher(str(mvn), messages.append, launcher)
