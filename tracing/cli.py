@@ -1,6 +1,6 @@
 """``learngraph trace ...``: evaluate, train, and manage the model registry.
 
-    learngraph trace evaluate --model {bkt,elo,dkt,gnn} --train PATH [--test PATH]
+    learngraph trace evaluate --model {bkt,elo,dkt,gnn} --train PATH [PATH ...] [--test PATH]
         [--format {dkt3,pid4,csv,dktsyn}] [--prerequisites EDGES.csv] [--seed N]
         [--param KEY=VALUE ...] [--json] [--plots DIR]
     learngraph trace train --model M --train PATH [--test PATH] [--registry DIR]
@@ -41,9 +41,11 @@ def _param(text: str) -> tuple[str, Any]:
 
 def _common(p: argparse.ArgumentParser, *, train_required: bool = True) -> None:
     p.add_argument("--model", required=True, choices=MODELS, help="the tracer to train")
-    p.add_argument("--train", required=train_required, type=Path,
-                   help="training log file" + ("" if train_required else
-                                               " (or --db: train on a store's attempts)"))
+    p.add_argument("--train", required=train_required, type=Path, nargs="+", metavar="PATH",
+                   help="training log file(s); several files of one format are read as one "
+                        "data set (e.g. published folds)" + (
+                            "" if train_required else
+                            " (or --db: train on a store's attempts)"))
     p.add_argument("--test", type=Path, default=None,
                    help="test log file (omitted: dktsyn uses the DKT paper's split of the "
                         "train file, other formats a seeded 80/20 split by learner)")
@@ -136,7 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from tracing.plots import plot_calibration, plot_roc
 
         curve = [(args.model, result.y_true, result.y_prob)]
-        stem = f"{args.model}-{Path(args.test or args.train).stem}"
+        stem = f"{args.model}-{Path(args.test or args.train[0]).stem}"
         roc = plot_roc(curve, args.plots / f"{stem}-roc.png", f"ROC: {stem}")
         cal = plot_calibration(curve, args.plots / f"{stem}-calibration.png",
                                f"Calibration: {stem}")
@@ -147,6 +149,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     rows = [("model", out["model"]), ("split", out.get("split", "")),
             ("train answers / learners", f"{out['n_train']} / {out['n_train_learners']}"),
             ("test answers / learners", f"{out['n_test']} / {out['n_test_learners']}")]
+    if out.get("merged_rows"):
+        rows.append(("multi-skill answers merged", f"{out['merged_rows']} rows folded into "
+                     "the answer before them"))
     for k in ("auc", "accuracy", "rmse", "ece"):
         v = out[k]
         rows.append((k.upper() if k != "accuracy" else "accuracy",

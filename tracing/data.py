@@ -7,16 +7,27 @@ Formats (see ``shared/datasets/README.md``):
     Skill-level data: the item id *is* the skill id. Trailing commas are tolerated.
 ``pid4``
     4-line blocks (AKT "pid"): ``index,learner_id`` / item ids / skill ids / 0-1 labels.
-    A skill field may hold several skills separated by ``_`` or ``;``.
+    A skill field may hold several skills separated by ``_`` or ``;``. A multi-skill answer
+    written as consecutive rows with the same item id and label, one row per skill (as AKT
+    and pyKT write it), is read as one answer on those skills.
 ``csv``
     An event log with the header ``learner_id,item_id,skill_ids,correct,timestamp``;
     ``skill_ids`` separated by ``;`` or ``_``; ``correct`` is 0/1 or a score in [0, 1]
     (thresholded at 0.5); ``timestamp`` is seconds or an ISO-8601 date. Rows are sorted by
-    timestamp within each learner (stable, so ties keep file order).
+    timestamp within each learner (stable, so ties keep file order). Consecutive rows of one
+    learner with the same item, label and timestamp, each naming other skills, are one
+    multi-skill answer (raw ASSISTments exports write one row per skill).
 ``dktsyn``
     The DKT paper's synthetic data: one row per learner of 0/1 answers to questions 1..Q,
     always in that order. Each question is its own skill (the hidden concepts are not given
     to the models).
+
+Each answer keeps the skills its own row(s) name (``Interaction.skills``). Published files
+tag some items with different skills in different learners' sequences (in assist2017-pid a
+fifth of the problems); such an item's row of the Q-matrix (``Vocabulary.item_skills``, used
+for unseen items and mastery) is the union of its tags in the file, in order of first
+appearance. Reading with ``vocab=`` keeps that vocabulary's rows as they are (a test file
+never changes the train file's Q-matrix); its answers still carry their own tags.
 
 Every reader returns a :class:`TraceData`: the sequences in index space, the learner ids and
 the :class:`~tracing.base.Vocabulary`. Reading a test file with ``vocab=`` the train file's
@@ -27,33 +38,27 @@ items), so one model can score both.
 from __future__ import annotations
 
 import csv
-import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from graph.models import Attempt, Item, Prerequisite
 from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.log_formats import (
+    CSV_COLUMNS,
+    FORMATS,
+    DataFormatError,
+    Format,
+    Learners,
+    detect_format,
+    parse,
+    read_text,
+)
 
-Format = Literal["dkt3", "pid4", "csv", "dktsyn"]
-FORMATS: tuple[str, ...] = ("dkt3", "pid4", "csv", "dktsyn")
-CSV_COLUMNS = ("learner_id", "item_id", "skill_ids", "correct", "timestamp")
-_SKILL_SPLIT = re.compile(r"[;_]")
-
-
-class DataFormatError(TracingError):
-    """A log file is malformed; the message names the file, the line and the fix."""
-
-    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
+__all__ = ["CSV_COLUMNS", "FORMATS", "DataFormatError", "Format", "TraceData", "detect_format",
+           "read_log", "read_logs", "read_split"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class TraceData:
     ``sequences[k]`` is learner ``learner_ids[k]``'s answers in time order; indices refer to
     ``vocab``. ``skipped`` counts input rows left out (e.g. attempts on items with no skill).
     ``attempt_ids`` (store exports only) names the attempt behind each interaction.
+    ``merged_rows``: rows folded into the multi-skill answer before them (one answer written
+    as a row per skill); ``multi_tagged_items``: items with an answer whose skills differ from
+    the item's Q-matrix row (tagged differently in different rows).
     """
 
     sequences: list[list[Interaction]]
@@ -72,13 +80,15 @@ class TraceData:
     format: str = ""
     skipped: int = 0
     attempt_ids: list[list[str]] | None = None
+    merged_rows: int = 0
+    multi_tagged_items: int = 0
 
     @property
     def n_interactions(self) -> int:
         return sum(len(s) for s in self.sequences)
 
     def subset(self, indices: Iterable[int]) -> TraceData:
-        """The learners at ``indices`` (same vocabulary)."""
+        """The learners at ``indices`` (same vocabulary; the read counts stay the file's)."""
         idx = list(indices)
         return TraceData(
             sequences=[self.sequences[i] for i in idx],
@@ -87,21 +97,20 @@ class TraceData:
             source=self.source,
             format=self.format,
             attempt_ids=None if self.attempt_ids is None else [self.attempt_ids[i] for i in idx],
+            merged_rows=self.merged_rows,
+            multi_tagged_items=self.multi_tagged_items,
         )
 
     def with_vocab(self, vocab: Vocabulary) -> TraceData:
         """The same sequences under ``vocab``, which must extend this data's vocabulary."""
         _check_extends(self.vocab, vocab)
         return TraceData(self.sequences, self.learner_ids, vocab, self.source, self.format,
-                         self.skipped, self.attempt_ids)
+                         self.skipped, self.attempt_ids, self.merged_rows,
+                         self.multi_tagged_items)
 
 
 # --------------------------------------------------------------------------------------------
 # raw records -> index space
-
-
-_Raw = tuple[str, tuple[str, ...], int, float, int]
-"""One answer before indexing: (item id, skill ids, correct, timestamp, source line)."""
 
 
 def _natural_key(value: str) -> tuple[int, int, str]:
@@ -122,37 +131,32 @@ def _check_extends(base: Vocabulary, vocab: Vocabulary) -> None:
 
 
 def _index(
-    path: str | Path,
+    source: str,
     fmt: str,
-    learners: list[tuple[str, list[_Raw]]],
+    learners: Learners,
     base: Vocabulary | None,
-    skipped: int = 0,
+    merged: int = 0,
 ) -> TraceData:
+    """Raw answers -> index space (see the module docstring for the Q-matrix rule)."""
     item_skills: dict[str, tuple[str, ...]] = {}
-    first_line: dict[str, int] = {}
     if base is not None:
         for i, item_id in enumerate(base.item_ids):
             item_skills[item_id] = tuple(base.skill_ids[s] for s in base.item_skills[i])
+    fixed = set(item_skills)
     for _, rows in learners:
-        for item, skills, _c, _t, line in rows:
+        for item, skills, _c, _t, _line in rows:
             known = item_skills.get(item)
             if known is None:
                 item_skills[item] = skills
-                first_line[item] = line
-            elif known != skills and set(known) != set(skills):
-                origin = (f"line {first_line[item]}" if item in first_line
-                          else "the given vocabulary")
-                raise DataFormatError(
-                    path, line,
-                    f"item {item!r} has skills {list(skills)} here but {list(known)} in "
-                    f"{origin}; an item's Q-matrix row must be the same everywhere",
-                )
+            elif item not in fixed and not set(skills) <= set(known):
+                item_skills[item] = known + tuple(s for s in skills if s not in known)
     base_items = base.item_ids if base is not None else ()
     base_skills = base.skill_ids if base is not None else ()
     seen_items = set(base_items)
     seen_skills = set(base_skills)
     new_items = sorted((i for i in item_skills if i not in seen_items), key=_natural_key)
     all_skill_ids = {s for sk in item_skills.values() for s in sk}
+    all_skill_ids |= {s for _, rows in learners for r in rows for s in r[1]}
     new_skills = sorted((s for s in all_skill_ids if s not in seen_skills), key=_natural_key)
     item_ids = tuple(base_items) + tuple(new_items)
     skill_ids = tuple(base_skills) + tuple(new_skills)
@@ -167,196 +171,21 @@ def _index(
     it_index = {s: k for k, s in enumerate(item_ids)}
     make = Interaction
     sequences = []
+    retagged: set[int] = set()
+    tags: dict[tuple[str, ...], tuple[int, ...]] = {}
     for _, rows in learners:
-        idx = [it_index[r[0]] for r in rows]
-        sequences.append([make(i, q[i], r[2], r[3]) for i, r in zip(idx, rows, strict=True)])
-    return TraceData(sequences, [lid for lid, _ in learners], vocab, str(path), fmt, skipped)
-
-
-# --------------------------------------------------------------------------------------------
-# line formats
-
-
-def _fields(line: str) -> list[str]:
-    parts = [p.strip() for p in line.strip().split(",")]
-    while parts and parts[-1] == "":
-        parts.pop()
-    return parts
-
-
-def _labels(path: str | Path, lineno: int, fields: list[str]) -> list[int]:
-    out: list[int] = []
-    for f in fields:
-        if f in ("0", "1"):
-            out.append(int(f))
-            continue
-        try:
-            v = float(f)
-        except ValueError:
-            v = -1.0
-        if v in (0.0, 1.0):
-            out.append(int(v))
-        else:
-            raise DataFormatError(path, lineno, f"label {f!r} is not 0 or 1")
-    return out
-
-
-def _split_skills(path: str | Path, lineno: int, field: str) -> tuple[str, ...]:
-    skills = tuple(s for s in (p.strip() for p in _SKILL_SPLIT.split(field)) if s)
-    if not skills:
-        raise DataFormatError(path, lineno, "empty skill id; every answer needs a skill")
-    return skills
-
-
-def _read_blocks(path: str | Path, text: str, period: int, fmt: str
-                 ) -> list[tuple[str, list[_Raw]]]:
-    lines = [(n + 1, ln) for n, ln in enumerate(text.splitlines()) if ln.strip()]
-    if len(lines) % period:
-        raise DataFormatError(
-            path, lines[-1][0] if lines else None,
-            f"{len(lines)} non-empty lines is not a multiple of {period}: the {fmt} format "
-            f"has {period} lines per learner; is the last block cut short?",
-        )
-    learners: list[tuple[str, list[_Raw]]] = []
-    for b in range(0, len(lines), period):
-        block = lines[b : b + period]
-        hdr_no, hdr = block[0]
-        head = _fields(hdr)
-        if not 1 <= len(head) <= 2:
-            raise DataFormatError(
-                path, hdr_no,
-                f"expected a learner header (`length` or `index,learner_id`) but found "
-                f"{len(head)} fields; is this a {fmt} file? (try another --format)",
-            )
-        learner = head[1] if len(head) == 2 else str(b // period + 1)
-        body = [(n, _fields(ln)) for n, ln in block[1:]]
-        counts = {len(f) for _, f in body}
-        if len(counts) != 1:
-            raise DataFormatError(
-                path, hdr_no,
-                f"learner {learner!r}: the {period - 1} lines after the header have different "
-                f"lengths {[len(f) for _, f in body]}; they must list one value per answer",
-            )
-        n = counts.pop()
-        if len(head) == 1 and head[0].isdigit() and int(head[0]) != n:
-            raise DataFormatError(path, hdr_no, f"header says {head[0]} answers but lines "
-                                  f"below hold {n}")
-        label_no, label_fields = body[-1]
-        labels = _labels(path, label_no, label_fields)
-        if period == 3:
-            sk_no, sk = body[0]
-            items = sk
-            skills: list[tuple[str, ...]] = [(s,) for s in sk]
-            if any(s == "" for s in sk):
-                raise DataFormatError(path, sk_no, "empty skill id")
-        else:
-            it_no, items = body[0]
-            sk_no, sk = body[1]
-            if any(s == "" for s in items):
-                raise DataFormatError(path, it_no, "empty item id")
-            skills = [_split_skills(path, sk_no, s) for s in sk]
-        rows = [
-            (items[k], skills[k], labels[k], float(k), label_no) for k in range(n)
-        ]
-        learners.append((learner, rows))
-    return learners
-
-
-def _read_dktsyn(path: str | Path, text: str) -> list[tuple[str, list[_Raw]]]:
-    learners: list[tuple[str, list[_Raw]]] = []
-    width: int | None = None
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        labels = _labels(path, n, _fields(line))
-        if width is None:
-            width = len(labels)
-        elif len(labels) != width:
-            raise DataFormatError(path, n, f"{len(labels)} answers but earlier rows have "
-                                  f"{width}; dktsyn rows answer the same questions")
-        rows: list[_Raw] = [(str(q + 1), (str(q + 1),), c, float(q), n)
-                            for q, c in enumerate(labels)]
-        learners.append((str(len(learners) + 1), rows))
-    return learners
-
-
-def _parse_time(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
-def _read_csv(path: str | Path, text: str) -> tuple[list[tuple[str, list[_Raw]]], int]:
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFormatError(path, None, f"not a readable CSV: {exc}") from exc
-    missing = [c for c in CSV_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataFormatError(path, 1, f"missing column(s) {missing}; the header must have "
-                              f"{','.join(CSV_COLUMNS)}")
-    order: dict[str, list[_Raw]] = {}
-    for k, (lid, item, skills, correct, ts) in enumerate(
-        zip(frame["learner_id"], frame["item_id"], frame["skill_ids"], frame["correct"],
-            frame["timestamp"], strict=True)
-    ):
-        lineno = k + 2
-        if not lid or not item:
-            raise DataFormatError(path, lineno, "empty learner_id or item_id")
-        try:
-            score = float(correct)
-        except ValueError:
-            score = -1.0
-        if not 0.0 <= score <= 1.0:
-            raise DataFormatError(path, lineno, f"correct={correct!r} is not 0/1 or a score "
-                                  "in [0, 1]")
-        try:
-            t = _parse_time(ts) if ts else float(k)
-        except ValueError as exc:
-            raise DataFormatError(path, lineno, f"timestamp {ts!r} is neither seconds nor "
-                                  "ISO-8601") from exc
-        order.setdefault(lid, []).append(
-            (item, _split_skills(path, lineno, skills), int(score >= 0.5), t, lineno)
-        )
-    learners = [(lid, sorted(rows, key=lambda r: r[3])) for lid, rows in order.items()]
-    return learners, 0
-
-
-def detect_format(path: str | Path, text: str | None = None) -> Format:
-    """Guess a log's format from its content; raise :class:`DataFormatError` when unsure."""
-    if text is None:
-        text = Path(path).read_text()
-    lines = [ln for ln in text.splitlines() if ln.strip()][:400]
-    if not lines:
-        raise DataFormatError(path, None, "the file is empty")
-    head = [h.strip() for h in lines[0].split(",")]
-    if "learner_id" in head and "item_id" in head:
-        return "csv"
-    rows = [_fields(ln) for ln in lines]
-    widths = {len(r) for r in rows}
-    if (len(widths) == 1 and widths.pop() > 2
-            and all(f in ("0", "1") for r in rows for f in r)):
-        return "dktsyn"
-    for period, fmt in ((3, "dkt3"), (4, "pid4")):
-        usable = len(rows) - len(rows) % period
-        ok = usable >= period
-        for b in range(0, usable, period):
-            block = rows[b : b + period]
-            if not (1 <= len(block[0]) <= 2
-                    and len({len(r) for r in block[1:]}) == 1
-                    and all(f in ("0", "1") for f in block[-1])):
-                ok = False
-                break
-            if len(block[0]) == 1 and block[0][0].isdigit() and int(block[0][0]) != len(block[1]):
-                ok = False
-                break
-        if ok:
-            return fmt  # type: ignore[return-value]
-    raise DataFormatError(path, None, "cannot tell the format; pass --format "
-                          "{dkt3,pid4,csv,dktsyn}")
+        seq = []
+        for item, skills, correct, t, _line in rows:
+            i = it_index[item]
+            sk = tags.get(skills)
+            if sk is None:
+                sk = tags[skills] = tuple(sk_index[s] for s in skills)
+            if sk != q[i] and set(sk) != set(q[i]):
+                retagged.add(i)
+            seq.append(make(i, sk, correct, t))
+        sequences.append(seq)
+    return TraceData(sequences, [lid for lid, _ in learners], vocab, source, fmt, 0,
+                     merged_rows=merged, multi_tagged_items=len(retagged))
 
 
 def read_log(
@@ -370,29 +199,58 @@ def read_log(
     Args:
         path: the file.
         format: one of ``dkt3``, ``pid4``, ``csv``, ``dktsyn``; None detects it.
-        vocab: an existing vocabulary (the train file's) to extend: its indices are kept and
-            ids first seen here are appended.
+        vocab: an existing vocabulary (the train file's) to extend: its indices and Q-matrix
+            rows are kept and ids first seen here are appended.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise DataFormatError(p, None, "no such file; check the path")
-    text = p.read_text()
-    fmt = format or detect_format(p, text)
-    if fmt not in FORMATS:
-        raise TracingError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt in ("dkt3", "pid4"):
-        return _index(p, fmt, _read_blocks(p, text, 3 if fmt == "dkt3" else 4, fmt), vocab)
-    if fmt == "dktsyn":
-        return _index(p, fmt, _read_dktsyn(p, text), vocab)
-    learners, skipped = _read_csv(p, text)
-    return _index(p, fmt, learners, vocab, skipped)
+    return read_logs([path], format, vocab=vocab)
+
+
+def read_logs(
+    paths: Sequence[str | Path],
+    format: Format | str | None = None,
+    *,
+    vocab: Vocabulary | None = None,
+) -> TraceData:
+    """Read several log files of one format as one data set (e.g. four published folds to
+    train on). A learner named in two files is refused (the files would not be a split by
+    learner); files whose learners are numbered, not named (``dkt3`` with a length header,
+    ``dktsyn``), get ids ``file-stem:N`` when there are several files."""
+    if not paths:
+        raise TracingError("no log files given; pass at least one path")
+    fmt: str | None = format
+    learners: Learners = []
+    merged = 0
+    owner: dict[str, Path] = {}
+    for path in paths:
+        p = Path(path)
+        if not p.is_file():
+            raise DataFormatError(p, None, "no such file; check the path")
+        text = read_text(p)
+        fmt = fmt or detect_format(p, text)
+        part, m, named = parse(p, text, fmt)
+        merged += m
+        if not named and len(paths) > 1:
+            part = [(f"{p.stem}:{lid}", rows) for lid, rows in part]
+        for lid, _ in part:
+            if lid in owner:
+                raise DataFormatError(
+                    p, None, f"learner {lid!r} is in both {owner[lid]} and {p}; files read "
+                    "together must hold different learners")
+            owner[lid] = p
+        learners.extend(part)
+    assert fmt is not None
+    source = ",".join(str(Path(x)) for x in paths)
+    return _index(source, fmt, learners, vocab, merged)
 
 
 def read_split(
-    train: str | Path, test: str | Path, format: Format | str | None = None
+    train: str | Path | Sequence[str | Path], test: str | Path,
+    format: Format | str | None = None,
 ) -> tuple[TraceData, TraceData]:
-    """Read a train and a test file into one shared vocabulary (test-only ids appended)."""
-    tr = read_log(train, format)
+    """Read train file(s) and a test file into one shared vocabulary (test-only ids
+    appended; the train files' Q-matrix rows kept)."""
+    paths = [train] if isinstance(train, str | Path) else list(train)
+    tr = read_logs(paths, format)
     te = read_log(test, format or tr.format, vocab=tr.vocab)
     return tr.with_vocab(te.vocab), te
 

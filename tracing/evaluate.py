@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tracing.base import ProgressFn, Tracer, TracingError
-from tracing.data import TraceData, read_log, read_prerequisites, read_split
+from tracing.data import TraceData, read_logs, read_prerequisites, read_split
 from tracing.metrics import auc, score
 from tracing.registry import tracer_class
 
@@ -139,8 +139,17 @@ def _seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
 
 
+TrainFiles = str | Path | Sequence[str | Path]
+"""One training file, or several read as one data set (e.g. published folds)."""
+
+
+def train_paths(train: TrainFiles) -> list[Path]:
+    """``train`` as a list of paths."""
+    return [Path(train)] if isinstance(train, str | Path) else [Path(p) for p in train]
+
+
 def load_split(
-    train: str | Path,
+    train: TrainFiles,
     test: str | Path | None,
     fmt: str | None = None,
     *,
@@ -149,14 +158,16 @@ def load_split(
 ) -> tuple[TraceData, TraceData, str]:
     """The train and test sets for a command line, and a description of the split.
 
-    With a test file: the two files, sharing one vocabulary. Without one (or with the train
-    file again): for ``dktsyn`` data the DKT paper's protocol, the first half of the rows
-    trains (rows 1-2000 of 4000) and the second half tests; for other formats a seeded 80/20
-    split by learner.
+    With a test file: the train file(s) and the test file, sharing one vocabulary. Without one
+    (or with the one train file again): for ``dktsyn`` data the DKT paper's protocol, the
+    first half of the rows trains (rows 1-2000 of 4000) and the second half tests; for other
+    formats a seeded 80/20 split by learner.
     """
-    same = test is None or Path(test).resolve() == Path(train).resolve()
+    paths = train_paths(train)
+    same = test is None or (len(paths) == 1
+                            and Path(test).resolve() == paths[0].resolve())
     if same:
-        data = read_log(train, fmt)
+        data = read_logs(paths, fmt)
         n = len(data.sequences)
         if data.format == "dktsyn":
             tr, te = data.subset(range(n // 2)), data.subset(range(n // 2, n))
@@ -168,7 +179,7 @@ def load_split(
             how = f"seeded 80/20 split by learner (seed {seed})"
     else:
         assert test is not None
-        tr, te = read_split(train, test, fmt)
+        tr, te = read_split(paths, test, fmt)
         how = "given train and test files"
     if prerequisites is not None:
         vocab, _dropped = read_prerequisites(prerequisites, te.vocab)
@@ -178,7 +189,7 @@ def load_split(
 
 def evaluate_files(
     model: str,
-    train: str | Path,
+    train: TrainFiles,
     test: str | Path | None = None,
     *,
     fmt: str | None = None,
@@ -192,6 +203,9 @@ def evaluate_files(
         raise TracingError(f"unknown model {model!r}; use one of {', '.join(MODELS)}")
     tr, te, how = load_split(train, test, fmt, prerequisites=prerequisites, seed=seed)
     result = evaluate(make_tracer(model, params), tr, te, seed=seed, progress=progress)
-    result.info.update({"format": tr.format, "split": how, "train": str(train),
-                        "test": str(test) if test is not None else str(train)})
+    names = ",".join(str(p) for p in train_paths(train))
+    result.info.update({"format": tr.format, "split": how, "train": names,
+                        "test": str(test) if test is not None else names,
+                        "merged_rows": tr.merged_rows + (0 if te.source == tr.source
+                                                         else te.merged_rows)})
     return result

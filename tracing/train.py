@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tracing.base import ProgressFn
-from tracing.data import read_log, read_prerequisites
-from tracing.evaluate import evaluate, fit_timed, load_split, make_tracer
+from tracing.data import read_logs, read_prerequisites
+from tracing.evaluate import TrainFiles, evaluate, fit_timed, load_split, make_tracer, train_paths
 from tracing.registry import ModelRecord, Registry
 
 
@@ -33,7 +33,7 @@ class StderrProgress:
 
 def train_and_register(
     model: str,
-    train: str | Path,
+    train: TrainFiles,
     *,
     fmt: str | None = None,
     test: str | Path | None = None,
@@ -50,19 +50,21 @@ def train_and_register(
     reg = registry if registry is not None else Registry.from_env()
     tracer = make_tracer(model, params)
     metrics: dict[str, Any] = {}
+    paths = train_paths(train)
+    names = ",".join(str(p) for p in paths)
     if test is not None:
         tr, te, how = load_split(train, test, fmt, prerequisites=prerequisites, seed=seed)
         result = evaluate(tracer, tr, te, seed=seed, progress=progress)
         metrics = result.to_json()
-        data = {"train": str(train), "test": str(test), "format": tr.format, "split": how,
+        data = {"train": names, "test": str(test), "format": tr.format, "split": how,
                 "n_train": tr.n_interactions, "n_train_learners": len(tr.sequences)}
     else:
-        tr = read_log(train, fmt)
+        tr = read_logs(paths, fmt)
         if prerequisites is not None:
             tr = tr.with_vocab(read_prerequisites(prerequisites, tr.vocab)[0])
         seconds = fit_timed(tracer, tr, seed=seed, progress=progress)
         metrics = {"train_seconds": round(seconds, 3)}
-        data = {"train": str(train), "format": tr.format, "n_train": tr.n_interactions,
+        data = {"train": names, "format": tr.format, "n_train": tr.n_interactions,
                 "n_train_learners": len(tr.sequences)}
     if prerequisites is not None:
         data["prerequisites"] = str(prerequisites)

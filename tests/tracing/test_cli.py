@@ -155,3 +155,18 @@ def test_cli_evaluate_other_formats(fmt: str, tmp_path: Path,
                  str(paths[1]), "--format", fmt, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["n_test"] == 40 and doc["n_train"] == 150 and doc["format"] == fmt
+
+
+def test_cli_evaluate_published_pid_folds(datasets: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Two of the published assist2017-pid folds as they are (multi-skill answers written
+    as a row per skill): one trains, one tests; Elo with a single pass keeps it quick."""
+    d = datasets / "assist2017-pid"
+    assert main(["trace", "evaluate", "--model", "elo", "--train", str(d / "fold2.csv"),
+                 str(d / "fold3.csv"), "--test", str(d / "fold1.csv"), "--param",
+                 "n_epochs=1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["n_test"] == 204_107 and doc["n_test_learners"] == 341
+    assert doc["n_train_learners"] == 682
+    assert doc["merged_rows"] == 4  # 3 in fold1, 1 in fold3
+    assert doc["auc"] > 0.6

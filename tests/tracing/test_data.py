@@ -18,6 +18,7 @@ from tracing.data import (
     kfold_learners,
     pad_sequences,
     read_log,
+    read_logs,
     read_prerequisites,
     read_split,
     split_learners,
@@ -61,10 +62,79 @@ def test_pid4_multi_skill_items(tmp_path: Path) -> None:
     assert data.sequences[0][0].skills == (0, 1)
 
 
-def test_pid4_inconsistent_q_matrix_names_line(tmp_path: Path) -> None:
-    p = write(tmp_path, "p.txt", "0,u1\n100\n1\n1\n1,u2\n100\n2\n0\n")
-    with pytest.raises(DataFormatError, match=r"p.txt:8: item '100' has skills"):
-        read_log(p, "pid4")
+def test_pid4_multi_skill_answer_rows_are_one_answer(tmp_path: Path) -> None:
+    # AKT / pyKT write a problem on skills 7 and 9 as two rows with the same problem id and
+    # label: one answer. A repeat of the same problem (skill already in the answer) or a
+    # different label starts a new answer.
+    p = write(tmp_path, "p.txt",
+              "0,u1\n1366,1366,5,5,1366,1366,1366,1366,8,8\n7,9,3,3,7,9,9,7,7,9\n"
+              "1,1,0,1,1,1,0,0,1,0\n")
+    data = read_log(p)
+    v = data.vocab
+    seq = data.sequences[0]
+    got = [(v.item_ids[x.item], tuple(v.skill_ids[s] for s in x.skills), x.correct)
+           for x in seq]
+    assert got == [("1366", ("7", "9"), 1), ("5", ("3",), 0), ("5", ("3",), 1),
+                   ("1366", ("7", "9"), 1), ("1366", ("9", "7"), 0), ("8", ("7",), 1),
+                   ("8", ("9",), 0)]
+    assert data.merged_rows == 3
+    assert [x.timestamp for x in seq] == [float(k) for k in range(7)]
+    assert {v.skill_ids[s] for s in v.item_skills[v.item_ids.index("8")]} == {"7", "9"}
+
+
+def test_pid4_item_tagged_differently_by_learners_keeps_each_answers_tags(
+    tmp_path: Path,
+) -> None:
+    # assist2017-pid tags some problems with one skill for one learner and another for the
+    # next: each answer keeps its own tags; the item's Q-matrix row is the union.
+    p = write(tmp_path, "p.txt", "0,u1\n100\n1\n1\n1,u2\n100,200\n2,1\n0,1\n")
+    data = read_log(p, "pid4")
+    v = data.vocab
+    assert v.item_skills[v.item_ids.index("100")] == (v.skill_ids.index("1"),
+                                                      v.skill_ids.index("2"))
+    assert [v.skill_ids[s] for s in data.sequences[1][0].skills] == ["2"]
+    assert data.multi_tagged_items == 1
+
+
+def test_test_file_keeps_the_train_q_matrix(tmp_path: Path) -> None:
+    tr = write(tmp_path, "tr.txt", "0,u1\n100\n1\n1\n")
+    te = write(tmp_path, "te.txt", "0,u2\n100\n2\n0\n")
+    train, test = read_split(tr, te, "pid4")
+    v = test.vocab
+    assert v.item_skills[v.item_ids.index("100")] == (v.skill_ids.index("1"),)
+    assert [v.skill_ids[s] for s in test.sequences[0][0].skills] == ["2"]
+
+
+def test_published_assist2017_pid_folds_read_as_published(datasets: Path) -> None:
+    fold1 = datasets / "assist2017-pid" / "fold1.csv"
+    assert detect_format(fold1) == "pid4"
+    data = read_log(fold1)
+    assert len(data.learner_ids) == 341
+    # 204,110 rows; three multi-skill answers written as two rows each
+    assert data.n_interactions == 204_107 and data.merged_rows == 3
+    assert data.multi_tagged_items > 500
+
+
+def test_several_files_read_as_one(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.txt", "0,u1\n100\n1\n1\n")
+    b = write(tmp_path, "b.txt", "0,u2\n200\n2\n0\n")
+    data = read_logs([a, b], "pid4")
+    assert data.learner_ids == ["u1", "u2"]
+    assert data.vocab.item_ids == ("100", "200")
+    with pytest.raises(DataFormatError, match="learner 'u1' is in both"):
+        read_logs([a, a], "pid4")
+
+
+def test_csv_multi_skill_rows_merged_and_bom_tolerated(tmp_path: Path) -> None:
+    p = tmp_path / "log.csv"
+    p.write_text("\ufefflearner_id,item_id,skill_ids,correct,timestamp\n"
+                 "u1,q1,s1,1,10\nu1,q1,s2,1,10\nu1,q1,s1,1,20\n", encoding="utf-8")
+    data = read_log(p)
+    assert data.format == "csv"
+    v = data.vocab
+    assert [[v.skill_ids[s] for s in x.skills] for x in data.sequences[0]] == [
+        ["s1", "s2"], ["s1"]]
+    assert data.merged_rows == 1
 
 
 def test_csv_sorted_by_time_and_scores_thresholded(tmp_path: Path) -> None:
