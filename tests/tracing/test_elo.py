@@ -117,9 +117,10 @@ def test_practice_effect_is_fitted_when_learners_improve() -> None:
     vocab = Vocabulary(("q",), ("A",), ((0,),))
     seqs = [[Interaction(0, (0,), int(rng.random() < min(0.95, 0.2 + 0.08 * t)))
              for t in range(15)] for _ in range(400)]
-    m = EloTracer(n_epochs=4).fit(seqs, vocab)
+    # uncalibrated: the comparison is of the Elo dynamics themselves
+    m = EloTracer(n_epochs=4, calibration=None).fit(seqs, vocab)
     assert m.practice > 0.1
-    flat = EloTracer(n_epochs=4, learning=False).fit(seqs, vocab)
+    flat = EloTracer(n_epochs=4, learning=False, calibration=None).fit(seqs, vocab)
     assert flat.practice == 0.0
     y = np.array([x.correct for s in seqs for x in s], dtype=float)
     err_learn = np.abs(np.concatenate(m.predict_sequences(seqs)) - y).mean()
