@@ -120,10 +120,12 @@ class EloTracer:
         if not 0.0 < valid_fraction < 1.0:
             raise TracingError(f"valid_fraction={valid_fraction} must be strictly between 0 "
                                "and 1")
-        self.config = {"a_learner": a_learner, "b_learner": b_learner, "a_skill": a_skill,
-                       "b_skill": b_skill, "a_item": a_item, "b_item": b_item,
-                       "n_epochs": n_epochs, "learning": learning,
-                       "calibration": calibration, "valid_fraction": valid_fraction}
+        self.config: dict[str, Any] = {
+            "a_learner": a_learner, "b_learner": b_learner, "a_skill": a_skill,
+            "b_skill": b_skill, "a_item": a_item, "b_item": b_item,
+            "n_epochs": n_epochs, "learning": learning,
+            "calibration": calibration, "valid_fraction": valid_fraction,
+        }
         self.calibrator: Calibrator | None = None
         self.fit_info: dict[str, Any] = {}
         self.vocab: Vocabulary | None = None
