@@ -36,6 +36,7 @@ from graph.models import (
     Prerequisite,
     Role,
     Skill,
+    TracerWrite,
     User,
     retention_problem,
 )
@@ -313,3 +314,25 @@ def check_tracer_states(states: Sequence[tuple[str, str, bytes]]) -> None:
         if not isinstance(state, bytes | bytearray | memoryview):
             raise ValidationError("state", f"tracer state of {lid!r} for {version!r} is "
                                   f"{type(state).__name__}; serialize it to bytes first")
+
+
+def check_traced(writes: Sequence[TracerWrite], mastery: Sequence[Mastery]) -> None:
+    """The input of ``save_traced``: the states, their expected versions, and mastery rows
+    only of learners written, each (learner, model version) once."""
+    check_tracer_states([(w.learner_id, w.model_version, w.state) for w in writes])
+    seen: set[tuple[str, str]] = set()
+    for w in writes:
+        if not _is_int(w.expected, 0):
+            raise ValidationError("expected", f"{w.expected!r} for the tracer state of "
+                                  f"{w.learner_id!r}: the version read, an integer >= 0 "
+                                  "(0: no state yet)")
+        if (w.learner_id, w.model_version) in seen:
+            raise ValidationError("learner_id", f"{w.learner_id!r} has two tracer state "
+                                  f"writes for {w.model_version!r} in one call; send one")
+        seen.add((w.learner_id, w.model_version))
+    check_mastery(mastery)
+    written = {lid for lid, _ in seen}
+    stray = sorted({m.learner_id for m in mastery} - written)
+    if stray:
+        raise ValidationError("learner_id", f"mastery rows of {stray[:10]!r} come without "
+                              "their learner's tracer state write; send both together")

@@ -513,11 +513,38 @@ MATCH (t:TracerState) WHERE t.learner_id IN $ids AND t.model_version = $model_ve
 RETURN collect({lid: t.learner_id, state: t.state}) AS rows
 """
 
-#: ``written`` short of the row count means an unknown learner (caller rolls back).
+#: ``version``: bumped by every write of the state; states written before it existed read 0.
+LOAD_TRACER_RECORDS: Final = """
+MATCH (t:TracerState) WHERE t.learner_id IN $ids AND t.model_version = $model_version
+RETURN collect({lid: t.learner_id, state: t.state, version: coalesce(t.version, 0)}) AS rows
+"""
+
+#: ``written`` short of the row count means an unknown learner (caller rolls back). The
+#: learner is write-locked first (``SET l.id = l.id``), as in :data:`SAVE_TRACED`, so that an
+#: unconditional write and a compare-and-set of the same learner never interleave.
 SAVE_TRACER_STATES: Final = """
 UNWIND $rows AS r
-MATCH (:Learner {id: r.learner_id})
+MATCH (l:Learner {id: r.learner_id})
+SET l.id = l.id
 MERGE (t:TracerState {learner_id: r.learner_id, model_version: r.model_version})
-SET t.state = r.state
+SET t.state = r.state, t.version = coalesce(t.version, 0) + 1
 RETURN count(*) AS written
+"""
+
+#: Compare-and-set of tracer states: a row is written only if the stored version is still
+#: ``r.expected`` (0: no state, or one written before versions). The learner's write lock is
+#: taken before the version is read, so the read sees the last committed write and no other
+#: transaction writes the state until this one ends (a plain read then SET could interleave
+#: with another and lose its update). ``written``: the learner ids written; the others either
+#: moved on (a conflict) or do not exist (the caller tells which, and rolls back for those).
+SAVE_TRACED: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id})
+SET l.id = l.id
+WITH r
+OPTIONAL MATCH (t:TracerState {learner_id: r.learner_id, model_version: r.model_version})
+WITH r, t WHERE coalesce(t.version, 0) = r.expected
+MERGE (n:TracerState {learner_id: r.learner_id, model_version: r.model_version})
+SET n.state = r.state, n.version = r.expected + 1
+RETURN collect(r.learner_id) AS written
 """

@@ -212,3 +212,25 @@ class AttemptPage:
 
     attempts: tuple[Attempt, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TracerRecord:
+    """A learner's saved tracer state for one model version and its ``version``: a counter the
+    store bumps on every write of that state, so that a read-modify-write can be made
+    conditional on nothing having written it since (``GraphStore.save_traced``)."""
+
+    state: bytes
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TracerWrite:
+    """A compare-and-set write of a learner's tracer state (``GraphStore.save_traced``):
+    ``state`` replaces the stored one only if the stored version is still ``expected``
+    (0: the learner has no state for ``model_version`` yet)."""
+
+    learner_id: str
+    model_version: str
+    state: bytes
+    expected: int

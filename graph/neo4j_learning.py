@@ -10,7 +10,7 @@ from typing import Any
 from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
-from graph.models import Attempt, AttemptPage, Mastery, RecordResult
+from graph.models import Attempt, AttemptPage, Mastery, RecordResult, TracerRecord, TracerWrite
 from graph.neo4j_core import Neo4jCore, Rows, Tx
 from graph.store import AttemptConflictError, GraphStoreError, NotFoundError
 
@@ -161,3 +161,38 @@ class Neo4jLearning(Neo4jCore):
 
         if rows:
             await self._tx(True, work)
+
+    async def load_tracer_records(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[TracerRecord | None]:
+        rows = await self._read_all(cypher.LOAD_TRACER_RECORDS,
+                                    ids=list(dict.fromkeys(learner_ids)),
+                                    model_version=model_version)
+        found = {r["lid"]: TracerRecord(bytes(r["state"]), int(r["version"])) for r in rows}
+        return [found.get(i) for i in learner_ids]
+
+    async def save_traced(
+        self, writes: Sequence[TracerWrite], mastery: Sequence[Mastery]
+    ) -> tuple[str, ...]:
+        checks.check_traced(writes, mastery)
+        rows: Rows = [{"learner_id": w.learner_id, "model_version": w.model_version,
+                       "state": bytes(w.state), "expected": w.expected}
+                      for w in sorted(writes, key=lambda w: w.learner_id)]  # one lock order
+        values = [v.mastery_row(m) for m in mastery]
+
+        async def work(tx: Tx) -> tuple[str, ...]:
+            written = set((await core.fetch(tx, cypher.SAVE_TRACED, rows=rows))[0]["written"])
+            moved = [r["learner_id"] for r in rows if r["learner_id"] not in written]
+            if moved:  # an unknown learner raises NotFoundError and rolls everything back
+                await core.missing(tx, "Learner", "learner", set(moved))
+            mine = [m for m in values if m["learner_id"] in written]
+            if mine:
+                saved = (await core.fetch(tx, cypher.SAVE_MASTERY, rows=mine))[0]["written"]
+                if saved != len(mine):
+                    await core.missing(tx, "Skill", "skill", {m["skill_id"] for m in mine})
+                    raise GraphStoreError(f"saved {saved} of {len(mine)} mastery rows; retry")
+            return tuple(moved)
+
+        if not rows:
+            return ()
+        return await self._tx(True, work)

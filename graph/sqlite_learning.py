@@ -9,8 +9,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from graph.checks import check_attempts, check_limit, check_mastery, check_tracer_states
-from graph.models import Attempt, AttemptPage, Mastery, RecordResult
+from graph.checks import (
+    check_attempts,
+    check_limit,
+    check_mastery,
+    check_traced,
+    check_tracer_states,
+)
+from graph.models import Attempt, AttemptPage, Mastery, RecordResult, TracerRecord, TracerWrite
 from graph.sqlite_core import SqliteCore
 from graph.sqlite_queries import gain_counts, mastery_by_learner, require
 from graph.sqlite_rows import (
@@ -164,7 +170,57 @@ class SqliteLearning(SqliteCore):
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "learners", "learner", {r[0] for r in rows})
             conn.executemany(
-                "INSERT OR REPLACE INTO tracer_states (learner_id, model_version, state)"
-                " VALUES (?, ?, ?)", rows)
+                "INSERT INTO tracer_states (learner_id, model_version, state, version)"
+                " VALUES (?, ?, ?, 1) ON CONFLICT (learner_id, model_version)"
+                " DO UPDATE SET state = excluded.state, version = version + 1", rows)
 
         await self._write(run)
+
+    async def load_tracer_records(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[TracerRecord | None]:
+        def run(conn: sqlite3.Connection) -> list[TracerRecord | None]:
+            rows = conn.execute(
+                "SELECT learner_id, state, version FROM tracer_states WHERE model_version = ?"
+                " AND learner_id IN (SELECT value FROM json_each(?))",
+                (model_version, ids_json(learner_ids)))
+            found = {r[0]: TracerRecord(bytes(r[1]), int(r[2])) for r in rows}
+            return [found.get(i) for i in learner_ids]
+
+        return await self._call(run)
+
+    async def save_traced(
+        self, writes: Sequence[TracerWrite], mastery: Sequence[Mastery]
+    ) -> tuple[str, ...]:
+        check_traced(writes, mastery)
+        values = [(m.learner_id, m.skill_id, float(m.probability), float(m.uncertainty),
+                   to_us(m.updated_at, "updated_at"), m.model_version) for m in mastery]
+
+        def run(conn: sqlite3.Connection) -> tuple[str, ...]:
+            # BEGIN IMMEDIATE holds the database's write lock from the first statement, so no
+            # other connection (or process) writes between the version check and the write
+            require(conn, "learners", "learner", {w.learner_id for w in writes})
+            require(conn, "skills", "skill", {v[1] for v in values})
+            moved: list[str] = []
+            for w in writes:
+                if w.expected == 0:
+                    cur = conn.execute(
+                        "INSERT INTO tracer_states (learner_id, model_version, state, version)"
+                        " VALUES (?, ?, ?, 1) ON CONFLICT (learner_id, model_version)"
+                        " DO UPDATE SET state = excluded.state, version = 1"
+                        " WHERE tracer_states.version = 0",
+                        (w.learner_id, w.model_version, bytes(w.state)))
+                else:
+                    cur = conn.execute(
+                        "UPDATE tracer_states SET state = ?, version = version + 1"
+                        " WHERE learner_id = ? AND model_version = ? AND version = ?",
+                        (bytes(w.state), w.learner_id, w.model_version, w.expected))
+                if cur.rowcount != 1:
+                    moved.append(w.learner_id)
+            gone = set(moved)
+            conn.executemany(
+                f"INSERT OR REPLACE INTO mastery ({MASTERY_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+                [v for v in values if v[0] not in gone])
+            return tuple(moved)
+
+        return await self._write(run)

@@ -33,6 +33,8 @@ from graph.models import (
     PrerequisiteGraph,
     RecordResult,
     Skill,
+    TracerRecord,
+    TracerWrite,
     User,
 )
 
@@ -328,5 +330,27 @@ class GraphStore(Protocol):
         ...
 
     async def save_tracer_states(self, states: Sequence[tuple[str, str, bytes]]) -> None:
-        """Store ``(learner_id, model_version, state)`` rows, replacing what was there."""
+        """Store ``(learner_id, model_version, state)`` rows, replacing what was there, and
+        bump each one's version (so a concurrent :meth:`save_traced` from the old version
+        fails and re-reads)."""
+        ...
+
+    async def load_tracer_records(
+        self, learner_ids: Sequence[str], model_version: str
+    ) -> list[TracerRecord | None]:
+        """:meth:`load_tracer_states` with each state's version, for :meth:`save_traced`."""
+        ...
+
+    async def save_traced(
+        self, writes: Sequence[TracerWrite], mastery: Sequence[Mastery]
+    ) -> tuple[str, ...]:
+        """Compare-and-set of tracer states, with their mastery rows, in one transaction: each
+        write replaces its learner's state for its model version, and bumps the version, only
+        if the stored version is still ``write.expected`` (0: no state yet); the mastery rows
+        of the learners written are saved with them. Returns the learner ids whose version had
+        moved (a concurrent writer, in this process or another): nothing of theirs is written,
+        neither state nor mastery; the caller re-reads and retries them. This is the one write
+        that may leave part of a call unwritten, by design, per learner. An unknown learner or
+        skill: NotFoundError; a mastery row of a learner not in ``writes``, or two writes of
+        one (learner, version): ValidationError; nothing is written then."""
         ...

@@ -1,14 +1,26 @@
 """Online mastery for the API: one batch of attempts in, new mastery rows out.
 
 ``MasteryService.apply`` is the tracing step of ``recordAttempts``: for a batch of attempts it
-makes three store calls (``load_tracer_states``, ``save_mastery``, ``save_tracer_states``;
-only the first when nothing is left to trace), advances each touched learner's saved state by
-their new answers with ``Tracer.update`` (no replay of history) and returns the new mastery of
-the skills touched. A retried batch completes tracing that an earlier try stored but did not
-finish, and never traces an answer twice: each saved state carries a watermark of the attempts
-in it (``tracing.watermark``). The read-modify-write of states is serialised within one
-process (an ``asyncio.Lock``); two server processes tracing the same learner at the same
-moment can still overwrite each other's state, as before watermarks.
+makes two store calls (``load_tracer_records``, then ``save_traced``, which writes the states
+and the mastery rows in one transaction; only the first when nothing is left to trace),
+advances each touched learner's saved state by their new answers with ``Tracer.update`` (no
+replay of history) and returns the new mastery of the skills touched. A retried batch
+completes tracing that an earlier try stored but did not finish, and never traces an answer
+twice: each saved state carries a watermark of the attempts in it (``tracing.watermark``).
+
+Several server processes may serve one store. The read-modify-write of a learner's state is
+a compare-and-set on the state's version in the store: a write from a state another process
+has replaced since is refused, and that learner's answers are traced again from the newer
+state (what it already holds is skipped). Within one process, a batch holds its learners'
+locks (``tracing.keyed_locks``), so one learner's batches take turns there while other
+learners' go on.
+
+An answer older than the newest one already in a learner's state (an offline device syncing
+late, a slow request overtaken by a later one) cannot be folded in where it belongs, since a
+state cannot be rewound: the learner's history, up to ``retrace_cap`` attempts, is replayed in
+time order instead (one ``attempts_of`` read), so the served mastery equals the in-order
+replay. A longer history folds the late answer in arrival order and logs it; ``learngraph
+trace rebuild`` replays every learner in time order.
 
 The serving model is, in order: the ``tracer`` passed in; else the active model of the
 registry (``$LEARNGRAPH_MODELS``, default ``./models``) when it knows at least half of the
@@ -29,6 +41,7 @@ import asyncio
 import io
 import logging
 import math
+import random
 import struct
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
@@ -36,10 +49,19 @@ from typing import Any
 
 import numpy as np
 
-from graph.models import Attempt, Item, Mastery, PrerequisiteGraph, utcnow
+from graph.models import (
+    Attempt,
+    Item,
+    Mastery,
+    PrerequisiteGraph,
+    TracerRecord,
+    TracerWrite,
+    utcnow,
+)
 from graph.store import GraphStore
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.data import vocabulary_from_items
+from tracing.keyed_locks import KeyedLocks
 from tracing.watermark import KEEP, UNKNOWN, Key, Watermark, attempt_key
 
 log = logging.getLogger(__name__)
@@ -49,6 +71,25 @@ _NPY = b"LGS1npy\n"
 _TORCH = b"LGS1pt\n"
 #: a watermarked state: magic, 4-byte big-endian header length, watermark JSON, LGS1 state
 _MARKED = b"LGS2\n"
+#: reads and compare-and-set writes of one batch's states before giving up
+CAS_TRIES = 10
+#: the first backoff after a compare-and-set conflict, doubled at each further one (seconds)
+BACKOFF_S = 0.002
+#: the longest history re-traced in time order when an answer arrives out of order
+RETRACE_CAP = 2000
+
+
+class TracingConflictError(TracingError):
+    """Other writers kept saving these learners' tracer states while this batch traced them
+    (``cas_tries`` compare-and-set writes in a row failed). The attempts are stored; sending
+    the batch again completes their tracing."""
+
+    def __init__(self, learner_ids: Sequence[str], tries: int) -> None:
+        self.learner_ids = tuple(learner_ids)
+        super().__init__(
+            f"the tracer states of {', '.join(repr(i) for i in self.learner_ids[:10])} were "
+            f"written by another process at each of {tries} tries; the attempts are stored: "
+            "send the batch again to trace them")
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,6 +183,11 @@ class MasteryService:
         clock: returns the time written as ``updated_at``.
         keep: attempts remembered exactly in each state's watermark (default
             :data:`~tracing.watermark.KEEP`; see :class:`~tracing.watermark.Watermark`).
+        cas_tries: reads and compare-and-set writes of a batch's states before
+            :class:`TracingConflictError` (default :data:`CAS_TRIES`).
+        retrace_cap: the longest history re-traced for an answer that arrives out of time
+            order (default :data:`RETRACE_CAP`); a longer one folds it in arrival order.
+        rng: draws the random backoff after a conflict (default: a new ``random.Random()``).
     """
 
     def __init__(
@@ -152,9 +198,15 @@ class MasteryService:
         *,
         clock: Callable[[], datetime] = utcnow,
         keep: int = KEEP,
+        cas_tries: int = CAS_TRIES,
+        retrace_cap: int = RETRACE_CAP,
+        rng: random.Random | None = None,
     ) -> None:
         if keep < 0:
             raise TracingError(f"keep={keep}: must be >= 0 (attempts remembered per state)")
+        if cas_tries < 1 or retrace_cap < 1:
+            raise TracingError(f"cas_tries={cas_tries}, retrace_cap={retrace_cap}: both must "
+                               "be >= 1")
         vocab: Vocabulary | None = getattr(tracer, "vocab", None)
         if vocab is None:
             raise TracingError("the serving tracer has no vocabulary; fit or load it first")
@@ -163,7 +215,10 @@ class MasteryService:
         self.model_version = model_version
         self._clock = clock
         self.keep = keep
-        self._lock = asyncio.Lock()
+        self.cas_tries = cas_tries
+        self.retrace_cap = retrace_cap
+        self._locks = KeyedLocks()
+        self._rng = rng if rng is not None else random.Random()
         self._route: dict[str, tuple[int, tuple[int, ...]]] = {}
         for i, item_id in enumerate(vocab.item_ids):
             if vocab.item_skills[i]:
@@ -233,15 +288,22 @@ class MasteryService:
         (the skills their traced answers touched, ordered by skill id).
 
         ``fresh`` names the attempts the caller's ``record_attempts`` stored just now (None:
-        all of them). A fresh attempt is always traced. Any other one is a duplicate of a
-        retried batch and is traced only when the learner's saved state does not contain it
-        yet (its :class:`~tracing.watermark.Watermark`): an earlier try stored it and then
-        failed before its tracing was saved. So retrying a batch until it succeeds traces
-        each answer exactly once. Learners with nothing to trace (all duplicates already in
-        their state, or only items without skills) get no entry and no write.
+        all of them). A fresh attempt is traced unless its learner's state holds it already
+        (another process traced it meanwhile, for a retry sent there). Any other one is a
+        duplicate of a retried batch and is traced only when the learner's saved state does
+        not contain it yet (its :class:`~tracing.watermark.Watermark`): an earlier try stored
+        it and then failed before its tracing was saved. So retrying a batch until it
+        succeeds traces each answer exactly once. Learners with nothing to trace (all
+        duplicates already in their state, or only items without skills) get no entry and no
+        write.
 
-        Mastery is saved before the states: if the state write fails, the retry traces the
-        same answers again from the same saved state and rewrites the same mastery.
+        Each learner's state and mastery rows are written together, by compare-and-set on
+        the state's version (``GraphStore.save_traced``): if another writer (a second server
+        process) saved the learner's state since it was read, nothing of that learner is
+        written and their answers are traced again from the newer state, up to
+        ``cas_tries`` times (then :class:`TracingConflictError`; the attempts are stored and
+        a retry of the batch completes them). An answer older than the newest one already in
+        the state re-traces the learner's history in time order (:meth:`_retrace`).
         """
         by_learner: dict[str, list[tuple[Attempt, Interaction]]] = {}
         for a in attempts:
@@ -250,45 +312,101 @@ class MasteryService:
                 by_learner.setdefault(a.learner_id, []).append((a, x))
         if not by_learner:
             return {}
-        learners = sorted(by_learner)
-        async with self._lock:  # one read-modify-write of a learner's state at a time
-            blobs = await store.load_tracer_states(learners, self.model_version)
-            now = self._clock()
-            new_states: list[tuple[str, str, bytes]] = []
-            rows: list[Mastery] = []
-            out: dict[str, list[Mastery]] = {}
-            for lid, blob in zip(learners, blobs, strict=True):
-                if blob is None:
-                    state, mark = self.tracer.init_state(), Watermark()
-                else:
-                    state, mark = decode_traced(blob)
-                todo: list[tuple[Key, Interaction]] = []
-                for a, x in by_learner[lid]:
-                    key = attempt_key(a)
-                    if fresh is None or a.attempt_id in fresh or not mark.contains(key):
-                        todo.append((key, x))
-                todo.sort(key=lambda kx: kx[0])
-                if not todo:
-                    continue
-                touched: set[int] = set()
-                for _, x in todo:
-                    state = self.tracer.update(state, x)
-                    touched.update(x.skills)
-                mark = mark.add((k for k, _ in todo), self.keep)
-                new_states.append((lid, self.model_version,
-                                   encode_state(state, watermark=mark)))
-                p = np.asarray(self.tracer.mastery(state), dtype=float)
-                unc = mastery_uncertainty(p)
-                mine = sorted(
-                    (Mastery(lid, self.vocab.skill_ids[k], float(p[k]), float(unc[k]), now,
-                             self.model_version) for k in touched),
-                    key=lambda m: m.skill_id)
-                rows.extend(mine)
-                out[lid] = mine
-            if new_states:
-                await store.save_mastery(rows)
-                await store.save_tracer_states(new_states)
-        return out
+        out: dict[str, list[Mastery]] = {}
+        pending = sorted(by_learner)
+        async with self._locks.holding(pending):  # this process: one batch per learner
+            tries = 0
+            for _ in range(self.cas_tries):
+                records = await store.load_tracer_records(pending, self.model_version)
+                now = self._clock()
+                writes: list[TracerWrite] = []
+                rows: list[Mastery] = []
+                mine: dict[str, list[Mastery]] = {}
+                for lid, rec in zip(pending, records, strict=True):
+                    step = await self._advance(store, lid, rec, by_learner[lid], fresh)
+                    if step is None:
+                        continue
+                    state, mark, touched = step
+                    writes.append(TracerWrite(lid, self.model_version,
+                                              encode_state(state, watermark=mark),
+                                              0 if rec is None else rec.version))
+                    p = np.asarray(self.tracer.mastery(state), dtype=float)
+                    unc = mastery_uncertainty(p)
+                    mine[lid] = sorted(
+                        (Mastery(lid, self.vocab.skill_ids[k], float(p[k]), float(unc[k]),
+                                 now, self.model_version) for k in touched),
+                        key=lambda m: m.skill_id)
+                    rows.extend(mine[lid])
+                if not writes:
+                    return out
+                moved = set(await store.save_traced(writes, rows))
+                out.update((lid, r) for lid, r in mine.items() if lid not in moved)
+                if not moved:
+                    return out
+                log.info("tracer state of %d learner(s) written by another process "
+                         "meanwhile; tracing them again from it", len(moved))
+                pending = sorted(moved)
+                # random backoff: two processes retrying in step would collide again
+                tries += 1
+                await asyncio.sleep(self._rng.uniform(0, min(BACKOFF_S * 2**tries, 0.25)))
+        raise TracingConflictError(pending, self.cas_tries)
+
+    async def _advance(
+        self, store: GraphStore, learner_id: str, record: TracerRecord | None,
+        answers: Sequence[tuple[Attempt, Interaction]], fresh: Collection[str] | None,
+    ) -> tuple[Any, Watermark, set[int]] | None:
+        """The learner's state after ``answers`` (those not in it yet), its watermark and the
+        skills touched; None when nothing is left to trace."""
+        if record is None:
+            state, mark = self.tracer.init_state(), Watermark()
+        else:
+            state, mark = decode_traced(record.state)
+        todo: list[tuple[Key, Attempt, Interaction]] = []
+        for a, x in answers:
+            key = attempt_key(a)
+            if mark.holds(key):
+                continue  # traced already (by a retry sent to another process, say)
+            if fresh is None or a.attempt_id in fresh or not mark.contains(key):
+                todo.append((key, a, x))
+        if not todo:
+            return None
+        todo.sort(key=lambda t: t[0])
+        newest = mark.newest
+        if mark.known and newest is not None and todo[0][0] < newest:
+            retraced = await self._retrace(store, learner_id, [a for _, a, _ in todo])
+            if retraced is not None:
+                return retraced
+            log.warning("learner %s: %d answers older than their newest traced one, and a "
+                        "history over %d answers to re-trace; folded in arrival order "
+                        "(`learngraph trace rebuild` replays in time order)", learner_id,
+                        len(todo), self.retrace_cap)
+        touched: set[int] = set()
+        for _, _, x in todo:
+            state = self.tracer.update(state, x)
+            touched.update(x.skills)
+        return state, mark.add((k for k, _, _ in todo), self.keep), touched
+
+    async def _retrace(self, store: GraphStore, learner_id: str, late: Sequence[Attempt]
+                       ) -> tuple[Any, Watermark, set[int]] | None:
+        """The learner's whole stored history (with ``late``, should one not be stored)
+        replayed from the prior in time order, its watermark and every skill it touches; None
+        when the history has more than ``retrace_cap`` attempts.
+
+        A tracer state cannot be rewound, so an answer that arrives after newer ones (an
+        offline device syncing late, a slow request) is placed in its time by replaying. One
+        ``attempts_of`` read and one batched replay, only for such answers."""
+        from tracing.history import replay_all
+
+        page = await store.attempts_of(learner_id, limit=self.retrace_cap)
+        if page.next_cursor is not None:
+            return None
+        history = {a.attempt_id: a for a in late}
+        history.update((a.attempt_id, a) for a in page.attempts)
+        placed = [(a, x) for a in sorted(history.values(), key=attempt_key)
+                  if (x := self.interaction(a)) is not None]
+        (state,) = replay_all(self.tracer, [[x for _, x in placed]])
+        mark = Watermark().add((attempt_key(a) for a, _ in placed), self.keep)
+        return state, mark, {k for _, x in placed for k in x.skills}
 
     # -- reads for the recommender --------------------------------------------------------------
     def state_of(self, state_or_blob: Any | None) -> Any:

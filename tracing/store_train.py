@@ -26,19 +26,18 @@ its next answer (``api.services.MasteryUpdater`` watches the registry); the Grap
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
-
 from graph.models import Attempt, Item, Mastery, PrerequisiteGraph, utcnow
 from graph.store import GraphStore
-from tracing.base import BatchReplay, Interaction, ProgressFn, Tracer, TracingError
+from tracing.base import Interaction, ProgressFn, TracingError
 from tracing.data import TraceData, from_store_attempts, vocabulary_from_items
 from tracing.evaluate import fit_timed, make_tracer
+from tracing.history import attempts_oldest_first, mastery_all, replay_all
 from tracing.registry import ModelRecord, Registry
 from tracing.serving import MasteryService, encode_state, mastery_uncertainty
 from tracing.watermark import Watermark, attempt_key
@@ -70,23 +69,6 @@ async def read_curriculum(store: GraphStore, *, page: int = PAGE
         if len(part) < page:
             return graph, items
         after = part[-1].id
-
-
-async def attempts_oldest_first(store: GraphStore, learner_id: str, *, page: int = PAGE
-                                ) -> list[Attempt]:
-    """All of a learner's attempts in time order (ties by attempt id), from the newest-first
-    ``attempts_of`` pages."""
-    out: list[Attempt] = []
-    cursor: str | None = None
-    while True:
-        part = await store.attempts_of(learner_id, limit=page, cursor=cursor)
-        out += part.attempts
-        cursor = part.next_cursor
-        if cursor is None:
-            break
-    out.reverse()
-    out.sort(key=lambda a: (a.timestamp, a.attempt_id))  # already so; cheap on sorted input
-    return out
 
 
 async def learner_pages(store: GraphStore, *, page: int = PAGE
@@ -144,30 +126,6 @@ class RebuildReport:
     attempts: int  # answers replayed
     mastery_rows: int
     seconds: float
-
-
-def replay_all(tracer: Tracer, histories: Sequence[Sequence[Interaction]]) -> list[Any]:
-    """Each history's final state from ``init_state``: the tracer's batched ``replay`` when it
-    has one (``tracing.base.BatchReplay``: the neural tracers, one recurrent pass per batch
-    of learners; BKT, one numpy step per time step), else the ``update`` loop, one answer at
-    a time (Elo)."""
-    if isinstance(tracer, BatchReplay):
-        return tracer.replay(histories)
-    out: list[Any] = []
-    for xs in histories:
-        state = tracer.init_state()
-        for x in xs:
-            state = tracer.update(state, x)
-        out.append(state)
-    return out
-
-
-def mastery_all(tracer: Tracer, states: Sequence[Any]) -> list[np.ndarray]:
-    """``tracer.mastery`` of each state (as floats), in one ``mastery_many`` call when the
-    tracer is a ``BatchReplay``."""
-    if isinstance(tracer, BatchReplay):
-        return list(np.asarray(tracer.mastery_many(states), dtype=float))
-    return [np.asarray(tracer.mastery(st), dtype=float) for st in states]
 
 
 async def rebuild_states(

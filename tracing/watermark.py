@@ -97,6 +97,14 @@ class Watermark:
         i = bisect_left(self.recent, key)
         return i < len(self.recent) and self.recent[i] == key
 
+    def holds(self, key: Key) -> bool:
+        """Whether the attempt with this key is known exactly to be in the state (one of the
+        recent keys, or the floor itself), not merely assumed to be (below the floor)."""
+        if key == self.floor:
+            return True
+        i = bisect_left(self.recent, key)
+        return i < len(self.recent) and self.recent[i] == key
+
     def add(self, keys: Iterable[Key], keep: int = KEEP) -> Watermark:
         """The watermark after folding the attempts with ``keys`` into the state."""
         if keep < 0:

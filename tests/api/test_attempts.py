@@ -249,8 +249,8 @@ async def test_retry_completes_tracing_that_failed(
 
 
 class StateWriteFailsOnce:
-    """The real store, except that its first ``save_tracer_states`` raises (a dropped
-    connection, a full disk)."""
+    """The real store, except that its first ``save_traced`` (the tracer state and mastery
+    write) raises (a dropped connection, a full disk)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
@@ -259,11 +259,11 @@ class StateWriteFailsOnce:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def save_tracer_states(self, states: Any) -> None:
+    async def save_traced(self, writes: Any, mastery: Any) -> Any:
         if not self.failed:
             self.failed = True
             raise OSError("injected: the state write failed")
-        await self._inner.save_tracer_states(states)
+        return await self._inner.save_traced(writes, mastery)
 
 
 async def test_failed_state_write_is_reported_and_completed(make_api: ApiFactory) -> None:
