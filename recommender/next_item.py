@@ -1,26 +1,36 @@
 """Next item: which skill to work on, then which item of it, with the reasons.
 
-Skill choice, in priority order:
+The policy is a function of the learner's view (:class:`LearnerView`, derived from their
+recent answers by :mod:`recommender.history`), robust by construction rather than tuned:
 
-1. **Remediation.** A skill failed ``failure_limit`` times in a row sends the learner back to
+1. **Remediation, bounded.** A skill failed ``failure_limit`` times in a row (a streak ends at
+   any correct answer on the skill *or on one of its prerequisites*) sends the learner back to
    its root cause: the weakest unmastered prerequisite whose own prerequisites are mastered
-   (:func:`remediation_target`). With every prerequisite mastered, the same skill is kept but
-   the easiest item (highest predicted success) is chosen, unless the weakest prerequisite's
-   mastery is below ``probe_below``: then that prerequisite is probed (estimates can be
-   false positives).
+   (:func:`remediation_target`). With every prerequisite mastered, the weakest one is probed
+   while its mastery is below ``probe_below`` (an estimate can be a false positive); a probe
+   answered correctly is the evidence that ends it. Each further probe since the skill's last
+   correct answer needs ``probe_backoff`` times more failures, and after ``max_probes`` probes
+   (or with no prerequisite) the skill is kept with its easiest item instead.
 2. **Reviews.** A due review (see :mod:`recommender.review`) is mixed in after every
    ``review_every - 1`` new-learning items, or at once when nothing new is ready.
 3. **Learning.** Ready skills (outer fringe) on the path to the goals, in path priority; with
    no goal, the whole frontier, most-unblocking first; with every goal mastered by the
    estimate, the least certain skills of the goals' closure (consolidation). The skill
    practised last moves behind the next one (interleaving) when another is ready.
+4. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
+   (probes, reviews), the first learning skill comes first again.
 
-Item choice: among the skill's items not seen in the last ``recent_window`` items, the
+Item choice (:mod:`recommender.item_choice`): the skill's own items (those whose main skill it
+is; another skill's item only when the skill has none and every other skill it assesses is
+ready), never the item just answered when there is another, none seen in the last
+``recent_window`` items when possible (else the one whose latest use is oldest); then the
 predicted P(success) (any tracer, through ``predict(item_ids) -> probabilities``) closest to
-the target band ``band`` (the zone of proximal development; 0 distance inside it). Items within
-``near_equal`` of the best distance are near-equal: one is drawn by Thompson sampling
-(Thompson, 1933) from Beta posteriors over each item's observed learning gain
-(:class:`GainStats`), which both explores and compares content variants (A/B) online.
+the target band ``band`` (the zone of proximal development; 0 distance inside it). Where even
+the best item is predicted below the band (as every item of a skill new to the learner is),
+the easiest items (lowest difficulty) are offered. Items within ``near_equal`` of the best
+distance are near-equal: one is drawn by Thompson sampling (Thompson, 1933) from Beta
+posteriors over each item's observed learning gain (:class:`GainStats`), which both explores
+and compares content variants (A/B) online.
 """
 
 from __future__ import annotations
@@ -31,10 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recommender import explain
+from recommender import item_choice as ic
 from recommender.errors import InvalidParameterError
 from recommender.explain import Reason
 from recommender.frontier import DEFAULT_THRESHOLD, check_mastery, outer_fringe
 from recommender.index import CurriculumIndex, FloatArray
+from recommender.item_choice import band_distance
 from recommender.paths import ready_on_path
 from recommender.review import DueReview
 
@@ -49,7 +61,8 @@ class RecommenderConfig:
     Args:
         threshold: mastery at which a skill counts as mastered [0.8].
         band: target band of predicted success [(0.6, 0.8)].
-        recent_window: items seen this recently are not offered again [5].
+        recent_window: items seen this recently are not offered again, and never the item
+            answered last when the skill has another [5]; 0 allows repeats.
         near_equal: items within this band distance of the best are near-equal [0.05].
         failure_limit: failures in a row on a skill that trigger remediation [3].
         review_every: one review per this many recommendations when reviews are due [4].
@@ -59,6 +72,12 @@ class RecommenderConfig:
             prerequisite is still probed if its mastery is below this [1.0: always] (a
             mastery estimate can be a false positive, or the skill forgotten); otherwise an
             easier item is given.
+        max_probes: most steps back from one skill between two correct answers on it [2];
+            then an easier item of the skill itself.
+        probe_backoff: each probe already made multiplies the failures needed for the next
+            one by this [2.0].
+        max_detour: after this many items in a row off the skills to learn (probes,
+            reviews), the first of them comes first [2].
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -70,6 +89,9 @@ class RecommenderConfig:
     candidate_skills: int = 3
     min_strength: float = 0.0
     probe_below: float = 1.0
+    max_probes: int = 2
+    probe_backoff: float = 2.0
+    max_detour: int = 2
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -81,6 +103,12 @@ class RecommenderConfig:
             raise InvalidParameterError("review_every", self.review_every, "an integer >= 1")
         if self.candidate_skills < 1:
             raise InvalidParameterError("candidate_skills", self.candidate_skills, ">= 1")
+        if self.max_probes < 0:
+            raise InvalidParameterError("max_probes", self.max_probes, "an integer >= 0")
+        if self.probe_backoff < 1.0:
+            raise InvalidParameterError("probe_backoff", self.probe_backoff, "a number >= 1")
+        if self.max_detour < 1:
+            raise InvalidParameterError("max_detour", self.max_detour, "an integer >= 1")
 
 
 @dataclass(slots=True)
@@ -115,7 +143,10 @@ class LearnerView:
     Args:
         mastery: ``(n_skills,)`` estimated P(mastered).
         recent_items: item ids, most recent first.
-        failure_streaks: skill id -> wrong answers in a row on it, up to now.
+        failure_streaks: skill id -> wrong answers on it since the latest evidence (a correct
+            answer on it or on one of its prerequisites; :mod:`recommender.history`).
+        probes: skill id -> steps back from it to its prerequisites since its last correct
+            answer (:mod:`recommender.history`).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
     """
@@ -123,6 +154,7 @@ class LearnerView:
     mastery: FloatArray
     recent_items: Sequence[str] = ()
     failure_streaks: Mapping[str, int] = field(default_factory=dict)
+    probes: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
 
@@ -221,14 +253,19 @@ def _skill_choices(
     m = view.mastery
     choices: list[_SkillChoice] = []
     for sid, streak in sorted(view.failure_streaks.items(), key=lambda kv: -kv[1]):
-        if streak < cfg.failure_limit or sid not in index.skill_pos:
+        if sid not in index.skill_pos:
+            continue
+        probes = view.probes.get(sid, 0)
+        if streak < cfg.failure_limit * cfg.probe_backoff ** min(probes, cfg.max_probes):
             continue
         s = index.skill_pos[sid]
-        root = remediation_target(index, m, s, cfg.threshold)
-        pars = index.parents(s)
-        weakest = int(pars[np.argmin(m[pars])]) if pars.size else None
-        if root is None and weakest is not None and m[weakest] < cfg.probe_below:
-            root = weakest  # mastered by the estimate, but not beyond doubt: probe it
+        root = None
+        if probes < cfg.max_probes:
+            root = remediation_target(index, m, s, cfg.threshold)
+            pars = index.parents(s)
+            weakest = int(pars[np.argmin(m[pars])]) if pars.size else None
+            if root is None and weakest is not None and m[weakest] < cfg.probe_below:
+                root = weakest  # mastered by the estimate, but not beyond doubt: probe it
         if root is None:
             choices.append(_SkillChoice(s, "easier", (explain.easier_item(sid, streak),)))
         else:
@@ -264,6 +301,11 @@ def _skill_choices(
         reviews = reviews[1:]
     choices.extend(learning)
     choices.extend(reviews)
+    if learning and learning[0].kind == "learn" and choices and choices[0] is not learning[0]:
+        ready = {c.skill for c in learning}
+        if _detour(index, view.recent_items, ready, cfg.max_detour):
+            choices.remove(learning[0])
+            choices.insert(0, learning[0])
     seen: set[int] = set()
     unique = []
     for c in choices:
@@ -273,17 +315,23 @@ def _skill_choices(
     return unique
 
 
+def _detour(index: CurriculumIndex, recent: Sequence[str], learning: set[int], limit: int) -> bool:
+    """The last ``limit`` items were all off the skills to learn (probes, reviews, ...)."""
+    if len(recent) < limit:
+        return False
+    for item in recent[:limit]:
+        i = index.item_pos.get(item)
+        if i is not None and learning.intersection(index.skills_of_item(i).tolist()):
+            return False
+    return True
+
+
 def _last_skill(index: CurriculumIndex, recent: Sequence[str]) -> int | None:
     for item in recent[:1]:
         i = index.item_pos.get(item)
         if i is not None and index.item_main_skill[i] >= 0:
             return int(index.item_main_skill[i])
     return None
-
-
-def band_distance(p: np.ndarray, band: tuple[float, float]) -> np.ndarray:
-    """0 inside ``band``, else the distance to its nearest edge."""
-    return np.maximum(0.0, np.maximum(band[0] - p, p - band[1]))
 
 
 def recommend(
@@ -315,12 +363,11 @@ def recommend(
     index.skill_positions(goals)
     limit = max(first, config.candidate_skills)
     choices = _skill_choices(index, view, goals, config, limit)[:limit]
-    recent = set(view.recent_items[: config.recent_window])
+    recent = view.recent_items
     per_choice: list[list[int]] = []
     for c in choices:
-        items = index.items_of(c.skill).tolist()
-        fresh = [i for i in items if index.item_ids[i] not in recent]
-        per_choice.append(fresh or _least_recent(index, items, view.recent_items))
+        own = ic.own_items(index, c.skill, view.mastery, config.threshold)
+        per_choice.append(ic.candidates(index, own, recent, config.recent_window))
     all_items = sorted({i for items in per_choice for i in items})
     if not all_items:
         return []
@@ -337,8 +384,14 @@ def recommend(
         if not items:
             continue
         p = np.array([p_of[i] for i in items])
-        dist = -p if c.kind == "easier" else band_distance(p, config.band)
-        near = np.flatnonzero(dist <= dist.min() + config.near_equal)
+        near = ic.near_set(
+            index,
+            items,
+            p,
+            easier=c.kind == "easier",
+            band=config.band,
+            near_equal=config.near_equal,
+        )
         reasons = list(c.reasons)
         if near.size > 1:
             cand_ids = [index.item_ids[items[j]] for j in near.tolist()]
@@ -363,14 +416,6 @@ def recommend(
         if len(out) == first:
             break
     return out
-
-
-def _least_recent(index: CurriculumIndex, items: list[int], recent: Sequence[str]) -> list[int]:
-    """All items were seen recently: offer the one seen longest ago."""
-    if not items:
-        return []
-    rank = {item: k for k, item in enumerate(recent)}
-    return [max(items, key=lambda i: rank.get(index.item_ids[i], len(recent)))]
 
 
 __all__ = [

@@ -34,13 +34,13 @@ from graph.store import GraphStore
 from recommender import diagnostic as dg
 from recommender import frontier as fr
 from recommender import gaps as gp
+from recommender import history as hist
 from recommender import review as rv
 from recommender.errors import InvalidParameterError, UnknownIdError
 from recommender.gains import GainCache
 from recommender.index import CurriculumIndex, index_from_domain
 from recommender.next_item import (
     GainStats,
-    LearnerView,
     Predictor,
     Recommendation,
     RecommenderConfig,
@@ -170,25 +170,6 @@ def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[
     return list(rv.replay(practices).values())
 
 
-def _failure_streaks(index: CurriculumIndex, attempts: Sequence[Attempt]) -> dict[str, int]:
-    """Wrong answers in a row per skill, counted back from the newest attempt."""
-    streaks: dict[str, int] = {}
-    closed: set[str] = set()
-    for a in attempts:
-        pos = index.item_pos.get(a.item_id)
-        if pos is None:
-            continue
-        for s in index.skills_of_item(pos).tolist():
-            sid = index.skill_ids[s]
-            if sid in closed:
-                continue
-            if a.correct:
-                closed.add(sid)
-            else:
-                streaks[sid] = streaks.get(sid, 0) + 1
-    return streaks
-
-
 async def _learner(store: GraphStore, learner_id: str) -> Learner:
     [learner] = await store.get_learners([learner_id])
     if learner is None:
@@ -240,9 +221,12 @@ async def recommendations(
 ) -> list[Recommendation]:
     """The next ``first`` items for a learner toward ``goals`` (None: the learner's own
     goals; empty: the whole frontier), each with its reasons. Reviews are due at
-    ``target_retention`` (None: the learner's stored setting, default 0.9). Items are ranked
-    by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no tracer,
-    or no tracer state) by the stored-mastery formula (see the module docstring)."""
+    ``target_retention`` (None: the learner's stored setting, default 0.9), at ``now`` if
+    given, else on the learner's own clock: the timestamp of their latest attempt (a client
+    replaying a timeline with past timestamps gets the reviews of that timeline; a learner back
+    after a long gap gets the reviews that gap made due from their next answer on). Items are
+    ranked by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no
+    tracer, or no tracer state) by the stored-mastery formula (see the module docstring)."""
     cfg = config or RecommenderConfig()
     index = await cache.get(store)
     if gains is None and gain_cache is not None:
@@ -256,17 +240,14 @@ async def recommendations(
         predict = mastery_predictor(index, snap.mastery)
         if traced is not None:
             predict = with_fallback(traced, predict)
-    when = (now or utcnow()).timestamp()
-    due = rv.due_reviews(_review_states(index, snap.attempts), when, target_retention)
-    mastered = {index.skill_ids[i] for i in np.flatnonzero(snap.mastery >= cfg.threshold)}
-    due = [d for d in due if d.skill in mastered]
-    since_review = _items_since_review(index, snap.attempts, {d.skill for d in due})
-    view = LearnerView(
-        mastery=snap.mastery,
-        recent_items=tuple(a.item_id for a in snap.attempts),
-        failure_streaks=_failure_streaks(index, snap.attempts),
-        due=tuple(due),
-        items_since_review=since_review,
+    # reviews are timed on the learner's own clock (their latest attempt), not the server's
+    view = hist.build_view(
+        index,
+        snap.mastery,
+        hist.from_attempts(snap.attempts),
+        target_retention=target_retention,
+        threshold=cfg.threshold,
+        now=None if now is None else now.timestamp(),
     )
     return recommend(
         index,
@@ -278,23 +259,6 @@ async def recommendations(
         gains=gains,
         rng=rng or np.random.default_rng(),
     )
-
-
-def _items_since_review(
-    index: CurriculumIndex, attempts: Sequence[Attempt], due_skills: set[str]
-) -> int:
-    """Attempts since the last one on a mastered, reviewable skill (approximated by the due
-    skills' last practice): the count of newest attempts not on a due skill."""
-    n = 0
-    for a in attempts:
-        pos = index.item_pos.get(a.item_id)
-        skills = (
-            {index.skill_ids[s] for s in index.skills_of_item(pos)} if pos is not None else set()
-        )
-        if skills & due_skills:
-            break
-        n += 1
-    return n
 
 
 async def learner_path(

@@ -14,8 +14,9 @@ import numpy as np
 
 from graph.models import Item, ItemKind, PrerequisiteGraph
 from recommender import diagnostic
+from recommender.history import Practice, build_view
 from recommender.index import CurriculumIndex, index_from_domain
-from recommender.next_item import GainStats, LearnerView, RecommenderConfig, recommend
+from recommender.next_item import GainStats, RecommenderConfig, recommend
 from tracing.base import Interaction, Vocabulary
 from tracing.bkt import BKTTracer
 
@@ -151,6 +152,7 @@ class AdaptivePolicy:
         config: RecommenderConfig | None = None,
         diag: diagnostic.DiagnosticConfig | None = None,
         use_gains: bool = True,
+        history: int = 200,
     ) -> None:
         self.s = setting
         self.tracer = tracer
@@ -165,8 +167,8 @@ class AdaptivePolicy:
         )
         self.pending: diagnostic.Question | None = None
         self.state = tracer.init_state()
-        self.recent: list[str] = []
-        self.streaks: dict[str, int] = {}
+        self.practices: list[Practice] = []  # oldest first
+        self.history = history
         self.last_item_of_skill: dict[str, str] = {}
         self.diagnostic_questions = 0
 
@@ -185,8 +187,13 @@ class AdaptivePolicy:
             p = np.array([result.mastery[s] for s in self.s.index.skill_ids])
             self.state = np.clip(p, 0.02, 0.98)
             self.diag = None
-        view = LearnerView(
-            self.tracer.mastery(self.state), tuple(self.recent[::-1]), dict(self.streaks)
+        # the view the API builds from stored attempts, from this learner's own answers
+        view = build_view(
+            self.s.index,
+            self.tracer.mastery(self.state),
+            self.practices[::-1],
+            threshold=self.config.threshold,
+            reviews=False,
         )
         recs = recommend(
             self.s.index,
@@ -200,10 +207,7 @@ class AdaptivePolicy:
         if not recs:  # nothing ready by the estimate: practise the goal itself
             idx = self.s.index
             return idx.item_ids[int(idx.items_of(idx.skill_pos[self.s.goals[0]])[0])]
-        rec = recs[0]
-        if rec.kind in ("remediate", "easier"):
-            self.streaks.pop(str(rec.reasons[0].data["skill"]), None)
-        return rec.item
+        return recs[0].item
 
     def observe(self, item: str, correct: bool, t: float) -> None:
         idx = self.s.index
@@ -219,13 +223,13 @@ class AdaptivePolicy:
         if prev is not None:
             self.gains.record(prev, correct)
         self.last_item_of_skill[sk] = item
-        if not correct:  # wrong answers not yet acted on (a remediation resets them)
-            self.streaks[sk] = self.streaks.get(sk, 0) + 1
         skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
         self.state = self.tracer.update(
             self.state, Interaction(ip, skills, int(correct), timestamp=t)
         )
-        self.recent = [*self.recent[-9:], item]
+        self.practices.append(Practice(item, correct, t))
+        if len(self.practices) > 2 * self.history:
+            del self.practices[: -self.history]
 
 
 def bkt_for(index: CurriculumIndex) -> BKTTracer:

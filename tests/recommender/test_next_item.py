@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recommender import history as hist
 from recommender.errors import InvalidParameterError, UnknownIdError
+from recommender.history import Practice
 from recommender.index import CurriculumIndex, ItemSpec
 from recommender.next_item import (
     GainStats,
     LearnerView,
+    Recommendation,
     RecommenderConfig,
     recommend,
     remediation_target,
@@ -194,3 +197,185 @@ def test_learning_recommendations_are_ready_and_in_the_goal_closure(seed: int, n
         if goal in closure and m[idx.skill_pos[goal]] < 0.8:
             assert s in closure
     assert len({r.skill for r in recs}) == len(recs)
+
+
+# -- robustness by construction (issue 9) ------------------------------------------------------
+def _walk(
+    idx: CurriculumIndex,
+    mastery: np.ndarray,
+    answer: Callable[[str, int], bool],
+    goals: list[str],
+    steps: int,
+    seed: int,
+    config: RecommenderConfig | None = None,
+) -> list[tuple[Recommendation, bool]]:
+    """Recommend, answer, repeat: the view is rebuilt from the answers each time, as the API
+    and the simulations do (mastery held fixed: the worst case for a loop)."""
+    r = np.random.default_rng(seed)
+    practices: list[Practice] = []
+    out = []
+    for k in range(steps):
+        [rec] = recommend(
+            idx,
+            hist.build_view(idx, mastery, practices[::-1], reviews=False),
+            table({}),
+            goals=goals,
+            config=config or RecommenderConfig(),
+            rng=r,
+        )
+        ok = answer(rec.item, k)
+        practices.append(Practice(rec.item, ok, 60.0 * k))
+        out.append((rec, ok))
+    return out
+
+
+def test_a_known_prerequisite_is_probed_at_most_max_probes_times() -> None:
+    # the loop the issue observed: B keeps failing, its prerequisite A is known and answered
+    # right every time it is probed; A's mastery estimate never reaches 1
+    idx = diamond()
+    m = mastery_of(idx, A=0.97)
+    walk = _walk(idx, m, lambda item, k: item.startswith("A"), ["B"], 60, seed=0)
+    kinds = [rec.kind for rec, _ in walk]
+    assert kinds.count("remediate") == RecommenderConfig().max_probes
+    # with the probes spent, the learner stays on B (easiest items) rather than looping on A
+    assert all(rec.skill == "B" for rec, _ in walk[-20:])
+    assert {rec.kind for rec, _ in walk[-20:]} == {"easier"}
+    # back-off: the second probe needed twice the failures of the first
+    first, second = [k for k, kind in enumerate(kinds) if kind == "remediate"]
+    assert first == 3 and second - first - 1 == 6
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.booleans(), min_size=40, max_size=40),
+    st.floats(0.8, 0.999),
+    st.integers(1, 4),
+    st.integers(0, 3),
+)
+def test_remediation_is_bounded_between_two_successes_on_a_skill(
+    seed: int, answers: list[bool], m_a: float, limit: int, max_probes: int
+) -> None:
+    """Whatever the answers on the prerequisite, B is failed throughout: never more than
+    ``max_probes`` steps back from it, and never more than ``max_detour`` items in a row off
+    it (a failed probe can make the prerequisite itself a failing skill)."""
+    idx = diamond(items_per_skill=3)
+    cfg = RecommenderConfig(failure_limit=limit, max_probes=max_probes)
+    walk = _walk(
+        idx,
+        mastery_of(idx, A=m_a),
+        lambda item, k: item.startswith("A") and answers[k],
+        ["B"],
+        40,
+        seed=seed,
+        config=cfg,
+    )
+    assert sum(rec.kind == "remediate" for rec, _ in walk) <= max_probes
+    off = 0
+    for rec, _ in walk:
+        off = 0 if rec.skill == "B" else off + 1
+        assert off <= cfg.max_detour
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 12),
+    st.integers(2, 4),
+    st.lists(st.integers(0, 10_000), min_size=1, max_size=12),
+    st.integers(1, 6),
+)
+def test_the_item_just_answered_is_never_offered_again_at_once(
+    seed: int, n: int, per_skill: int, history: list[int], window: int
+) -> None:
+    r = np.random.default_rng(seed)
+    dag = random_dag(r, n, 0.3)
+    items = [
+        ItemSpec(f"{s}-{k}", (s,), difficulty=0.25 * k)
+        for s in dag.skill_ids
+        for k in range(per_skill)
+    ]
+    idx = CurriculumIndex(
+        dag.skill_ids,
+        [
+            (dag.skill_ids[a], dag.skill_ids[b], 1.0)
+            for a, b in zip(dag.edge_src, dag.edge_dst, strict=True)
+        ],
+        items,
+    )
+    recent = tuple(idx.item_ids[h % idx.n_items] for h in history)
+    m = np.where(r.random(n) < 0.5, 0.95, 0.1)
+    streaks = {idx.skill_ids[int(r.integers(n))]: int(r.integers(0, 8))}
+    view = LearnerView(m, recent_items=recent, failure_streaks=streaks)
+    goal = idx.skill_ids[int(r.integers(n))]
+    cfg = RecommenderConfig(recent_window=window)
+    for rec in recommend(
+        idx, view, lambda ids: r.random(len(ids)), goals=[goal], first=3, config=cfg, rng=r
+    ):
+        assert rec.item != recent[0]
+
+
+def test_recency_is_by_the_latest_use_of_an_item() -> None:
+    idx = CurriculumIndex(["s"], [], [ItemSpec("x", ("s",)), ItemSpec("y", ("s",))])
+    # both seen within the window; x was used last (and long ago too): y is due
+    view = LearnerView(np.zeros(1), recent_items=("x", "y", "x", "x"))
+    for seed in range(5):
+        [rec] = recommend(idx, view, table({}), rng=np.random.default_rng(seed))
+        assert rec.item == "y"
+
+
+def test_a_new_skill_starts_with_its_easiest_item_never_a_challenge() -> None:
+    # each skill: a warm-up (0.25), a practice (0.5) and a challenge (0.75) that also
+    # assesses the skill's prerequisite; a predictor that cannot tell them apart
+    skills = ["p", "s"]
+    items = [
+        ItemSpec("s-warm", ("s",), difficulty=0.25),
+        ItemSpec("s-practice", ("s",), difficulty=0.5),
+        ItemSpec("s-challenge", ("s", "p"), difficulty=0.75),
+        ItemSpec("p-warm", ("p",), difficulty=0.25),
+    ]
+    idx = CurriculumIndex(skills, [("p", "s", 1.0)], items)
+    view = LearnerView(mastery_of(idx, p=0.9), recent_items=("p-warm",))
+    for seed in range(10):
+        [rec] = recommend(idx, view, table({}, 0.2), goals=["s"], rng=np.random.default_rng(seed))
+        assert rec.item == "s-warm"
+
+
+def test_no_off_skill_item_for_a_skill_whose_item_needs_an_unready_skill() -> None:
+    # q has no item of its own; its only items are those of c (which also assess q); c1's
+    # other skill c is not ready (its prerequisite r is not mastered), c2 is r's own item
+    idx = CurriculumIndex(
+        ["q", "r", "c"],
+        [("r", "c", 1.0)],
+        [ItemSpec("c1", ("c", "q")), ItemSpec("r1", ("r", "q")), ItemSpec("q-own", ("q",))],
+    )
+    view = LearnerView(mastery_of(idx))
+    for seed in range(10):
+        [rec] = recommend(idx, view, table({}), goals=["q"], rng=np.random.default_rng(seed))
+        assert rec.item == "q-own"  # its own item, never another skill's
+    bare = CurriculumIndex(
+        ["q", "r", "c"], [("r", "c", 1.0)], [ItemSpec("c1", ("c", "q")), ItemSpec("r1", ("r", "q"))]
+    )
+    for seed in range(10):
+        [rec] = recommend(
+            bare,
+            LearnerView(mastery_of(bare)),
+            table({}),
+            goals=["q"],
+            rng=np.random.default_rng(seed),
+        )
+        assert rec.item == "r1"  # r is ready (no prerequisite); c is not
+
+
+def test_reviews_and_probes_cannot_keep_the_learner_off_the_target_skill() -> None:
+    idx = diamond()
+    due = (DueReview("A", 0.5, 30.0, 0.0),)
+    m = mastery_of(idx, A=0.9, B=0.9)
+    # the last two items were off C (the first learning skill toward D): C comes first
+    view = LearnerView(m, recent_items=("A0", "B1"), due=due, items_since_review=9)
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert rec.skill == "C" and rec.kind == "learn"
+    # after one item on C, the review may come
+    view = LearnerView(m, recent_items=("C0", "A0"), due=due, items_since_review=9)
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert rec.kind == "review"

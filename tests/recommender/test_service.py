@@ -149,22 +149,6 @@ async def test_diagnostic_flow_saves_the_placement(store: Any) -> None:
     assert result.mastery["D"] < 0.5
 
 
-def test_failure_streaks_count_back_to_the_last_success_per_skill() -> None:
-    from recommender.index import CurriculumIndex, ItemSpec
-
-    idx = CurriculumIndex(
-        ["a", "b"], [], [ItemSpec("a1", ("a",)), ItemSpec("b1", ("b",)), ItemSpec("ab", ("a", "b"))]
-    )
-    newest_first = [
-        Attempt("5", "x", "a1", 0.0, T0),
-        Attempt("4", "x", "ab", 0.0, T0),
-        Attempt("3", "x", "b1", 1.0, T0),
-        Attempt("2", "x", "a1", 0.0, T0),
-        Attempt("1", "x", "a1", 1.0, T0),
-    ]
-    assert service._failure_streaks(idx, newest_first) == {"a": 3, "b": 1}
-
-
 def test_mastery_predictor_uses_the_weakest_skill_of_an_item() -> None:
     from recommender.index import CurriculumIndex, ItemSpec
 
@@ -205,15 +189,41 @@ async def test_review_queue_and_recommendations_use_the_learners_stored_retentio
     assert [d.skill for d in queue] == due
     # a review leads whenever one is due (review_every=1): the least recalled one
     recs = await service.recommendations(
-        store, "ann", first=5, cache=cache, now=now, rng=np.random.default_rng(0),
+        store,
+        "ann",
+        first=5,
+        cache=cache,
+        now=now,
+        rng=np.random.default_rng(0),
         config=RecommenderConfig(review_every=1),
     )
-    assert [(r.skill, r.kind) for r in recs if r.kind == "review"] == [(s, "review")
-                                                                       for s in due[:1]]
+    assert [(r.skill, r.kind) for r in recs if r.kind == "review"] == [
+        (s, "review") for s in due[:1]
+    ]
     assert recs[0].kind == ("review" if due else "consolidate")
     # the caller's retention wins over the stored one
     explicit = await service.review_queue(store, "ann", cache=cache, now=now, target_retention=0.95)
     assert [d.skill for d in explicit] == ["A", "B", "C"]
+
+
+async def test_recommendations_time_reviews_on_the_learners_own_clock(store: Any) -> None:
+    """No ``now``: reviews are due by the learner's latest attempt, not the server's clock
+    (which, months after T0, would make A, B and C all due)."""
+    await seed_review_history(store, None)
+    cache = service.IndexCache()
+    cfg = RecommenderConfig(review_every=1)
+
+    async def first() -> tuple[str, str]:
+        [rec] = await service.recommendations(
+            store, "ann", first=1, cache=cache, config=cfg, rng=np.random.default_rng(0)
+        )
+        return rec.kind, rec.skill
+
+    # 42 hours after T0 on ann's clock nothing is due yet: every goal is mastered
+    assert (await first())[0] == "consolidate"
+    # ann's next answer, 3 days after T0, moves her clock: A (the least recalled) is due
+    await store.record_attempts([Attempt("r4", "ann", "D0", 1.0, T0 + timedelta(days=3))])
+    assert await first() == ("review", "A")
 
 
 async def test_review_queue_refuses_a_bad_retention_and_an_unknown_learner(store: Any) -> None:
@@ -234,10 +244,16 @@ async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store:
     # one day ahead: at 0.85 intervals are 3.27 days, so A (3 days ago) and B (2.5) come due,
     # C (1.25) not; at 0.9 (interval 2 days) A and B are overdue and C due in 0.75 days;
     # at 0.95 all three are overdue. Each next review is more than a day after the first.
-    assert {r.target_retention: r.expected_reviews for r in rows if r.target_retention in
-            (0.85, 0.9, 0.95)} == {0.85: 2, 0.9: 3, 0.95: 3}
-    practices = [("A", True, T0.timestamp()), ("B", True, (T0 + timedelta(hours=12)).timestamp()),
-                 ("C", True, (T0 + timedelta(hours=42)).timestamp())]
+    assert {
+        r.target_retention: r.expected_reviews
+        for r in rows
+        if r.target_retention in (0.85, 0.9, 0.95)
+    } == {0.85: 2, 0.9: 3, 0.95: 3}
+    practices = [
+        ("A", True, T0.timestamp()),
+        ("B", True, (T0 + timedelta(hours=12)).timestamp()),
+        ("C", True, (T0 + timedelta(hours=42)).timestamp()),
+    ]
     states = rv.replay(practices).values()
     asked = await service.review_forecast(
         store, "ann", cache=cache, days=60, retentions=[0.95, 0.7, 0.95], now=now
@@ -245,7 +261,8 @@ async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store:
     assert [r.target_retention for r in asked] == [0.95, 0.7]
     expected = [rv.forecast(states, now.timestamp(), r, 60) for r in (0.95, 0.7)]
     assert [(r.expected_reviews, r.mean_recall) for r in asked] == [
-        (f.reviews, f.mean_recall) for f in expected]
+        (f.reviews, f.mean_recall) for f in expected
+    ]
     assert asked[0].expected_reviews > asked[1].expected_reviews
     assert asked[0].mean_recall is not None and asked[1].mean_recall is not None
     assert asked[0].mean_recall > asked[1].mean_recall

@@ -1,0 +1,185 @@
+"""What a learner's recent answers say to the next-item policy: the one place a
+:class:`recommender.next_item.LearnerView` is derived from history.
+
+The API (from stored attempts) and the offline simulations (from their own answers) build the
+view with the same functions, so the policy that is measured is the policy that is served.
+Everything here is a pure function of the practices, newest first; nothing is kept between
+calls.
+
+* **Failure streaks** (:func:`failure_streaks`). A skill's streak counts its wrong answers
+  since the latest *evidence* about it: a correct answer on the skill itself, or on any of its
+  (transitive) prerequisites. A correct answer on a probed prerequisite therefore ends the
+  streak that triggered the probe: the probe has found the prerequisite known.
+* **Probes** (:func:`probe_counts`). Since the last correct answer on a skill, the answers on
+  its prerequisites that came after a wrong answer on it: how many times the policy has already
+  stepped back from it. :func:`recommender.next_item.recommend` caps them
+  (``max_probes``) and backs off (each probe needs ``probe_backoff`` times more failures).
+* **The learner's clock** (:func:`learner_clock`): the latest practice's timestamp. Reviews are
+  timed on it, not on the server's wall clock, so a client replaying a timeline with past
+  timestamps sees the reviews due on that timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from graph.models import Attempt
+from recommender import review as rv
+from recommender.index import CurriculumIndex, FloatArray
+from recommender.next_item import LearnerView
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """One answer: the item, whether it was correct, and when (epoch seconds)."""
+
+    item: str
+    correct: bool
+    timestamp: float
+
+
+def from_attempts(attempts: Iterable[Attempt]) -> list[Practice]:
+    """Stored attempts (any order kept) as practices."""
+    return [Practice(a.item_id, a.correct, a.timestamp.timestamp()) for a in attempts]
+
+
+def _skills(index: CurriculumIndex, item: str) -> tuple[int, ...]:
+    pos = index.item_pos.get(item)
+    return () if pos is None else tuple(int(s) for s in index.skills_of_item(pos).tolist())
+
+
+def _prerequisite_set(index: CurriculumIndex, skill: int) -> frozenset[int]:
+    return index.memo(
+        ("history.prerequisites", skill),
+        lambda: frozenset(index.ancestors([skill], include_self=False).tolist()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Episode:
+    streak: int
+    probes: int
+
+
+def _episode(
+    index: CurriculumIndex, skill: int, practices: Sequence[tuple[bool, tuple[int, ...]]]
+) -> _Episode:
+    """Streak and probes of ``skill`` from ``(correct, skills)`` pairs, newest first."""
+    pre = _prerequisite_set(index, skill)
+    streak = 0
+    evidence = False  # a correct prerequisite answer newer than what is being read
+    related_after: int = 0  # prerequisite answers newer than the position being read
+    probes = 0
+    for correct, skills in practices:
+        if skill in skills:
+            if correct:
+                break
+            if not evidence:
+                streak += 1
+            probes = related_after  # prerequisite answers newer than this failure
+        elif pre.intersection(skills):
+            related_after += 1
+            if correct:
+                evidence = True
+    return _Episode(streak, probes)
+
+
+def _episodes(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, _Episode]:
+    rows = [(p.correct, _skills(index, p.item)) for p in practices]
+    latest: dict[int, bool] = {}
+    for correct, skills in rows:
+        for s in skills:
+            latest.setdefault(s, correct)
+    out: dict[str, _Episode] = {}
+    for s, correct in latest.items():
+        if correct:
+            continue  # the newest answer on it was right: no streak, no probe
+        ep = _episode(index, s, rows)
+        if ep.streak or ep.probes:
+            out[index.skill_ids[s]] = ep
+    return out
+
+
+def failure_streaks(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
+    """Skill id -> wrong answers on it since the latest correct answer on it or on any of its
+    prerequisites (``practices`` newest first; skills at 0 are left out)."""
+    return {s: e.streak for s, e in _episodes(index, practices).items() if e.streak}
+
+
+def probe_counts(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
+    """Skill id -> answers on its prerequisites since its last correct answer that came after a
+    wrong answer on it (``practices`` newest first; skills at 0 are left out)."""
+    return {s: e.probes for s, e in _episodes(index, practices).items() if e.probes}
+
+
+def learner_clock(practices: Sequence[Practice]) -> float | None:
+    """The learner's own time: the latest practice's timestamp (None without practices)."""
+    return max((p.timestamp for p in practices), default=None)
+
+
+def review_states(index: CurriculumIndex, practices: Sequence[Practice]) -> list[rv.ReviewState]:
+    """Review memory per skill, replayed from ``practices`` (newest first)."""
+    flat: list[tuple[str, bool, float]] = []
+    for p in sorted(practices, key=lambda p: p.timestamp):
+        flat.extend((index.skill_ids[s], p.correct, p.timestamp) for s in _skills(index, p.item))
+    return list(rv.replay(flat).values())
+
+
+def items_since_review(
+    index: CurriculumIndex, practices: Sequence[Practice], due_skills: set[str]
+) -> int:
+    """Practices since the last one on a due skill (newest first count)."""
+    n = 0
+    for p in practices:
+        if any(index.skill_ids[s] in due_skills for s in _skills(index, p.item)):
+            break
+        n += 1
+    return n
+
+
+def build_view(
+    index: CurriculumIndex,
+    mastery: FloatArray,
+    practices: Sequence[Practice],
+    *,
+    target_retention: float = 0.9,
+    threshold: float = 0.8,
+    now: float | None = None,
+    reviews: bool = True,
+) -> LearnerView:
+    """The policy's view of a learner from their mastery estimate and recent practices
+    (newest first). Reviews are due at ``now`` if given, else at the learner's clock; only
+    skills mastered by the estimate are reviewed. ``reviews=False`` schedules none."""
+    due: list[rv.DueReview] = []
+    when = now if now is not None else learner_clock(practices)
+    if reviews and when is not None:
+        mastered = {index.skill_ids[i] for i in np.flatnonzero(mastery >= threshold)}
+        due = [
+            d
+            for d in rv.due_reviews(review_states(index, practices), when, target_retention)
+            if d.skill in mastered
+        ]
+    episodes = _episodes(index, practices)
+    return LearnerView(
+        mastery=mastery,
+        recent_items=tuple(p.item for p in practices),
+        failure_streaks={s: e.streak for s, e in episodes.items() if e.streak},
+        probes={s: e.probes for s, e in episodes.items() if e.probes},
+        due=tuple(due),
+        items_since_review=items_since_review(index, practices, {d.skill for d in due}),
+    )
+
+
+__all__ = [
+    "Practice",
+    "build_view",
+    "failure_streaks",
+    "from_attempts",
+    "items_since_review",
+    "learner_clock",
+    "probe_counts",
+    "review_states",
+]

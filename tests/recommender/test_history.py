@@ -1,0 +1,86 @@
+"""The learner's view derived from their answers: streaks, probes, the learner's clock."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommender import history as hist
+from recommender.history import Practice
+from recommender.index import CurriculumIndex, ItemSpec
+from tests.recommender.helpers import diamond, mastery_of
+
+DAY = 86_400.0
+
+
+def newest_first(*rows: tuple[str, bool]) -> list[Practice]:
+    """Practices given oldest first, one minute apart, returned newest first."""
+    return [Practice(item, ok, 60.0 * k) for k, (item, ok) in enumerate(rows)][::-1]
+
+
+def test_streaks_count_back_to_the_last_success_per_skill() -> None:
+    idx = CurriculumIndex(
+        ["a", "b"], [], [ItemSpec("a1", ("a",)), ItemSpec("b1", ("b",)), ItemSpec("ab", ("a", "b"))]
+    )
+    rows = newest_first(("a1", True), ("a1", False), ("b1", True), ("ab", False), ("a1", False))
+    assert hist.failure_streaks(idx, rows) == {"a": 3, "b": 1}
+
+
+def test_a_correct_answer_on_a_prerequisite_ends_the_streak() -> None:
+    idx = diamond()  # A -> B, A -> C, B -> D, C -> D
+    rows = newest_first(("B0", False), ("B1", False), ("B0", False), ("A0", True))
+    assert hist.failure_streaks(idx, rows) == {}
+    # ... and counts as one probe of B, which is still open (no correct answer on B since)
+    assert hist.probe_counts(idx, rows) == {"B": 1}
+    rows = newest_first(("B0", False), ("A0", True), ("B1", False))
+    assert hist.failure_streaks(idx, rows) == {"B": 1}
+    # a transitive prerequisite counts too; an unrelated skill does not
+    rows = newest_first(("D0", False), ("D1", False), ("A0", True), ("D0", False))
+    assert hist.failure_streaks(idx, rows) == {"D": 1}
+    rows = newest_first(("B0", False), ("C0", True), ("B1", False))
+    assert hist.failure_streaks(idx, rows) == {"B": 2}
+
+
+def test_probes_count_prerequisite_answers_after_a_failure_until_a_success() -> None:
+    idx = diamond()
+    rows = newest_first(
+        ("A0", True),  # before any failure on B: not a probe
+        ("B0", False),
+        ("A1", False),  # probe 1 (wrong: the streak goes on)
+        ("B1", False),
+        ("A0", True),  # probe 2 (right: the streak ends)
+        ("B0", False),
+    )
+    assert hist.probe_counts(idx, rows) == {"B": 2}
+    assert hist.failure_streaks(idx, rows) == {"B": 1}
+    # a correct answer on B closes the episode: nothing before it counts
+    closed = newest_first(*[(p.item, p.correct) for p in rows[::-1]], ("B1", True))
+    assert hist.probe_counts(idx, closed) == {}
+
+
+def test_reviews_are_due_on_the_learners_clock_not_the_wall_clock() -> None:
+    idx = diamond()
+    m = mastery_of(idx, A=0.95, B=0.95)
+    t0 = 1_600_000_000.0  # September 2020
+    # A answered right at t0, B 12 hours later: one practice each, stability 2 days
+    rows = [Practice("B0", True, t0 + 0.5 * DAY), Practice("A0", True, t0)]
+    view = hist.build_view(idx, m, rows)
+    assert view.due == ()  # on the learner's clock A was practised half a day ago
+    # the wall clock (years later) would make both due
+    assert {d.skill for d in hist.build_view(idx, m, rows, now=t0 + 3 * 365 * DAY).due} == {
+        "A",
+        "B",
+    }
+    # the learner's next answer, 3 days on, moves their clock: A (3 days) and B (2.5) are due
+    later = [Practice("C0", False, t0 + 3 * DAY), *rows]
+    assert [d.skill for d in hist.build_view(idx, m, later).due] == ["A", "B"]
+    assert hist.learner_clock(later) == t0 + 3 * DAY
+    assert hist.learner_clock([]) is None
+
+
+def test_only_skills_mastered_by_the_estimate_are_reviewed() -> None:
+    idx = diamond()
+    rows = [Practice("C0", False, 9 * DAY), Practice("B0", True, 60.0), Practice("A0", True, 0.0)]
+    view = hist.build_view(idx, mastery_of(idx, A=0.9, B=0.5), rows)
+    assert [d.skill for d in view.due] == ["A"]
+    assert view.items_since_review == 2  # C0 then B0 since the last practice of A
+    assert hist.build_view(idx, np.ones(4), rows, reviews=False).due == ()
