@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth import AuthConfig, principal_from_authorization
 from api.context import Context, Services
-from api.errors import ApiError
+from api.errors import ApiError, ConfigError
 from api.graphiql import STATIC_DIR, STATIC_PATH, graphiql_html
 from api.http import handle_graphql
 from api.limits import Limits
@@ -36,6 +36,7 @@ from api.services import ChangeFeed, MasteryUpdater
 from graph.store import GraphStore
 
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+INTROSPECTION_ENV = "LEARNGRAPH_INTROSPECTION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +44,26 @@ class ApiSettings:
     auth: AuthConfig
     limits: Limits = field(default_factory=Limits)
     graphiql: bool = True
+    #: answer ``__schema`` / ``__type`` (GraphiQL needs it); ``learngraph serve`` turns it
+    #: off under ``--production`` unless ``LEARNGRAPH_INTROSPECTION`` says otherwise
+    introspection: bool = True
     #: signs diagnostic states given to clients; None: a random key per process
     #: (``api.auth.state_key_from_env`` derives a shared one from the configuration)
     state_key: bytes | None = None
+
+
+def introspection_from_env(environ: Mapping[str, str], *, production: bool) -> bool:
+    """``LEARNGRAPH_INTROSPECTION`` (1/true/yes/on or 0/false/no/off); unset: on, except
+    under ``--production``."""
+    raw = environ.get(INTROSPECTION_ENV)
+    if raw is None or not raw.strip():
+        return not production
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{INTROSPECTION_ENV}={raw!r} is not a switch; use 1/true/on or 0/false/off")
 
 
 async def build_services(
@@ -61,7 +79,7 @@ async def build_services(
         pubsub=changes_pubsub,
         mastery=MasteryUpdater(store),
         changes=changes,
-        schema=build_schema(settings.limits),
+        schema=build_schema(settings.limits, introspection=settings.introspection),
     )
     if settings.state_key is not None:
         services.diagnostic_key = settings.state_key

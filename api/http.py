@@ -27,7 +27,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from api.auth import principal_from_authorization
@@ -86,12 +86,21 @@ def negotiate(accept: str | None) -> str | None:
     return best[2] if best else None
 
 
+def loads(text: str | bytes, what: str) -> Any:
+    """``json.loads`` (bytes as UTF-8), refusing invalid or too deeply nested JSON with 400."""
+    try:
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except RecursionError:
+        raise HttpError(
+            400, f"{what} nests JSON arrays or objects too deeply; send a flatter value"
+        ) from None
+    except ValueError:  # UnicodeDecodeError included
+        raise HttpError(400, f"{what} is not valid UTF-8 JSON") from None
+
+
 def _json_param(name: str, value: Any, *, from_query_string: bool) -> dict[str, Any] | None:
     if from_query_string and isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise HttpError(400, f"the {name} parameter is not valid JSON") from None
+        value = loads(value, f"the {name} parameter")
     if value is None or isinstance(value, dict):
         return value
     raise HttpError(400, f"the {name} parameter must be a JSON object or null")
@@ -141,10 +150,7 @@ async def request_params(request: Request, services: Services) -> GraphQLParams:
     body = await read_body(request, services.limits.max_body_bytes)
     if not body:
         raise HttpError(400, "the request body is empty; send {\"query\": ...}")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise HttpError(400, "the request body is not valid UTF-8 JSON") from None
+    data = loads(body, "the request body")
     if not isinstance(data, dict):
         raise HttpError(400, "the request body must be a JSON object")
     return parse_params(data, from_query_string=False)
@@ -164,7 +170,10 @@ def _response(
     request_id: str,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
     all_headers = {"x-request-id": request_id, **(headers or {})}
     return Response(body, status, all_headers, media_type=f"{media}; charset=utf-8")
 
@@ -225,6 +234,11 @@ async def handle_graphql(request: Request, services: Services) -> Response:
             ) from None
         except MissingQueryError:
             raise HttpError(400, "no query: send {\"query\": \"{ __typename }\"}") from None
+        except CannotGetOperationTypeError:
+            raise HttpError(
+                400, f"operationName {params.operation_name!r} names no operation of the "
+                "document; send the name of one of its operations (or none if it has one)"
+            ) from None
         except TimeoutError:
             return _response(
                 {"data": None, "errors": [{

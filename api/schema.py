@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.limits import Limits, limit_extensions
 from api.masking import MaskInternalErrors, mask_error
+from api.request_checks import RequestChecks
 from api.types.group import Group, User
 from api.types.item import Item
 from api.types.learner import Learner
@@ -44,14 +45,14 @@ class Schema(strawberry.Schema):
         if errors:
             request_id = str(getattr(context.context, "request_id", "-"))
             result.errors = [mask_error(e, request_id) for e in errors]
-        return await super()._handle_execution_result(
-            context, result, extensions_runner, **kwargs
-        )
+        return await super()._handle_execution_result(context, result, extensions_runner, **kwargs)
 
 
-def build_schema(limits: Limits | None = None) -> Schema:
-    """The schema with ``limits`` applied; parser and validation caches on."""
+def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> Schema:
+    """The schema with ``limits`` applied; parser and validation caches on. Without
+    ``introspection``, ``__schema`` and ``__type`` are refused (``__typename`` stays)."""
     limits = limits or Limits()
+    closed: list[Any] = [] if introspection else [DisableIntrospection]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -59,8 +60,10 @@ def build_schema(limits: Limits | None = None) -> Schema:
         types=[Skill, Item, Learner, Group, User],
         extensions=[
             *limit_extensions(limits),
+            *closed,
             lambda: ParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
+            RequestChecks,  # after ValidationCache: it adds to the errors that one sets
             MaskInternalErrors,
         ],
         config=StrawberryConfig(auto_camel_case=True),

@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--production",
         action="store_true",
-        help="refuse the development secret and turn GraphiQL off",
+        help="refuse the development secret, turn GraphiQL off and, unless "
+        "LEARNGRAPH_INTROSPECTION=1, introspection",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(func=_serve)
@@ -69,7 +70,7 @@ def _token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import ApiSettings, create_app
+    from api.app import ApiSettings, create_app, introspection_from_env
     from api.auth import AuthConfig, state_key_from_env
     from api.errors import ApiError
     from api.limits import Limits
@@ -77,10 +78,13 @@ def _serve(args: argparse.Namespace) -> int:
     db_url = resolve_db_url(args.db)
     try:
         auth = AuthConfig.from_env(production=args.production)
+        introspection = introspection_from_env(os.environ, production=args.production)
         settings = ApiSettings(
             auth=auth,
             limits=Limits.from_env(os.environ),
-            graphiql=not args.production,
+            # GraphiQL reads the schema by introspection
+            graphiql=not args.production and introspection,
+            introspection=introspection,
             state_key=state_key_from_env(auth),
         )
     except ApiError as exc:
@@ -107,6 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         ws="websockets-sansio",
+        ws_max_size=settings.limits.max_body_bytes,  # the app checks it too (api.app)
     )
     return 0
 

@@ -194,9 +194,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, attempt_id = json.loads(raw)
         moment = datetime.fromisoformat(stamp)
-        if isinstance(attempt_id, str) and moment.tzinfo is not None:
+        # the id must encode to UTF-8 (no lone surrogates) for the driver
+        if isinstance(attempt_id, str) and moment.tzinfo is not None and attempt_id.encode():
             return moment.astimezone(UTC), attempt_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, RecursionError, OverflowError):
         pass
     raise ValidationError("cursor", f"{cursor!r} is not a cursor this store issued; pass "
                           "the next_cursor of a previous page, or None for the first page")

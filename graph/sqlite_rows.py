@@ -70,9 +70,15 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         ts_us, attempt_id = json.loads(raw)
-        if isinstance(ts_us, int) and isinstance(attempt_id, str):
+        # SQLite integers are 64-bit; the id must encode to UTF-8 (no lone surrogates)
+        if (
+            isinstance(ts_us, int)
+            and -(2**63) <= ts_us < 2**63
+            and isinstance(attempt_id, str)
+            and attempt_id.encode("utf-8")
+        ):
             return ts_us, attempt_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, RecursionError):
         pass
     raise ValidationError("cursor", f"{cursor!r} is not a cursor this store issued; pass "
                           "the next_cursor of a previous page, or None for the first page")

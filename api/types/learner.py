@@ -107,6 +107,9 @@ class AttemptConnection:
         return [e.node for e in self.edges]
 
 
+MAX_SKIP = 2**31 - 1
+
+
 def _attempt_cursor(store_cursor: str | None, skip: int) -> str:
     return encode_cursor(json.dumps([store_cursor, skip]))
 
@@ -117,11 +120,12 @@ def _parse_attempt_cursor(after: str | None) -> tuple[str | None, int]:
         return None, 0
     try:
         store_cursor, skip = json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         store_cursor, skip = None, -1
     if not (store_cursor is None or isinstance(store_cursor, str)) or not isinstance(skip, int):
         skip = -1
-    if skip < 0:
+    # the skip goes to the store's LIMIT: keep it within a 32-bit GraphQL Int
+    if not 0 <= skip <= MAX_SKIP:
         raise BadInputError(f"after={after!r} is not an attempts cursor", argument="after")
     return store_cursor, skip
 
@@ -252,8 +256,7 @@ class Learner(Node):
         return self.domain.effective_target_retention
 
     @strawberry.field(
-        description="True when the learner has chosen no target retention and the default "
-        "applies."
+        description="True when the learner has chosen no target retention and the default applies."
     )
     def target_retention_is_default(self) -> bool:
         return self.domain.target_retention is None

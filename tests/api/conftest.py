@@ -160,9 +160,14 @@ async def make_api(
         graphiql: bool = True,
         wrap: Any = None,
         state_key: bytes | None = None,
+        introspection: bool = True,
     ) -> Api:
         settings = ApiSettings(
-            auth=AUTH, limits=with_test_timeout(limits), graphiql=graphiql, state_key=state_key
+            auth=AUTH,
+            limits=with_test_timeout(limits),
+            graphiql=graphiql,
+            state_key=state_key,
+            introspection=introspection,
         )
         services = await build_services(wrap(store) if wrap else store, settings)
         app = create_app(settings, services=services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -66,9 +67,11 @@ def test_rs256_with_public_key(tmp_path: object) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     verifier = AuthConfig.from_env({"LEARNGRAPH_JWT_PUBLIC_KEY": public})
     assert verifier.algorithm == "RS256" and verifier.signing_key is None
     with pytest.raises(ConfigError, match="private key"):
@@ -132,3 +135,70 @@ def test_state_key_is_shared_by_configuration_and_never_the_public_one() -> None
     assert state_key_from_env(AuthConfig("RS256", "public-pem"), {}) is None
     with pytest.raises(ConfigError, match="LEARNGRAPH_STATE_SECRET is 5 characters long"):
         state_key_from_env(hs, {"LEARNGRAPH_STATE_SECRET": "short"})
+
+
+def test_an_unusable_rs256_key_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="LEARNGRAPH_JWT_PUBLIC_KEY is not a usable RSA key"):
+        AuthConfig.from_env({"LEARNGRAPH_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nnope"})
+    garbage = tmp_path / "key.pem"
+    garbage.write_text("not a key at all")
+    with pytest.raises(ConfigError, match="not a usable RSA key"):
+        AuthConfig.from_env({"LEARNGRAPH_JWT_PUBLIC_KEY": f"@{garbage}"})
+
+
+def test_serve_refuses_an_unusable_rs256_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("LEARNGRAPH_JWT_SECRET", raising=False)
+    monkeypatch.setenv("LEARNGRAPH_JWT_PUBLIC_KEY", "garbage")
+    assert main(["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+    assert "LEARNGRAPH_JWT_PUBLIC_KEY is not a usable RSA key" in capsys.readouterr().err
+
+
+def test_tokens_living_beyond_the_maximum_are_refused() -> None:
+    config = AuthConfig.from_env({"LEARNGRAPH_JWT_SECRET": "s" * 32})
+    assert config.max_lifetime_s == 24 * 3600
+    now = datetime.now(UTC)
+    day = jwt.encode(
+        {"sub": "ada", "role": "learner", "iat": now, "exp": now + timedelta(hours=24)},
+        "s" * 32,
+        algorithm="HS256",
+    )
+    assert decode_token(config, day) == Principal("ada", Role.LEARNER)
+    year = jwt.encode(
+        {"sub": "ada", "role": "admin", "iat": now, "exp": now + timedelta(days=365)},
+        "s" * 32,
+        algorithm="HS256",
+    )
+    with pytest.raises(UnauthenticatedError, match="lives 8760 h .* at most 24 h"):
+        decode_token(config, year)
+    no_iat = jwt.encode(
+        {"sub": "ada", "role": "admin", "exp": now + timedelta(days=30)}, "s" * 32, "HS256"
+    )
+    with pytest.raises(UnauthenticatedError, match="at most 24 h"):
+        decode_token(config, no_iat)
+    short = AuthConfig.from_env(
+        {"LEARNGRAPH_JWT_SECRET": "s" * 32, "LEARNGRAPH_JWT_MAX_LIFETIME_S": "3600"}
+    )
+    with pytest.raises(UnauthenticatedError, match="at most 1 h"):
+        decode_token(short, day)
+    with pytest.raises(ConfigError, match="above the maximum of 1 h"):
+        issue_token(short, "ada", "learner", ttl=timedelta(hours=2))
+    for bad in ("soon", "0", "-5", "inf", "nan"):
+        with pytest.raises(ConfigError, match="LEARNGRAPH_JWT_MAX_LIFETIME_S"):
+            AuthConfig.from_env({"LEARNGRAPH_JWT_MAX_LIFETIME_S": bad})
+
+
+def test_token_command_respects_the_maximum_lifetime(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEARNGRAPH_JWT_SECRET", "s" * 32)
+    monkeypatch.delenv("LEARNGRAPH_JWT_PUBLIC_KEY", raising=False)
+    monkeypatch.delenv("LEARNGRAPH_JWT_MAX_LIFETIME_S", raising=False)
+    assert main(["token", "--sub", "ada", "--role", "learner"]) == 0  # 24 h, the default
+    token = capsys.readouterr().out.strip()
+    principal = decode_token(AuthConfig.from_env(), token)
+    assert principal == Principal("ada", Role.LEARNER)
+    assert principal.expires_at is not None
+    assert main(["token", "--sub", "ada", "--role", "learner", "--hours", "48"]) == 2
+    assert "above the maximum of 24 h" in capsys.readouterr().err
