@@ -2,7 +2,7 @@
 
     learngraph trace evaluate --model {bkt,elo,dkt,gnn} --train PATH [PATH ...] [--test PATH]
         [--format {dkt3,pid4,csv,dktsyn}] [--prerequisites EDGES.csv] [--seed N]
-        [--param KEY=VALUE ...] [--json] [--plots DIR]
+        [--param KEY=VALUE ...] [--json] [--plots DIR] [--cv K]
     learngraph trace train --model M --train PATH [--test PATH] [--registry DIR]
         [--name NAME] [--activate] ...
     learngraph trace train --model M --db URL [--epochs N] [--seed S] [--activate] ...
@@ -70,6 +70,10 @@ def register(sub: Any) -> None:
     ev.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     ev.add_argument("--plots", type=Path, default=None, metavar="DIR",
                     help="write ROC and calibration PNGs into DIR")
+    ev.add_argument("--cv", type=int, default=None, metavar="K",
+                    help="K-fold cross-validation by learner, printing mean +- sd per metric: "
+                         "K --train files are K published folds (each tested once, trained on "
+                         "the others); one file is cut into K seeded folds")
     ev.set_defaults(func=cmd_evaluate)
 
     tr = tsub.add_parser("train", help="train a model and register it for serving")
@@ -124,10 +128,46 @@ def _registry(path: Path | None) -> Any:
     return Registry(path) if path is not None else Registry.from_env()
 
 
+def cmd_cross_validate(args: argparse.Namespace) -> int:
+    from tracing.crossval import SUMMARY_METRICS, cross_validate
+    from tracing.train import StderrProgress
+
+    for flag, value in (("--test", args.test), ("--plots", args.plots)):
+        if value is not None:
+            raise TracingError(f"{flag} cannot be combined with --cv: every fold is tested "
+                               "on its own learners; drop one of them")
+    result = cross_validate(
+        args.model, args.train, args.cv, fmt=args.format, prerequisites=args.prerequisites,
+        seed=args.seed, params=dict(args.param), progress=StderrProgress())
+    out = result.to_json()
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    names = {"auc": "AUC", "accuracy": "accuracy", "rmse": "RMSE", "ece": "ECE",
+             "train_seconds": "train seconds"}
+    print(f"model  {out['model']}")
+    print(f"split  {out['split']}; seed {out['seed']}")
+    print(f"test answers per fold  {' / '.join(str(f['n_test']) for f in out['folds'])}")
+    head = ["metric", "mean +- sd"] + [f"fold {f['fold']}" for f in out["folds"]]
+    rows = [head]
+    for m in SUMMARY_METRICS:
+        digits = 1 if m == "train_seconds" else 4
+        vals = result.values(m)
+        rows.append([names[m], f"{out['mean'][m]:.{digits}f} +- {out['sd'][m]:.{digits}f}"]
+                    + [f"{v:.{digits}f}" for v in vals])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    print("(sd: sample standard deviation over the folds)")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from tracing.evaluate import evaluate_files
     from tracing.train import StderrProgress
 
+    if args.cv is not None:
+        return cmd_cross_validate(args)
     result = evaluate_files(
         args.model, args.train, args.test, fmt=args.format,
         prerequisites=args.prerequisites, seed=args.seed, params=dict(args.param),
@@ -292,10 +332,14 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     for r in recs:
         mark = "*" if active is not None and r.key == active.key else " "
-        auc = r.metrics.get("auc")
+        auc, valid = r.metrics.get("auc"), r.metrics.get("valid_auc")
         print(f"{mark} {r.key:<20} {r.model:<4} {r.created_at}  "
-              f"AUC {'-' if auc is None else f'{auc:.4f}'}  {r.data.get('train', '')}")
+              f"test AUC {_num(auc)}  valid AUC {_num(valid)}  {r.data.get('train', '')}")
     return 0
+
+
+def _num(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, int | float) and v == v else "-"
 
 
 def cmd_activate(args: argparse.Namespace) -> int:

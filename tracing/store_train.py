@@ -40,6 +40,7 @@ from tracing.evaluate import fit_timed, make_tracer
 from tracing.history import attempts_oldest_first, mastery_all, replay_all
 from tracing.registry import ModelRecord, Registry
 from tracing.serving import MasteryService, encode_state, mastery_uncertainty
+from tracing.train import validation_metrics
 from tracing.watermark import Watermark, attempt_key
 
 #: rows per store page (learners, items, attempts)
@@ -237,13 +238,8 @@ async def train_from_store(
         meta["params"] = params
     metrics: dict[str, Any] = {"train_seconds": round(seconds, 3),
                                "read_seconds": round(read_seconds, 3)}
-    info = getattr(tracer, "fit_info", None) or {}  # the neural tracers' early-stopping record
-    valid_auc = info.get("best_valid_auc")
-    if valid_auc is not None and 0.0 <= valid_auc <= 1.0:  # -1 or NaN: no usable AUC
-        # AUC on the learners held out of training for early stopping (not a test set)
-        metrics["valid_auc"] = round(float(valid_auc), 6)
-        metrics["n_valid_learners"] = info.get("n_valid_learners")
-        metrics["best_epoch"] = info.get("best_epoch")
+    # AUC on the learners held out of training (early stopping, Elo's calibration fold)
+    metrics.update(validation_metrics(tracer))
     rec = reg.register(tracer, name=name, data=meta, metrics=metrics, seed=seed)
     active = reg.active()
     # the registry's first model is made active by ``register`` itself: rebuild for it too

@@ -31,6 +31,21 @@ class StderrProgress:
               flush=True)
 
 
+def validation_metrics(tracer: Any) -> dict[str, Any]:
+    """What a fitted tracer measured on the training learners it held out (early stopping for
+    the neural ones, the calibration fold for Elo): ``valid_auc`` and its learners; empty when
+    it held none out. A validation AUC, not a test AUC."""
+    info = getattr(tracer, "fit_info", None) or {}
+    valid_auc = info.get("best_valid_auc")
+    if valid_auc is None or not 0.0 <= valid_auc <= 1.0:  # -1 or NaN: no usable AUC
+        return {}
+    out: dict[str, Any] = {"valid_auc": round(float(valid_auc), 6),
+                           "n_valid_learners": info.get("n_valid_learners")}
+    if info.get("best_epoch") is not None:
+        out["best_epoch"] = info["best_epoch"]
+    return out
+
+
 def train_and_register(
     model: str,
     train: TrainFiles,
@@ -66,6 +81,7 @@ def train_and_register(
         metrics = {"train_seconds": round(seconds, 3)}
         data = {"train": names, "format": tr.format, "n_train": tr.n_interactions,
                 "n_train_learners": len(tr.sequences)}
+    metrics.update(validation_metrics(tracer))
     if prerequisites is not None:
         data["prerequisites"] = str(prerequisites)
     if params:
