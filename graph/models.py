@@ -200,10 +200,14 @@ class PrerequisiteGraph:
 
 @dataclass(frozen=True, slots=True)
 class RecordResult:
-    """What ``record_attempts`` did: which attempt ids were new and which were already stored."""
+    """What ``record_attempts`` did: which attempt ids were new and which were already stored.
+
+    ``timestamps``: for each duplicate among the call's ``untimed`` ids, the timestamp stored
+    by the try that stored it (the attempt as stored is the one to trace and answer with)."""
 
     stored: tuple[str, ...]
     duplicates: tuple[str, ...]
+    timestamps: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

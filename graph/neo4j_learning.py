@@ -3,7 +3,8 @@ counts, mastery and tracer states."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,11 +21,14 @@ class Neo4jLearning(Neo4jCore):
 
     # -- attempts --------------------------------------------------------------------------
 
-    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+    async def record_attempts(
+        self, attempts: Sequence[Attempt], *, untimed: Collection[str] = ()
+    ) -> RecordResult:
         """One statement per call on the happy path: write the new ids, get the stored ones
         back, compare in Python. Any problem (unknown learner or item, an id reused with other
         content) is diagnosed in the same transaction and raised, which rolls it all back."""
         checks.check_attempts(attempts)
+        untimed = frozenset(untimed)
         rows = [v.attempt_row(a) for a in attempts]
         first: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -37,6 +41,7 @@ class Neo4jLearning(Neo4jCore):
             new_ids = [r["id"] for r in unique if r["id"] not in stored]
             duplicates: list[str] = []
             conflicts: list[str] = []
+            timestamps: dict[str, datetime] = {}
             seen: set[str] = set()
             for row in rows:
                 aid = row["id"]
@@ -44,14 +49,23 @@ class Neo4jLearning(Neo4jCore):
                     seen.add(aid)  # the first occurrence of a new id: stored
                     continue
                 before = stored[aid] if aid in stored else v.attempt(first[aid])
-                (duplicates if before == v.attempt(row) else conflicts).append(aid)
+                given = v.attempt(row)
+                if before == given:
+                    duplicates.append(aid)
+                elif aid in untimed and before == replace(given, timestamp=before.timestamp):
+                    duplicates.append(aid)  # the same answer, its time filled in again
+                    timestamps[aid] = before.timestamp
+                else:
+                    conflicts.append(aid)
             if out["created"] != len(new_ids) or conflicts:
                 await self._diagnose_attempts(tx, rows)
                 if conflicts:
                     raise AttemptConflictError(list(dict.fromkeys(conflicts)))
                 raise GraphStoreError(  # only if a learner or item vanished mid-transaction
                     f"stored {out['created']} of {len(new_ids)} new attempts; retry the call")
-            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates))
+            return RecordResult(
+                stored=tuple(new_ids), duplicates=tuple(duplicates), timestamps=timestamps
+            )
 
         if not rows:
             return RecordResult(stored=(), duplicates=())

@@ -5,7 +5,7 @@ tracers' serialized per-learner states."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,10 +26,14 @@ from graph.sqlite_rows import (
     attempt_values,
     decode_cursor,
     encode_cursor,
+    from_us,
     ids_json,
     to_us,
 )
 from graph.store import AttemptConflictError
+
+#: the timestamp's place in an attempt row (``ATTEMPT_COLS``)
+TS = 4
 
 
 class SqliteLearning(SqliteCore):
@@ -37,9 +41,12 @@ class SqliteLearning(SqliteCore):
 
     # -- attempts --------------------------------------------------------------------------
 
-    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+    async def record_attempts(
+        self, attempts: Sequence[Attempt], *, untimed: Collection[str] = ()
+    ) -> RecordResult:
         check_attempts(attempts)
         rows = [attempt_values(a) for a in attempts]
+        untimed = frozenset(untimed)
 
         def run(conn: sqlite3.Connection) -> RecordResult:
             require(conn, "learners", "learner", {r[1] for r in rows})
@@ -54,21 +61,28 @@ class SqliteLearning(SqliteCore):
             new_ids: list[str] = []
             duplicates: list[str] = []
             conflicts: list[str] = []
+            timestamps: dict[str, datetime] = {}
             for row in rows:
-                seen = stored.get(row[0])
+                aid = row[0]
+                seen = stored.get(aid)
                 if seen is None:
-                    stored[row[0]] = row
+                    stored[aid] = row
                     new.append(row)
-                    new_ids.append(row[0])
+                    new_ids.append(aid)
                 elif seen == row:
-                    duplicates.append(row[0])
+                    duplicates.append(aid)
+                elif aid in untimed and seen[:TS] + seen[TS + 1 :] == row[:TS] + row[TS + 1 :]:
+                    duplicates.append(aid)  # the same answer, its time filled in again
+                    timestamps[aid] = from_us(seen[TS])
                 else:
-                    conflicts.append(row[0])
+                    conflicts.append(aid)
             if conflicts:
                 raise AttemptConflictError(list(dict.fromkeys(conflicts)))
             conn.executemany(
                 f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)", new)
-            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates))
+            return RecordResult(
+                stored=tuple(new_ids), duplicates=tuple(duplicates), timestamps=timestamps
+            )
 
         return await self._write(run)
 

@@ -16,7 +16,7 @@ Conventions shared by every method:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
@@ -269,11 +269,18 @@ class GraphStore(Protocol):
         ...
 
     # -- attempts --------------------------------------------------------------------------
-    async def record_attempts(self, attempts: Sequence[Attempt]) -> RecordResult:
+    async def record_attempts(
+        self, attempts: Sequence[Attempt], *, untimed: Collection[str] = ()
+    ) -> RecordResult:
         """Store attempts, idempotent on ``attempt_id``: an id already stored with the same
         content is reported in ``duplicates`` and not stored again; with different content
         the whole call fails with AttemptConflictError. Unknown learners or items:
-        NotFoundError. Nothing is written when any attempt is refused."""
+        NotFoundError. Nothing is written when any attempt is refused.
+
+        ``untimed`` names attempts whose timestamp the caller filled in (the client sent
+        none): their timestamp is not part of the comparison with a stored attempt, so a
+        retry filled in at another time is still a duplicate, and ``RecordResult.timestamps``
+        gives the timestamp stored by the first try."""
         ...
 
     async def attempts_of(

@@ -72,7 +72,11 @@ class AttemptInput:
     learner_id: strawberry.ID
     item_id: strawberry.ID
     score: float = strawberry.field(description="In [0, 1]; right/wrong is 1 or 0.")
-    timestamp: datetime | None = strawberry.field(default=None, description="Default: now.")
+    timestamp: datetime | None = strawberry.field(
+        default=None,
+        description="Default: the server's time when the attempt is first stored (a retry "
+        "without one is a duplicate, compared on the other fields).",
+    )
     response_time_ms: int | None = None
     hints_used: int = 0
 

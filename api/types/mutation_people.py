@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -123,8 +124,12 @@ GroupDeleteResult = Annotated[
 ]
 
 
-def to_attempts(inputs: list[AttemptInput], ctx: Context) -> list[m.Attempt]:
-    """Validate and convert a batch; a repeated attempt id must repeat the same content."""
+def to_attempts(inputs: list[AttemptInput], ctx: Context) -> tuple[list[m.Attempt], frozenset[str]]:
+    """Validate and convert a batch; a repeated attempt id must repeat the same content.
+
+    Returns the attempts and the ids of those sent without a timestamp, which get the
+    server's now: the store compares a retry of those on the client's fields only, so the
+    same untimed answer sent again is a duplicate rather than a conflict."""
     if not inputs:
         raise v.ValidationError("input", "is empty; send at least one attempt")
     if len(inputs) > ctx.limits.max_batch:
@@ -133,6 +138,7 @@ def to_attempts(inputs: list[AttemptInput], ctx: Context) -> list[m.Attempt]:
         )
     now = m.utcnow()
     out: dict[str, m.Attempt] = {}
+    untimed: set[str] = set()
     for i, a in enumerate(inputs):
         where = f"input[{i}]"
         attempt = m.Attempt(
@@ -148,15 +154,25 @@ def to_attempts(inputs: list[AttemptInput], ctx: Context) -> list[m.Attempt]:
             ),
             hints_used=v.non_negative(f"{where}.hintsUsed", a.hints_used),
         )
-        seen = out.get(attempt.attempt_id)
-        if seen is not None and seen != attempt:
-            raise v.ValidationError(
-                f"{where}.attemptId",
-                f"{attempt.attempt_id!r} appears twice with different content; "
-                "give each answer its own id",
-            )
-        out[attempt.attempt_id] = attempt
-    return list(out.values())
+        aid = attempt.attempt_id
+        seen = out.get(aid)
+        if seen is None:
+            out[aid] = attempt
+            if a.timestamp is None:
+                untimed.add(aid)
+        elif seen != attempt:
+            either_untimed = aid in untimed or a.timestamp is None
+            if not (
+                either_untimed and replace(seen, timestamp=now) == replace(attempt, timestamp=now)
+            ):
+                raise v.ValidationError(
+                    f"{where}.attemptId",
+                    f"{aid!r} appears twice with different content; give each answer its own id",
+                )
+            if a.timestamp is not None:  # the client's own time wins over the filled-in one
+                out[aid] = attempt
+                untimed.discard(aid)
+    return list(out.values()), frozenset(untimed)
 
 
 def _teacher_ids(ids: list[str]) -> tuple[str, ...]:
@@ -189,10 +205,15 @@ class PeopleMutation:
             return ForbiddenError(message="recording attempts needs a token; none was sent")
 
         async def write() -> Error | RecordAttemptsPayload:
-            attempts = to_attempts(input, ctx)
+            attempts, untimed = to_attempts(input, ctx)
             for learner_id in sorted({a.learner_id for a in attempts}):
                 allow(await access.learner_denial(ctx, learner_id, write=True))
-            result = await ctx.store.record_attempts(attempts)
+            result = await ctx.store.record_attempts(attempts, untimed=untimed)
+            if result.timestamps:  # retried untimed answers: as the first try stored them
+                attempts = [
+                    replace(a, timestamp=result.timestamps.get(a.attempt_id, a.timestamp))
+                    for a in attempts
+                ]
             try:
                 # duplicates go in too: a retry completes tracing an earlier try left undone
                 changed = await ctx.services.mastery.apply(attempts, frozenset(result.stored))

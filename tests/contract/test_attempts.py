@@ -167,3 +167,35 @@ async def test_ten_thousand_attempts_in_one_call(store: Any) -> None:
     assert again.stored == () and len(again.duplicates) == 10_000
     assert await store.attempt_count() == 10_000
 
+
+
+async def test_an_untimed_retry_is_a_duplicate_and_keeps_the_first_timestamp(store: Any) -> None:
+    """The caller filled in the timestamp of "a1" itself (the client sent none): a retry
+    with another filled-in time but the same client fields is a duplicate, and the result
+    gives the timestamp stored by the first try."""
+    await learner_with_items(store)
+    first = await store.record_attempts([attempt("a1", minute=0)], untimed=["a1"])
+    assert first.stored == ("a1",) and first.timestamps == {}
+    retry = await store.record_attempts(
+        [attempt("a2", minute=7), attempt("a1", minute=5)], untimed=["a1", "a2"]
+    )
+    assert retry.stored == ("a2",) and retry.duplicates == ("a1",)
+    assert retry.timestamps == {"a1": T0}
+    assert await store.attempt_count("l1") == 2
+    assert (await store.attempts_of("l1")).attempts == (
+        attempt("a2", minute=7),
+        attempt("a1", minute=0),
+    )
+
+
+async def test_an_untimed_retry_with_other_client_fields_is_a_conflict(store: Any) -> None:
+    await learner_with_items(store)
+    await store.record_attempts([attempt("a1", score=1.0)], untimed=["a1"])
+    for changed in (attempt("a1", score=0.0, minute=3), attempt("a1", hints_used=2, minute=3)):
+        with pytest.raises(AttemptConflictError) as err:
+            await store.record_attempts([changed], untimed=["a1"])
+        assert err.value.attempt_ids == ("a1",)
+    # a timestamp the client sends itself is compared as before
+    with pytest.raises(AttemptConflictError):
+        await store.record_attempts([attempt("a1", score=1.0, minute=3)])
+    assert (await store.attempts_of("l1")).attempts == (attempt("a1", score=1.0),)
