@@ -16,6 +16,7 @@ from api.loaders import Loaders
 from api.pubsub import PubSub
 from api.services import ChangeFeed, MasteryUpdater
 from graph.store import GraphStore
+from recommender.catalogue.serving import CatalogueModels
 from recommender.gains import GainCache
 from recommender.service import IndexCache
 
@@ -36,6 +37,9 @@ class Services:
     #: items' observed learning gains (Thompson sampling among near-equal items), read from
     #: the stored attempts at most every ``max_age`` seconds
     gains: GainCache = field(default_factory=GainCache)
+    #: the catalogue strategies (``recommendations(strategy: ...)``), fitted on the stored
+    #: attempts and refitted when the store moved and the fit is older than ``max_age``
+    catalogue: CatalogueModels = field(default_factory=CatalogueModels)
     #: a new generator per recommendation request: fresh OS entropy by default; tests and
     #: replays set a seeded factory here
     rng: Callable[[], np.random.Generator] = np.random.default_rng

@@ -15,6 +15,7 @@ from api.limits import check_first
 from api.types.item import Item
 from api.types.node import Node, PageInfo, decode_cursor, encode_cursor
 from api.types.skill import Skill, skills_by_key
+from api.types.strategy import STRATEGY_HELP, RecommendStrategy
 from graph import models as m
 from graph.store import ValidationError
 
@@ -214,10 +215,27 @@ class Learner(Node):
 
     @strawberry.field(description="The next items to work on toward the goals, with reasons.")
     async def recommendations(
-        self, info: Info, first: int = 5, goal_ids: list[strawberry.ID] | None = None
+        self,
+        info: Info,
+        first: int = 5,
+        goal_ids: list[strawberry.ID] | None = None,
+        strategy: Annotated[
+            RecommendStrategy, strawberry.argument(description=STRATEGY_HELP)
+        ] = RecommendStrategy.NEXT_ITEM,
+        seed_item_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Catalogue strategies: items a new learner chose "
+                "(cold start), added to their attempted items."
+            ),
+        ] = None,
     ) -> list[Annotated[Recommendation, strawberry.lazy(RECOMMEND)]]:
         from api.types.recommend import recommendations
 
+        if strategy is not RecommendStrategy.NEXT_ITEM:
+            from api.types.catalogue import catalogue_recommendations
+
+            return await catalogue_recommendations(info, self.key, first, strategy, seed_item_ids)
         return await recommendations(info, self.key, first, goal_ids)
 
     @strawberry.field(description="Skills still to learn toward the goals (default: own goals).")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
@@ -22,6 +22,9 @@ from api.types.tracer import TracerModel, tracer_models
 from graph import models as m
 from graph.models import Role as DomainRole
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from api.types.catalogue import SkillSuggestion
 
 MAX_GRAPH_DEPTH = 50
 
@@ -229,6 +232,22 @@ class Query:
     def viewer(self, info: Info) -> Viewer | None:
         p = info.context.principal
         return None if p is None else Viewer(subject=p.sub, role=Role(p.role.value))
+
+    @strawberry.field(
+        description="Skills a new or untagged item likely assesses, best first, from its "
+        "title and body (or `text`): nearest tagged items, skill descriptions and the "
+        "prerequisite graph (designers and admins)."
+    )
+    async def suggest_skills(
+        self,
+        info: Info,
+        item_id: strawberry.ID | None = None,
+        text: str | None = None,
+        first: int = 3,
+    ) -> list[Annotated[SkillSuggestion, strawberry.lazy("api.types.catalogue")]]:
+        from api.types.catalogue import suggest_skills
+
+        return await suggest_skills(info, item_id, text, first)
 
     tracer_models: list[TracerModel] = strawberry.field(
         resolver=tracer_models, description="Saved tracer models (designers and admins)."

@@ -46,10 +46,9 @@ def register(sub: Any) -> None:
         nargs="+",
         default=None,
         metavar="FILE",
-        help="evaluate on interaction log files (pid4, dkt3 or csv; one vocabulary) instead "
-        "of a store, e.g. ../shared/datasets/assist2017-pid/fold*.csv",
+        help="evaluate on AKT pid-format logs (index,learner / problems / skills / labels) "
+        "instead of a store, e.g. ../shared/datasets/assist2017-pid/fold*.csv",
     )
-    ev.add_argument("--format", default=None, help="log format (default: detected)")
     ev.add_argument(
         "--strategy",
         action="append",
@@ -115,7 +114,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from recommender.catalogue import make_strategy
     from recommender.catalogue.clusters import LearnerClusters, pca_picture
     from recommender.catalogue.evaluate import evaluate, table
-    from recommender.catalogue.loaders import read_logs
+    from recommender.catalogue.loaders import read_pid4
     from recommender.catalogue.split import split_by_learner_then_time
     from recommender.errors import RecommenderError
     from tracing.train import StderrProgress
@@ -124,7 +123,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = None if args.quiet else StderrProgress()
     try:
         if args.log:
-            catalogue, data = read_logs(args.log, args.format)
+            catalogue, data = read_pid4(args.log)
             source = ", ".join(args.log)
         else:
             catalogue, data = asyncio.run(_read_store(args.db, progress))

@@ -2,9 +2,8 @@
 
 Store: every item (``list_items`` pages; text = title + body), the prerequisite edges, and
 every learner's attempts (``list_learners`` then ``attempts_of`` pages), timed by their
-timestamps. Log: one or more files ``tracing.data.read_log`` reads (``pid4``, ``dkt3``,
-``csv``); a learner's answers are timed by their position in the file's time-ordered sequence,
-items carry their skill ids and no text.
+timestamps. Log: one or more AKT "pid" files (:func:`read_pid4`); a learner's answers are
+timed by their position in the file's time-ordered sequence; items carry skills, no text.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from pathlib import Path
 from graph.models import Item
 from graph.store import GraphStore
 from recommender.catalogue.data import Catalogue, Interactions, from_events
+from recommender.errors import InvalidParameterError
 
 PAGE = 500
 ProgressFn = Callable[[str, float], None]
@@ -91,35 +91,37 @@ async def read_store(
     return catalogue, from_events(events, catalogue, learners)
 
 
-def read_logs(
-    paths: Sequence[str | Path], format: str | None = None
-) -> tuple[Catalogue, Interactions]:
-    """Interaction logs (one vocabulary across the files) as a catalogue and interactions."""
-    from tracing.data import read_log
-
-    datas = []
-    vocab = None
-    for p in paths:
-        d = read_log(p, format, vocab=vocab)
-        vocab = d.vocab
-        datas.append(d)
-    assert vocab is not None
-    skills = tuple(
-        tuple(vocab.skill_ids[s] for s in vocab.item_skills[i]) for i in range(vocab.n_items)
-    )
-    catalogue = Catalogue(
-        item_ids=vocab.item_ids,
-        texts=("",) * vocab.n_items,
-        skills=skills,
-        prerequisites=tuple(
-            (vocab.skill_ids[a], vocab.skill_ids[b]) for a, b in vocab.prerequisites
-        ),
-    )
+def read_pid4(paths: Sequence[str | Path]) -> tuple[Catalogue, Interactions]:
+    """AKT "pid" logs (4-line blocks: ``index,learner`` / problem ids / skill ids / labels) as a
+    catalogue of problems and their interactions. A problem's skills are every skill it is
+    written with anywhere (multi-skill problems come as consecutive rows, and a few problems
+    carry different skills in different places); answers are timed by their position."""
     events: list[tuple[str, str, float]] = []
+    skills: dict[str, set[str]] = {}
     learners: list[str] = []
-    for f, d in enumerate(datas):
-        for lid, seq in zip(d.learner_ids, d.sequences, strict=True):
-            key = f"{f}:{lid}"
+    for f, path in enumerate(paths):
+        lines = [ln.strip() for ln in Path(path).read_text().splitlines() if ln.strip()]
+        if len(lines) % 4:
+            raise InvalidParameterError(
+                "log", str(path), "4-line blocks (index,learner / problems / skills / labels)"
+            )
+        for b in range(0, len(lines), 4):
+            head = lines[b].split(",")
+            key = f"{f}:{head[-1]}"
+            problems = [x for x in lines[b + 1].split(",") if x]
+            tags = [x for x in lines[b + 2].split(",") if x]
+            if len(problems) != len(tags):
+                raise InvalidParameterError(
+                    f"{path}:{b + 2}", len(tags), f"{len(problems)} skill ids, one per problem"
+                )
             learners.append(key)
-            events += [(key, vocab.item_ids[x.item], float(t)) for t, x in enumerate(seq)]
+            for t, (pid, sid) in enumerate(zip(problems, tags, strict=True)):
+                skills.setdefault(pid, set()).add(sid)
+                events.append((key, pid, float(t)))
+    ids = tuple(sorted(skills, key=lambda x: (len(x), x)))
+    catalogue = Catalogue(
+        item_ids=ids,
+        texts=("",) * len(ids),
+        skills=tuple(tuple(sorted(skills[i])) for i in ids),
+    )
     return catalogue, from_events(events, catalogue, learners)

@@ -34,8 +34,6 @@ def test_evaluate_on_a_log_prints_metrics_per_strategy(
         "evaluate",
         "--log",
         str(log),
-        "--format",
-        "pid4",
         "--quiet",
         "--json",
         "--strategy",
