@@ -1,0 +1,119 @@
+"""Smoke test of benchmarks/bench_http_population.py: its whole path (importer, ``learngraph
+migrate`` / ``curriculum import`` / ``serve`` subprocesses, learners over HTTP) on a tiny
+Junyi-format table, and the Junyi curriculum it builds (776 skills, 40 goals)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench_http_population as bench  # noqa: E402
+from benchmarks.population_setting import load_curriculum  # noqa: E402
+
+CHAIN = 20
+
+
+def tiny_table(path: Path) -> Path:
+    """A chain s00 -> ... -> s19, a two-skill cycle hanging off it, one isolated exercise."""
+    rows = ["name,prerequisites,pretty_display_name,topic,area"]
+    rows += [f"s{k:02d},{f's{k - 1:02d}' if k else ''},S{k},t,x" for k in range(CHAIN)]
+    rows += [f'cy1,"s{CHAIN - 1:02d},cy2",C1,t,x', "cy2,cy1,C2,t,x", "lonely,,L,t,x"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_tiny_curriculum_keeps_linked_skills_and_names_the_cycle(tmp_path: Path) -> None:
+    cur = load_curriculum(tiny_table(tmp_path / "t.csv"), items_per_skill=3, goals=2)
+    assert len(cur.skills) == CHAIN + 2 and cur.dropped_isolated == 1
+    assert len(cur.items) == 3 * (CHAIN + 2)
+    assert [p for p in cur.skipped if "cycle" in p] and len(cur.edges) == CHAIN + 1
+    assert set(cur.goals) <= {"cy1", "cy2", f"s{CHAIN - 1:02d}"} and len(cur.goals) == 2
+    assert set(cur.goals) <= set(cur.closure)
+    rank = {s: k for k, s in enumerate(cur.closure)}
+    assert all(rank[e.source] < rank[e.target] for e in cur.edges if e.target in rank)
+
+
+def test_junyi_curriculum(datasets: Path) -> None:
+    table = datasets / "junyi-prerequisites" / "junyi_Exercise_table.csv"
+    cur = load_curriculum(table)
+    assert (len(cur.skills), len(cur.items), len(cur.goals)) == (776, 4 * 776, 40)
+    assert sum("cycle" in p for p in cur.skipped) == 1
+
+
+def test_benchmark_drives_a_real_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "population.json"
+    learners, budget = 2, 60
+    code = bench.main(
+        [
+            "--table",
+            str(tiny_table(tmp_path / "t.csv")),
+            "--goals",
+            "2",
+            "--learners",
+            str(learners),
+            "--budget",
+            str(budget),
+            "--lanes",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    res = json.loads(out.read_text())["result"]
+    assert res["skills"] == CHAIN + 2
+    pols = res["policies"]
+    for name in ("adaptive", "topological", "oracle"):
+        s = pols[name]
+        assert s["learners"] == learners and 0 <= s["reached_share"] <= 1
+        assert 0 <= s["median_items"] <= s["p90_items"] <= budget
+    a = pols["adaptive"]
+    assert a["requests"] == a["answers"] + learners  # one recordAttempts per answer
+    assert a["answers"] <= learners * budget
+    assert sum(a["kinds"].values()) == pytest.approx(1.0) if a["answers"] else a["kinds"] == {}
+    table = capsys.readouterr().out
+    assert "| adaptive (`learngraph serve`, HTTP) |" in table
+    assert "| oracle (knows the true state) |" in table
+
+
+def test_a_model_trained_on_a_warm_up_cohort_serves_the_measured_one(tmp_path: Path) -> None:
+    out = tmp_path / "elo.json"
+    code = bench.main(
+        [
+            "--table",
+            str(tiny_table(tmp_path / "t.csv")),
+            "--goals",
+            "2",
+            "--learners",
+            "2",
+            "--budget",
+            "30",
+            "--tracer",
+            "elo",
+            "--warmup-learners",
+            "3",
+            "--warmup-budget",
+            "30",
+            "--json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    res = json.loads(out.read_text())["result"]
+    assert res["training"]["key"].startswith("elo-")
+    assert res["served_model"] == res["training"]["key"]
+    assert res["warmup"]["learners"] == 3 and res["warmup"]["answers"] > 0
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="--learners"):
+        bench.main(["--learners", "0"])
+    with pytest.raises(SystemExit, match="not found"):
+        bench.main(["--table", str(tmp_path / "none.csv")])
