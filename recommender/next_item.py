@@ -15,7 +15,8 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    ``review_every - 1`` new-learning items, or at once when nothing new is ready.
 3. **Learning.** Ready skills (outer fringe) on the path to the goals, in path priority; with
    no goal, the whole frontier, most-unblocking first; with every goal mastered by the
-   estimate, the least certain skills of the goals' closure (consolidation). The skill
+   estimate, the goals themselves, then the least certain skills of their closure
+   (consolidation). The skill
    practised last moves behind the next one (interleaving) when another is ready.
 4. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
    (probes, reviews), the first learning skill comes first again.
@@ -229,10 +230,16 @@ def _learning_choices(
                 )
             ]
         if steps.remaining == 0:
-            # every goal is mastered by the estimate: consolidate the least certain skills of
-            # the goals' closure rather than wander off the goal
-            closure = index.ancestors(index.skill_positions(goals).tolist())
-            weakest = closure[np.argsort(m[closure], kind="stable")][: cfg.candidate_skills]
+            # every goal is mastered by the estimate: consolidate the goals themselves (least
+            # certain first: a false positive there is what keeps the goal out of reach), then
+            # the least certain skills of their closure, rather than wander off the goal
+            gpos = np.unique(index.skill_positions(goals))
+            closure = index.ancestors(gpos.tolist())
+            rest = np.setdiff1d(closure, gpos)
+            order = np.concatenate(
+                [gpos[np.argsort(m[gpos], kind="stable")], rest[np.argsort(m[rest], kind="stable")]]
+            )
+            weakest = order[: cfg.candidate_skills]
             reason = explain.goal_reached(goals)
             return [_SkillChoice(int(s), "consolidate", (reason,)) for s in weakest.tolist()]
     fringe_arr = outer_fringe(index, m, cfg.threshold, cfg.min_strength)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from seed.simulation.harness import DEFAULT_GOALS, POLICIES
+from seed.simulation.populations import POPULATIONS
 
 
 def register(sub: Any) -> None:
@@ -25,6 +26,14 @@ def register(sub: Any) -> None:
         choices=POLICIES,
         help="policy to run (repeatable; default: all four)",
     )
+    p.add_argument(
+        "--population",
+        choices=POPULATIONS,
+        default="seed",
+        help="the learner model (seed.simulation.populations): seed (the project's simulator), "
+        "bkt (BKT HMM with prerequisite gating), afm (additive factors with forgetting), kst "
+        "(knowledge-space states, random down-set prior); default seed",
+    )
     p.add_argument("--learners", type=int, default=50, help="simulated learners per policy")
     p.add_argument("--seed", type=int, default=0, help="random seed (same learners per policy)")
     p.add_argument("--budget", type=int, default=1500, help="most items per learner")
@@ -39,7 +48,8 @@ def register(sub: Any) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="also score the diagnostic test on N learners against testing every skill once",
+        help="also score the diagnostic test on N learners of the seed population against "
+        "testing every skill once",
     )
     p.add_argument(
         "--plot",
@@ -85,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
                 budget=args.budget,
                 topo_reps=args.topo_reps,
                 progress=progress,
+                population=args.population,
             )
             for name in (args.policy or POLICIES)
         ]
@@ -97,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     doc: dict[str, Any] = {
+        "population": args.population,
         "goals": list(args.goals),
         "closure_skills": len(setting.closure),
         "learners": args.learners,
@@ -107,8 +119,12 @@ def run(args: argparse.Namespace) -> int:
     }
     by_name = {s.policy: s for s in summaries}
     if "adaptive" in by_name and "topological" in by_name:
-        topo = by_name["topological"].median_items
-        doc["adaptive_vs_topological_saving"] = 1.0 - by_name["adaptive"].median_items / topo
+        topo, ada = by_name["topological"], by_name["adaptive"]
+        doc["adaptive_vs_topological_saving"] = 1.0 - ada.median_items / topo.median_items
+        doc["adaptive_to_topological"] = {
+            "median": ada.median_items / topo.median_items,
+            "p90": ada.p90_items / topo.p90_items,
+        }
     if diag is not None:
         doc["diagnostic"] = diag.to_dict()
     if args.plot:
@@ -118,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(
         f"goals {', '.join(args.goals)} ({len(setting.closure)} skills in their closure), "
-        f"{args.learners} learners, seed {args.seed}, budget {args.budget} items"
+        f"{args.learners} {args.population} learners, seed {args.seed}, budget {args.budget} "
+        "items"
     )
     print(f"{'policy':<12} {'median':>7} {'p90':>7} {'reached':>8} {'wasted':>7}")
     for s in summaries:
@@ -127,7 +144,11 @@ def run(args: argparse.Namespace) -> int:
             f"{s.reached_share:>8.0%} {s.wasted_share:>7.0%}"
         )
     if "adaptive_vs_topological_saving" in doc:
-        print(f"adaptive needs {doc['adaptive_vs_topological_saving']:.0%} fewer items (median)")
+        ratio = doc["adaptive_to_topological"]
+        print(
+            f"adaptive needs {doc['adaptive_vs_topological_saving']:.0%} fewer items (median); "
+            f"adaptive / topological: {ratio['median']:.2f}x median, {ratio['p90']:.2f}x p90"
+        )
     if diag is not None:
         print(
             f"diagnostic: {diag.accuracy:.1%} accuracy in {diag.mean_questions:.1f} questions "

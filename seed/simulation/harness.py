@@ -1,9 +1,11 @@
-"""Policies compared on simulated learners (``seed.simulator``), true mastery hidden from them.
+"""Policies compared on simulated learners, true mastery hidden from them.
 
-Each learner practises exercises chosen by a policy, one at a time (simulated time advances by
-the item's expected seconds), until every goal skill is truly mastered or the item budget is
-spent. The harness alone reads the simulator's true state; a policy sees only its own choices
-and the answers (``observe``).
+The learners come from one of the populations of :mod:`seed.simulation.populations` (``seed``,
+the project's simulator, by default; ``bkt``, ``afm`` and ``kst`` are other published generative
+models). Each learner practises exercises chosen by a policy, one at a time (simulated time
+advances by the item's expected seconds), until every goal skill is truly mastered or the item
+budget is spent. The harness alone reads the simulator's true state; a policy sees only its
+own choices and the answers (``observe``).
 
 Policies:
 
@@ -17,15 +19,17 @@ Policies:
 * ``adaptive``: a diagnostic placement test (:mod:`recommender.diagnostic`, at most 20
   questions, counted as items) seeds a BKT tracer (``tracing.bkt`` with fixed population
   defaults prior 0.3, learn 0.15, guess 0.2, slip 0.1: not fitted to the simulator), then
-  :func:`recommender.next_item.recommend` picks every item (mastery threshold ``threshold``,
-  goal path, target band, remediation after 3 unremedied failures on a skill, interleaving,
-  Thompson sampling over item gains shared by the cohort).
+  :func:`recommender.next_item.recommend` picks every item from the view
+  :func:`recommender.history.build_view` derives from the learner's answers, as the API does
+  (mastery threshold ``threshold``, goal path, target band, bounded remediation,
+  interleaving, Thompson sampling over item gains shared by the cohort).
 
 Content variants (several near-equal items of one skill that teach differently) and what
 Thompson sampling over the cohort's gains makes of them: :mod:`seed.simulation.variants`.
 
 Simulated time advances by each item's expected seconds, so the simulator's forgetting acts
-during long runs; no policy schedules reviews here (the runs last hours to a few days).
+during long runs; reviews are off by default (``reviews=True`` turns the product's review
+scheduling on, on the simulated clock), as the runs last hours to a few days.
 
 Reported per policy: items until the goal (median and p90; a learner who never gets there
 counts as the budget), the share reaching the goal within the budget, and wasted items:
@@ -55,7 +59,8 @@ from seed.simulation.policies import (
     bkt_for,
     make_setting,
 )
-from seed.simulator import SimLearner, SimParams, Simulator
+from seed.simulation.populations import make_population
+from seed.simulator import SimParams, Simulator
 
 POLICIES = ("random", "topological", "frontier", "adaptive")
 DEFAULT_GOALS = ("simultaneous-equations", "pythagoras")
@@ -105,12 +110,14 @@ def summarise(policy: str, outcomes: Sequence[LearnerOutcome], budget: int) -> P
     )
 
 
-def _waste(sim: Simulator, learner: SimLearner, setting: Setting, item: str, t: float) -> bool:
+def _waste(mastered: Callable[[str], bool], setting: Setting, item: str) -> bool:
+    """Whether practising ``item`` is wasted: its main skill already truly ``mastered``, or a
+    strict prerequisite of it not yet."""
     idx = setting.index
     sk = idx.skill_ids[int(idx.item_main_skill[idx.item_pos[item]])]
-    if learner.mastered(sk, t):
+    if mastered(sk):
         return True
-    return any(not learner.mastered(p, t) for p in setting.strict_parents.get(sk, ()))
+    return any(not mastered(p) for p in setting.strict_parents.get(sk, ()))
 
 
 def run_policy(
@@ -125,22 +132,28 @@ def run_policy(
     streak: int = 3,
     threshold: float = 0.8,
     progress: Progress | None = None,
+    population: str = "seed",
+    config: RecommenderConfig | None = None,
+    reviews: bool = False,
 ) -> PolicySummary:
-    """Simulate ``learners`` learners under ``policy``. The same ``seed`` gives every policy
-    the same learners (traits and prior knowledge), so policies are compared paired."""
+    """Simulate ``learners`` learners of ``population`` (:mod:`seed.simulation.populations`)
+    under ``policy``. The same ``seed`` gives every policy the same learners (traits and prior
+    knowledge), so policies are compared paired. ``params`` are the ``seed`` population's;
+    ``config`` the adaptive policy's (default: ``RecommenderConfig(threshold=threshold)``)."""
     if policy not in POLICIES:
         raise InvalidParameterError("policy", policy, f"one of {', '.join(POLICIES)}")
     if learners < 1 or budget < 1:
         raise InvalidParameterError("learners/budget", (learners, budget), "positive integers")
-    params = params or SimParams()
-    sim = Simulator(setting.graph, setting.items, params, np.random.default_rng(seed))
+    pop = make_population(
+        population, setting.graph, setting.items, np.random.default_rng(seed), params=params
+    )
     policy_rng = np.random.default_rng([seed, POLICIES.index(policy)])
     gains = GainStats()
     tracer = bkt_for(setting.index) if policy == "adaptive" else None
     seconds = {it.id: float(it.expected_seconds) for it in setting.items}
     outcomes: list[LearnerOutcome] = []
     for n in range(learners):
-        learner = sim.new_learner(f"sim-{n}")
+        learner = pop.new_learner(f"sim-{n}")
         pol: Policy
         if policy == "random":
             pol = RandomPolicy(setting, policy_rng)
@@ -155,23 +168,27 @@ def run_policy(
                 tracer,
                 gains,
                 policy_rng,
-                config=RecommenderConfig(threshold=threshold),
+                config=config or RecommenderConfig(threshold=threshold),
                 diag=diagnostic.DiagnosticConfig(),
+                reviews=reviews,
             )
         t, used, wasted = 0.0, 0, 0
-        reached = all(learner.mastered(g, t) for g in setting.goals)
+        reached = all(pop.mastered(learner, g, t) for g in setting.goals)
         while not reached and used < budget:
             item = pol.choose(t)
-            wasted += _waste(sim, learner, setting, item, t)
-            correct = sim.answer(learner, item, t)
+            wasted += _waste(lambda s: pop.mastered(learner, s, t), setting, item)  # noqa: B023
+            correct = pop.answer(learner, item, t)
             pol.observe(item, correct, t)
             used += 1
             t += seconds[item]
-            reached = all(learner.mastered(g, t) for g in setting.goals)
+            reached = all(pop.mastered(learner, g, t) for g in setting.goals)
         dq = pol.diagnostic_questions if isinstance(pol, AdaptivePolicy) else 0
         outcomes.append(LearnerOutcome(used, reached, wasted, dq))
         if progress is not None:
-            progress(f"{policy}: learner {n + 1}/{learners} ({used} items, reached={reached})")
+            progress(
+                f"{population}/{policy}: learner {n + 1}/{learners} ({used} items, "
+                f"reached={reached})"
+            )
     return summarise(policy, outcomes, budget)
 
 

@@ -153,8 +153,10 @@ class AdaptivePolicy:
         diag: diagnostic.DiagnosticConfig | None = None,
         use_gains: bool = True,
         history: int = 200,
+        reviews: bool = False,
     ) -> None:
         self.s = setting
+        self.reviews = reviews
         self.tracer = tracer
         self.vocab = tracer.vocab
         assert self.vocab is not None
@@ -193,7 +195,7 @@ class AdaptivePolicy:
             self.tracer.mastery(self.state),
             self.practices[::-1],
             threshold=self.config.threshold,
-            reviews=False,
+            reviews=self.reviews,
         )
         recs = recommend(
             self.s.index,

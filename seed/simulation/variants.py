@@ -267,7 +267,7 @@ def run_variants(
             if sk is not None and pol.pending is None:  # a recommendation, not a diagnostic
                 vp += 1
                 bp += item == vc.best[sk]
-            wasted += _waste(sim, learner, setting, item, t)
+            wasted += _waste(lambda s: learner.mastered(s, t), setting, item)  # noqa: B023
             correct = sim.answer(learner, item, t)
             pol.observe(item, correct, t)
             used += 1

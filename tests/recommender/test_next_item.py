@@ -379,3 +379,16 @@ def test_reviews_and_probes_cannot_keep_the_learner_off_the_target_skill() -> No
     view = LearnerView(m, recent_items=("C0", "A0"), due=due, items_since_review=9)
     [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
     assert rec.kind == "review"
+
+
+def test_consolidation_practises_the_goal_before_its_prerequisites() -> None:
+    # every goal mastered by the estimate, a prerequisite less certain than the goal: the goal
+    # itself comes first (a false positive on it is what would keep it out of reach)
+    idx = diamond()
+    m = mastery_of(idx, A=0.81, B=0.95, C=0.97, D=0.9)
+    recs = recommend(idx, LearnerView(m), table({}), goals=["D"], first=3, rng=rng())
+    assert [(r.kind, r.skill) for r in recs] == [
+        ("consolidate", "D"),
+        ("consolidate", "A"),
+        ("consolidate", "B"),
+    ]

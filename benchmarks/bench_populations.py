@@ -1,0 +1,153 @@
+"""Policies on every learner population: items until the goal, against the fixed curriculum.
+
+For each population of :mod:`seed.simulation.populations` (seed, bkt, afm, kst) and each
+policy, the same learners (same seed) practise until the simulator says every goal skill is
+truly mastered or the budget is spent. Prints, per population and policy, the median and p90
+items to the goal (an unreached learner counts as the budget), the share reaching it, and the
+ratio of each to the topological policy's, run in the same process on the same learners.
+
+Curricula:
+
+* ``demo``: ``seed``'s demo curriculum, goals ``simultaneous-equations`` and ``pythagoras``
+  (102 skills in their closure).
+* ``junyi``: the Junyi Academy exercise table (``../shared/datasets/junyi-prerequisites``),
+  imported as ``learngraph curriculum import --skip-invalid`` would (the one cycle, two
+  self-loops and two duplicated rows left out), with 4 exercises per skill (difficulty 0.2,
+  0.4, 0.6, 0.8; 60 s each); goals: the 40 deepest skills.
+
+    nice -n 10 python benchmarks/bench_populations.py --curriculum demo --learners 40 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from graph.curriculum import validate  # noqa: E402
+from graph.curriculum_io import read_curriculum  # noqa: E402
+from graph.models import Item, ItemKind, SkillWeight  # noqa: E402
+from seed.simulation.harness import (  # noqa: E402
+    PolicySummary,
+    demo_setting,
+    run_policy,
+    stderr_progress,
+)
+from seed.simulation.policies import Setting, make_setting  # noqa: E402
+from seed.simulation.populations import POPULATIONS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+JUNYI = ROOT.parent / "shared" / "datasets" / "junyi-prerequisites" / "junyi_Exercise_table.csv"
+
+
+def junyi_setting(path: Path = JUNYI, goals: int = 40, per_skill: int = 4) -> Setting:
+    """The Junyi exercise table as a curriculum, every invalid row left out (as
+    ``--skip-invalid``), ``per_skill`` exercises per skill, the ``goals`` deepest skills."""
+    import networkx as nx
+
+    bundle = read_curriculum(path, {"id": "name", "name": "pretty_display_name"})
+    v = validate(bundle)
+    from graph.models import Prerequisite, PrerequisiteGraph
+
+    graph = PrerequisiteGraph(v.skills, tuple(Prerequisite(e.source, e.target) for e in v.edges))
+    items = [
+        Item(
+            f"{s.id}#{k}",
+            ItemKind.EXERCISE,
+            f"{s.name} {k + 1}",
+            (SkillWeight(s.id),),
+            difficulty=round(0.2 * (k + 1), 2),
+            expected_seconds=60,
+        )
+        for s in v.skills
+        for k in range(per_skill)
+    ]
+    g = nx.DiGraph()
+    g.add_nodes_from(s.id for s in v.skills)
+    g.add_edges_from((e.source, e.target) for e in v.edges)
+    syllabus = list(nx.lexicographical_topological_sort(g))
+    depth: dict[str, int] = {}
+    for s in syllabus:
+        depth[s] = max((depth[p] + 1 for p in g.predecessors(s)), default=0)
+    deepest = sorted(syllabus, key=lambda s: (-depth[s], syllabus.index(s)))[:goals]
+    return make_setting(graph, items, syllabus, deepest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--curriculum", choices=("demo", "junyi"), default="demo")
+    ap.add_argument("--population", action="append", choices=POPULATIONS)
+    ap.add_argument(
+        "--policy",
+        action="append",
+        choices=("random", "topological", "frontier", "adaptive"),
+        help="default: topological, frontier, adaptive",
+    )
+    ap.add_argument("--learners", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--budget", type=int, default=3000)
+    ap.add_argument("--junyi", type=Path, default=JUNYI, help="the Junyi exercise table")
+    ap.add_argument("--json-out", default=None, metavar="PATH")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    setting = demo_setting() if args.curriculum == "demo" else junyi_setting(args.junyi)
+    pops = args.population or list(POPULATIONS)
+    policies = args.policy or ["topological", "frontier", "adaptive"]
+    if "topological" not in policies:
+        policies = ["topological", *policies]
+    print(
+        f"curriculum {args.curriculum}: {setting.index.n_skills} skills, "
+        f"{len(setting.goals)} goals, {len(setting.closure)} skills in their closure; "
+        f"{args.learners} learners per population, seed {args.seed}, budget {args.budget}",
+        flush=True,
+    )
+    rows: list[dict[str, object]] = []
+    header = (
+        f"{'population':<10} {'policy':<12} {'median':>7} {'p90':>7} {'reached':>8} "
+        f"{'x topo median':>13} {'x topo p90':>10} {'seconds':>8}"
+    )
+    print(header, flush=True)
+    for pop in pops:
+        topo: PolicySummary | None = None
+        for policy in policies:
+            t0 = time.perf_counter()
+            s = run_policy(
+                setting,
+                policy,
+                learners=args.learners,
+                seed=args.seed,
+                budget=args.budget,
+                population=pop,
+                progress=None if args.quiet else stderr_progress,
+            )
+            secs = time.perf_counter() - t0
+            if policy == "topological":
+                topo = s
+            assert topo is not None
+            rm, rp = s.median_items / topo.median_items, s.p90_items / topo.p90_items
+            print(
+                f"{pop:<10} {policy:<12} {s.median_items:>7.0f} {s.p90_items:>7.0f} "
+                f"{s.reached_share:>8.0%} {rm:>13.2f} {rp:>10.2f} {secs:>8.1f}",
+                flush=True,
+            )
+            rows.append({"population": pop, **s.to_dict(), "ratio_median": rm, "ratio_p90": rp})
+    if args.json_out:
+        doc = {
+            "curriculum": args.curriculum,
+            "learners": args.learners,
+            "seed": args.seed,
+            "budget": args.budget,
+            "rows": rows,
+        }
+        Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
