@@ -33,6 +33,7 @@ from api.limits import Limits
 from api.pubsub import InProcessPubSub, PubSub
 from api.schema import build_schema
 from api.services import ChangeFeed, MasteryUpdater
+from api.ws_limits import decode_message, limit_message_size
 from graph.store import GraphStore
 
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -88,7 +89,9 @@ async def build_services(
 
 class SubscriptionEndpoint(GraphQL):
     """graphql-transport-ws at ``/graphql``. The token comes in the ``connection_init``
-    payload (``{"authorization": "Bearer ..."}``) or the handshake's Authorization header."""
+    payload (``{"authorization": "Bearer ..."}``) or the handshake's Authorization header.
+    The HTTP limits apply here too (:mod:`api.ws_limits`); subscriptions end with the token
+    or the caller's access (:mod:`api.subscription_guard`)."""
 
     def __init__(self, services: Services) -> None:
         super().__init__(
@@ -100,6 +103,9 @@ class SubscriptionEndpoint(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_message(data)
 
     async def get_context(  # type: ignore[override]
         self, request: Any, response: Any = None
@@ -153,7 +159,9 @@ class _WebSocketApp:
     """A plain ASGI app (not a function) so starlette hands it the raw scope."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await _ws_endpoint(scope["app"])(scope, receive, send)
+        endpoint = _ws_endpoint(scope["app"])
+        limit = endpoint.services.limits.max_body_bytes
+        await endpoint(scope, limit_message_size(receive, send, limit), send)
 
 
 def _ws_endpoint(app: Starlette) -> SubscriptionEndpoint:

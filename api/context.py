@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,8 @@ class Services:
     #: a new generator per recommendation request: fresh OS entropy by default; tests and
     #: replays set a seeded factory here
     rng: Callable[[], np.random.Generator] = np.random.default_rng
+    #: the wall clock (UTC) that subscriptions check token expiry against; tests move it
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: signs diagnostic states handed to clients (random per process)
     diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 

@@ -22,6 +22,7 @@ from api.types.query import Query
 from api.types.skill import Skill
 from api.types.subscription import Subscription
 from api.types.tracer import TracerMutation
+from api.ws_limits import TimedExecutionContext
 
 CACHE_SIZE = 512
 
@@ -67,6 +68,8 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
             MaskInternalErrors,
         ],
         config=StrawberryConfig(auto_camel_case=True),
+        # bounds executions over WebSocket by the request timeout (api.ws_limits)
+        execution_context_class=TimedExecutionContext,
     )
 
 

@@ -1,4 +1,10 @@
-"""Subscriptions (graphql-transport-ws): mastery updates and curriculum edits."""
+"""Subscriptions (graphql-transport-ws): mastery updates and curriculum edits.
+
+Each is authorised like its query (``masteryChanged`` like the learner's data,
+``curriculumChanged`` like ``curriculumChanges``: designers and admins) when it starts and
+again before every event, and ends when the caller's token expires
+(:mod:`api.subscription_guard`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,9 @@ import strawberry
 
 from api import access
 from api.context import Info
-from api.errors import ForbiddenError
 from api.ids import to_global_id, to_key
 from api.pubsub import CURRICULUM_TOPIC, mastery_topic
+from api.subscription_guard import guarded
 from api.types.change import CurriculumChange
 from api.types.learner import Mastery
 from api.types.mutation_people import MasteryUpdate
@@ -19,26 +25,35 @@ from api.types.mutation_people import MasteryUpdate
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Fires after recorded attempts change this learner's mastery."
+        description="Fires after recorded attempts change this learner's mastery; needs the "
+        "right to read the learner's data, checked again before every event."
     )
     async def mastery_changed(
         self, info: Info, learner_id: strawberry.ID
     ) -> AsyncGenerator[MasteryUpdate, None]:
+        ctx = info.context
         key = to_key(learner_id, "Learner")
-        denial = await access.learner_denial(info.context, key)
-        if denial is not None:
-            raise ForbiddenError(denial)
-        async with info.context.services.pubsub.subscribe(mastery_topic(key)) as messages:
-            async for rows in messages:
-                info.context.fresh_loaders()
+
+        async def denial() -> str | None:
+            return await access.learner_denial(ctx, key)
+
+        async with ctx.services.pubsub.subscribe(mastery_topic(key)) as messages:
+            async for rows in guarded(ctx, messages, denial):
                 yield MasteryUpdate(
                     learner_id=strawberry.ID(to_global_id("Learner", key)),
                     mastery=[Mastery.from_domain(r) for r in rows],
                 )
 
-    @strawberry.subscription(description="Fires on every curriculum edit.")
+    @strawberry.subscription(
+        description="Fires on every curriculum edit; needs the designer or admin role, like "
+        "`curriculumChanges`."
+    )
     async def curriculum_changed(self, info: Info) -> AsyncGenerator[CurriculumChange, None]:
-        async with info.context.services.pubsub.subscribe(CURRICULUM_TOPIC) as messages:
-            async for change in messages:
-                info.context.fresh_loaders()
+        ctx = info.context
+
+        async def denial() -> str | None:
+            return access.curriculum_denial(ctx, "subscribing to curriculum changes")
+
+        async with ctx.services.pubsub.subscribe(CURRICULUM_TOPIC) as messages:
+            async for change in guarded(ctx, messages, denial):
                 yield CurriculumChange.from_domain(change)
