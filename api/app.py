@@ -1,13 +1,16 @@
-"""The starlette application: ``/graphql`` over HTTP and WebSocket, GraphiQL, ``/healthz``.
+"""The starlette application: ``/graphql`` over HTTP and WebSocket, GraphiQL, ``/healthz``
+(readiness: the store answers and the serving model is loaded) and ``/livez`` (liveness).
 
 ``create_app(settings, db_url=...)`` opens the store in the lifespan (refusing an unmigrated
-one) and closes it on shutdown; ``create_app(settings, services=...)`` serves already-built
-services (tests, benchmarks).
+one), loads the serving tracer model before the first request, and closes the store on
+shutdown; ``create_app(settings, services=...)`` serves already-built services (tests,
+benchmarks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -16,7 +19,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -35,6 +44,8 @@ from api.schema import build_schema
 from api.services import ChangeFeed, MasteryUpdater
 from api.ws_limits import decode_message, limit_message_size
 from graph.store import GraphStore
+
+log = logging.getLogger("learngraph.api")
 
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 INTROSPECTION_ENV = "LEARNGRAPH_INTROSPECTION"
@@ -139,6 +150,26 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
         return await handle_graphql(request, services)
 
     async def healthz(request: Request) -> Response:
+        """Readiness: 200 when the store answers a ping and the serving model is loaded,
+        else 503 saying which is not (during the breaker's cool-down, without a ping)."""
+        services: Services = services_of(request.app)
+        reason = await services.breaker.admit()
+        if reason is None:
+            reason = await services.breaker.probe()
+        if reason is not None:
+            return JSONResponse(
+                {"status": "unavailable", "store": reason},
+                503,
+                {"retry-after": str(services.breaker.retry_after_s())},
+            )
+        if not services.mastery.loaded:
+            return JSONResponse(
+                {"status": "starting", "store": "ok", "model": "loading"}, 503, {"retry-after": "1"}
+            )
+        return JSONResponse({"status": "ok", "store": "ok", "model": "loaded"})
+
+    async def livez(request: Request) -> Response:
+        """Liveness: the process serves requests (says nothing about the store)."""
         return PlainTextResponse("ok")
 
     async def root(request: Request) -> Response:
@@ -148,6 +179,7 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
         Route("/graphql", graphql_http, methods=HTTP_METHODS),
         WebSocketRoute("/graphql", _WebSocketApp()),
         Route("/healthz", healthz),
+        Route("/livez", livez),
         Route("/", root),
     ]
     if settings.graphiql:
@@ -204,6 +236,9 @@ def create_app(
         try:
             await ensure_migrated(store, db_url)
             app.state.services = await build_services(store, settings)
+            # before the first request: loading it lazily made the first answers time out
+            version = await app.state.services.mastery.load()
+            log.info("serving tracer model %s", version)
             yield
             await drain_tasks()
         finally:

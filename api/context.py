@@ -12,6 +12,7 @@ import numpy as np
 import strawberry
 
 from api.auth import AuthConfig, Principal
+from api.breaker import StoreBreaker
 from api.limits import Limits
 from api.loaders import Loaders
 from api.pubsub import PubSub
@@ -48,6 +49,11 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: signs diagnostic states handed to clients (random per process)
     diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: fails requests fast while the store is down (built on ``store.ping``; tests replace it)
+    breaker: StoreBreaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.breaker = StoreBreaker(self.store.ping)
 
 
 @dataclass(slots=True)

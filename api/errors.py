@@ -47,6 +47,12 @@ class LimitExceededError(ApiError):
     code = "LIMIT_EXCEEDED"
 
 
+class StoreUnavailable(ApiError):
+    """The store cannot be reached (down, closed, unreachable); the request gets 503."""
+
+    code = "STORE_UNAVAILABLE"
+
+
 class ConfigError(ApiError):
     """The server is configured in a way that cannot start (e.g. no JWT secret in production)."""
 

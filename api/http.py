@@ -7,8 +7,12 @@
 * A request that fails before execution (bad JSON, bad parameters, a syntax, validation or
   variable error) gets 400 under ``application/graphql-response+json`` and no ``data`` entry;
   under ``application/json`` the GraphQL errors come with 200, as the spec says.
-* Bodies above ``Limits.max_body_bytes`` get 413; execution above ``Limits.timeout_s`` is
-  cancelled with a LIMIT_EXCEEDED error.
+* Bodies above ``Limits.max_body_bytes`` get 413. Execution above ``Limits.timeout_s`` is
+  cancelled with 504: a query gets LIMIT_EXCEEDED ("ask for less"); a mutation gets
+  OUTCOME_UNKNOWN, since its writes may have committed before it was stopped: sending it again
+  unchanged is safe (``recordAttempts`` is idempotent on the attempt ids).
+* While the store is down the request gets 503 STORE_UNAVAILABLE with the reason and a
+  ``Retry-After`` header, at once during the breaker's cool-down (:mod:`api.breaker`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as DocumentOperation
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -31,12 +36,15 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api.auth import principal_from_authorization
+from api.breaker import StoreDown
 from api.context import Context, Services
-from api.errors import ApiError
+from api.errors import ApiError, StoreUnavailable
 from api.masking import INTERNAL_CODE
 
 log = logging.getLogger("learngraph.api")
 
+#: the 504 of a mutation stopped by the request timeout: it may have been applied
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -109,7 +117,7 @@ def _json_param(name: str, value: Any, *, from_query_string: bool) -> dict[str, 
 def parse_params(data: Mapping[str, Any], *, from_query_string: bool) -> GraphQLParams:
     query = data.get("query")
     if query is None:
-        raise HttpError(400, "no query: send {\"query\": \"{ __typename }\"}")
+        raise HttpError(400, 'no query: send {"query": "{ __typename }"}')
     if not isinstance(query, str):
         raise HttpError(400, "the query parameter must be a string")
     operation_name = data.get("operationName")
@@ -149,7 +157,7 @@ async def request_params(request: Request, services: Services) -> GraphQLParams:
             raise HttpError(415, f"charset {value!r} is not supported; send utf-8")
     body = await read_body(request, services.limits.max_body_bytes)
     if not body:
-        raise HttpError(400, "the request body is empty; send {\"query\": ...}")
+        raise HttpError(400, 'the request body is empty; send {"query": ...}')
     data = loads(body, "the request body")
     if not isinstance(data, dict):
         raise HttpError(400, "the request body must be a JSON object")
@@ -178,6 +186,66 @@ def _response(
     return Response(body, status, all_headers, media_type=f"{media}; charset=utf-8")
 
 
+def is_mutation(params: GraphQLParams) -> bool:
+    """Whether the request's operation is a mutation (False when the document cannot say)."""
+    try:
+        operation = get_operation_ast(parse(params.query), params.operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is DocumentOperation.MUTATION
+
+
+def timed_out(services: Services, params: GraphQLParams, media: str, request_id: str) -> Response:
+    limit = services.limits.timeout_s
+    if is_mutation(params):
+        message = (
+            f"the mutation took longer than {limit} s and was stopped; its outcome is unknown "
+            "(writes made before the stop stay). Send it again unchanged: a retry is safe "
+            "(recordAttempts with the same attemptIds stores and traces each answer once)"
+        )
+        extensions = {"code": OUTCOME_UNKNOWN, "limit": "timeout_s"}
+    else:
+        message = f"the request took longer than {limit} s and was stopped; ask for less"
+        extensions = {"code": "LIMIT_EXCEEDED", "limit": "timeout_s"}
+    return _response(
+        {"data": None, "errors": [{"message": message, "extensions": extensions}]},
+        504,
+        media,
+        request_id,
+    )
+
+
+def unavailable(
+    services: Services, reason: str, media: str, request_id: str, *, ran: bool, mutation: bool
+) -> Response:
+    """503 for a request the store's outage refused (``ran``: stopped during execution)."""
+    retry = services.breaker.retry_after_s()
+    if not ran:
+        what = "nothing was run"
+    elif mutation:
+        what = (
+            "the mutation was stopped and its outcome is unknown; send it again unchanged "
+            "once the store is back (a retry is safe)"
+        )
+    else:
+        what = "the request was stopped"
+    message = f"the store is unavailable ({reason}); {what}. Retry in {retry} s (GET /healthz)"
+    return _response(
+        {
+            "errors": [
+                {
+                    "message": message,
+                    "extensions": {"code": StoreUnavailable.code, "retryAfterS": retry},
+                }
+            ]
+        },
+        503,
+        media,
+        request_id,
+        {"retry-after": str(retry)},
+    )
+
+
 def _format(error: GraphQLError) -> dict[str, Any]:
     formatted: dict[str, Any] = dict(error.formatted)
     if not formatted.get("extensions"):
@@ -191,8 +259,14 @@ async def handle_graphql(request: Request, services: Services) -> Response:
     media = negotiate(request.headers.get("accept"))
     if media is None:
         return _response(
-            {"errors": [{"message": f"cannot answer in any of Accept: "
-                         f"{request.headers.get('accept')}; accept {GRAPHQL_RESPONSE} or {JSON}"}]},
+            {
+                "errors": [
+                    {
+                        "message": f"cannot answer in any of Accept: "
+                        f"{request.headers.get('accept')}; accept {GRAPHQL_RESPONSE} or {JSON}"
+                    }
+                ]
+            },
             406,
             JSON,
             request_id,
@@ -200,8 +274,11 @@ async def handle_graphql(request: Request, services: Services) -> Response:
     started = time.perf_counter()
     try:
         if request.method not in ("GET", "POST"):
-            raise HttpError(405, f"method {request.method} is not allowed; use GET or POST",
-                            {"allow": "GET, POST"})
+            raise HttpError(
+                405,
+                f"method {request.method} is not allowed; use GET or POST",
+                {"allow": "GET, POST"},
+            )
         params = await request_params(request, services)
         try:
             principal = principal_from_authorization(
@@ -215,59 +292,76 @@ async def handle_graphql(request: Request, services: Services) -> Response:
             if request.method == "GET"
             else (OperationType.QUERY, OperationType.MUTATION)
         )
+        down = await services.breaker.admit()
+        if down is not None:
+            return unavailable(services, down, media, request_id, ran=False, mutation=False)
         try:
             async with asyncio.timeout(services.limits.timeout_s):
-                result = await services.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
+                result = await services.breaker.run(
+                    services.schema.execute(
+                        params.query,
+                        variable_values=params.variables,
+                        context_value=context,
+                        operation_name=params.operation_name,
+                        allowed_operation_types=allowed,
+                    )
                 )
         except InvalidOperationTypeError as exc:
             if request.method == "GET" and exc.operation_type is OperationType.MUTATION:
-                raise HttpError(405, "mutations are not allowed over GET; use POST",
-                                {"allow": "POST"}) from None
+                raise HttpError(
+                    405, "mutations are not allowed over GET; use POST", {"allow": "POST"}
+                ) from None
             raise HttpError(
-                400, f"{exc.operation_type.name.lower()} operations are not allowed over HTTP "
-                "(subscriptions use the graphql-transport-ws WebSocket at this same URL)"
+                400,
+                f"{exc.operation_type.name.lower()} operations are not allowed over HTTP "
+                "(subscriptions use the graphql-transport-ws WebSocket at this same URL)",
             ) from None
         except MissingQueryError:
-            raise HttpError(400, "no query: send {\"query\": \"{ __typename }\"}") from None
+            raise HttpError(400, 'no query: send {"query": "{ __typename }"}') from None
         except CannotGetOperationTypeError:
             raise HttpError(
-                400, f"operationName {params.operation_name!r} names no operation of the "
-                "document; send the name of one of its operations (or none if it has one)"
+                400,
+                f"operationName {params.operation_name!r} names no operation of the "
+                "document; send the name of one of its operations (or none if it has one)",
             ) from None
-        except TimeoutError:
-            return _response(
-                {"data": None, "errors": [{
-                    "message": f"the request took longer than {services.limits.timeout_s} s "
-                    "and was stopped; ask for less",
-                    "extensions": {"code": "LIMIT_EXCEEDED", "limit": "timeout_s"},
-                }]},
-                504,
-                media,
-                request_id,
+        except StoreDown as exc:
+            return unavailable(
+                services, exc.reason, media, request_id, ran=True, mutation=is_mutation(params)
             )
+        except TimeoutError:
+            return timed_out(services, params, media, request_id)
     except HttpError as exc:
-        return _response({"errors": [{"message": exc.message}]}, exc.status, media, request_id,
-                         exc.headers)
+        return _response(
+            {"errors": [{"message": exc.message}]}, exc.status, media, request_id, exc.headers
+        )
     except Exception:
         log.exception("request %s: internal error outside execution", request_id)
         return _response(
-            {"errors": [{"message": f"Internal error (request id {request_id})",
-                         "extensions": {"code": INTERNAL_CODE, "requestId": request_id}}]},
+            {
+                "errors": [
+                    {
+                        "message": f"Internal error (request id {request_id})",
+                        "extensions": {"code": INTERNAL_CODE, "requestId": request_id},
+                    }
+                ]
+            },
             500,
             media,
             request_id,
         )
     errors = list(result.errors or ())
+    for error in errors:
+        if (error.extensions or {}).get("code") == StoreUnavailable.code:
+            services.breaker.trip(error.message)
+            return unavailable(
+                services, error.message, media, request_id, ran=True, mutation=is_mutation(params)
+            )
     request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
     payload: dict[str, Any] = {} if request_error else {"data": result.data}
     if errors:
         payload["errors"] = [_format(e) for e in errors]
     status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-    log.debug("request %s: %d in %.1f ms", request_id, status,
-              (time.perf_counter() - started) * 1000)
+    log.debug(
+        "request %s: %d in %.1f ms", request_id, status, (time.perf_counter() - started) * 1000
+    )
     return _response(payload, status, media, request_id)

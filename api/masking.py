@@ -17,7 +17,8 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from api.errors import ApiError, BadInputError
+from api.errors import ApiError, BadInputError, StoreUnavailable
+from graph.store import StoreUnavailableError
 from graph.store import ValidationError as StoreValidationError
 
 log = logging.getLogger("learngraph.api")
@@ -53,6 +54,9 @@ def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
     if api_error is None and isinstance(error.original_error, StoreValidationError):
         # a value the store refused (it names the field and the fix): the client's to change
         api_error = BadInputError(str(error.original_error))
+    if api_error is None and isinstance(error.original_error, StoreUnavailableError):
+        # not a bug to hide: the store is down; the HTTP layer answers 503 with the reason
+        api_error = StoreUnavailable(str(error.original_error))
     if api_error is not None:
         return GraphQLError(
             api_error.message,

@@ -55,11 +55,23 @@ class MasteryUpdater:
         self._switch_lock = asyncio.Lock()
         #: (index stamp, active key) of the registry when the service was built
         self._seen: tuple[Any, str | None] | None = None
+        self._loaded_once = service is not None
 
     def registry(self) -> Any:
         from tracing.registry import Registry
 
         return self._registry if self._registry is not None else Registry.from_env()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a serving model has been loaded (:meth:`load`, or a first use)."""
+        return self._loaded_once
+
+    async def load(self) -> str:
+        """Load the serving model now and return its version: the app's start-up calls
+        this, so that the first answers do not wait for the model (or time out on it)."""
+        service = await self._current()
+        return str(service.model_version)
 
     def invalidate(self) -> None:
         self._service = None
@@ -105,6 +117,7 @@ class MasteryUpdater:
                     MasteryService.for_curriculum, graph, items, registry=registry
                 )
                 self._seen = (stamp, active)
+                self._loaded_once = True
             return self._service
 
     async def activate(self, key: str) -> Any:
@@ -158,9 +171,7 @@ class MasteryUpdater:
         if not attempts:
             return {}
         service = await self._current()
-        result: dict[str, list[Mastery]] = await service.apply(
-            self._store, list(attempts), fresh
-        )
+        result: dict[str, list[Mastery]] = await service.apply(self._store, list(attempts), fresh)
         return result
 
 

@@ -48,9 +48,11 @@ def rust_extension_loaded() -> bool:
     import neo4j._codec.packstream as packstream
     import neo4j._codec.packstream.v1 as v1
 
-    return (bool(getattr(packstream, "RUST_AVAILABLE", False))
-            and getattr(v1, "_rust_pack", None) is not None
-            and getattr(v1, "_rust_unpack", None) is not None)
+    return (
+        bool(getattr(packstream, "RUST_AVAILABLE", False))
+        and getattr(v1, "_rust_pack", None) is not None
+        and getattr(v1, "_rust_unpack", None) is not None
+    )
 
 
 async def fetch(tx: Tx, query: str, **params: Any) -> Rows:
@@ -133,8 +135,10 @@ class Neo4jCore:
                 "with `learngraph neo4j start` or check the URL and NEO4J_USER/NEO4J_PASSWORD"
             ) from exc
         if not rust_extension_loaded():
-            log.warning("neo4j-rust-ext is not loaded: Bolt messages are packed in pure Python "
-                        "(several times slower); install neo4j-rust-ext matching neo4j")
+            log.warning(
+                "neo4j-rust-ext is not loaded: Bolt messages are packed in pure Python "
+                "(several times slower); install neo4j-rust-ext matching neo4j"
+            )
         return cls(driver, database=database, timeout=timeout, clock=clock)
 
     async def close(self) -> None:
@@ -142,6 +146,16 @@ class Neo4jCore:
         if self._inflight:  # calls whose callers were cancelled: let them end cleanly first
             await asyncio.wait(set(self._inflight), timeout=self._timeout)
         await self._driver.close()
+
+    async def ping(self) -> None:
+        """One connectivity check (``verify_connectivity``: a connection, no transaction
+        and so none of the driver's retries, which take 30 s to give up on a server that is
+        down)."""
+        self._check_open()
+        try:
+            await self._uncancelled(self._driver.verify_connectivity())
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise StoreUnavailableError(f"Neo4j is unavailable: {exc}") from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -187,8 +201,9 @@ class Neo4jCore:
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise StoreUnavailableError(f"Neo4j is unavailable: {exc}") from exc
         except ConstraintError as exc:
-            raise ConstraintRace(f"Neo4j constraint violated (a concurrent write?): {exc}; "
-                                  "retry the call") from exc
+            raise ConstraintRace(
+                f"Neo4j constraint violated (a concurrent write?): {exc}; retry the call"
+            ) from exc
         except (Neo4jError, DriverError) as exc:
             raise GraphStoreError(f"Neo4j error: {exc}") from exc
 
@@ -244,13 +259,20 @@ class Neo4jCore:
             await self._run_auto_commit(statement)
 
         async def work(tx: Tx) -> None:
-            await fetch(tx, cypher.RECORD_MIGRATION, version=version, name=name,
-                        checksum=checksum, applied_at=self._clock())
+            await fetch(
+                tx,
+                cypher.RECORD_MIGRATION,
+                version=version,
+                name=name,
+                checksum=checksum,
+                applied_at=self._clock(),
+            )
 
         await self._tx(True, work)
 
     async def wipe_all_data_for_tests(self) -> None:
         """TEST ONLY: delete every node and relationship except migration records."""
         # batched deletes of a benchmark-sized database can outlast the per-call timeout
-        await self._run_auto_commit(cypher.WIPE_ALL_DATA_FOR_TESTS,
-                                    timeout=max(self._timeout, 900.0))
+        await self._run_auto_commit(
+            cypher.WIPE_ALL_DATA_FOR_TESTS, timeout=max(self._timeout, 900.0)
+        )

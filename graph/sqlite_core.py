@@ -30,7 +30,10 @@ class SqliteCore:
     kind = "sqlite"
 
     def __init__(
-        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, path: str,
+        self,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        path: str,
         clock: Callable[[], datetime],
     ) -> None:
         self._conn = conn
@@ -73,6 +76,12 @@ class SqliteCore:
         await loop.run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)
 
+    async def ping(self) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("SELECT 1").fetchone()
+
+        await self._call(run)
+
     def _now_us(self) -> int:
         """The clock's time in the stored form (microseconds since the epoch)."""
         return to_us(self._clock(), "clock")
@@ -91,13 +100,13 @@ class SqliteCore:
         if self._aside is None:
             async with self._aside_lock:
                 if self._aside is None and not self._closed:
-                    executor = ThreadPoolExecutor(max_workers=1,
-                                                  thread_name_prefix="learngraph-sqlite-aside")
+                    executor = ThreadPoolExecutor(
+                        max_workers=1, thread_name_prefix="learngraph-sqlite-aside"
+                    )
                     loop = asyncio.get_running_loop()
                     try:
                         conn = await loop.run_in_executor(executor, connect, self._path)
-                        await loop.run_in_executor(executor, conn.execute,
-                                                   "PRAGMA query_only = ON")
+                        await loop.run_in_executor(executor, conn.execute, "PRAGMA query_only = ON")
                     except BaseException:
                         executor.shutdown(wait=False)
                         raise
@@ -107,8 +116,13 @@ class SqliteCore:
         conn, executor = self._aside
         return await self._call_on(executor, conn, fn, *args)
 
-    async def _call_on(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection,
-                       fn: Callable[..., T], *args: Any) -> T:
+    async def _call_on(
+        self,
+        executor: ThreadPoolExecutor,
+        conn: sqlite3.Connection,
+        fn: Callable[..., T],
+        *args: Any,
+    ) -> T:
         if self._closed:
             raise StoreUnavailableError(f"the SQLite store {self._path!r} is closed")
         loop = asyncio.get_running_loop()
@@ -118,7 +132,8 @@ class SqliteCore:
             if "no such table" in str(exc):
                 raise MigrationError(
                     f"the SQLite store {self._path!r} is not migrated ({exc}); run "
-                    f"`learngraph migrate --db sqlite:///{self._path}`") from exc
+                    f"`learngraph migrate --db sqlite:///{self._path}`"
+                ) from exc
             raise GraphStoreError(f"SQLite error on {self._path!r}: {exc}") from exc
         except sqlite3.Error as exc:
             raise GraphStoreError(f"SQLite error on {self._path!r}: {exc}") from exc
@@ -145,14 +160,16 @@ class SqliteCore:
             conn.execute(MIGRATIONS_DDL)
             # another process may have applied it since the runner looked (the write lock is
             # held from here on): the same file is then a no-op, a different one an error
-            done = conn.execute("SELECT checksum FROM schema_migrations WHERE version = ?",
-                                (version,)).fetchone()
+            done = conn.execute(
+                "SELECT checksum FROM schema_migrations WHERE version = ?", (version,)
+            ).fetchone()
             if done is not None:
                 if done[0] == checksum:
                     return
                 raise MigrationError(
                     f"migration version {version} ({name}) is already recorded with another "
-                    "checksum; restore the file and put changes in a new migration")
+                    "checksum; restore the file and put changes in a new migration"
+                )
             for number, statement in enumerate(statements, 1):
                 try:
                     conn.execute(statement)

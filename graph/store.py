@@ -113,6 +113,12 @@ class GraphStore(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ping(self) -> None:
+        """Check, quickly and without retrying, that the store answers now: one round trip
+        (no transaction retries, no waiting for a pool). StoreUnavailableError naming the
+        reason if not. Health checks and the API's circuit breaker use it."""
+        ...
+
     # -- migrations (used by ``migrations.runner``) ----------------------------------------
     async def applied_migrations(self) -> dict[int, str]:
         """Version -> checksum of every migration recorded in the store."""

@@ -3,6 +3,9 @@ answered honestly."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from api.limits import Limits
 from tests.api.conftest import TEST_TIMEOUT_S, Api, ApiFactory
 
@@ -19,3 +22,73 @@ async def test_a_test_of_the_timeout_keeps_its_own(make_api: ApiFactory) -> None
         TEST_TIMEOUT_S,
         3,
     )
+
+
+class TracingHangs:
+    """The real store, except that reading tracer states waits for ``gate`` while it is
+    armed: a mutation that has stored its attempts and then outlives the request timeout."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.gate = asyncio.Event()
+        self.armed = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def load_tracer_states(self, *args: Any, **kwargs: Any) -> Any:
+        if self.armed:
+            await self.gate.wait()
+        return await self._inner.load_tracer_states(*args, **kwargs)
+
+    async def load_tracer_records(self, *args: Any, **kwargs: Any) -> Any:
+        if self.armed:
+            await self.gate.wait()
+        return await self._inner.load_tracer_records(*args, **kwargs)
+
+
+RECORD = """mutation($input: [AttemptInput!]!) { recordAttempts(input: $input) { __typename
+  ... on RecordAttemptsPayload { storedIds duplicateIds mastery { skill { key } } } } }"""
+ANSWER = {"attemptId": "t1", "learnerId": "ada", "itemId": "i-add-1", "score": 1}
+
+
+async def test_a_mutation_past_the_timeout_says_its_outcome_is_unknown(
+    make_api: ApiFactory,
+) -> None:
+    wrapped: list[TracingHangs] = []
+
+    def wrap(inner: Any) -> TracingHangs:
+        wrapped.append(TracingHangs(inner))
+        return wrapped[0]
+
+    api = await make_api(Limits(timeout_s=0.2), wrap=wrap)
+    response = await api.post(RECORD, {"input": [ANSWER]}, role="learner")
+    assert response.status_code == 504, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "OUTCOME_UNKNOWN", "limit": "timeout_s"}
+    assert "outcome is unknown" in error["message"] and "0.2 s" in error["message"]
+    assert "same attemptIds" in error["message"]
+    store = wrapped[0]._inner
+    assert await store.attempt_count("ada") == 1, "it did commit"
+
+    wrapped[0].armed = False
+    retry = await api.post(RECORD, {"input": [ANSWER]}, role="learner")
+    result = retry.json()["data"]["recordAttempts"]
+    assert result["__typename"] == "RecordAttemptsPayload", result
+    assert result["duplicateIds"] == ["t1"] and result["mastery"] == [{"skill": {"key": "add"}}]
+
+
+async def test_a_query_past_the_timeout_is_still_told_to_ask_for_less(
+    make_api: ApiFactory,
+) -> None:
+    wrapped: list[TracingHangs] = []
+
+    def wrap(inner: Any) -> TracingHangs:
+        wrapped.append(TracingHangs(inner))
+        return wrapped[0]
+
+    api = await make_api(Limits(timeout_s=0.2), wrap=wrap)
+    response = await api.post('{ learner(id: "ada") { recommendations { kind } } }', role="learner")
+    assert response.status_code == 504, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_s"}
