@@ -31,7 +31,7 @@ STRATEGIES = (
 
 
 def make_strategy(
-    name: str, *, seed: int = 0, epochs: int = 10, progress: ProgressFn | None = None
+    name: str, *, seed: int = 0, epochs: int = 30, progress: ProgressFn | None = None
 ) -> Strategy:
     """A fresh strategy by name (one of :data:`STRATEGIES`); ``epochs`` trains the embeddings."""
     if name == "popularity":

@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
         default=0.2,
         help="share of each held-out learner's items to predict (0.2)",
     )
-    ev.add_argument("--epochs", type=int, default=10, help="embedding model epochs (10)")
+    ev.add_argument("--epochs", type=int, default=30, help="embedding model epochs (30)")
     ev.add_argument(
         "--plot",
         default=None,

@@ -13,8 +13,14 @@ embedded the same way (cold start from a few chosen items), and a new item can b
 averaging the embeddings of the catalogue items most like it (:mod:`.cold_start`).
 
 Args:
-    dim: embedding size (default 32). epochs (default 10). lr: Adam step (default 0.02).
-    l2 (default 1e-4). batch: pairs per step (default 1024). seed: torch and sampling seed.
+    dim: embedding size (default 32). epochs (default 30, chosen over 10 on a validation
+    split of the demo's training learners: ``benchmarks/bench_catalogue.py``).
+    lr: Adam step (default 0.02).
+    l2 (default 1e-4). batch: pairs per step (default 1024). pairs_per_learner: each step
+    draws batch / pairs_per_learner learners (uniformly, so every learner weighs the same) and
+    this many (taken-up, not taken-up) pairs of each, so a learner's embedding sum is computed
+    once for all of them (default 8); an epoch is as many pairs as the matrix has entries.
+    seed: torch and sampling seed.
 
 Shapes: fit on learners x items (any positive entry = taken up); score (n, items) -> (n, items).
 """
@@ -53,17 +59,25 @@ class EmbeddingBPR:
     def __init__(
         self,
         dim: int = 32,
-        epochs: int = 10,
+        epochs: int = 30,
         lr: float = 0.02,
         l2: float = 1e-4,
         batch: int = 1024,
+        pairs_per_learner: int = 8,
         seed: int = 0,
         progress: ProgressFn | None = None,
     ) -> None:
-        for name, value in (("dim", dim), ("epochs", epochs), ("batch", batch)):
+        checked = (
+            ("dim", dim),
+            ("epochs", epochs),
+            ("batch", batch),
+            ("pairs_per_learner", pairs_per_learner),
+        )
+        for name, value in checked:
             if value < 1:
                 raise InvalidParameterError(name, value, "at least 1")
         self.dim, self.epochs, self.lr, self.l2, self.batch = dim, epochs, lr, l2, batch
+        self.pairs_per_learner = pairs_per_learner
         self.seed = seed
         self.progress = progress
         self.context: np.ndarray | None = None  # q, items x dim
@@ -77,9 +91,8 @@ class EmbeddingBPR:
         a = sparse.csr_matrix((train > 0).astype(np.float32))
         n_items = a.shape[1]
         counts = np.diff(a.indptr)
-        users, items = a.nonzero()
-        keep = counts[users] >= 2  # a pair needs at least one other item as context
-        users, items = users[keep], items[keep]
+        eligible = np.flatnonzero(counts >= 2)  # a pair needs another item as context
+        n_pairs = int(counts[eligible].sum())
         q = torch.nn.Embedding(n_items, self.dim)
         p = torch.nn.Embedding(n_items, self.dim)
         b = torch.nn.Embedding(n_items, 1)
@@ -87,32 +100,34 @@ class EmbeddingBPR:
             torch.nn.init.normal_(e.weight, std=0.1)
         torch.nn.init.zeros_(b.weight)
         opt = torch.optim.Adam([*q.parameters(), *p.parameters(), *b.parameters()], lr=self.lr)
-        steps = max(1, -(-len(users) // self.batch))
+        per_step = max(1, self.batch // self.pairs_per_learner)
+        steps = -(-n_pairs // (per_step * self.pairs_per_learner)) if len(eligible) else 0
         for epoch in range(self.epochs):
-            order = rng.permutation(len(users))
             total = 0.0
-            for s in range(steps if len(users) else 0):
-                sel = order[s * self.batch : (s + 1) * self.batch]
-                u, i = users[sel], items[sel]
-                j = rng.integers(0, n_items, size=len(sel))
+            for _ in range(steps):
+                u = rng.choice(eligible, size=per_step)
+                rows = np.repeat(np.arange(per_step), self.pairs_per_learner)
+                uu = u[rows]
+                i = a.indices[a.indptr[uu] + rng.integers(0, counts[uu])]
+                j = rng.integers(0, n_items, size=len(uu))
                 # one resampling round for negatives that the learner did take up
-                taken = np.asarray(a[u, j]).ravel() > 0
+                taken = np.asarray(a[uu, j]).ravel() > 0
                 j[taken] = rng.integers(0, n_items, size=int(taken.sum()))
-                ti, tj = torch.from_numpy(i), torch.from_numpy(j)
-                sums = _row_sums(a[u], q.weight)
+                ti, tj = torch.from_numpy(i.astype(np.int64)), torch.from_numpy(j)
+                sums = _row_sums(a[u], q.weight)[torch.from_numpy(rows)]
                 qi = q(ti)
-                ctx = (sums - qi) / torch.from_numpy(counts[u] - 1).float().unsqueeze(1)
+                ctx = (sums - qi) / torch.from_numpy(counts[uu] - 1).float().unsqueeze(1)
                 pi, pj = p(ti), p(tj)
                 pos = (ctx * pi).sum(1) + b(ti).squeeze(1)
                 neg = (ctx * pj).sum(1) + b(tj).squeeze(1)
-                reg = self.l2 * (qi.pow(2).sum() + pi.pow(2).sum() + pj.pow(2).sum()) / len(sel)
+                reg = self.l2 * (qi.pow(2).sum() + pi.pow(2).sum() + pj.pow(2).sum()) / len(uu)
                 loss = bpr_loss(pos, neg) + reg
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss.detach()) * len(sel)
+                total += float(loss.detach())
             if self.progress is not None:
-                mean = total / max(1, len(users))
+                mean = total / max(1, steps)
                 self.progress(
                     f"embedding epoch {epoch + 1}/{self.epochs}: BPR loss {mean:.4f}",
                     (epoch + 1) / self.epochs,

@@ -12,7 +12,7 @@ history); the ranker's rows are every later item (label 1) and ``negatives`` ite
 uniformly from those the learner did not take up (label 0): the same population of items the
 ranker later scores, so it learns to rank the whole catalogue. Serving scores every item.
 
-Args: ranker_share (0.2), target_share (0.2), negatives (200), seed (0), embedding_epochs (10),
+Args: ranker_share (0.2), target_share (0.2), negatives (200), seed (0), embedding_epochs (30),
 max_iter: boosting rounds (100).
 """
 
@@ -71,7 +71,7 @@ class Hybrid:
         target_share: float = 0.2,
         negatives: int = 200,
         seed: int = 0,
-        embedding_epochs: int = 10,
+        embedding_epochs: int = 30,
         max_iter: int = 100,
         progress: ProgressFn | None = None,
     ) -> None:

@@ -101,7 +101,7 @@ def _fit(
 
 class CatalogueModels:
     """Args: max_age: seconds a fitted model serves a moved store (default 300); seed (0);
-    epochs: embedding training epochs (10); clock (``time.monotonic``).
+    epochs: embedding training epochs (30); clock (``time.monotonic``).
 
     A fit runs as its own task, shielded from the request that started it: a request that
     times out while a large model fits leaves the fit running, and the next request for the
@@ -111,7 +111,7 @@ class CatalogueModels:
         self,
         max_age: float = 300.0,
         seed: int = 0,
-        epochs: int = 10,
+        epochs: int = 30,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_age, self.seed, self.epochs, self.clock = max_age, seed, epochs, clock

@@ -77,3 +77,20 @@ def split_by_learner_then_time(
         histories=tuple(hist),
         targets=tuple(targ),
     )
+
+
+def training_only(data: Interactions, split: Split) -> Interactions:
+    """``data`` without the split's held-out learners: what a validation split (for choosing
+    hyperparameters) may be cut from, so that no choice ever sees a test learner."""
+    held = set(split.test_learners)
+    keep_rows = [k for k, lr in enumerate(data.learner_ids) if lr not in held]
+    remap = np.full(data.n_learners, -1, dtype=np.int64)
+    remap[keep_rows] = np.arange(len(keep_rows))
+    mask = remap[data.rows] >= 0
+    return Interactions(
+        learner_ids=tuple(data.learner_ids[k] for k in keep_rows),
+        n_items=data.n_items,
+        rows=remap[data.rows[mask]],
+        cols=data.cols[mask],
+        times=data.times[mask],
+    )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recommender.catalogue.data import Catalogue, from_events
-from recommender.catalogue.split import split_by_learner_then_time
+from recommender.catalogue.split import split_by_learner_then_time, training_only
 from recommender.errors import InvalidParameterError, UnknownIdError
 
 CAT = Catalogue(tuple("abcdef"), ("",) * 6, (("s",),) * 6)
@@ -52,3 +52,12 @@ def test_split_holds_out_learners_and_cuts_them_by_time() -> None:
 def test_split_refuses_bad_shares() -> None:
     with pytest.raises(InvalidParameterError, match="test_share=1.5"):
         split_by_learner_then_time(from_events(events(), CAT), test_share=1.5)
+
+
+def test_training_only_drops_exactly_the_held_out_learners() -> None:
+    data = from_events(events(), CAT)
+    split = split_by_learner_then_time(data, test_share=0.3, seed=4)
+    rest = training_only(data, split)
+    assert rest.learner_ids == split.train_learners
+    assert len(rest.rows) == 5 * 7
+    assert (rest.matrix() > 0).toarray().tolist() == (split.train > 0).toarray().tolist()
