@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -67,7 +68,9 @@ def demo_data(learners: int, seed: int) -> tuple[Catalogue, Interactions]:
             ["migrate", "--db", url],
             ["seed", "--learners", str(learners), "--seed", str(seed), "--db", url],
         ):
-            if cli(argv) != 0:
+            with contextlib.redirect_stdout(sys.stderr):  # the tables stay alone on stdout
+                status = cli(argv)
+            if status != 0:
                 raise SystemExit(f"learngraph {' '.join(argv)} failed")
 
         async def read() -> tuple[Catalogue, Interactions]:
