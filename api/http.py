@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -35,6 +34,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from api import limits
 from api.auth import principal_from_authorization
 from api.breaker import StoreDown
 from api.context import Context, Services
@@ -296,7 +296,7 @@ async def handle_graphql(request: Request, services: Services) -> Response:
         if down is not None:
             return unavailable(services, down, media, request_id, ran=False, mutation=False)
         try:
-            async with asyncio.timeout(services.limits.timeout_s):
+            async with limits.deadline(services.limits.timeout_s):
                 result = await services.breaker.run(
                     services.schema.execute(
                         params.query,

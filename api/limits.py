@@ -20,6 +20,7 @@ the event loop.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,11 @@ from strawberry.extensions import SchemaExtension
 
 from api.errors import BadInputError, ConfigError, LimitExceededError
 from api.query_shape import ListSizes, ShapeMeter
+
+#: the context manager that bounds one execution by ``Limits.timeout_s`` (over HTTP and
+#: WebSocket). A seam: tests of the timeout make a deadline pass at a point they choose
+#: instead of racing the machine's speed (tests/api/deadlines.py).
+deadline = asyncio.timeout
 
 
 @dataclass(frozen=True, slots=True)

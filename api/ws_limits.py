@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api import limits
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -88,7 +89,7 @@ class TimedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 async def _bounded(result: Awaitable[Any], timeout_s: float) -> Any:
     try:
-        async with asyncio.timeout(timeout_s):
+        async with limits.deadline(timeout_s):
             return await result
     except TimeoutError:
         return _timeout_result(timeout_s)

@@ -27,6 +27,7 @@ from graph.models import (
     SkillWeight,
     User,
 )
+from tests.api.deadlines import RequestDeadlines
 
 SECRET = "test-secret-for-the-api-suite-0123456789"
 AUTH = AuthConfig("HS256", SECRET, SECRET)
@@ -181,6 +182,12 @@ async def make_api(
     for client in clients:
         await client.aclose()
     await drain_tasks()  # before the store fixture closes the store
+
+
+@pytest.fixture
+def deadlines(monkeypatch: pytest.MonkeyPatch) -> RequestDeadlines:
+    """Lets a test of the request timeout make a request's deadline pass where it chooses."""
+    return RequestDeadlines(monkeypatch)
 
 
 @pytest.fixture

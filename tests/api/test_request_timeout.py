@@ -3,11 +3,11 @@ answered honestly."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from api.limits import Limits
 from tests.api.conftest import TEST_TIMEOUT_S, Api, ApiFactory
+from tests.api.deadlines import RequestDeadlines
 
 
 async def test_test_apps_do_not_depend_on_the_machine_speed(api: Api) -> None:
@@ -25,12 +25,13 @@ async def test_a_test_of_the_timeout_keeps_its_own(make_api: ApiFactory) -> None
 
 
 class TracingHangs:
-    """The real store, except that reading tracer states waits for ``gate`` while it is
-    armed: a mutation that has stored its attempts and then outlives the request timeout."""
+    """The real store, except that while ``armed`` reading tracer states stops the request
+    there (its deadline passes): a mutation that has stored its attempts, then outlives the
+    request timeout."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, deadlines: RequestDeadlines) -> None:
         self._inner = inner
-        self.gate = asyncio.Event()
+        self._deadlines = deadlines
         self.armed = True
 
     def __getattr__(self, name: str) -> Any:
@@ -38,12 +39,12 @@ class TracingHangs:
 
     async def load_tracer_states(self, *args: Any, **kwargs: Any) -> Any:
         if self.armed:
-            await self.gate.wait()
+            await self._deadlines.expire_and_hang()
         return await self._inner.load_tracer_states(*args, **kwargs)
 
     async def load_tracer_records(self, *args: Any, **kwargs: Any) -> Any:
         if self.armed:
-            await self.gate.wait()
+            await self._deadlines.expire_and_hang()
         return await self._inner.load_tracer_records(*args, **kwargs)
 
 
@@ -52,26 +53,30 @@ RECORD = """mutation($input: [AttemptInput!]!) { recordAttempts(input: $input) {
 ANSWER = {"attemptId": "t1", "learnerId": "ada", "itemId": "i-add-1", "score": 1}
 
 
-async def test_a_mutation_past_the_timeout_says_its_outcome_is_unknown(
-    make_api: ApiFactory,
-) -> None:
+async def hanging_api(make_api: ApiFactory, deadlines: RequestDeadlines) -> tuple[Api, Any]:
     wrapped: list[TracingHangs] = []
 
     def wrap(inner: Any) -> TracingHangs:
-        wrapped.append(TracingHangs(inner))
+        wrapped.append(TracingHangs(inner, deadlines))
         return wrapped[0]
 
-    api = await make_api(Limits(timeout_s=0.2), wrap=wrap)
+    api = await make_api(wrap=wrap)
+    return api, wrapped[0]
+
+
+async def test_a_mutation_past_the_timeout_says_its_outcome_is_unknown(
+    make_api: ApiFactory, deadlines: RequestDeadlines
+) -> None:
+    api, store = await hanging_api(make_api, deadlines)
     response = await api.post(RECORD, {"input": [ANSWER]}, role="learner")
     assert response.status_code == 504, response.text
     (error,) = response.json()["errors"]
     assert error["extensions"] == {"code": "OUTCOME_UNKNOWN", "limit": "timeout_s"}
-    assert "outcome is unknown" in error["message"] and "0.2 s" in error["message"]
+    assert "outcome is unknown" in error["message"] and f"{TEST_TIMEOUT_S} s" in error["message"]
     assert "same attemptIds" in error["message"]
-    store = wrapped[0]._inner
     assert await store.attempt_count("ada") == 1, "it did commit"
 
-    wrapped[0].armed = False
+    store.armed = False
     retry = await api.post(RECORD, {"input": [ANSWER]}, role="learner")
     result = retry.json()["data"]["recordAttempts"]
     assert result["__typename"] == "RecordAttemptsPayload", result
@@ -79,16 +84,11 @@ async def test_a_mutation_past_the_timeout_says_its_outcome_is_unknown(
 
 
 async def test_a_query_past_the_timeout_is_still_told_to_ask_for_less(
-    make_api: ApiFactory,
+    make_api: ApiFactory, deadlines: RequestDeadlines
 ) -> None:
-    wrapped: list[TracingHangs] = []
-
-    def wrap(inner: Any) -> TracingHangs:
-        wrapped.append(TracingHangs(inner))
-        return wrapped[0]
-
-    api = await make_api(Limits(timeout_s=0.2), wrap=wrap)
+    api, _ = await hanging_api(make_api, deadlines)
     response = await api.post('{ learner(id: "ada") { recommendations { kind } } }', role="learner")
     assert response.status_code == 504, response.text
     (error,) = response.json()["errors"]
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_s"}
+    assert "ask for less" in error["message"]

@@ -20,9 +20,9 @@ from websockets.exceptions import ConnectionClosed
 from api.app import ApiSettings, create_app
 from api.auth import decode_token, issue_token
 from api.context import Services
-from api.limits import Limits
 from graph.models import Group, Role
 from tests.api.conftest import AUTH, Api, ApiFactory, token_for
+from tests.api.deadlines import RequestDeadlines
 from tests.patience import PATIENCE_S, eventually
 
 PROTOCOL = "graphql-transport-ws"
@@ -296,32 +296,36 @@ async def test_a_deeply_nested_message_closes_the_connection(server: str) -> Non
 
 
 class SlowSkills:
-    """A store whose skill reads take 2 s (for the timeout over WebSocket)."""
+    """A store whose skill reads outlive the execution's deadline (for the timeout over
+    WebSocket): the test makes the deadline pass right there, so nothing races the machine."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, deadlines: RequestDeadlines) -> None:
         self._inner = inner
+        self._deadlines = deadlines
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     async def list_skills(self, **kwargs: Any) -> Any:
-        await asyncio.sleep(2)
+        await self._deadlines.expire_and_hang()
         return await self._inner.list_skills(**kwargs)
 
     async def get_skills(self, ids: Any) -> Any:
-        await asyncio.sleep(2)
+        await self._deadlines.expire_and_hang()
         return await self._inner.get_skills(ids)
 
 
-async def test_the_timeout_applies_over_websocket(make_api: ApiFactory) -> None:
-    slow = await make_api(Limits(timeout_s=0.2), wrap=SlowSkills)
+async def test_the_timeout_applies_over_websocket(
+    make_api: ApiFactory, deadlines: RequestDeadlines
+) -> None:
+    slow = await make_api(wrap=lambda inner: SlowSkills(inner, deadlines))
     async with serving(slow.services) as base:
         ws = await open_session(base, "learner")
         try:
             await ws.send(subscribe_message("{ skills { nodes { key } } }", "q"))
             (error,) = errors_of(await receive(ws))
             assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_s"}
-            assert "longer than 0.2 s" in error["message"]
+            assert f"longer than {slow.services.limits.timeout_s} s" in error["message"]
             assert (await receive(ws))["type"] == "complete"
             # each event of a subscription is bounded too (its skills are read per event)
             await ws.send(
