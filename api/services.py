@@ -34,28 +34,31 @@ class MasteryUpdater:
     """Updates mastery after new attempts with the serving tracer (``tracing.serving``).
 
     The tracer's view of the curriculum (graph and Q-matrix) is built on first use and rebuilt
-    after a curriculum edit (:meth:`invalidate`), never per request. A switch of the registry's
-    active model is noticed at the next use, whichever process made it (this server's
-    :meth:`activate`, ``learngraph trace activate``, another server): each use costs one
-    ``stat`` of the registry's index, read only when that changed.
+    after a curriculum edit (:meth:`invalidate`), never per request. The serving model is the
+    store's own (``GraphStore.serving_model``): a switch is noticed at the next use, whichever
+    process made it (this server's :meth:`activate`, ``learngraph trace activate``, another
+    server of the same store); each use costs one read of that key. Other stores served from
+    the same model registry keep their own model.
 
     Args:
         store: the app's store.
-        service: a fixed serving model (tests); the registry is then not watched.
+        service: a fixed serving model (tests); the store's serving model is then not watched.
         registry: the model registry (default: ``Registry.from_env()`` at each use).
     """
 
     def __init__(
         self, store: GraphStore, service: Any | None = None, *, registry: Any | None = None
     ) -> None:
+        from tracing.activation import ActivationJobs
+
         self._store = store
         self._service = service
         self._registry = registry
         self._lock = asyncio.Lock()
-        self._switch_lock = asyncio.Lock()
-        #: (index stamp, active key) of the registry when the service was built
-        self._seen: tuple[Any, str | None] | None = None
+        #: the store's serving model key when the service was built (None: not watched)
+        self._seen: tuple[str | None] | None = None
         self._loaded_once = service is not None
+        self.jobs = ActivationJobs(store, self.registry, on_done=lambda _: self.invalidate())
 
     def registry(self) -> Any:
         from tracing.registry import Registry
@@ -76,65 +79,42 @@ class MasteryUpdater:
     def invalidate(self) -> None:
         self._service = None
 
-    def _stale(self) -> bool:
-        """Whether the registry's active model changed since the service was built."""
+    async def _stale(self) -> bool:
+        """Whether the store's serving model changed since the service was built."""
         seen = self._seen
         if seen is None:
             return False
-        registry = self.registry()
-        stamp = registry.index_stamp()
-        if stamp == seen[0]:
-            return False
-        from tracing.base import TracingError
-
-        try:
-            active = registry.active_key()
-        except TracingError:  # a broken index: keep serving what is loaded
-            return False
-        self._seen = (stamp, seen[1])
-        return bool(active != seen[1])
+        return bool(await self._store.serving_model() != seen[0])
 
     async def _current(self) -> Any:
         service = self._service
-        if service is not None and not self._stale():
+        if service is not None and not await self._stale():
             return service
         async with self._lock:
             if self._service is None or self._service is service:
-                from tracing.base import TracingError
                 from tracing.serving import MasteryService
 
                 registry = self.registry()
                 # read before the model: a switch during the load is noticed at the next use
-                stamp = registry.index_stamp()
-                try:
-                    active = registry.active_key()
-                except TracingError:
-                    active = None  # for_curriculum logs it and serves the default BKT
+                active = await self._store.serving_model()
                 graph = await self._store.prerequisite_graph()
                 items = await all_items(self._store)
                 # may load a saved model from disk: keep it off the event loop
                 self._service = await asyncio.to_thread(
-                    MasteryService.for_curriculum, graph, items, registry=registry
+                    MasteryService.for_curriculum, graph, items, registry=registry,
+                    active=active,
                 )
-                self._seen = (stamp, active)
+                self._seen = (active,)
                 self._loaded_once = True
             return self._service
 
     async def activate(self, key: str) -> Any:
-        """Make registry model ``key`` (or ``bkt-default``) the serving model: validate,
-        rebuild every learner's state under it, activate, then serve it here
-        (:func:`tracing.switch.switch_model`; returns its ``Activation``). One switch at a
-        time; a caller that gives up does not stop a switch half-way."""
-        from tracing.switch import switch_model
-
-        async def run() -> Any:
-            async with self._switch_lock:
-                done = await switch_model(self._store, self.registry(), key)
-                if done.changed:
-                    self.invalidate()
-                return done
-
-        return await asyncio.shield(run())
+        """Start switching the store's serving model to registry model ``key`` (or
+        ``bkt-default``) as a background job (``tracing.activation``): validated now (an
+        unknown key or a model that cannot serve the curriculum raises, nothing started),
+        rebuilt and activated in the background; returns the job's ``TracerActivation``
+        record. When it succeeds, this server serves the new model at its next use."""
+        return await self.jobs.start(key)
 
     async def predictor(self, learner_id: str) -> Predictor | None:
         """The serving tracer's ``predict(item_ids) -> P(correct)`` for one learner (one

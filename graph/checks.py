@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import cast
 
 from graph.models import (
+    ActivationState,
     Attempt,
     Group,
     Item,
@@ -36,6 +37,7 @@ from graph.models import (
     Prerequisite,
     Role,
     Skill,
+    TracerActivation,
     TracerWrite,
     User,
     retention_problem,
@@ -336,3 +338,31 @@ def check_traced(writes: Sequence[TracerWrite], mastery: Sequence[Mastery]) -> N
     if stray:
         raise ValidationError("learner_id", f"mastery rows of {stray[:10]!r} come without "
                               "their learner's tracer state write; send both together")
+
+
+def check_serving_key(key: object) -> None:
+    """A serving model key: None (BKT with population defaults) or a model version."""
+    if key is not None:
+        check_version(key, "the serving model of", "the store")
+
+
+def check_activation(job: TracerActivation) -> None:
+    check_id("id", job.id, "a tracer activation")
+    check_version(job.key, "the tracer activation", job.id)
+    if not isinstance(job.previous, str):
+        raise ValidationError("previous", f"{job.previous!r} of tracer activation {job.id!r} "
+                              "must be a model version string")
+    if not isinstance(job.state, ActivationState):
+        raise ValidationError("state", f"{job.state!r} of tracer activation {job.id!r}: use "
+                              f"one of {', '.join(s.value for s in ActivationState)}")
+    if not in_range(job.progress, 0.0, 1.0):
+        raise ValidationError("progress", f"{job.progress!r} of tracer activation {job.id!r} "
+                              "is outside [0, 1]")
+    for name in ("learners", "attempts", "passes", "missed"):
+        if not _is_int(getattr(job, name), 0):
+            raise ValidationError(name, f"{getattr(job, name)!r} of tracer activation "
+                                  f"{job.id!r} must be an integer >= 0")
+    check_aware(job.started_at, "started_at")
+    check_aware(job.updated_at, "updated_at")
+    if job.finished_at is not None:
+        check_aware(job.finished_at, "finished_at")

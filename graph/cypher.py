@@ -548,3 +548,26 @@ MERGE (n:TracerState {learner_id: r.learner_id, model_version: r.model_version})
 SET n.state = r.state, n.version = r.expected + 1
 RETURN collect(r.learner_id) AS written
 """
+
+# -- the serving tracer model and its activation jobs ---------------------------------------
+
+SERVING_MODEL: Final = """
+OPTIONAL MATCH (m:ServingModel {name: 'tracer'})
+RETURN m.key AS key
+"""
+
+SET_SERVING_MODEL: Final = """
+MERGE (m:ServingModel {name: 'tracer'})
+SET m.key = $key, m.updated_us = $now_us
+"""
+
+#: times as integer microseconds since the epoch (``*_us``), like the SQLite columns
+SAVE_TRACER_ACTIVATION: Final = """
+MERGE (j:TracerActivation {id: $row.id})
+SET j = $row
+"""
+
+GET_TRACER_ACTIVATIONS: Final = """
+MATCH (j:TracerActivation) WHERE j.id IN $ids
+RETURN collect(j {.*}) AS rows
+"""

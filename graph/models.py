@@ -238,3 +238,37 @@ class TracerWrite:
     model_version: str
     state: bytes
     expected: int
+
+
+class ActivationState(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TracerActivation:
+    """A switch of a store's serving tracer model, run as a background job
+    (``tracing.activation``): its state, progress and outcome, kept in the store so that any
+    server process can answer for it.
+
+    ``key`` is the model version switched to (``bkt-default``: BKT with population
+    defaults); ``previous`` the one served when it started; ``changed`` False when ``key`` was
+    already served (nothing to do). The counts are those of the rebuild (learners given a
+    state, answers replayed, passes, answers recorded during the last pass)."""
+
+    id: str
+    key: str
+    state: ActivationState
+    started_at: datetime
+    updated_at: datetime
+    previous: str = ""
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+    finished_at: datetime | None = None
+    changed: bool = True
+    learners: int = 0
+    attempts: int = 0
+    passes: int = 0
+    missed: int = 0

@@ -17,7 +17,8 @@ The class is put together from one module per concern:
   bookkeeping, and the statement helpers the others share;
 - ``graph.neo4j_curriculum``: skills, items, prerequisites, closures and the change log;
 - ``graph.neo4j_people``: learners, users and groups;
-- ``graph.neo4j_learning``: attempts, item gain counts, mastery and tracer states.
+- ``graph.neo4j_learning``: attempts, item gain counts, mastery and tracer states;
+- ``graph.neo4j_serving``: the serving tracer model and the jobs that switch it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from graph.neo4j_core import DEFAULT_TIMEOUT_S, rust_extension_loaded
 from graph.neo4j_curriculum import Neo4jCurriculum
 from graph.neo4j_learning import Neo4jLearning
 from graph.neo4j_people import Neo4jPeople
+from graph.neo4j_serving import Neo4jServing
 
 
-class Neo4jStore(Neo4jCurriculum, Neo4jPeople, Neo4jLearning):
+class Neo4jStore(Neo4jCurriculum, Neo4jPeople, Neo4jLearning, Neo4jServing):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 
 

@@ -15,6 +15,7 @@ The class is put together from one module per concern:
 - ``graph.sqlite_curriculum``: skills, items, prerequisites and the change log;
 - ``graph.sqlite_people``: learners, users and groups;
 - ``graph.sqlite_learning``: attempts, item gain counts, mastery and tracer states;
+- ``graph.sqlite_serving``: the serving tracer model and the jobs that switch it;
 - ``graph.sqlite_queries``: queries spanning several tables, run on the worker thread;
 - ``graph.sqlite_rows``: value checks and row conversions (no connection).
 """
@@ -25,9 +26,10 @@ from graph.sqlite_curriculum import SqliteCurriculum
 from graph.sqlite_learning import SqliteLearning
 from graph.sqlite_people import SqlitePeople
 from graph.sqlite_rows import from_us, to_us
+from graph.sqlite_serving import SqliteServing
 
 
-class SqliteStore(SqliteCurriculum, SqlitePeople, SqliteLearning):
+class SqliteStore(SqliteCurriculum, SqlitePeople, SqliteLearning, SqliteServing):
     """``GraphStore`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
 
 

@@ -33,6 +33,7 @@ from graph.models import (
     PrerequisiteGraph,
     RecordResult,
     Skill,
+    TracerActivation,
     TracerRecord,
     TracerWrite,
     User,
@@ -366,4 +367,24 @@ class GraphStore(Protocol):
         that may leave part of a call unwritten, by design, per learner. An unknown learner or
         skill: NotFoundError; a mastery row of a learner not in ``writes``, or two writes of
         one (learner, version): ValidationError; nothing is written then."""
+        ...
+
+    # -- the serving tracer model -------------------------------------------------------------
+    async def serving_model(self) -> str | None:
+        """The key of the tracer model serving this store (a registry key such as
+        ``gnn-v3``), or None: BKT with population defaults (``bkt-default``)."""
+        ...
+
+    async def set_serving_model(self, key: str | None) -> None:
+        """Make ``key`` (None: BKT with population defaults) this store's serving model. Only
+        the switch (``tracing.switch``) calls it, after rebuilding every learner's state."""
+        ...
+
+    async def save_tracer_activation(self, job: TracerActivation) -> None:
+        """Insert or replace the record of a serving-model switch job (by ``job.id``)."""
+        ...
+
+    async def get_tracer_activations(self, ids: Sequence[str]
+                                     ) -> list[TracerActivation | None]:
+        """For each id in order, the switch job's record, or None."""
         ...

@@ -152,7 +152,7 @@ async def seed_store(
 
         tracer = MasteryService.for_curriculum(
             PrerequisiteGraph(tuple(curriculum.skills), tuple(curriculum.edges)),
-            curriculum.items,
+            curriculum.items, active=await store.serving_model(),
         )
         report = await populate(
             store, curriculum, population, batch_size=batch_size, progress=progress,

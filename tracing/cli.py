@@ -4,11 +4,13 @@
         [--format {dkt3,pid4,csv,dktsyn}] [--prerequisites EDGES.csv] [--seed N]
         [--param KEY=VALUE ...] [--json] [--plots DIR] [--cv K]
     learngraph trace train --model M --train PATH [--test PATH] [--registry DIR]
-        [--name NAME] [--activate] ...
+        [--name NAME] ...
     learngraph trace train --model M --db URL [--epochs N] [--seed S] [--activate] ...
     learngraph trace rebuild --db URL [--key KEY] [--registry DIR]
-    learngraph trace models [--registry DIR] [--json]
-    learngraph trace activate KEY [--db URL | --no-rebuild] [--registry DIR]
+    learngraph trace models [--db URL] [--registry DIR] [--json]
+    learngraph trace activate KEY [--db URL] [--no-rebuild] [--registry DIR]
+
+The serving model is each store's own (``--db``); the registry holds the model files.
 
 Progress goes to stderr; with ``--json`` stdout holds exactly one JSON object.
 """
@@ -87,7 +89,9 @@ def register(sub: Any) -> None:
     tr.add_argument("--registry", type=Path, default=None,
                     help="registry directory (default $LEARNGRAPH_MODELS or ./models)")
     tr.add_argument("--name", default=None, help="registry name (default: the model kind)")
-    tr.add_argument("--activate", action="store_true", help="make it the serving model")
+    tr.add_argument("--activate", action="store_true",
+                    help="make it the serving model of the --db store (a store with none "
+                         "adopts the first model trained on it anyway)")
     tr.add_argument("--json", action="store_true", help="print the record as JSON")
     tr.set_defaults(func=cmd_train)
 
@@ -98,26 +102,28 @@ def register(sub: Any) -> None:
                     help="store URL (default: $LEARNGRAPH_DB or sqlite:///./learngraph.db)")
     rb.add_argument("--key", default=None, metavar="KEY",
                     help="model version, e.g. gnn-v2 (default: the model the server would "
-                         "serve: the active one, or BKT defaults)")
+                         "serve: the store's serving model, or BKT defaults)")
     rb.add_argument("--registry", type=Path, default=None)
     rb.set_defaults(func=cmd_rebuild)
 
     ls = tsub.add_parser("models", help="list registered models")
+    ls.add_argument("--db", default=None, metavar="URL",
+                    help="mark the serving model of this store (each store has its own)")
     ls.add_argument("--registry", type=Path, default=None)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_models)
 
     ac = tsub.add_parser(
-        "activate", help="make a registered model the serving model, after rebuilding every "
-                         "learner's state under it")
+        "activate", help="make a registered model the store's serving model, after "
+                         "rebuilding every learner's state under it (with progress)")
     ac.add_argument("key", help="model version, e.g. gnn-v2 (bkt-default: BKT with "
                                 "population defaults)")
     ac.add_argument("--db", default=None, metavar="URL",
-                    help="store whose learners are rebuilt under the model before it is "
-                         "activated (default: $LEARNGRAPH_DB or sqlite:///./learngraph.db)")
+                    help="the store switched: its learners are rebuilt under the model, then "
+                         "it serves it (default: $LEARNGRAPH_DB or sqlite:///./learngraph.db)")
     ac.add_argument("--no-rebuild", action="store_true",
-                    help="only mark the model active in the registry (no store needed); "
-                         "learners are served from its prior until `learngraph trace rebuild`")
+                    help="only make it the store's serving model; learners are served from "
+                         "its prior until `learngraph trace rebuild`")
     ac.add_argument("--registry", type=Path, default=None)
     ac.set_defaults(func=cmd_activate)
 
@@ -302,11 +308,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.train is None:
         raise TracingError("trace train needs --train PATH (a log file) or --db URL (a store's "
                            "attempts)")
+    if args.activate:
+        raise TracingError("--activate needs --db URL: each store has its own serving model; "
+                           "train with --train, then `learngraph trace activate KEY --db URL`")
     rec = train_and_register(
         args.model, args.train, fmt=args.format, test=args.test,
         prerequisites=args.prerequisites, seed=args.seed, params=_train_params(args),
-        registry=_registry(args.registry), name=args.name, activate=args.activate,
-        progress=StderrProgress(),
+        registry=_registry(args.registry), name=args.name, progress=StderrProgress(),
     )
     if args.json:
         print(json.dumps({"key": rec.key, **asdict(rec)}))
@@ -317,21 +325,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serving_model(db: str | None) -> str | None:
+    """The serving model of the store at ``db`` (None: BKT defaults, or no ``db``)."""
+    import asyncio
+
+    from graph.open import open_store
+    from migrations.runner import ensure_migrated
+
+    if db is None:
+        return None
+
+    async def run() -> str | None:
+        store = await open_store(db)
+        try:
+            await ensure_migrated(store, db)
+            return await store.serving_model()
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     reg = _registry(args.registry)
-    active = reg.active()
+    active = _serving_model(args.db)
     recs = reg.list()
     if args.json:
-        print(json.dumps({"active": active.key if active else None,
+        print(json.dumps({"active": active,
                           "models": [{"key": r.key, **asdict(r)} for r in recs]}))
         return 0
     if not recs:
         print(f"no models registered in {reg.root}", file=sys.stderr)
         return 0
     for r in recs:
-        mark = "*" if active is not None and r.key == active.key else " "
+        mark = "*" if r.key == active else " "
         auc, valid = r.metrics.get("auc"), r.metrics.get("valid_auc")
         print(f"{mark} {r.key:<20} {r.model:<4} {r.created_at}  "
               f"test AUC {_num(auc)}  valid AUC {_num(valid)}  {r.data.get('train', '')}")
@@ -348,18 +377,9 @@ def cmd_activate(args: argparse.Namespace) -> int:
     A failure leaves the old model active. Running servers notice the switch themselves."""
     import asyncio
 
-    if args.no_rebuild:
-        if args.db is not None:
-            raise TracingError("--no-rebuild takes no --db: it changes only the registry")
-        rec = _registry(args.registry).activate(args.key)
-        print(f"active model: {rec.key}")
-        print(f"learners keep their {rec.key} states as they are (none yet: the prior) until "
-              "`learngraph trace rebuild --db URL`", file=sys.stderr)
-        return 0
-
     from graph.open import open_store, resolve_db_url
     from migrations.runner import ensure_migrated
-    from tracing.switch import switch_model
+    from tracing.switch import DEFAULT_KEY, UnknownModelError, switch_model
     from tracing.train import StderrProgress
 
     url = resolve_db_url(args.db)
@@ -368,12 +388,23 @@ def cmd_activate(args: argparse.Namespace) -> int:
         store = await open_store(url)
         try:
             await ensure_migrated(store, url)
-            return await switch_model(store, _registry(args.registry), args.key,
-                                      progress=StderrProgress())
+            reg = _registry(args.registry)
+            if args.no_rebuild:
+                known = [r.key for r in reg.list()]
+                if args.key != DEFAULT_KEY and args.key not in known:
+                    raise UnknownModelError(args.key, known)
+                await store.set_serving_model(None if args.key == DEFAULT_KEY else args.key)
+                return None
+            return await switch_model(store, reg, args.key, progress=StderrProgress())
         finally:
             await store.close()
 
     done = asyncio.run(run())
+    if done is None:
+        print(f"active model: {args.key}")
+        print(f"learners keep their {args.key} states as they are (none yet: the prior) until "
+              f"`learngraph trace rebuild --db {url}`", file=sys.stderr)
+        return 0
     if not done.changed:
         print(f"active model: {done.key} (already active; nothing rebuilt)")
         return 0

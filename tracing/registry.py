@@ -1,8 +1,13 @@
-"""A directory registry of saved tracer models, one of them active (the serving model).
+"""A directory registry of saved tracer model files.
+
+Which model serves a store is the store's own (``GraphStore.serving_model``, switched by
+``tracing.switch``), not the registry's: several stores may be served from one registry, each
+with its own model, and switching one leaves the others alone. (A ``registry.json`` written
+before this had an ``"active"`` entry; it is ignored, and dropped at the next write.)
 
 Layout of the registry directory (``$LEARNGRAPH_MODELS``, default ``./models``)::
 
-    registry.json          {"active": "bkt-v2", "models": [ModelRecord, ...]}
+    registry.json          {"models": [ModelRecord, ...]}
     bkt-v1.model           the file written by the tracer's own ``save``
     bkt-v2.model
     .lock                  serialises writers (fcntl)
@@ -103,7 +108,7 @@ class Registry:
     def _read(self) -> dict[str, Any]:
         path = self.root / INDEX
         if not path.exists():
-            return {"active": None, "models": []}
+            return {"models": []}
         try:
             doc: dict[str, Any] = json.loads(path.read_text())
         except ValueError as exc:
@@ -118,6 +123,7 @@ class Registry:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 doc = self._read()
+                doc.pop("active", None)  # the serving model is the store's (module docstring)
                 yield doc
                 atomic_write_text(self.root / INDEX, json.dumps(doc, indent=2))
             finally:
@@ -126,27 +132,6 @@ class Registry:
     def list(self) -> builtins.list[ModelRecord]:
         """Every registered model, oldest first."""
         return [ModelRecord(**m) for m in self._read()["models"]]
-
-    def active(self) -> ModelRecord | None:
-        doc = self._read()
-        key = doc.get("active")
-        return next((ModelRecord(**m) for m in doc["models"]
-                     if ModelRecord(**m).key == key), None)
-
-    def index_stamp(self) -> tuple[int, int, int] | None:
-        """A cheap fingerprint of the index file (inode, mtime in ns, size), None when there
-        is none: one ``stat``, no read. Every write replaces the file (a new inode), so a
-        different stamp means the registry may have changed, e.g. its active model."""
-        try:
-            st = os.stat(self.root / INDEX)
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
-
-    def active_key(self) -> str | None:
-        """The active model's key (``name-vN``), or None: the index read, no model loaded."""
-        key = self._read().get("active")
-        return key if isinstance(key, str) else None
 
     def get(self, key: str) -> ModelRecord:
         for rec in self.list():
@@ -164,7 +149,6 @@ class Registry:
         data: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
         seed: int | None = None,
-        activate: bool = False,
         now: datetime | None = None,
     ) -> ModelRecord:
         """Save ``tracer`` as the next version of ``name`` (default: its kind)."""
@@ -184,36 +168,9 @@ class Registry:
             meta["model_version"] = rec.key
             tracer.save(self.root / rec.file, meta)
             doc["models"].append(asdict(rec))
-            if activate or doc.get("active") is None:
-                doc["active"] = rec.key
         return rec
-
-    def activate(self, key: str) -> ModelRecord:
-        """Make model ``key`` (``name-vN``) the serving model."""
-        with self._locked() as doc:
-            recs = [ModelRecord(**m) for m in doc["models"]]
-            rec = next((r for r in recs if r.key == key), None)
-            if rec is None:
-                known = ", ".join(r.key for r in recs) or "none"
-                raise TracingError(f"no model {key!r} to activate (registered: {known})")
-            doc["active"] = key
-        return rec
-
-    def deactivate(self) -> None:
-        """Leave no model active: servers fall back to BKT with population defaults
-        (``tracing.serving``). The next ``register`` then makes its model active, as for the
-        registry's first model."""
-        with self._locked() as doc:
-            doc["active"] = None
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, key: str) -> tuple[ModelRecord, Any]:
         rec = self.get(key)
-        return rec, tracer_class(rec.model).load(self.root / rec.file)
-
-    def load_active(self) -> tuple[ModelRecord, Any] | None:
-        """The active model and its loaded tracer, or None when nothing is registered."""
-        rec = self.active()
-        if rec is None:
-            return None
         return rec, tracer_class(rec.model).load(self.root / rec.file)

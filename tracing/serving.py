@@ -22,12 +22,13 @@ time order instead (one ``attempts_of`` read), so the served mastery equals the 
 replay. A longer history folds the late answer in arrival order and logs it; ``learngraph
 trace rebuild`` replays every learner in time order.
 
-The serving model is, in order: the ``tracer`` passed in; else the active model of the
-registry (``$LEARNGRAPH_MODELS``, default ``./models``) when it knows at least half of the
-curriculum's graded items; else a BKT with population defaults over the curriculum's skills,
-so a fresh curriculum works at once. A brand-new learner starts from the model's population
-prior (``init_state``). An item the model has never seen is scored and updated through a known
-item with the same skills (else one sharing its first known skill), so new content works.
+The serving model is, in order: the ``tracer`` passed in; else the store's serving model
+(``GraphStore.serving_model``), loaded from the registry (``$LEARNGRAPH_MODELS``, default
+``./models``), when it knows at least half of the curriculum's graded items; else a BKT with
+population defaults over the curriculum's skills, so a fresh curriculum works at once. A brand-
+new learner starts from the model's population prior (``init_state``). An item the model has
+never seen is scored and updated through a known item with the same skills (else one sharing
+its first known skill), so new content works.
 
 States are stored as bytes: ``LGS2\n``, the watermark's length (4 bytes, big-endian) and
 JSON, then the state: numpy states as ``LGS1npy\n`` + ``.npy``; the neural tracers'
@@ -247,18 +248,24 @@ class MasteryService:
         *,
         registry: Any | None = None,
         model_version: str | None = None,
+        active: str | None = None,
     ) -> MasteryService:
-        """The serving model for a curriculum (see the module docstring for the choice)."""
+        """The serving model for a curriculum (see the module docstring for the choice):
+        ``active`` is the store's serving model key (``GraphStore.serving_model``), loaded
+        from ``registry`` (default ``Registry.from_env()``); None or ``bkt-default``: BKT with
+        population defaults."""
         if tracer is not None:
             return cls(tracer, model_version or str(getattr(tracer, "name", "model")), items)
         from tracing.registry import Registry
 
         reg = registry if registry is not None else Registry.from_env()
-        try:
-            loaded = reg.load_active()
-        except TracingError as exc:
-            log.warning("serving model not loaded (%s); using BKT population defaults", exc)
-            loaded = None
+        loaded = None
+        if active is not None and active != DEFAULT_VERSION:
+            try:
+                loaded = reg.load(active)
+            except TracingError as exc:
+                log.warning("serving model %s not loaded (%s); using BKT population defaults",
+                            active, exc)
         graded = [it for it in items if it.skills]
         if loaded is not None:
             rec, model = loaded

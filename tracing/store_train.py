@@ -9,8 +9,9 @@
    skill, every prerequisite edge;
 3. fit the model (progress on stderr) and register it with the store URL (password removed)
    and the counts as its ``data``;
-4. with ``activate`` (or when it is the registry's first model, which ``register`` makes
-   active anyway): :func:`rebuild_states` under the new model version, then make it active.
+4. with ``activate`` (or when the store has no serving model yet):
+   :func:`rebuild_states` under the new model version, then make it the store's serving
+   model (``GraphStore.set_serving_model``).
 
 Why a rebuild: serving keeps one saved tracer state per learner *and model version*
 (``tracing.serving``), so that each new answer is one ``Tracer.update`` with no replay. A new
@@ -19,8 +20,9 @@ model switch; afterwards ``MasteryService.apply`` stays replay-free. The states 
 before the model becomes active, so a server that (re)loads the active model finds them.
 Answers recorded while the rebuild runs are missing from the rebuilt state of their learner
 until the next rebuild: run it when the store is quiet. A running server notices the switch at
-its next answer (``api.services.MasteryUpdater`` watches the registry); the GraphQL mutation
-``activateTracerModel`` does the rebuild and the switch in one step (``tracing.switch``).
+its next answer (``api.services.MasteryUpdater`` reads the store's serving model); the
+GraphQL mutation ``activateTracerModel`` does the rebuild and the switch as a background job
+(``tracing.activation``, ``tracing.switch``).
 """
 
 from __future__ import annotations
@@ -209,9 +211,10 @@ async def train_from_store(
     progress: ProgressFn | None = None,
 ) -> tuple[ModelRecord, RebuildReport | None]:
     """Train ``model`` on every attempt in ``store`` and register it (see the module
-    docstring); with ``activate``, rebuild every learner's state under it, then activate it.
-    The registry's first model becomes active even without ``activate``, so it is rebuilt
-    too. Returns the record and the rebuild report (None when nothing was rebuilt)."""
+    docstring); with ``activate``, rebuild every learner's state under it, then make it the
+    store's serving model. A store with no serving model yet adopts the first model trained
+    on it even without ``activate``, so it is rebuilt too. Returns the record and the rebuild
+    report (None when nothing was rebuilt)."""
     reg = registry if registry is not None else Registry.from_env()
     tracer = make_tracer(model, params)  # bad parameters fail before the store is read
     read_started = time.perf_counter()
@@ -241,14 +244,12 @@ async def train_from_store(
     # AUC on the learners held out of training (early stopping, Elo's calibration fold)
     metrics.update(validation_metrics(tracer))
     rec = reg.register(tracer, name=name, data=meta, metrics=metrics, seed=seed)
-    active = reg.active()
-    # the registry's first model is made active by ``register`` itself: rebuild for it too
-    if not activate and (active is None or active.key != rec.key):
+    if not activate and await store.serving_model() is not None:
         return rec, None
     _, served = reg.load(rec.key)  # replay through the model exactly as it will be served
     report = await rebuild_states(store, MasteryService(served, rec.key, got.items),
                                   page=page, progress=progress)
-    reg.activate(rec.key)
+    await store.set_serving_model(rec.key)
     return rec, report
 
 
@@ -261,11 +262,13 @@ async def rebuild_for(
     progress: ProgressFn | None = None,
 ) -> RebuildReport:
     """:func:`rebuild_states` for model ``key`` of the registry, or (None) for the model the
-    server would serve on this store's curriculum (``MasteryService.for_curriculum``)."""
+    server would serve on this store (its ``serving_model``, through
+    ``MasteryService.for_curriculum``)."""
     reg = registry if registry is not None else Registry.from_env()
     graph, items = await read_curriculum(store, page=page)
     if key is None:
-        service = MasteryService.for_curriculum(graph, items, registry=reg)
+        service = MasteryService.for_curriculum(graph, items, registry=reg,
+                                                active=await store.serving_model())
     else:
         _, tracer = reg.load(key)
         service = MasteryService(tracer, key, items)

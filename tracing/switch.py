@@ -1,7 +1,9 @@
 """Switching the serving tracer model: validate, rebuild every learner's state, activate
 (the ``activateTracerModel`` mutation and ``learngraph trace activate``).
 
-The order makes a switch all-or-nothing for serving:
+Over HTTP the switch is a background job (``tracing.activation``): step 1 answers at once,
+steps 2 and 3 run on and report their progress in the store. The order makes a switch
+all-or-nothing for serving:
 
 1. **validate**: the key is registered (or is ``bkt-default``, BKT with population defaults,
    served when no registered model is active), and the model knows at least half of the
@@ -11,7 +13,9 @@ The order makes a switch all-or-nothing for serving:
    new model version (``tracing.store_train.rebuild_states``), in a worker thread so that the
    replay's CPU work does not stall other requests; its store calls are sent back to the
    server's event loop, which owns the store's connections (:class:`LoopBridge`);
-3. **activate** in the registry; the caller then drops its cached serving model.
+3. **activate**: the store's serving model (``GraphStore.set_serving_model``) becomes the key;
+   servers of that store notice it at their next answer. Other stores served from the same
+   registry keep their own model.
 
 A failure before step 3 leaves the old model active and serving; the states already written
 under the new version are never read until that version is active, and a retry rebuilds them
@@ -22,7 +26,7 @@ Answers recorded while the rebuild runs are traced by the old model only. The st
 count is compared before and after each pass: when it moved, the rebuild runs again (at most
 :data:`MAX_PASSES` passes in all), so a switch on a store taking a few answers still serves
 every answer under the new version. What remains is the moment between the last count and
-the activation (a registry write); on a store that keeps answering through every pass, the
+the activation (a store write); on a store that keeps answering through every pass, the
 switch goes ahead after the last pass and logs how many answers the new states lack (a
 ``learngraph trace rebuild`` when the store is quieter adds them).
 """
@@ -154,13 +158,6 @@ async def rebuild_off_loop(store: GraphStore, service: MasteryService,
     return report
 
 
-class _NoActiveModel:
-    """A registry with nothing active, so ``for_curriculum`` builds its default BKT."""
-
-    def load_active(self) -> None:
-        return None
-
-
 def _service_for(
     registry: Registry, record: ModelRecord | None, graph: Any, items: list[Item]
 ) -> MasteryService:
@@ -168,7 +165,7 @@ def _service_for(
     from tracing.serving import MasteryService
 
     if record is None:
-        return MasteryService.for_curriculum(graph, items, registry=_NoActiveModel())
+        return MasteryService.for_curriculum(graph, items, registry=registry, active=None)
     _, tracer = registry.load(record.key)
     vocab = getattr(tracer, "vocab", None)
     if vocab is None:
@@ -179,27 +176,45 @@ def _service_for(
     return MasteryService(tracer, record.key, items)
 
 
-async def switch_model(store: GraphStore, registry: Registry, key: str, *,
-                       progress: Callable[[str, float], None] | None = None) -> Activation:
-    """Validate, rebuild every learner's state under ``key``, then activate it (see the module
-    docstring). Raises :class:`UnknownModelError`, :class:`ModelCoverageError`, or another
-    ``TracingError`` (an unreadable model file), the old model staying active."""
+@dataclass(frozen=True)
+class PreparedSwitch:
+    """A validated switch (:func:`prepare_switch`), ready to rebuild and activate."""
+
+    key: str
+    record: ModelRecord | None  # None for ``bkt-default``
+    previous: str
+    service: MasteryService | None  # None: ``key`` is served already, nothing to do
+
+
+async def prepare_switch(store: GraphStore, registry: Registry, key: str) -> PreparedSwitch:
+    """Step 1 (validate): the key is known and the model can serve the store's curriculum.
+    Raises :class:`UnknownModelError`, :class:`ModelCoverageError`, or another
+    ``TracingError`` (an unreadable model file); quick: one registry read, the curriculum, one
+    model load (in a thread)."""
     from tracing.store_train import read_curriculum
 
-    def index() -> tuple[list[ModelRecord], str | None]:
-        return registry.list(), registry.active_key()
-
-    records, active = await asyncio.to_thread(index)
-    previous = active or DEFAULT_KEY
+    records = await asyncio.to_thread(registry.list)
+    previous = await store.serving_model() or DEFAULT_KEY
     record: ModelRecord | None = None
     if key != DEFAULT_KEY:
         record = next((r for r in records if r.key == key), None)
         if record is None:
             raise UnknownModelError(key, [r.key for r in records])
     if key == previous:
-        return Activation(key, record, previous, False, None)
+        return PreparedSwitch(key, record, previous, None)
     graph, items = await read_curriculum(store)
     service = await asyncio.to_thread(_service_for, registry, record, graph, items)
+    return PreparedSwitch(key, record, previous, service)
+
+
+async def run_switch(store: GraphStore, prepared: PreparedSwitch, *,
+                     progress: Callable[[str, float], None] | None = None) -> Activation:
+    """Steps 2 and 3: rebuild every learner's state under the prepared model (passes while
+    answers arrive), then make it the store's serving model."""
+    key, record, previous, service = (prepared.key, prepared.record, prepared.previous,
+                                      prepared.service)
+    if service is None:
+        return Activation(key, record, previous, False, None)
     started = time.perf_counter()
     passes = missed = 0
     count = await store.attempt_count()
@@ -216,10 +231,16 @@ async def switch_model(store: GraphStore, registry: Registry, key: str, *,
         log.warning("model switch: %d answers arrived during the last rebuild pass; their "
                     "learners' %s states lack them until `learngraph trace rebuild`",
                     missed, key)
-    if record is None:
-        await asyncio.to_thread(registry.deactivate)
-    else:
-        await asyncio.to_thread(registry.activate, key)
+    await store.set_serving_model(None if record is None else key)
     log.info("model switch: %s -> %s (%d learners rebuilt, %d passes, %.1f s)", previous, key,
              report.learners, passes, time.perf_counter() - started)
     return Activation(key, record, previous, True, report, passes, missed)
+
+
+async def switch_model(store: GraphStore, registry: Registry, key: str, *,
+                       progress: Callable[[str, float], None] | None = None) -> Activation:
+    """Validate, rebuild every learner's state under ``key``, then make it the store's serving
+    model (see the module docstring; :func:`prepare_switch` then :func:`run_switch`). Raises
+    what :func:`prepare_switch` raises, the old model staying active."""
+    prepared = await prepare_switch(store, registry, key)
+    return await run_switch(store, prepared, progress=progress)

@@ -57,7 +57,6 @@ def train_and_register(
     params: dict[str, Any] | None = None,
     registry: Registry | None = None,
     name: str | None = None,
-    activate: bool = False,
     progress: ProgressFn | None = None,
 ) -> ModelRecord:
     """Fit ``model`` on ``train`` (all of it), score it on ``test`` if given, and register it
@@ -86,5 +85,4 @@ def train_and_register(
         data["prerequisites"] = str(prerequisites)
     if params:
         data["params"] = params
-    return reg.register(tracer, name=name, data=data, metrics=metrics, seed=seed,
-                        activate=activate)
+    return reg.register(tracer, name=name, data=data, metrics=metrics, seed=seed)

@@ -18,7 +18,7 @@ from api.types.item import Item, ItemKind
 from api.types.learner import Learner
 from api.types.node import Node, PageInfo, decode_cursor, encode_cursor, page_info
 from api.types.skill import GraphDirection, Prerequisite, Skill, SkillGraph
-from api.types.tracer import TracerModel, tracer_models
+from api.types.tracer import TracerActivation, TracerModel, tracer_activation, tracer_models
 from graph import models as m
 from graph.models import Role as DomainRole
 from graph.store import GraphStore
@@ -251,6 +251,11 @@ class Query:
 
     tracer_models: list[TracerModel] = strawberry.field(
         resolver=tracer_models, description="Saved tracer models (designers and admins)."
+    )
+    tracer_activation: TracerActivation | None = strawberry.field(
+        resolver=tracer_activation,
+        description="A switch of the serving tracer model (`activateTracerModel`) by id: its "
+        "state and progress (designers and admins).",
     )
 
     @strawberry.field(description="Curriculum edits after `afterSeq`, oldest first.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 import strawberry
@@ -41,38 +43,56 @@ class TracerModel:
 
 
 async def tracer_models(info: Info) -> list[TracerModel]:
-    """The registry's models, oldest first (designers and admins)."""
+    """The registry's models, oldest first (designers and admins); ``active`` marks this
+    store's serving model."""
     denial = access.curriculum_denial(info.context, "listing tracer models")
     if denial is not None:
         raise ForbiddenGraphQLError(denial)
     registry = info.context.services.mastery.registry()
-
-    def read() -> tuple[list[Any], str | None]:
-        return list(registry.list()), registry.active_key()
-
-    records, active = await asyncio.to_thread(read)
+    records = await asyncio.to_thread(registry.list)
+    active = await info.context.store.serving_model()
     return [TracerModel.from_record(r, r.key == active) for r in records]
 
 
-@strawberry.type(description="What `activateTracerModel` did.")
-class ActivateTracerModelPayload:
+@strawberry.enum(description="Where a switch of the serving tracer model is.")
+class TracerActivationState(enum.Enum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.type(
+    description="A switch of this store's serving tracer model, a background job: every "
+    "learner's state is rebuilt under the new model, then it serves. Poll it with "
+    "`tracerActivation(id)`."
+)
+class TracerActivation:
+    id: strawberry.ID
     model_version: str = strawberry.field(
-        description="The model version now served: a registry key, or `bkt-default` (BKT with "
-        "population defaults, no registered model active)."
+        description="The model version switched to: a registry key, or `bkt-default`."
     )
-    model: TracerModel | None = strawberry.field(
-        description="The model now served; null for `bkt-default`."
+    previous_version: str = strawberry.field(
+        description="The model version served when the switch started."
     )
-    previous_version: str = strawberry.field(description="The model version served before.")
+    state: TracerActivationState
+    progress: float = strawberry.field(description="0 to 1, as the rebuild goes.")
+    message: str = strawberry.field(description="What it is doing, or did.")
+    error: str | None = strawberry.field(
+        description="Why it failed (the served model is then unchanged); null otherwise."
+    )
     changed: bool = strawberry.field(
-        description="False when it was already active (a retry): nothing was rebuilt."
+        description="False when the model was served already: nothing was rebuilt."
     )
+    started_at: datetime
+    updated_at: datetime = strawberry.field(
+        description="When the record last moved (a running job whose server stopped stays "
+        "running with an old updatedAt; start the switch again)."
+    )
+    finished_at: datetime | None
     rebuilt_learners: int = strawberry.field(
         description="Learners whose state and mastery were rebuilt under the new version."
     )
-    replayed_attempts: int = strawberry.field(
-        description="Answers replayed into those states."
-    )
+    replayed_attempts: int = strawberry.field(description="Answers replayed into those states.")
     rebuild_passes: int = strawberry.field(
         description="Rebuilds run: another follows while answers arrive during one (at most 3)."
     )
@@ -81,9 +101,31 @@ class ActivateTracerModelPayload:
         "until `learngraph trace rebuild` (0 unless the store kept answering throughout)."
     )
 
+    @classmethod
+    def from_domain(cls, job: Any) -> TracerActivation:
+        """From a ``graph.models.TracerActivation``."""
+        return cls(
+            id=strawberry.ID(job.id), model_version=job.key, previous_version=job.previous,
+            state=TracerActivationState(job.state.value), progress=job.progress,
+            message=job.message, error=job.error, changed=job.changed,
+            started_at=job.started_at, updated_at=job.updated_at, finished_at=job.finished_at,
+            rebuilt_learners=job.learners, replayed_attempts=job.attempts,
+            rebuild_passes=job.passes, missed_attempts=job.missed,
+        )
+
+
+async def tracer_activation(info: Info, id: strawberry.ID) -> TracerActivation | None:
+    """A switch job of this store's serving model by id (designers and admins); null when
+    there is none."""
+    denial = access.curriculum_denial(info.context, "reading tracer activations")
+    if denial is not None:
+        raise ForbiddenGraphQLError(denial)
+    (job,) = await info.context.store.get_tracer_activations([str(id)])
+    return None if job is None else TracerActivation.from_domain(job)
+
 
 ActivateTracerModelResult = Annotated[
-    ActivateTracerModelPayload | ValidationError | NotFoundError | ForbiddenError,
+    TracerActivation | ValidationError | NotFoundError | ForbiddenError,
     strawberry.union("ActivateTracerModelResult"),
 ]
 
@@ -91,35 +133,29 @@ ActivateTracerModelResult = Annotated[
 @strawberry.type
 class TracerMutation:
     @strawberry.mutation(
-        description="Serve another registered tracer model, or `bkt-default` (admin). Every "
-        "learner's state and mastery is first rebuilt under it, so no learner falls back to "
-        "the prior; on failure the old model stays active. Idempotent."
+        description="Switch this store's serving tracer model to a registered one, or "
+        "`bkt-default` (admin). Answers at once with a running job (an unknown key or a model "
+        "that cannot serve the curriculum is refused first): every learner's state and mastery "
+        "is rebuilt under the model, then it serves; on failure the old model stays. Other "
+        "stores served from the same registry keep their own model. Idempotent: the same key "
+        "again returns the running job, or a succeeded one with `changed: false`."
     )
     async def activate_tracer_model(self, info: Info, key: str) -> ActivateTracerModelResult:
         denial = access.admin_denial(info.context, "activateTracerModel")
         if denial is not None:
             return ForbiddenError(message=denial)
         try:
-            done = await info.context.services.mastery.activate(key)
+            job = await info.context.services.mastery.activate(key)
         except UnknownModelError as exc:
             return NotFoundError(message=str(exc), entity="tracerModel", ids=[key])
         except ModelCoverageError as exc:
             return ValidationError(field="key", message=str(exc))
-        except TracingError as exc:  # e.g. an unreadable model file
+        except TracingError as exc:  # a switch running, an unreadable model file
             return ValidationError(
                 field="key", message=f"{exc}; the served model is unchanged"
             )
-        report = done.report
-        return ActivateTracerModelPayload(
-            model_version=done.key,
-            model=None if done.record is None else TracerModel.from_record(done.record, True),
-            previous_version=done.previous,
-            changed=done.changed,
-            rebuilt_learners=0 if report is None else report.learners,
-            replayed_attempts=0 if report is None else report.attempts,
-            rebuild_passes=done.passes,
-            missed_attempts=done.missed,
-        )
+        return TracerActivation.from_domain(job)
 
 
-__all__ = ["DEFAULT_KEY", "TracerModel", "TracerMutation", "tracer_models"]
+__all__ = ["DEFAULT_KEY", "TracerActivation", "TracerModel", "TracerMutation",
+           "tracer_activation", "tracer_models"]

@@ -1,9 +1,10 @@
-"""``activateTracerModel``: an admin switches the serving tracer, safely, on both stores.
+"""``activateTracerModel``: an admin switches the store's serving tracer, safely, on both
+stores, as a background job (``tracerActivation(id)`` reports it).
 
 The seeded curriculum of ``tests/api/conftest.py`` has four graded items (i-add-1, i-add-2,
 i-count, i-mul). Ada answers six questions right, Bo five mostly wrong, Cy none. Two small
-models are trained on those answers through ``tracing.store_train`` (BKT first, so it is the
-active one with states rebuilt; then Elo), and the switch to Elo goes through GraphQL.
+models are trained on those answers through ``tracing.store_train`` (BKT first, so the store
+adopts it with states rebuilt; then Elo), and the switch to Elo goes through GraphQL.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from hypothesis import strategies as st
 
 from graph.models import Attempt, Item, ItemKind, PrerequisiteGraph, SkillWeight
 from tests.api.conftest import EDGES, ITEMS, SKILLS, T0, Api, ApiFactory
-from tests.patience import eventually
 from tracing.bkt import BKTTracer
 from tracing.data import vocabulary_from_items
 from tracing.registry import Registry
@@ -27,11 +27,13 @@ from tracing.store_train import attempts_oldest_first, rebuild_for, train_from_s
 from tracing.switch import can_serve, coverage
 
 ACTIVATE = """mutation($key: String!) { activateTracerModel(key: $key) { __typename
-  ... on ActivateTracerModelPayload { modelVersion previousVersion changed rebuiltLearners
-      replayedAttempts rebuildPasses missedAttempts model { key active model } }
+  ... on TracerActivation { id modelVersion previousVersion state changed }
   ... on NotFoundError { message entity ids }
   ... on ValidationError { message field }
   ... on ForbiddenError { message } } }"""
+JOB = """query($id: ID!) { tracerActivation(id: $id) { __typename id modelVersion
+  previousVersion state progress message error changed rebuiltLearners replayedAttempts
+  rebuildPasses missedAttempts finishedAt } }"""
 RECORD = """mutation($a: [AttemptInput!]!) { recordAttempts(input: $a) { __typename
   ... on RecordAttemptsPayload { mastery { skill { key } probability modelVersion } }
   ... on Error { message } } }"""
@@ -62,9 +64,10 @@ async def two_models(store: Any, reg: Registry) -> None:
         for n, (lid, item, score) in enumerate(ANSWERS)
     ])
     bkt, report = await train_from_store(store, "test", "bkt", registry=reg)
-    assert (bkt.key, reg.active_key(), report is not None) == ("bkt-v1", "bkt-v1", True)
+    assert (bkt.key, await store.serving_model(), report is not None) == (
+        "bkt-v1", "bkt-v1", True)
     elo, report = await train_from_store(store, "test", "elo", registry=reg)
-    assert (elo.key, reg.active_key(), report) == ("elo-v1", "bkt-v1", None)
+    assert (elo.key, await store.serving_model(), report) == ("elo-v1", "bkt-v1", None)
 
 
 def defaults_over(items: list[Item]) -> BKTTracer:
@@ -84,10 +87,30 @@ async def replayed(store: Any, service: MasteryService, learner: str) -> dict[st
 
 
 async def activate(api: Api, key: str, role: str = "admin") -> dict[str, Any]:
+    """The mutation's answer: a job just started (or done at once), or a typed error."""
     body = await api.gql(ACTIVATE, {"key": key}, role=role)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["activateTracerModel"]
     return result
+
+
+async def job(api: Api, job_id: str) -> dict[str, Any] | None:
+    body = await api.gql(JOB, {"id": job_id}, role="admin")
+    assert "errors" not in body, body
+    result: dict[str, Any] | None = body["data"]["tracerActivation"]
+    return result
+
+
+async def switch(api: Api, key: str, role: str = "admin") -> dict[str, Any]:
+    """Start the switch and wait for its job to end (the job's own task, no polling); returns
+    the job as ``tracerActivation`` reports it, or the mutation's typed error."""
+    started = await activate(api, key, role)
+    if started["__typename"] != "TracerActivation":
+        return started
+    await api.services.mastery.jobs.wait(started["id"])
+    final = await job(api, started["id"])
+    assert final is not None
+    return final
 
 
 async def record(api: Api, attempt_id: str, learner: str, item: str, score: float
@@ -107,16 +130,18 @@ async def test_switch_rebuilds_states_then_serves_the_new_model(
     before = await record(api, "warm", "bo", "i-add-1", 0.0)  # the server now holds bkt-v1
     assert {m["modelVersion"] for m in before["mastery"]} == {"bkt-v1"}
 
-    result = await activate(api, "elo-v1")
+    result = await switch(api, "elo-v1")
 
     graded = len(ANSWERS) + 1
+    assert result["finishedAt"] is not None
+    del result["id"], result["finishedAt"]
     assert result == {
-        "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
-        "previousVersion": "bkt-v1", "changed": True, "rebuiltLearners": 2,
+        "__typename": "TracerActivation", "modelVersion": "elo-v1",
+        "previousVersion": "bkt-v1", "state": "SUCCEEDED", "progress": 1.0,
+        "message": "serving elo-v1", "error": None, "changed": True, "rebuiltLearners": 2,
         "replayedAttempts": graded, "rebuildPasses": 1, "missedAttempts": 0,
-        "model": {"key": "elo-v1", "active": True, "model": "elo"},
     }
-    assert reg.active_key() == "elo-v1"
+    assert await store.serving_model() == "elo-v1"
     listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
     assert listed == [{"key": "bkt-v1", "active": False}, {"key": "elo-v1", "active": True}]
 
@@ -149,18 +174,16 @@ async def test_activating_the_active_model_again_is_a_no_op(
 ) -> None:
     reg = registry(tmp_path)
     await two_models(store, reg)
-    assert (await activate(api, "elo-v1"))["changed"] is True
-    stamp = reg.index_stamp()
+    assert (await switch(api, "elo-v1"))["changed"] is True
     rows = await mastery(store, "ada")
-    again = await activate(api, "elo-v1")
-    assert again == {
-        "__typename": "ActivateTracerModelPayload", "modelVersion": "elo-v1",
-        "previousVersion": "elo-v1", "changed": False, "rebuiltLearners": 0,
-        "replayedAttempts": 0, "rebuildPasses": 0, "missedAttempts": 0,
-        "model": {"key": "elo-v1", "active": True, "model": "elo"},
-    }
-    assert reg.index_stamp() == stamp, "a retry writes nothing"
-    assert await mastery(store, "ada") == rows
+    again = await activate(api, "elo-v1")  # done at once: nothing to wait for
+    assert {k: again[k] for k in ("modelVersion", "previousVersion", "state", "changed")} == {
+        "modelVersion": "elo-v1", "previousVersion": "elo-v1", "state": "SUCCEEDED",
+        "changed": False}
+    reported = await job(api, again["id"])
+    assert reported is not None and reported["rebuiltLearners"] == 0
+    assert await mastery(store, "ada") == rows, "a retry rebuilds nothing"
+    assert await job(api, "no-such-job") is None
 
 
 async def test_unknown_key_is_not_found_and_lists_the_known_keys(
@@ -173,7 +196,7 @@ async def test_unknown_key_is_not_found_and_lists_the_known_keys(
     assert (result["entity"], result["ids"]) == ("tracerModel", ["gnn-v7"])
     assert "'gnn-v7'" in result["message"]
     assert "bkt-v1, elo-v1" in result["message"]
-    assert reg.active_key() == "bkt-v1"
+    assert await store.serving_model() == "bkt-v1"
 
 
 async def test_a_model_of_another_curriculum_is_refused(
@@ -188,7 +211,7 @@ async def test_a_model_of_another_curriculum_is_refused(
     assert result["__typename"] == "ValidationError"
     assert result["field"] == "key"
     assert "knows 0 of the curriculum's 4 graded items" in result["message"]
-    assert reg.active_key() == "bkt-v1"
+    assert await store.serving_model() == "bkt-v1"
     assert await store.load_tracer_states(["ada"], "other-v1") == [None], "nothing rebuilt"
 
 
@@ -208,9 +231,8 @@ async def test_half_the_graded_items_is_enough_one_quarter_is_not(
     assert "knows 1 of the curriculum's 4 graded items" in refused["message"]
     assert "at least half (2)" in refused["message"]
 
-    accepted = await activate(api, "half-v1")
-    assert (accepted["__typename"], accepted["rebuiltLearners"]) == (
-        "ActivateTracerModelPayload", 2)
+    accepted = await switch(api, "half-v1")
+    assert (accepted["state"], accepted["rebuiltLearners"]) == ("SUCCEEDED", 2)
     served = await record(api, "half-1", "ada", "i-mul", 1.0)
     assert {m["modelVersion"] for m in served["mastery"]} == {"half-v1"}
 
@@ -222,7 +244,7 @@ async def test_only_admins_switch(api: Api, store: Any, tmp_path: Path, role: st
     result = await activate(api, "elo-v1", role=role)
     assert result["__typename"] == "ForbiddenError"
     assert "admin" in result["message"]
-    assert reg.active_key() == "bkt-v1"
+    assert await store.serving_model() == "bkt-v1"
     assert await store.load_tracer_states(["ada"], "elo-v1") == [None], "nothing rebuilt"
 
 
@@ -245,16 +267,16 @@ async def test_a_failed_rebuild_leaves_the_old_model_serving(
     reg = registry(tmp_path)
     failing = await make_api(wrap=FailingStates)
     await two_models(store, reg)
-    body = await failing.gql(ACTIVATE, {"key": "elo-v1"}, role="admin")
-    assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL"]
-    assert reg.active_key() == "bkt-v1"
+    result = await switch(failing, "elo-v1")
+    assert (result["state"], result["changed"]) == ("FAILED", True)
+    assert result["error"] == "disk full; the served model is unchanged"
+    assert await store.serving_model() == "bkt-v1"
 
     healthy = await make_api()
     served = await record(healthy, "still-bkt", "ada", "i-add-1", 1.0)
     assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-v1"}
-    retried = await activate(healthy, "elo-v1")  # the retry completes the switch
-    assert (retried["changed"], reg.active_key()) == (True, "elo-v1")
+    retried = await switch(healthy, "elo-v1")  # the retry completes the switch
+    assert (retried["state"], await store.serving_model()) == ("SUCCEEDED", "elo-v1")
 
 
 async def test_a_switch_made_elsewhere_is_picked_up_without_a_restart(
@@ -272,7 +294,7 @@ async def test_a_switch_made_elsewhere_is_picked_up_without_a_restart(
     assert await updater._current() is cached, "no reload while the active model is the same"
 
     await rebuild_for(store, registry=Registry(reg.root), key="elo-v1")
-    Registry(reg.root).activate("elo-v1")
+    await store.set_serving_model("elo-v1")
     served = await record(api, "after", "ada", "i-add-2", 1.0)
     assert {m["modelVersion"] for m in served["mastery"]} == {"elo-v1"}
     assert await updater._current() is not cached
@@ -283,11 +305,10 @@ async def test_switching_back_to_population_defaults(
 ) -> None:
     reg = registry(tmp_path)
     await two_models(store, reg)
-    result = await activate(api, "bkt-default")
-    assert (result["modelVersion"], result["model"], result["previousVersion"],
-            result["changed"], result["rebuiltLearners"]) == (
-        "bkt-default", None, "bkt-v1", True, 2)
-    assert reg.active_key() is None
+    result = await switch(api, "bkt-default")
+    assert (result["modelVersion"], result["previousVersion"], result["changed"],
+            result["rebuiltLearners"]) == ("bkt-default", "bkt-v1", True, 2)
+    assert await store.serving_model() is None
     listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
     assert [m["active"] for m in listed] == [False, False]
     served = await record(api, "dflt", "ada", "i-add-1", 1.0)
@@ -326,10 +347,10 @@ async def test_answers_during_the_rebuild_are_caught_up(
     reg = registry(tmp_path)
     await two_models(store, reg)
     api = await make_api(wrap=lambda s: AnswersArrive(s, arrivals))
-    result = await activate(api, "elo-v1")
+    result = await switch(api, "elo-v1")
     assert (result["changed"], result["rebuildPasses"], result["missedAttempts"]) == (
         True, passes, missed)
-    assert reg.active_key() == "elo-v1"
+    assert await store.serving_model() == "elo-v1"
     _, elo = reg.load("elo-v1")
     service = MasteryService(elo, "elo-v1", ITEMS)
     history = await attempts_oldest_first(store, "ada")
@@ -363,30 +384,14 @@ def test_the_switch_accepts_exactly_the_models_serving_would_load(
                for n in range(data.draw(st.integers(0 if known else 1, 3)))]
     tracer = defaults_over(known + foreign)
     reg = Registry(tmp_path_factory.mktemp("models"))
-    rec = reg.register(tracer, name="m", activate=True)
+    rec = reg.register(tracer, name="m")
     items = graded + lessons
     served = MasteryService.for_curriculum(
-        PrerequisiteGraph(tuple(SKILLS), tuple(EDGES)), items, registry=reg)
+        PrerequisiteGraph(tuple(SKILLS), tuple(EDGES)), items, registry=reg, active=rec.key)
     vocab = tracer.vocab
     assert vocab is not None
     assert coverage(vocab, items) == (len(known), n_graded)
     assert can_serve(*coverage(vocab, items)) == (served.model_version == rec.key)
-
-
-def test_registry_stamp_changes_with_every_write(tmp_path: Path) -> None:
-    """What the servers' switch check relies on: no index, no stamp; every write (even one
-    that leaves the same content) a new stamp; reads leave it alone."""
-    reg = registry(tmp_path)
-    assert (reg.index_stamp(), reg.active_key()) == (None, None)
-    rec = reg.register(defaults_over(list(ITEMS)), name="a")
-    first = reg.index_stamp()
-    assert first is not None and reg.active_key() == rec.key
-    reg.list()
-    assert reg.index_stamp() == first
-    reg.activate(rec.key)  # same content, rewritten
-    assert reg.index_stamp() != first
-    reg.deactivate()
-    assert reg.active_key() is None and reg.active() is None
 
 
 async def test_an_unreadable_model_file_is_refused_and_the_old_model_kept(
@@ -398,23 +403,89 @@ async def test_an_unreadable_model_file_is_refused_and_the_old_model_kept(
     result = await activate(api, "elo-v1")
     assert result["__typename"] == "ValidationError" and result["field"] == "key"
     assert "elo-v1" in result["message"] and "unchanged" in result["message"]
-    assert reg.active_key() == "bkt-v1"
+    assert await store.serving_model() == "bkt-v1"
     served = await record(api, "kept", "ada", "i-add-1", 1.0)
     assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-v1"}
 
 
-async def test_a_caller_giving_up_does_not_stop_the_switch(
+class SlowRebuild:
+    """The store, except that each save of tracer states (the rebuild's writes) waits for
+    ``go``: a rebuild as long as the test wants, as on a real store with many learners."""
+
+    def __init__(self, store: Any) -> None:
+        import asyncio
+
+        self._store = store
+        self.go = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_tracer_states(self, rows: Any) -> None:
+        await self.go.wait()
+        await self._store.save_tracer_states(rows)
+
+
+async def test_the_mutation_answers_before_the_rebuild_and_the_job_reports_it(
+    make_api: ApiFactory, store: Any, tmp_path: Path
+) -> None:
+    """Before, the mutation returned only after the whole rebuild, so over HTTP it timed out
+    on any real store. Now it answers with a running job at once; the job's record (in the
+    store, so any server process answers for it) moves to succeeded when the rebuild ends."""
+    reg = registry(tmp_path)
+    await two_models(store, reg)
+    slow: list[SlowRebuild] = []
+    api = await make_api(wrap=lambda s: slow.append(SlowRebuild(s)) or slow[-1])
+    started = await activate(api, "elo-v1")
+    assert (started["__typename"], started["state"], started["previousVersion"]) == (
+        "TracerActivation", "RUNNING", "bkt-v1")
+    running = await job(api, started["id"])
+    assert running is not None and running["state"] == "RUNNING"
+    assert running["finishedAt"] is None and running["error"] is None
+    assert await store.serving_model() == "bkt-v1", "served unchanged while it rebuilds"
+    served = await record(api, "meanwhile", "bo", "i-add-1", 1.0)
+    assert {m["modelVersion"] for m in served["mastery"]} == {"bkt-v1"}
+    # the same switch again is the same job; another one is refused while it runs
+    assert (await activate(api, "elo-v1"))["id"] == started["id"]
+    other = await activate(api, "bkt-default")
+    assert other["__typename"] == "ValidationError"
+    assert "a switch to 'elo-v1' is running" in other["message"]
+
+    slow[0].go.set()
+    await api.services.mastery.jobs.wait(started["id"])
+    done = await job(api, started["id"])
+    assert done is not None
+    assert (done["state"], done["progress"], done["rebuiltLearners"]) == ("SUCCEEDED", 1.0, 2)
+    assert done["finishedAt"] is not None
+    assert await store.serving_model() == "elo-v1"
+    after = await record(api, "after", "bo", "i-add-1", 1.0)
+    assert {m["modelVersion"] for m in after["mastery"]} == {"elo-v1"}
+
+
+async def test_two_stores_on_one_registry_keep_their_own_model(
     api: Api, store: Any, tmp_path: Path
 ) -> None:
-    """A cancelled request (the client went away) leaves the switch running to its end."""
-    import asyncio
+    """Before, the active model lived in the registry directory: switching one store switched
+    every store served from it, without rebuilding their learners."""
+    from api.services import MasteryUpdater
+    from graph.sqlite_store import SqliteStore
+    from migrations.runner import migrate
+    from tests.api.conftest import seed as seed_store
 
     reg = registry(tmp_path)
     await two_models(store, reg)
-    call = asyncio.create_task(api.services.mastery.activate("elo-v1"))
-    await asyncio.sleep(0)  # started
-    call.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await call
-    await eventually(lambda: reg.active_key() == "elo-v1", "the switch finishing")
-    assert (await mastery(store, "ada"))["add"].model_version == "elo-v1"
+    other = await SqliteStore.open(str(tmp_path / "other.db"))
+    try:
+        await migrate(other)
+        await seed_store(other)
+        before = await MasteryUpdater(other, registry=reg)._current()
+        assert before.model_version == "bkt-default"
+        assert (await switch(api, "elo-v1"))["state"] == "SUCCEEDED"
+        assert await store.serving_model() == "elo-v1"
+        assert await other.serving_model() is None
+        after = await MasteryUpdater(other, registry=reg)._current()
+        assert after.model_version == "bkt-default"
+        listed = (await api.gql(MODELS, role="admin"))["data"]["tracerModels"]
+        assert listed == [{"key": "bkt-v1", "active": False}, {"key": "elo-v1", "active": True}]
+    finally:
+        await other.close()

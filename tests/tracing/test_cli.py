@@ -95,6 +95,9 @@ def test_train_register_list_activate(files: tuple[Path, Path], tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     train, test = files
     reg = tmp_path / "models"
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    assert main(["migrate", "--db", db]) == 0
+    capsys.readouterr()
     assert main(["trace", "train", "--model", "bkt", "--train", str(train), "--test",
                  str(test), "--registry", str(reg), "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
@@ -103,19 +106,27 @@ def test_train_register_list_activate(files: tuple[Path, Path], tmp_path: Path,
     assert main(["trace", "train", "--model", "elo", "--train", str(train), "--registry",
                  str(reg), "--name", "elo-quick"]) == 0
     capsys.readouterr()
-    assert main(["trace", "models", "--registry", str(reg), "--json"]) == 0
+    assert main(["trace", "models", "--registry", str(reg), "--json", "--db", db]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert listing["active"] == "bkt-v1"
+    assert listing["active"] is None  # registered models serve no store until activated
     assert [m["key"] for m in listing["models"]] == ["bkt-v1", "elo-quick-v1"]
     assert main(["trace", "activate", "elo-quick-v1", "--no-rebuild", "--registry",
-                 str(reg)]) == 0
-    from tracing.registry import Registry
-
-    rec, model = Registry(reg).load_active()  # type: ignore[misc]
-    assert rec.key == "elo-quick-v1" and model.name == "elo"
+                 str(reg), "--db", db]) == 0
     capsys.readouterr()
-    assert main(["trace", "activate", "nope-v9", "--no-rebuild", "--registry", str(reg)]) == 2
-    assert "no model 'nope-v9'" in capsys.readouterr().err
+    assert main(["trace", "models", "--registry", str(reg), "--json", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["active"] == "elo-quick-v1"
+    # another store served from the same registry keeps its own serving model
+    other = f"sqlite:///{tmp_path / 'b.db'}"
+    assert main(["migrate", "--db", other]) == 0
+    capsys.readouterr()
+    assert main(["trace", "models", "--registry", str(reg), "--json", "--db", other]) == 0
+    assert json.loads(capsys.readouterr().out)["active"] is None
+    assert main(["trace", "activate", "nope-v9", "--no-rebuild", "--registry", str(reg),
+                 "--db", db]) == 2
+    assert "no tracer model 'nope-v9'" in capsys.readouterr().err
+    assert main(["trace", "train", "--model", "bkt", "--train", str(train), "--registry",
+                 str(reg), "--activate"]) == 2
+    assert "--activate needs --db" in capsys.readouterr().err
 
 
 def test_real_dataset_evaluates(datasets: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -146,15 +146,21 @@ def test_registry_model_serves_when_it_covers_the_curriculum(tmp_path: Path) -> 
     graph = PrerequisiteGraph(tuple(SKILLS), tuple(EDGES))
     tracer = BKTTracer(prior=0.6).with_vocab(vocabulary_from_items(ITEMS, EDGES))
     rec = reg.register(tracer, data={"train": "hand-made"})
-    svc = MasteryService.for_curriculum(graph, ITEMS, registry=reg)
+    # registered is not served: the store names its serving model
+    assert MasteryService.for_curriculum(graph, ITEMS, registry=reg).model_version == \
+        DEFAULT_VERSION
+    svc = MasteryService.for_curriculum(graph, ITEMS, registry=reg, active=rec.key)
     assert svc.model_version == rec.key == "bkt-v1"
     assert svc.mastery_of(None)["add"] == pytest.approx(0.6)
     # a model trained on other content does not serve this curriculum
     other = BKTTracer().with_vocab(vocabulary_from_items(
         [Item("x", ItemKind.EXERCISE, "x", (SkillWeight("add"),))]))
-    reg.activate(reg.register(other, name="other").key)
-    assert MasteryService.for_curriculum(graph, ITEMS, registry=reg).model_version == \
-        DEFAULT_VERSION
+    key = reg.register(other, name="other").key
+    assert MasteryService.for_curriculum(graph, ITEMS, registry=reg, active=key
+                                         ).model_version == DEFAULT_VERSION
+    # nor does a key the registry lacks (another registry's model): logged, BKT defaults
+    assert MasteryService.for_curriculum(graph, ITEMS, registry=reg, active="gone-v1"
+                                         ).model_version == DEFAULT_VERSION
 
 
 def test_state_encoding_round_trips() -> None:

@@ -101,9 +101,9 @@ async def test_trained_gnn_covers_the_curriculum_and_becomes_the_served_model(
     assert rec.metrics["train_seconds"] > 0
     assert 0.0 <= rec.metrics.get("valid_auc", 0.0) <= 1.0
 
-    assert reg.active() is not None and reg.active().key == rec.key  # type: ignore[union-attr]
+    assert await store.serving_model() == rec.key
     graph = await store.prerequisite_graph()
-    service = MasteryService.for_curriculum(graph, ITEMS, registry=reg)
+    service = MasteryService.for_curriculum(graph, ITEMS, registry=reg, active=rec.key)
     assert service.model_version == rec.key and service.tracer.name == "gnn"
 
     assert report is not None
@@ -130,7 +130,8 @@ async def test_after_the_rebuild_a_new_answer_continues_the_saved_state(
     rec, _ = await train_from_store(store, "sqlite:///x.db", "gnn", params=SMALL,
                                     registry=reg, activate=True)
     service = MasteryService.for_curriculum(await store.prerequisite_graph(), ITEMS,
-                                            registry=reg)
+                                            registry=reg, active=await store.serving_model())
+    assert service.model_version == rec.key
     new = Attempt("bob-new", "bob", "q4", 1.0, T0 + timedelta(minutes=9))
     await store.record_attempts([new])
     out = await service.apply(store, [new])  # loads bob's rebuilt state: no replay
@@ -151,16 +152,16 @@ async def test_rebuild_is_idempotent_and_can_target_a_model(sqlite_store: Any,
     reg = Registry(tmp_path / "models")
     first_rec, report = await train_from_store(store, "sqlite:///x.db", "gnn", params=SMALL,
                                                registry=reg)
-    # without activate the registry's first model still becomes active, so it is rebuilt
+    # without activate a store with no serving model adopts the first one, so it is rebuilt
     assert report is not None and report.model_version == first_rec.key
     rec, report = await train_from_store(store, "sqlite:///x.db", "gnn", params=SMALL,
                                          registry=reg)
     assert report is None and rec.key == "gnn-v2"  # not active: nothing rebuilt
-    assert reg.active().key == first_rec.key  # type: ignore[union-attr]
+    assert await store.serving_model() == first_rec.key
     assert await store.load_tracer_states(["ann"], rec.key) == [None]
     first = await rebuild_for(store, registry=reg, key=rec.key)
     blobs1 = await store.load_tracer_states(["ann", "bob"], rec.key)
-    reg.activate(rec.key)
+    await store.set_serving_model(rec.key)
     second = await rebuild_for(store, registry=reg)  # the served model: the same one
     blobs2 = await store.load_tracer_states(["ann", "bob"], rec.key)
     assert first.model_version == second.model_version == rec.key
@@ -207,6 +208,16 @@ def test_public_url_drops_only_the_password() -> None:
     assert public_url("bolt://db:7687") == "bolt://db:7687"
 
 
+async def serving_model_of(url: str) -> str | None:
+    from graph.open import open_store
+
+    store = await open_store(url)
+    try:
+        return await store.serving_model()
+    finally:
+        await store.close()
+
+
 async def test_cli_trains_from_db_activates_and_rebuilds(
     sqlite_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -224,8 +235,9 @@ async def test_cli_trains_from_db_activates_and_rebuilds(
     assert code == 0, err
     assert "gnn epoch 1" in err and "rebuilt 2 learners" in err  # progress on stderr
     assert "registered gnn-v1" in out and "active model: gnn-v1" in out
-    rec = Registry(models).active()
-    assert rec is not None and rec.key == "gnn-v1" and rec.seed == 3
+    assert await serving_model_of(url) == "gnn-v1"
+    rec = Registry(models).get("gnn-v1")
+    assert rec.seed == 3
     assert rec.data["params"]["max_epochs"] == 1
 
     code = await _run(["trace", "rebuild", "--db", url])
@@ -244,16 +256,16 @@ async def test_cli_activate_rebuilds_the_store_before_switching(
     await sqlite_store.close()
     models = tmp_path / "models"
     monkeypatch.setenv("LEARNGRAPH_MODELS", str(models))
-    for kind in ("elo", "bkt"):  # the first one registered is active
+    for kind in ("elo", "bkt"):  # a store with no serving model adopts the first one
         assert await _run(["trace", "train", "--model", kind, "--db", url]) == 0
     capsys.readouterr()
-    assert Registry(models).active_key() == "elo-v1"
+    assert await serving_model_of(url) == "elo-v1"
 
     code = await _run(["trace", "activate", "bkt-v1", "--db", url])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "active model: bkt-v1 (was elo-v1; rebuilt 2 learners, 7 answers replayed" in out
-    assert Registry(models).active_key() == "bkt-v1"
+    assert await serving_model_of(url) == "bkt-v1"
     from graph.sqlite_store import SqliteStore
 
     store = await SqliteStore.open(path)
@@ -272,9 +284,8 @@ async def test_cli_activate_rebuilds_the_store_before_switching(
     assert "already active; nothing rebuilt" in capsys.readouterr().out
     assert await _run(["trace", "activate", "zzz-v9", "--db", url]) == 2
     assert "no tracer model 'zzz-v9'" in capsys.readouterr().err
-    assert await _run(["trace", "activate", "elo-v1", "--db", url, "--no-rebuild"]) == 2
-    assert "--no-rebuild takes no --db" in capsys.readouterr().err
-    assert Registry(models).active_key() == "bkt-v1"
+    assert await _run(["trace", "activate", "elo-v1", "--db", url, "--no-rebuild"]) == 0
+    assert await serving_model_of(url) == "elo-v1"  # switched, states as they are
 
 
 async def test_cli_refuses_conflicting_or_missing_sources(
