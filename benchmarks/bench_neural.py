@@ -70,6 +70,10 @@ def build(model: str, args: argparse.Namespace) -> RecurrentTracer:
             kw[name] = getattr(args, name)
     if model == "gnn0":
         kw["gnn_layers"] = 0
+    if model == "gnnqa":  # the question-level layers on (tracing/gnn_attention.py)
+        kw.update({"attention_window": 50, "irt": "2pl"})
+    elif model == "gnn":  # the graph tracer without them
+        kw.update({"attention_window": 0, "irt": "none"})
     return GNNTracer(**kw)
 
 
@@ -262,8 +266,10 @@ def cold(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", nargs="+", default=["dkt", "gnn"], choices=["dkt", "gnn", "gnn0"],
-                    help="gnn0: the GNN without GCN layers (cold items get no embedding)")
+    ap.add_argument("--models", nargs="+", default=["dkt", "gnn"],
+                    choices=["dkt", "gnn", "gnn0", "gnnqa"],
+                    help="gnn0: the GNN without GCN layers (cold items get no embedding); "
+                         "gnnqa: with the question-level layers (attention, 2PL terms)")
     ap.add_argument("--train", default=str(DATA / "assist2015_train.csv"))
     ap.add_argument("--test", default=str(DATA / "assist2015_test.csv"))
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train learners")

@@ -64,6 +64,13 @@ Args (constructor, all keyword):
     dropout (float, default 0.3): dropout on the hidden state before the predictor.
     recap (bool, default True): use the recap features :math:`\mathbf{f}` (else zeros).
     top_k (int, default 8), min_count (int, default 3): data-derived skill graph.
+    attention_window (int, default 0: off): attention of the target item over the learner's
+        last ``W`` answers, with AKT's monotonic decay; its context joins the predictor
+        (``tracing/gnn_attention.py``).
+    irt (str, default "none"): per-item terms on the logit, ``"1pl"`` (difficulty) or
+        ``"2pl"`` (and discrimination), L2-penalised by ``irt_l2`` (default 1e-5).
+    lr_decay (float, default 1.0): the learning rate is multiplied by it after every epoch
+        that does not improve the validation AUC.
     lr, weight_decay, batch_size, window, max_epochs, patience, valid_fraction, grad_clip,
     num_threads: training settings, as for :class:`tracing.dkt.DKTTracer`.
 
@@ -85,6 +92,14 @@ import torch
 from torch import Tensor, nn
 
 from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.gnn_attention import (
+    IRT_KINDS,
+    ItemTerms,
+    RecentAttention,
+    push_recent,
+    recent_attention_online,
+    recent_from_history,
+)
 from tracing.gnn_batch import (
     Batch,
     NeuralState,
@@ -187,10 +202,17 @@ class GNNNet(SequenceNet):
         cell: str,
         dropout: float,
         recap: bool,
+        attention_window: int = 0,
+        irt: str = "none",
+        irt_l2: float = 0.0,
     ) -> None:
         super().__init__()
         ni, ns = vocab.n_items, vocab.n_skills
         self.n_items, self.n_skills, self.recap = ni, ns, recap
+        self.irt_l2 = irt_l2
+        self.attn = RecentAttention(embed_dim, attention_window) if attention_window else None
+        self.w_c = nn.Linear(embed_dim, hidden_size, bias=False) if attention_window else None
+        self.item_terms = ItemTerms(ni, irt) if irt != "none" else None
         self.item_emb = nn.Embedding(ni, embed_dim)
         self.skill_emb = nn.Embedding(max(ns, 1), embed_dim)
         nn.init.normal_(self.item_emb.weight, std=0.1)
@@ -254,7 +276,19 @@ class GNNNet(SequenceNet):
                                 self.nbr)
         else:
             feats = h.new_zeros(*h.shape[:2], N_RECAP)
-        return self.predict_logit(h, self.w_e(eq), feats)
+        item_part = self.w_e(eq)
+        if self.attn is not None and self.w_c is not None:
+            item_part = item_part + self.w_c(self.attn(eq, eq, batch.correct, batch.mask))
+        logit = self.predict_logit(h, item_part, feats)
+        if self.item_terms is not None:
+            alpha, beta = self.item_terms.terms(self.seen)
+            logit = self.item_terms.shift_scale(logit, alpha[batch.items], beta[batch.items])
+        return logit
+
+    def penalty(self) -> Tensor | None:
+        if self.item_terms is None or self.irt_l2 == 0.0:
+            return None
+        return self.irt_l2 * self.item_terms.penalty()
 
     # -- online path -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -262,13 +296,28 @@ class GNNNet(SequenceNet):
             x = self.node_embeddings()
             e = x[: self.n_items]
             nbr = self.nbr.numpy()
+            canon_x = self.canon @ x
             self._cache = {
                 "e": e,
                 "item_part": self.w_e(e),
-                "skill_part": self.w_e(self.canon @ x),
+                "skill_part": self.w_e(canon_x),
                 "nbr_cols": [(np.nonzero(nbr[:, v])[0], nbr[np.nonzero(nbr[:, v])[0], v])
                              for v in range(self.n_skills)],
             }
+            if self.attn is not None:
+                self._cache.update({
+                    "q_item": self.attn.w_q(e), "q_skill": self.attn.w_q(canon_x),
+                    "keys": self.attn.w_k(e),
+                    "values": torch.stack([self.attn.values(e, torch.zeros(self.n_items)),
+                                           self.attn.values(e, torch.ones(self.n_items))]),
+                    "decay": self.attn.decay(),
+                })
+            if self.item_terms is not None:
+                alpha, beta = self.item_terms.terms(self.seen)
+                w_items = self.canon[:, : self.n_items]
+                self._cache.update({"alpha": alpha, "beta": beta,
+                                    "skill_alpha": w_items @ alpha,
+                                    "skill_beta": w_items @ beta})
 
     def _cached(self) -> dict[str, Any]:
         if not self._cache:
@@ -277,16 +326,22 @@ class GNNNet(SequenceNet):
 
     def start(self) -> NeuralState:
         r = RecapState.empty(self.n_skills)
-        return NeuralState(zero_rnn_state(self.rnn), (r.per_skill, r.totals), 0)
+        aux: tuple[np.ndarray, ...] = (r.per_skill, r.totals)
+        if self.attn is not None:
+            aux += recent_from_history(np.zeros(0, np.int64), np.zeros(0, np.float32),
+                                       self.attn.window)
+        return NeuralState(zero_rnn_state(self.rnn), aux, 0)
 
     def step(self, state: NeuralState, x: Interaction, skills: tuple[int, ...]) -> NeuralState:
         c = self._cached()
         eq = c["e"][x.item]
         inp = torch.cat([eq * x.correct, eq * (1 - x.correct)])
-        recap = recap_update(RecapState(*state.aux), skills, x.correct, state.n_seen + 1,
+        recap = recap_update(RecapState(*state.aux[:2]), skills, x.correct, state.n_seen + 1,
                              c["nbr_cols"])
-        return NeuralState(rnn_step(self.rnn, inp, state.rnn), (recap.per_skill, recap.totals),
-                           state.n_seen + 1)
+        aux: tuple[np.ndarray, ...] = (recap.per_skill, recap.totals)
+        if self.attn is not None:
+            aux += push_recent(state.aux[2], state.aux[3], x.item, x.correct)
+        return NeuralState(rnn_step(self.rnn, inp, state.rnn), aux, state.n_seen + 1)
 
     def replay_batch(self, batch: Batch, lengths: Sequence[int]) -> list[NeuralState]:
         """``step`` over each row in one GRU/LSTM pass; the recap counts in closed form
@@ -298,10 +353,14 @@ class GNNNet(SequenceNet):
         nbr = self.nbr.double().numpy()
         skills, smask = batch.skills.numpy(), batch.skill_mask.numpy()
         correct = batch.correct.numpy()
+        items = batch.items.numpy()
         out: list[NeuralState] = []
         for b, n in enumerate(lengths):
             recap = recap_replay(skills[b, :n], smask[b, :n], correct[b, :n], nbr)
-            out.append(NeuralState(rnn[b], (recap.per_skill, recap.totals), n))
+            aux: tuple[np.ndarray, ...] = (recap.per_skill, recap.totals)
+            if self.attn is not None:
+                aux += recent_from_history(items[b, :n], correct[b, :n], self.attn.window)
+            out.append(NeuralState(rnn[b], aux, n))
         return out
 
     def mastery_logits_many(self, states: Sequence[NeuralState]) -> Tensor:
@@ -315,23 +374,54 @@ class GNNNet(SequenceNet):
                 torch.tensor([st.n_seen + 1 for st in states]))
         else:
             feats = torch.zeros(len(states), self.n_skills, N_RECAP)
-        return self.predict_logit(h, c["skill_part"], feats)
+        part = c["skill_part"].unsqueeze(0).expand(len(states), -1, -1)
+        if self.attn is not None:
+            part = part + torch.stack([self._context(st, c["q_skill"]) for st in states])
+        logit = self.predict_logit(h, part, feats)
+        if self.item_terms is not None:
+            logit = torch.exp(c["skill_alpha"]) * logit - c["skill_beta"]
+        return logit
+
+    def _context(self, state: NeuralState, query: Tensor) -> Tensor:
+        """``W_c c(q)`` of the recent-answer attention for projected queries ``(n, D)``."""
+        c = self._cached()
+        assert self.w_c is not None
+        items = torch.from_numpy(state.aux[2])
+        n = int((items >= 0).sum())
+        its = items[:n]
+        labels = torch.from_numpy(state.aux[3][:n]).long()
+        keys = c["keys"][its]
+        values = c["values"][labels, its]
+        out: Tensor = self.w_c(recent_attention_online(query, keys, values, n, c["decay"]))
+        return out
 
     def _feats(self, state: NeuralState, skills: Tensor, smask: Tensor) -> Tensor:
         if not self.recap:
             return torch.zeros(skills.shape[0], N_RECAP)
-        return recap_online(RecapState(*state.aux), state.n_seen + 1, skills, smask)
+        return recap_online(RecapState(*state.aux[:2]), state.n_seen + 1, skills, smask)
 
     def score(self, state: NeuralState, items: Tensor) -> Tensor:
         c = self._cached()
         feats = self._feats(state, self.q_idx[items], self.q_mask[items])
-        return self.predict_logit(state.rnn[0].view(1, -1), c["item_part"][items], feats)
+        part = c["item_part"][items]
+        if self.attn is not None:
+            part = part + self._context(state, c["q_item"][items])
+        logit = self.predict_logit(state.rnn[0].view(1, -1), part, feats)
+        if self.item_terms is not None:
+            logit = torch.exp(c["alpha"][items]) * logit - c["beta"][items]
+        return logit
 
     def mastery_logits(self, state: NeuralState) -> Tensor:
         c = self._cached()
         s = torch.arange(self.n_skills)
         feats = self._feats(state, s.view(-1, 1), torch.ones(self.n_skills, 1))
-        return self.predict_logit(state.rnn[0].view(1, -1), c["skill_part"], feats)
+        part = c["skill_part"]
+        if self.attn is not None:
+            part = part + self._context(state, c["q_skill"])
+        logit = self.predict_logit(state.rnn[0].view(1, -1), part, feats)
+        if self.item_terms is not None:
+            logit = torch.exp(c["skill_alpha"]) * logit - c["skill_beta"]
+        return logit
 
 
 class GNNTracer(RecurrentTracer):
@@ -350,6 +440,9 @@ class GNNTracer(RecurrentTracer):
         recap: bool = True,
         top_k: int = 8,
         min_count: int = 3,
+        attention_window: int = 0,
+        irt: str = "none",
+        irt_l2: float = 1e-5,
         lr: float = 1e-3,
         batch_size: int = 64,
         window: int = 200,
@@ -359,8 +452,10 @@ class GNNTracer(RecurrentTracer):
         weight_decay: float = 0.0,
         grad_clip: float = 10.0,
         num_threads: int = 1,
+        lr_decay: float = 1.0,
     ) -> None:
         super().__init__(
+            lr_decay=lr_decay,
             lr=lr,
             batch_size=batch_size,
             window=window,
@@ -381,6 +476,16 @@ class GNNTracer(RecurrentTracer):
             raise TracingError(f"dropout={dropout} must be in [0, 1)")
         if cell not in ("lstm", "gru"):
             raise TracingError(f"cell={cell!r} is not supported; use 'lstm' or 'gru'")
+        if attention_window < 0:
+            raise TracingError(f"attention_window={attention_window} must be >= 0 (0: off)")
+        if irt not in IRT_KINDS:
+            raise TracingError(f"irt={irt!r} is not supported; use one of "
+                               f"{', '.join(IRT_KINDS)}")
+        if irt_l2 < 0:
+            raise TracingError(f"irt_l2={irt_l2} must be >= 0")
+        self.attention_window = attention_window
+        self.irt = irt
+        self.irt_l2 = irt_l2
         self.embed_dim = embed_dim
         self.hidden_size = hidden_size
         self.gnn_layers = gnn_layers
@@ -400,6 +505,9 @@ class GNNTracer(RecurrentTracer):
             "recap": self.recap,
             "top_k": self.top_k,
             "min_count": self.min_count,
+            "attention_window": self.attention_window,
+            "irt": self.irt,
+            "irt_l2": self.irt_l2,
             "lr": self.lr,
             "batch_size": self.batch_size,
             "window": self.window,
@@ -409,6 +517,7 @@ class GNNTracer(RecurrentTracer):
             "weight_decay": self.weight_decay,
             "grad_clip": self.grad_clip,
             "num_threads": self.num_threads,
+            "lr_decay": self.lr_decay,
         }
 
     def build_net(
@@ -433,7 +542,7 @@ class GNNTracer(RecurrentTracer):
         edges = [(int(a), int(b), float(w)) for a, b, w in extra.get("skill_edges", [])]
         net = GNNNet(
             vocab, edges, self.embed_dim, self.hidden_size, self.gnn_layers, self.cell,
-            self.dropout, self.recap,
+            self.dropout, self.recap, self.attention_window, self.irt, self.irt_l2,
         )
         if train is not None:
             for seq in train:

@@ -77,6 +77,10 @@ class SequenceNet(nn.Module, ABC):
     def mastery_logits(self, state: NeuralState) -> Tensor:
         """``(n_skills,)`` logits of P(mastered) for every skill."""
 
+    def penalty(self) -> Tensor | None:
+        """A regularisation term added to each batch's loss (None: none)."""
+        return None
+
     def prepare(self) -> None:  # noqa: B027 - optional hook
         """Called after training/loading, in eval mode: cache what the online path reuses."""
 
@@ -109,7 +113,10 @@ class RecurrentTracer(ABC):
         weight_decay: float,
         grad_clip: float,
         num_threads: int,
+        lr_decay: float = 1.0,
     ) -> None:
+        if not 0.0 < lr_decay <= 1.0:
+            raise TracingError(f"lr_decay={lr_decay} must be in (0, 1] (1: constant rate)")
         if lr <= 0 or batch_size < 1 or window < 2 or max_epochs < 1 or patience < 1:
             raise TracingError(
                 f"bad training settings lr={lr}, batch_size={batch_size}, window={window}, "
@@ -127,6 +134,7 @@ class RecurrentTracer(ABC):
         self.weight_decay = weight_decay
         self.grad_clip = grad_clip
         self.num_threads = num_threads
+        self.lr_decay = lr_decay
         self.net: SequenceNet | None = None
         self.vocab: Vocabulary | None = None
         self.history: list[dict[str, float]] = []
@@ -188,6 +196,9 @@ class RecurrentTracer(ABC):
                 loss = nn.functional.binary_cross_entropy_with_logits(
                     logits[batch.mask], batch.correct[batch.mask]
                 )
+                reg = net.penalty()
+                if reg is not None:
+                    loss = loss + reg
                 opt.zero_grad()
                 loss.backward()  # type: ignore[no-untyped-call]
                 if self.grad_clip > 0:
@@ -209,6 +220,8 @@ class RecurrentTracer(ABC):
                     best_state = copy.deepcopy(net.state_dict())
                 else:
                     bad_epochs += 1
+                    for group in opt.param_groups:  # a plateau: a smaller step from here
+                        group["lr"] *= self.lr_decay
             self.history.append(record)
             if progress is not None:
                 shown = ", ".join(f"{k}={v:.4f}" for k, v in record.items() if k != "epoch")
