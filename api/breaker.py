@@ -66,6 +66,9 @@ class StoreBreaker:
         self._probe: asyncio.Task[str | None] | None = None
         #: probes run so far (tests and logs)
         self.probes = 0
+        #: tasks inside :meth:`run`, and those of them a failed probe is stopping
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping: set[asyncio.Task[Any]] = set()
 
     @property
     def is_open(self) -> bool:
@@ -121,35 +124,41 @@ class StoreBreaker:
         return await self.probe()
 
     async def run(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` (a request); if it takes longer than ``suspect_after_s``, probe the
-        store, and when the probe fails cancel ``work`` and raise :class:`StoreDown`. A
-        ``StoreUnavailableError`` out of ``work`` opens the breaker and propagates."""
-        task = asyncio.ensure_future(work)
+        """Await ``work`` (a request) in the calling task; if it takes longer than
+        ``suspect_after_s``, probe the store, and when the probe fails stop ``work`` (the
+        calling task is cancelled, as a timeout does) and raise :class:`StoreDown`. A
+        ``StoreUnavailableError`` out of ``work`` opens the breaker and propagates. A request
+        that ends in time costs one timer, no task."""
+        task = asyncio.current_task()
+        assert task is not None, "run() needs a task"
+        self._running.add(task)
+        timer = asyncio.get_running_loop().call_later(self.suspect_after_s, self._suspect, task)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.suspect_after_s)
-            if not done:
-                probe = asyncio.ensure_future(self.probe())
-                racing: set[asyncio.Task[Any]] = {task, probe}
-                done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
-                if task not in done:
-                    reason = probe.result()
-                    if reason is not None:
-                        raise StoreDown(reason)
-                    await asyncio.wait({task})  # the store answers: it is only slow
-                else:
-                    probe.cancel()  # the shared probe itself runs on (shielded)
-            try:
-                return task.result()
-            except StoreUnavailableError as exc:
-                self.trip(str(exc))
+            return await work
+        except StoreUnavailableError as exc:
+            self.trip(str(exc))
+            raise
+        except asyncio.CancelledError:
+            if task not in self._stopping:
                 raise
+            self._stopping.discard(task)
+            task.uncancel()
+            raise StoreDown(self.reason) from None
         finally:
-            if not task.done():
-                task.cancel()
-                task.add_done_callback(_retrieve)
+            timer.cancel()
+            self._running.discard(task)
+            self._stopping.discard(task)
 
+    def _suspect(self, task: asyncio.Task[Any]) -> None:
+        """``task`` has run for ``suspect_after_s``: probe, and stop it if the store is down."""
+        if task not in self._running:
+            return
+        probe = asyncio.ensure_future(self.probe())
+        probe.add_done_callback(lambda done: self._probed(done, task))
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """Mark a stopped request's outcome as seen (no "exception was never retrieved")."""
-    if not task.cancelled():
-        task.exception()
+    def _probed(self, probe: asyncio.Future[str | None], task: asyncio.Task[Any]) -> None:
+        if probe.cancelled() or probe.exception() is not None or probe.result() is None:
+            return
+        if task in self._running and not task.done():
+            self._stopping.add(task)
+            task.cancel()
