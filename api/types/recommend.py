@@ -57,7 +57,10 @@ class Reason:
 class Recommendation:
     item_key: str
     skill_key: str
-    kind: str = strawberry.field(description="learn, review, remediate, easier or consolidate.")
+    kind: str = strawberry.field(
+        description="learn, review, remediate, easier or consolidate (catalogue strategies: "
+        "catalogue)."
+    )
     predicted_success: float = strawberry.field(
         description="P(correct answer) to the item for this learner: the serving tracer's "
         "prediction, which also ranks the items; for a learner with no tracer state yet, the "

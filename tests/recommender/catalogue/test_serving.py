@@ -61,3 +61,34 @@ async def test_recommend_for_an_unknown_learner_or_item(store: Any) -> None:
         await recommend(store, "ada", "popularity", 3, models=models, chosen=["i-x"])
     got = await recommend(store, "ada", "popularity", 3, models=models, chosen=["i-count"])
     assert got[0].item == "i-add-1" and "i-count" not in {r.item for r in got}
+
+
+async def test_a_cancelled_caller_leaves_the_fit_running(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request stopped by its timeout must not waste the fit it started: the next caller
+    gets that same fit (one fit in all)."""
+    from recommender.catalogue import serving
+
+    await seed(store)
+    await attempts(store, "bo", ["i-count", "i-add-1"], "a")
+    refits: list[str] = []
+    started, release = asyncio.Event(), asyncio.Event()
+    real = serving._version
+
+    async def gated(store: Any) -> Any:
+        refits.append("version")  # each refit starts by reading the store's version
+        started.set()
+        await release.wait()
+        return await real(store)
+
+    monkeypatch.setattr(serving, "_version", gated)
+    models = CatalogueModels()
+    caller = asyncio.create_task(models.get(store, "item-knn"))
+    await started.wait()  # the fit is under way
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    got = await models.get(store, "item-knn")
+    assert refits == ["version"] and got.catalogue.n_items == 4
