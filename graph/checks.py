@@ -30,6 +30,7 @@ from graph.models import (
     ActivationState,
     Attempt,
     Group,
+    GroupGoal,
     Item,
     ItemKind,
     Learner,
@@ -258,6 +259,31 @@ def check_groups(groups: Sequence[Group]) -> None:
         check_text("group.name", g.name, g.id)
         check_id_list("group.learner_ids", g.learner_ids, "learner", g.id)
         check_id_list("group.teacher_ids", g.teacher_ids, "teacher", g.id)
+
+
+#: The most goals one group may have at once (a class's current assignments, not a syllabus).
+MAX_GROUP_GOALS = 50
+MAX_GOAL_NOTE = 500
+
+
+def check_group_goals(group_id: object, goals: Sequence[GroupGoal]) -> None:
+    check_id("group.id", group_id, "a group")
+    if len(goals) > MAX_GROUP_GOALS:
+        raise ValidationError("group_goal", f"{len(goals)} goals for group {group_id!r}; "
+                              f"set at most {MAX_GROUP_GOALS}")
+    seen: set[str] = set()
+    for g in goals:
+        check_id("group_goal.skill_id", g.skill_id, "a skill", group_id)
+        if g.skill_id in seen:
+            raise ValidationError("group_goal.skill_id", f"skill {g.skill_id!r} is listed "
+                                  f"twice among group {group_id!r}'s goals; list it once")
+        seen.add(g.skill_id)
+        if g.due_at is not None:
+            check_aware(g.due_at, "group_goal.due_at")
+        check_text("group_goal.note", g.note, g.skill_id)
+        if len(g.note) > MAX_GOAL_NOTE:
+            raise ValidationError("group_goal.note", f"the note of goal {g.skill_id!r} has "
+                                  f"{len(g.note)} characters; keep it to {MAX_GOAL_NOTE}")
 
 
 # -- learning ---------------------------------------------------------------------------------

@@ -571,3 +571,25 @@ GET_TRACER_ACTIVATIONS: Final = """
 MATCH (j:TracerActivation) WHERE j.id IN $ids
 RETURN collect(j {.*}) AS rows
 """
+
+
+# -- class goals (migration 0004) ---------------------------------------------------------------
+
+#: Replace one group's class goals; the caller checked that the group and skills exist.
+SET_GROUP_GOALS: Final = """
+MATCH (g:Group {id: $group_id})
+CALL (g) { MATCH (g)-[old:CLASS_GOAL]->(:Skill) DELETE old }
+WITH g
+UNWIND $rows AS r
+MATCH (s:Skill {id: r.skill_id})
+CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note}]->(s)
+"""
+
+GROUP_GOALS: Final = f"""
+UNWIND $ids AS gid
+MATCH (g:Group {{id: gid}})-[r:CLASS_GOAL]->(s:Skill)
+WITH gid, r, s ORDER BY gid, r.pos
+RETURN collect({{gid: gid, skill_id: s.id, note: r.note,
+                due_at: CASE WHEN r.due_at IS NULL THEN null ELSE {epoch_us("r.due_at")} END}})
+       AS rows
+"""

@@ -145,6 +145,16 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupGoal:
+    """A goal (assignment) a teacher sets for a whole group: a skill to master, optionally by
+    ``due_at``, with a note for the class. A group's goals are an ordered list."""
+
+    skill_id: str
+    due_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """One answer by a learner to an item.
 

@@ -23,6 +23,7 @@ The class is put together from one module per concern:
 
 from __future__ import annotations
 
+from graph.neo4j_classes import Neo4jClasses
 from graph.neo4j_core import DEFAULT_TIMEOUT_S, rust_extension_loaded
 from graph.neo4j_curriculum import Neo4jCurriculum
 from graph.neo4j_learning import Neo4jLearning
@@ -30,7 +31,7 @@ from graph.neo4j_people import Neo4jPeople
 from graph.neo4j_serving import Neo4jServing
 
 
-class Neo4jStore(Neo4jCurriculum, Neo4jPeople, Neo4jLearning, Neo4jServing):
+class Neo4jStore(Neo4jCurriculum, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jServing):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 
 

@@ -22,6 +22,7 @@ The class is put together from one module per concern:
 
 from __future__ import annotations
 
+from graph.sqlite_classes import SqliteClasses
 from graph.sqlite_curriculum import SqliteCurriculum
 from graph.sqlite_learning import SqliteLearning
 from graph.sqlite_people import SqlitePeople
@@ -29,7 +30,7 @@ from graph.sqlite_rows import from_us, to_us
 from graph.sqlite_serving import SqliteServing
 
 
-class SqliteStore(SqliteCurriculum, SqlitePeople, SqliteLearning, SqliteServing):
+class SqliteStore(SqliteCurriculum, SqlitePeople, SqliteClasses, SqliteLearning, SqliteServing):
     """``GraphStore`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
 
 

@@ -25,6 +25,7 @@ from graph.models import (
     AttemptPage,
     CurriculumChange,
     Group,
+    GroupGoal,
     Item,
     ItemKind,
     Learner,
@@ -273,6 +274,19 @@ class GraphStore(Protocol):
 
     async def learners_of_groups(self, group_ids: Sequence[str]) -> list[list[Learner]]:
         """For each group id in order, its learners ordered by id ([] for a missing group)."""
+        ...
+
+    async def set_group_goals(
+        self, group_id: str, goals: Sequence[GroupGoal]
+    ) -> tuple[GroupGoal, ...]:
+        """Replace group ``group_id``'s class goals with ``goals``, in that order, and return
+        them as stored. An unknown group or skill: NotFoundError; a skill listed twice, a
+        naive ``due_at`` or an over-long note: ValidationError; nothing is written then."""
+        ...
+
+    async def group_goals(self, group_ids: Sequence[str]) -> list[tuple[GroupGoal, ...]]:
+        """For each group id in order, its class goals in their order (() for a group with
+        none, or no such group)."""
         ...
 
     # -- attempts --------------------------------------------------------------------------
