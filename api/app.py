@@ -35,6 +35,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth import AuthConfig, principal_from_authorization
 from api.context import Context, Services
+from api.cors import cors_middleware
 from api.errors import ApiError, ConfigError
 from api.graphiql import STATIC_DIR, STATIC_PATH, graphiql_html
 from api.http import handle_graphql
@@ -62,6 +63,8 @@ class ApiSettings:
     #: signs diagnostic states given to clients; None: a random key per process
     #: (``api.auth.state_key_from_env`` derives a shared one from the configuration)
     state_key: bytes | None = None
+    #: browser origins allowed to call the API cross-origin (``api.cors``); empty: none
+    cors_origins: tuple[str, ...] = ()
 
 
 def introspection_from_env(environ: Mapping[str, str], *, production: bool) -> bool:
@@ -244,7 +247,11 @@ def create_app(
         finally:
             await store.close()
 
-    app = Starlette(routes=_routes(lambda a: a.state.services, settings), lifespan=lifespan)
+    app = Starlette(
+        routes=_routes(lambda a: a.state.services, settings),
+        middleware=cors_middleware(settings.cors_origins),
+        lifespan=lifespan,
+    )
     if services is not None:
         app.state.services = services
     return app

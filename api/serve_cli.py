@@ -72,6 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import ApiSettings, create_app, introspection_from_env
     from api.auth import AuthConfig, state_key_from_env
+    from api.cors import origins_from_env
     from api.errors import ApiError
     from api.limits import Limits
 
@@ -86,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
             graphiql=not args.production and introspection,
             introspection=introspection,
             state_key=state_key_from_env(auth),
+            cors_origins=origins_from_env(os.environ),
         )
     except ApiError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

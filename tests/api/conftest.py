@@ -162,6 +162,7 @@ async def make_api(
         wrap: Any = None,
         state_key: bytes | None = None,
         introspection: bool = True,
+        cors_origins: tuple[str, ...] = (),
     ) -> Api:
         settings = ApiSettings(
             auth=AUTH,
@@ -169,6 +170,7 @@ async def make_api(
             graphiql=graphiql,
             state_key=state_key,
             introspection=introspection,
+            cors_origins=cors_origins,
         )
         services = await build_services(wrap(store) if wrap else store, settings)
         app = create_app(settings, services=services)
