@@ -193,6 +193,39 @@ def check_item(item: Item) -> None:
             raise ValidationError("item.skills", f"{item.id!r} lists skill {w.skill_id!r} "
                                   "twice; give each skill once with one weight")
         seen.add(w.skill_id)
+    check_item_content(item)
+
+
+def check_item_content(item: Item) -> None:
+    """The practice fields of ``item``: strings; choices, answers and hints non-blank and
+    distinct; answers only on exercises and, with choices, each one of them; no choices
+    without an answer."""
+    check_text("item.prompt", item.prompt, item.id)
+    check_text("item.explanation", item.explanation, item.id)
+    for name in ("choices", "answers", "hints"):
+        values = getattr(item, name)
+        if isinstance(values, str | bytes) or not isinstance(values, tuple | list):
+            raise ValidationError(f"item.{name}", f"{values!r} of {item.id!r} must be a list "
+                                  "of strings")
+        for value in values:
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(f"item.{name}", f"{value!r} in {name} of {item.id!r} "
+                                      "must be a non-blank string")
+        if len({" ".join(x.split()).casefold() for x in values}) != len(values):
+            raise ValidationError(f"item.{name}", f"{tuple(values)!r} of {item.id!r} repeats "
+                                  "an entry; list each once")
+    if item.answers and ItemKind(item.kind) is not ItemKind.EXERCISE:
+        raise ValidationError("item.answers", f"{item.id!r} is a {ItemKind(item.kind).value}; "
+                              "only exercises have an answer key")
+    if item.choices:
+        if not item.answers:
+            raise ValidationError("item.answers", f"{item.id!r} has choices but no answer; "
+                                  "name the right choice(s) in answers")
+        keys = {" ".join(c.split()).casefold() for c in item.choices}
+        for answer in item.answers:
+            if " ".join(answer.split()).casefold() not in keys:
+                raise ValidationError("item.answers", f"{answer!r} of {item.id!r} is not one "
+                                      f"of its choices {tuple(item.choices)!r}")
 
 
 def check_prerequisites(edges: Sequence[Prerequisite]) -> None:

@@ -24,12 +24,17 @@ from typing import Any
 
 import pandas as pd
 
+from graph.checks import check_item_content
 from graph.curriculum import Bundle, Problem, Sourced
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
+from graph.store import ValidationError
 
 SKILL_FIELDS = ("id", "name", "description", "topic", "area", "tags")
 EDGE_FIELDS = ("source", "target", "strength")
-ITEM_FIELDS = ("id", "kind", "title", "body", "url", "difficulty", "expected_seconds", "skills")
+ITEM_FIELDS = ("id", "kind", "title", "body", "url", "difficulty", "expected_seconds", "skills",
+               "prompt", "choices", "answers", "hints", "explanation")
+#: item fields holding a list of strings (in CSV: a JSON array, or entries separated by ``|``)
+LIST_FIELDS = ("choices", "answers", "hints")
 TABLES = ("skills", "prerequisites", "items")
 _SPLIT = re.compile(r"[;,]")
 
@@ -109,6 +114,25 @@ def parse_weights(raw: Any) -> tuple[SkillWeight, ...]:
     return tuple(weights)
 
 
+def _strings(row: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list of strings: a JSON list, or (a CSV cell) a JSON array or ``a | b | c``."""
+    raw = row.get(key)
+    if raw is None or (isinstance(raw, float) and raw != raw):  # absent, or an empty CSV cell
+        return ()
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise RowError(f"{key} {text!r} is not a JSON array: {exc.msg}") from None
+        else:
+            return tuple(p.strip() for p in text.split("|") if p.strip())
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise RowError(f"{key} {raw!r} must be a list of strings")
+    return tuple(raw)
+
+
 def parse_item(row: Mapping[str, Any]) -> Item:
     item_id = _required(row, "id")
     kind = _text(row, "kind", ItemKind.EXERCISE.value).lower()
@@ -117,7 +141,7 @@ def parse_item(row: Mapping[str, Any]) -> Item:
     seconds = _number(row, "expected_seconds", 60, 1, 86_400)
     if seconds != int(seconds):
         raise RowError(f"expected_seconds {seconds:g} is not a whole number")
-    return Item(
+    item = Item(
         id=item_id,
         kind=ItemKind(kind),
         title=_text(row, "title", item_id),
@@ -126,7 +150,17 @@ def parse_item(row: Mapping[str, Any]) -> Item:
         difficulty=_number(row, "difficulty", 0.5, 0.0, 1.0),
         expected_seconds=int(seconds),
         skills=parse_weights(row.get("skills")),
+        prompt=_text(row, "prompt"),
+        choices=_strings(row, "choices"),
+        answers=_strings(row, "answers"),
+        hints=_strings(row, "hints"),
+        explanation=_text(row, "explanation"),
     )
+    try:
+        check_item_content(item)
+    except ValidationError as exc:
+        raise RowError(exc.message) from None
+    return item
 
 
 def _add_rows(bundle: Bundle, table: str, rows: list[tuple[str, Mapping[str, Any]]]) -> None:
@@ -220,7 +254,9 @@ def _item_row(item: Item) -> dict[str, Any]:
     return {"id": item.id, "kind": item.kind.value, "title": item.title, "body": item.body,
             "url": item.url, "difficulty": item.difficulty,
             "expected_seconds": item.expected_seconds,
-            "skills": [{"skill_id": w.skill_id, "weight": w.weight} for w in item.skills]}
+            "skills": [{"skill_id": w.skill_id, "weight": w.weight} for w in item.skills],
+            "prompt": item.prompt, "choices": list(item.choices), "answers": list(item.answers),
+            "hints": list(item.hints), "explanation": item.explanation}
 
 
 def write_curriculum(path: Path, graph: PrerequisiteGraph, items: list[Item]) -> list[Path]:
@@ -233,7 +269,9 @@ def write_curriculum(path: Path, graph: PrerequisiteGraph, items: list[Item]) ->
         "prerequisites": ([_edge_row(e) for e in graph.edges], lambda r: r),
         "items": ([_item_row(i) for i in items],
                   lambda r: {**r, "skills": ";".join(f"{w['skill_id']}:{w['weight']:g}"
-                                                      for w in r["skills"])}),
+                                                      for w in r["skills"]),
+                             **{k: json.dumps(r[k], ensure_ascii=False) if r[k] else ""
+                                for k in LIST_FIELDS}}),
     }
     if path.suffix.lower() == ".json":
         payload = {name: rows for name, (rows, _) in tables.items()}

@@ -70,6 +70,12 @@ class Item:
 
     ``difficulty`` is on [0, 1] (0 easiest, 1 hardest); ``expected_seconds`` is the typical
     time to complete it. ``skills`` is the item's row of the Q-matrix.
+
+    What a practice screen shows of an exercise: ``prompt`` (the question), ``choices`` (empty:
+    a free answer), ``hints`` (in the order to reveal them) and, after answering,
+    ``explanation``. ``answers`` is the answer key, never shown to a learner before they answer:
+    the accepted answers (each one of ``choices`` when there are choices), compared by
+    :func:`graph.answers.check_answer`. An exercise without answers is scored by the client.
     """
 
     id: str
@@ -80,6 +86,16 @@ class Item:
     url: str = ""
     difficulty: float = 0.5
     expected_seconds: int = 60
+    prompt: str = ""
+    choices: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    explanation: str = ""
+
+    @property
+    def checkable(self) -> bool:
+        """Whether the server can score a learner's response (the item has an answer key)."""
+        return bool(self.answers)
 
     @property
     def skill_ids(self) -> tuple[str, ...]:

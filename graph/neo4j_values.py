@@ -77,7 +77,9 @@ def item_row(item: Item) -> dict[str, Any]:
     kind = ItemKind(item.kind).value
     props = {"id": item.id, "kind": kind, "title": item.title, "body": item.body,
              "url": item.url, "difficulty": float(item.difficulty),
-             "expected_seconds": int(item.expected_seconds)}
+             "expected_seconds": int(item.expected_seconds), "prompt": item.prompt,
+             "choices": list(item.choices), "answers": list(item.answers),
+             "hints": list(item.hints), "explanation": item.explanation}
     skills = [{"skill_id": w.skill_id, "weight": float(w.weight), "pos": pos}
               for pos, w in enumerate(item.skills)]
     return {"id": item.id, "props": props, "skills": skills}
@@ -138,7 +140,10 @@ def item(p: Props) -> Item:
     return Item(id=p["id"], kind=ItemKind(p["kind"]), title=p["title"],
                 skills=tuple(SkillWeight(w["skill_id"], float(w["weight"])) for w in links),
                 body=p.get("body", ""), url=p.get("url", ""),
-                difficulty=float(p["difficulty"]), expected_seconds=int(p["expected_seconds"]))
+                difficulty=float(p["difficulty"]), expected_seconds=int(p["expected_seconds"]),
+                prompt=p.get("prompt") or "", choices=tuple(p.get("choices") or ()),
+                answers=tuple(p.get("answers") or ()), hints=tuple(p.get("hints") or ()),
+                explanation=p.get("explanation") or "")
 
 
 def edges_into(target: str, incoming: list[list[Any]]) -> list[Prerequisite]:

@@ -200,7 +200,9 @@ class SqliteCurriculum(SqliteCore):
         skill_ids = {w.skill_id for item in items for w in item.skills}
         at = self._now_us()
         item_rows = [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
-                      int(i.expected_seconds)) for i in items]
+                      int(i.expected_seconds), i.prompt, json.dumps(list(i.choices)),
+                      json.dumps(list(i.answers)), json.dumps(list(i.hints)), i.explanation)
+                     for i in items]
         link_rows = [(i.id, w.skill_id, float(w.weight), pos)
                      for i in items for pos, w in enumerate(i.skills)]
         log = [("upsert", "item", i.id, {"kind": ItemKind(i.kind).value, "title": i.title,
@@ -209,10 +211,12 @@ class SqliteCurriculum(SqliteCore):
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "skills", "skill", skill_ids)
             conn.executemany(
-                f"INSERT INTO items ({ITEM_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO items ({ITEM_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
                 " body = excluded.body, url = excluded.url, difficulty = excluded.difficulty,"
-                " expected_seconds = excluded.expected_seconds",
+                " expected_seconds = excluded.expected_seconds, prompt = excluded.prompt,"
+                " choices = excluded.choices, answers = excluded.answers,"
+                " hints = excluded.hints, explanation = excluded.explanation",
                 item_rows,
             )
             conn.execute(

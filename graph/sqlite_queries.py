@@ -126,7 +126,10 @@ def load_items(conn: sqlite3.Connection, where: str, params: Sequence[Any],
         links[r[0]].append(SkillWeight(r[1], r[2]))
     return [Item(id=r["id"], kind=ItemKind(r["kind"]), title=r["title"],
                  skills=tuple(links.get(r["id"], ())), body=r["body"], url=r["url"],
-                 difficulty=r["difficulty"], expected_seconds=r["expected_seconds"])
+                 difficulty=r["difficulty"], expected_seconds=r["expected_seconds"],
+                 prompt=r["prompt"], choices=tuple(json.loads(r["choices"])),
+                 answers=tuple(json.loads(r["answers"])), hints=tuple(json.loads(r["hints"])),
+                 explanation=r["explanation"])
             for r in rows]
 
 

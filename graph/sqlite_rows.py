@@ -21,7 +21,8 @@ from graph.store import ValidationError
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 SKILL_COLS = "id, name, description, topic, area, tags"
-ITEM_COLS = "id, kind, title, body, url, difficulty, expected_seconds"
+ITEM_COLS = ("id, kind, title, body, url, difficulty, expected_seconds, prompt, choices,"
+             " answers, hints, explanation")
 ATTEMPT_COLS = "attempt_id, learner_id, item_id, score, ts_us, response_time_ms, hints_used"
 MASTERY_COLS = "learner_id, skill_id, probability, uncertainty, updated_us, model_version"
 

@@ -52,6 +52,20 @@ class CreateItemInput:
     url: str = ""
     difficulty: float = 0.5
     expected_seconds: int = 60
+    prompt: str = strawberry.field(default="", description="The question a learner answers.")
+    choices: list[str] = strawberry.field(
+        default_factory=list, description="Choices to pick from; empty: a free answer."
+    )
+    answers: list[str] = strawberry.field(
+        default_factory=list,
+        description="The answer key: accepted answers (with choices, each one of them); "
+        "exercises only. Shown to teachers, designers and admins, and to a learner once they "
+        "have answered (`recordAttempts(input: [{response}])`).",
+    )
+    hints: list[str] = strawberry.field(
+        default_factory=list, description="Hints, in the order to reveal them."
+    )
+    explanation: str = strawberry.field(default="", description="Shown after answering.")
 
 
 @strawberry.input(description="Fields left null keep their value.")
@@ -64,6 +78,11 @@ class UpdateItemInput:
     url: str | None = None
     difficulty: float | None = None
     expected_seconds: int | None = None
+    prompt: str | None = None
+    choices: list[str] | None = None
+    answers: list[str] | None = None
+    hints: list[str] | None = None
+    explanation: str | None = None
 
 
 @strawberry.input(description="One answer; `attemptId` makes a retried request safe.")
@@ -71,7 +90,16 @@ class AttemptInput:
     attempt_id: str
     learner_id: strawberry.ID
     item_id: strawberry.ID
-    score: float = strawberry.field(description="In [0, 1]; right/wrong is 1 or 0.")
+    score: float | None = strawberry.field(
+        default=None,
+        description="In [0, 1]; right/wrong is 1 or 0. Give this or `response`.",
+    )
+    response: str | None = strawberry.field(
+        default=None,
+        description="The learner's answer (one of the item's `choices`, or free text): the "
+        "server checks it against the item's answer key and scores it 1 or 0 (see "
+        "`RecordAttemptsPayload.checks`). Give this or `score`.",
+    )
     timestamp: datetime | None = strawberry.field(
         default=None,
         description="Default: the server's time when the attempt is first stored (a retry "

@@ -76,6 +76,19 @@ def gain_denial(ctx: Context) -> str | None:
     return f"an item's learningGain is for teachers, designers and admins, not {p.role.value!r}"
 
 
+def answer_key_denial(ctx: Context, field: str) -> str | None:
+    """Why the caller may not read an item's answer key (``field``: answers, explanation)
+    before answering, or None when they may (teachers, designers, admins)."""
+    p = ctx.principal
+    if p is not None and p.role in GAIN_READERS:
+        return None
+    who = "no token was sent" if p is None else f"not for {p.role.value!r}"
+    return (
+        f"an item's {field} is for teachers, designers and admins ({who}); a learner gets it "
+        "with the check of their answer: recordAttempts(input: [{itemId, response}]) -> checks"
+    )
+
+
 @strawberry.type(description="Content: an exercise to answer, or a lesson, video or reading.")
 class Item(Node):
     domain: strawberry.Private[m.Item]
@@ -88,6 +101,15 @@ class Item(Node):
     expected_seconds: int
     skill_weights: list[SkillWeight] = strawberry.field(
         description="The item's row of the Q-matrix."
+    )
+    prompt: str = strawberry.field(description="The question (exercises; '' when none).")
+    choices: list[str] = strawberry.field(
+        description="Choices to pick from, in the order to show them; empty: a free answer."
+    )
+    hints: list[str] = strawberry.field(description="Hints, in the order to reveal them.")
+    checkable: bool = strawberry.field(
+        description="Whether the server checks a response to this item (it has an answer "
+        "key): send `response` instead of `score` in `recordAttempts`."
     )
 
     @classmethod
@@ -110,7 +132,31 @@ class Item(Node):
                 )
                 for w in item.skills
             ],
+            prompt=item.prompt,
+            choices=list(item.choices),
+            hints=list(item.hints),
+            checkable=item.checkable,
         )
+
+    @strawberry.field(
+        description="The answer key: the accepted answers (teachers, designers, admins; a "
+        "learner sees them in the check of their answer)."
+    )
+    def answers(self, info: Info) -> list[str]:
+        denial = answer_key_denial(info.context, "answers")
+        if denial is not None:
+            raise ForbiddenError(denial)
+        return list(self.domain.answers)
+
+    @strawberry.field(
+        description="The worked explanation shown after answering (teachers, designers, "
+        "admins; a learner sees it in the check of their answer)."
+    )
+    def explanation(self, info: Info) -> str:
+        denial = answer_key_denial(info.context, "explanation")
+        if denial is not None:
+            raise ForbiddenError(denial)
+        return self.domain.explanation
 
     @strawberry.field(description="The skills this item assesses.")
     async def skills(self, info: Info) -> list[Skill]:

@@ -123,6 +123,11 @@ def _item(item: m.Item) -> m.Item:
     v.text("url", item.url, limit=2000)
     v.unit("difficulty", item.difficulty)
     v.positive("expectedSeconds", item.expected_seconds)
+    v.text("prompt", item.prompt)
+    v.text("explanation", item.explanation)
+    for name in ("choices", "answers", "hints"):
+        for entry in getattr(item, name):
+            v.text(name, entry, required=True, limit=2000)
     return item
 
 
@@ -137,9 +142,15 @@ async def _update_item(info: Info, input: UpdateItemInput) -> ItemResult:
                 ("url", input.url),
                 ("difficulty", input.difficulty),
                 ("expected_seconds", input.expected_seconds),
+                ("prompt", input.prompt),
+                ("explanation", input.explanation),
             )
             if value is not None
         }
+        for name in ("choices", "answers", "hints"):
+            listed = getattr(input, name)
+            if listed is not None:
+                changes[name] = tuple(listed)
         if input.kind is not None:
             changes["kind"] = input.kind.to_domain()
         if input.skills is not None:
@@ -244,6 +255,11 @@ class CurriculumMutation:
                     url=input.url,
                     difficulty=input.difficulty,
                     expected_seconds=input.expected_seconds,
+                    prompt=input.prompt,
+                    choices=tuple(input.choices),
+                    answers=tuple(input.answers),
+                    hints=tuple(input.hints),
+                    explanation=input.explanation,
                 )
             )
             await absent(

@@ -23,14 +23,34 @@ from api.types.errors import (
 )
 from api.types.group import Group
 from api.types.inputs import AttemptInput, CreateLearnerInput, GroupInput, UpdateGroupInput
+from api.types.item import Item
 from api.types.learner import Attempt, Learner, Mastery
 from api.types.mutation_base import Refusal, absent, allow, guarded
 from graph import models as m
+from graph.answers import check_answer
 
 if TYPE_CHECKING:
     from api.types.recommend import Recommendation
 
 log = logging.getLogger("learngraph.api")
+
+
+@strawberry.type(
+    description="The server's check of one response (`AttemptInput.response`): whether it was "
+    "right, and now that the learner has answered, the answer key and the explanation."
+)
+class AnswerCheck:
+    attempt_id: str
+    correct: bool
+    score: float = strawberry.field(description="The score stored for the attempt: 1 or 0.")
+    response: str
+    answers: list[str] = strawberry.field(description="The accepted answers.")
+    explanation: str
+    domain: strawberry.Private[m.Item]
+
+    @strawberry.field(description="The item answered.")
+    def item(self) -> Item:
+        return Item.from_domain(self.domain)
 
 
 @strawberry.type(description="What `recordAttempts` stored and the mastery it changed.")
@@ -43,6 +63,9 @@ class RecordAttemptsPayload:
     )
     mastery: list[Mastery] = strawberry.field(
         description="Updated mastery of the skills the answers traced by this call touched."
+    )
+    checks: list[AnswerCheck] = strawberry.field(
+        description="The server's check of each attempt sent with a `response`, in input order."
     )
     learner_keys: strawberry.Private[tuple[str, ...]] = ()
 
@@ -124,8 +147,58 @@ GroupDeleteResult = Annotated[
 ]
 
 
-def to_attempts(inputs: list[AttemptInput], ctx: Context) -> tuple[list[m.Attempt], frozenset[str]]:
+async def check_responses(inputs: list[AttemptInput], ctx: Context) -> dict[int, AnswerCheck]:
+    """The server's check of each input sent with a ``response`` (by position), reading the
+    items answered in one store call. A response to an unknown item is a NotFoundError; to an
+    item without an answer key, or not among its choices, a ValidationError naming it."""
+    answered = [(i, a) for i, a in enumerate(inputs) if a.response is not None]
+    if not answered:
+        return {}
+    keys = [to_key(a.item_id, "Item") for _, a in answered]
+    unique = list(dict.fromkeys(keys))
+    found = dict(zip(unique, await ctx.store.get_items(unique), strict=True))
+    missing = [k for k in unique if found[k] is None]
+    if missing:
+        raise Refusal(NotFoundError.of("item", missing))
+    checks: dict[int, AnswerCheck] = {}
+    for (i, a), key in zip(answered, keys, strict=True):
+        item = found[key]
+        assert item is not None and a.response is not None
+        field = f"input[{i}].response"
+        response = v.text(field, a.response, required=True, limit=2000)
+        correct = check_answer(item, response, field=field)
+        checks[i] = AnswerCheck(
+            attempt_id=a.attempt_id,
+            correct=correct,
+            score=1.0 if correct else 0.0,
+            response=response,
+            answers=list(item.answers),
+            explanation=item.explanation,
+            domain=item,
+        )
+    return checks
+
+
+def _score(where: str, a: AttemptInput, check: AnswerCheck | None) -> float:
+    if a.score is not None and a.response is not None:
+        raise v.ValidationError(
+            f"{where}.response", "is sent with a score; give the score or the learner's "
+            "response (which the server scores), not both"
+        )
+    if check is not None:
+        return check.score
+    if a.score is None:
+        raise v.ValidationError(
+            f"{where}.score", "is missing; give a score in [0, 1] or the learner's response"
+        )
+    return v.unit(f"{where}.score", a.score)
+
+
+def to_attempts(
+    inputs: list[AttemptInput], ctx: Context, checks: dict[int, AnswerCheck] | None = None
+) -> tuple[list[m.Attempt], frozenset[str]]:
     """Validate and convert a batch; a repeated attempt id must repeat the same content.
+    ``checks``: the server's checks of the responses (:func:`check_responses`), by position.
 
     Returns the attempts and the ids of those sent without a timestamp, which get the
     server's now: the store compares a retry of those on the client's fields only, so the
@@ -145,7 +218,7 @@ def to_attempts(inputs: list[AttemptInput], ctx: Context) -> tuple[list[m.Attemp
             attempt_id=v.key(f"{where}.attemptId", a.attempt_id),
             learner_id=to_key(a.learner_id, "Learner"),
             item_id=to_key(a.item_id, "Item"),
-            score=v.unit(f"{where}.score", a.score),
+            score=_score(where, a, (checks or {}).get(i)),
             timestamp=v.timestamp(f"{where}.timestamp", a.timestamp, now),
             response_time_ms=(
                 None
@@ -205,7 +278,8 @@ class PeopleMutation:
             return ForbiddenError(message="recording attempts needs a token; none was sent")
 
         async def write() -> Error | RecordAttemptsPayload:
-            attempts, untimed = to_attempts(input, ctx)
+            checks = await check_responses(input, ctx)
+            attempts, untimed = to_attempts(input, ctx, checks)
             for learner_id in sorted({a.learner_id for a in attempts}):
                 allow(await access.learner_denial(ctx, learner_id, write=True))
             result = await ctx.store.record_attempts(attempts, untimed=untimed)
@@ -230,6 +304,7 @@ class PeopleMutation:
                 stored_ids=list(result.stored),
                 duplicate_ids=list(result.duplicates),
                 mastery=mastery,
+                checks=list({c.attempt_id: c for c in checks.values()}.values()),
                 learner_keys=tuple(sorted({a.learner_id for a in attempts})),
             )
 
