@@ -43,6 +43,7 @@ from api.limits import Limits
 from api.pubsub import InProcessPubSub, PubSub
 from api.schema import build_schema
 from api.services import ChangeFeed, MasteryUpdater
+from api.webapp import APP_PATH, app_routes
 from api.ws_limits import decode_message, limit_message_size
 from graph.store import GraphStore
 
@@ -65,6 +66,9 @@ class ApiSettings:
     state_key: bytes | None = None
     #: browser origins allowed to call the API cross-origin (``api.cors``); empty: none
     cors_origins: tuple[str, ...] = ()
+    #: mount ``/app/dev-token`` (signs any user's token) when the development secret is in
+    #: use; ``learngraph serve`` asks for it except under ``--production`` (see api.webapp)
+    dev_tokens: bool = False
 
 
 def introspection_from_env(environ: Mapping[str, str], *, production: bool) -> bool:
@@ -176,7 +180,7 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
         return PlainTextResponse("ok")
 
     async def root(request: Request) -> Response:
-        return RedirectResponse("/graphql")
+        return RedirectResponse(APP_PATH + "/")
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_http, methods=HTTP_METHODS),
@@ -187,6 +191,7 @@ def _routes(services_of: Any, settings: ApiSettings) -> list[BaseRoute]:
     ]
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="graphiql"))
+    routes.extend(app_routes(settings.auth, dev_tokens=settings.dev_tokens))
     return routes
 
 

@@ -88,6 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
             introspection=introspection,
             state_key=state_key_from_env(auth),
             cors_origins=origins_from_env(os.environ),
+            dev_tokens=not args.production,  # only ever with the development secret
         )
     except ApiError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -105,8 +106,12 @@ def _serve(args: argparse.Namespace) -> int:
             "LEARNGRAPH_STATE_SECRET so other processes and restarts accept them",
             file=sys.stderr,
         )
-    where = f"http://{args.host}:{args.port}/graphql"
-    print(f"learngraph: serving {db_url} at {where}", file=sys.stderr, flush=True)
+    where = f"http://{args.host}:{args.port}"
+    print(
+        f"learngraph: serving {db_url} at {where}/graphql, the web app at {where}/app/",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         create_app(settings, db_url=db_url),
         host=args.host,

@@ -1,0 +1,383 @@
+// The learner page: goals, a mastery bar per skill (levels in js/levels.js), the next item
+// with its reasons, answering with immediate feedback (mastery change, a hint when stuck),
+// reviews due, and the path to the goals drawn from the prerequisite graph.
+//
+// Route: #/learner (a learner: themselves) or #/learner/<learner id> (a teacher or admin).
+import { errorBox, h, mount, pct } from "../js/dom.js";
+import { expect, gql } from "../js/graphql.js";
+import { LEVELS, levelOf } from "../js/levels.js";
+import { drawPath } from "./learner_path.js";
+
+const RECOMMENDATION = `
+  kind itemKey skillKey predictedSuccess
+  reasons { code message }
+  item { key kind title body url }
+  skill { key name }`;
+
+const LEARNER_QUERY = `query LearnerPage($id: ID!) {
+  learner(id: $id) {
+    key displayName
+    goals { key name }
+    mastery { probability skill { key name topic } }
+    recommendations(first: 5) { ${RECOMMENDATION} }
+    learningPath { goalKeys estimatedItems estimatedSeconds steps { skillKey mastery ready skill { name } } }
+    reviewQueue(first: 6) { skillKey retrievability daysSince skill { name } }
+  }
+}`;
+
+const GRAPH_QUERY = `query GoalGraph($roots: [ID!]) {
+  skillGraph(rootIds: $roots, direction: PREREQUISITES) {
+    nodes { key name }
+    edges { source { key } target { key } strength }
+  }
+}`;
+
+const RECORD = `mutation Answer($a: [AttemptInput!]!) {
+  recordAttempts(input: $a) {
+    __typename
+    ... on RecordAttemptsPayload { mastery { probability skill { key name } } }
+    ... on Error { message }
+  }
+}`;
+
+const HINT_QUERY = `query Hint($id: ID!) {
+  skill(id: $id) {
+    key name description
+    prerequisites { key name }
+    items { key kind title url }
+  }
+}`;
+
+const PICK_QUERY = `{ viewer { groups { name learners { key displayName } } } }`;
+
+function newAttemptId() {
+  const random = globalThis.crypto?.randomUUID?.() || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  return `web-${random}`;
+}
+
+/** Skills of the goal graph in prerequisite order (sources first), goals last among equals. */
+function topoOrder(nodes, edges) {
+  const indeg = new Map(nodes.map((n) => [n.key, 0]));
+  const out = new Map(nodes.map((n) => [n.key, []]));
+  for (const e of edges) {
+    if (!indeg.has(e.source.key) || !indeg.has(e.target.key)) continue;
+    indeg.set(e.target.key, indeg.get(e.target.key) + 1);
+    out.get(e.source.key).push(e.target.key);
+  }
+  const order = [];
+  let ready = nodes.filter((n) => indeg.get(n.key) === 0).map((n) => n.key).sort();
+  while (ready.length) {
+    const next = [];
+    for (const k of ready) {
+      order.push(k);
+      for (const t of out.get(k)) {
+        indeg.set(t, indeg.get(t) - 1);
+        if (indeg.get(t) === 0) next.push(t);
+      }
+    }
+    ready = next.sort();
+  }
+  return order;
+}
+
+function skillRow(key, name, p, { current = false } = {}) {
+  const level = levelOf(p);
+  return h(
+    "li",
+    { class: `skill${current ? " current" : ""}`, "data-skill": key, "data-level": level.id, "data-mastery": p ?? "" },
+    h("span", { class: "name", title: name }, name),
+    h(
+      "span",
+      { class: "bar", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": p === null ? 0 : Math.round(p * 100), "aria-label": `${name} mastery` },
+      h("span", { class: "fill", style: `width: ${p === null ? 0 : Math.max(2, p * 100)}%` }),
+      LEVELS.slice(2).map((l) => h("span", { class: "mark", style: `left: ${l.min * 100}%` })),
+    ),
+    h("span", { class: "level" }, h("span", { class: "level-dot", "data-level": level.id }), p === null ? level.label : `${level.label} ${pct(p)}`),
+  );
+}
+
+function legend() {
+  return h(
+    "div",
+    { class: "legend" },
+    LEVELS.map((l) => h("span", {}, h("span", { class: "level-dot", "data-level": l.id }), l.min === null ? l.label : `${l.label} ≥ ${pct(l.min)}`)),
+  );
+}
+
+export async function render(root, ctx) {
+  let learnerId = ctx.params[0] || (ctx.session.role === "learner" ? ctx.session.sub : null);
+  if (!learnerId) return pickLearner(root, ctx);
+
+  const state = {
+    data: null, // the learner query's answer
+    graph: null, // the goals' prerequisite graph
+    current: 0, // which recommendation is shown
+    feedback: null, // what the last answer did
+    wrongStreak: 0, // wrong answers in a row on this page: 2 or more is "stuck"
+    done: new Set(), // lessons/videos/readings marked done on this page (skipped when shown)
+    hint: null, // the hint shown for the current item
+    hintUsed: false,
+    busy: false,
+  };
+
+  /** The first recommendation not marked done on this page (else the first). */
+  function firstOpen() {
+    const i = state.data.recommendations.findIndex((r) => !state.done.has(r.itemKey));
+    return i < 0 ? 0 : i;
+  }
+
+  async function load() {
+    const data = await gql(LEARNER_QUERY, { id: learnerId }, { signal: ctx.signal });
+    if (!data.learner) throw new Error(`no learner ${learnerId} (or you may not see them)`);
+    const roots = data.learner.goals.map((g) => g.key);
+    const graph = roots.length ? (await gql(GRAPH_QUERY, { roots }, { signal: ctx.signal })).skillGraph : { nodes: [], edges: [] };
+    state.data = data.learner;
+    state.graph = graph;
+  }
+
+  function masteryMap() {
+    return new Map(state.data.mastery.map((m) => [m.skill.key, m.probability]));
+  }
+
+  async function answer(correct) {
+    const rec = state.data.recommendations[state.current];
+    if (!rec || state.busy) return;
+    state.busy = true;
+    draw();
+    const before = masteryMap();
+    try {
+      const result = await gql(RECORD, {
+        a: [{ attemptId: newAttemptId(), learnerId, itemId: rec.itemKey, score: correct ? 1 : 0, hintsUsed: state.hintUsed ? 1 : 0 }],
+      });
+      const payload = expect(result.recordAttempts, "RecordAttemptsPayload");
+      state.wrongStreak = correct ? 0 : state.wrongStreak + 1;
+      state.feedback = {
+        correct,
+        item: rec.item?.title || rec.itemKey,
+        skillKey: rec.skillKey,
+        changes: payload.mastery.map((m) => ({ key: m.skill.key, name: m.skill.name, before: before.get(m.skill.key) ?? null, after: m.probability })),
+        stuck: state.wrongStreak >= 2,
+      };
+      state.hint = state.feedback.stuck ? await hintFor(rec.skillKey, before) : null;
+      state.hintUsed = false;
+      await load();
+      state.current = firstOpen();
+    } catch (err) {
+      state.feedback = { error: err };
+    } finally {
+      state.busy = false;
+    }
+    draw();
+  }
+
+  async function hintFor(skillKey, mastery) {
+    const { skill } = await gql(HINT_QUERY, { id: skillKey });
+    if (!skill) return null;
+    const weakest = skill.prerequisites
+      .map((p) => ({ ...p, p: mastery.get(p.key) ?? null }))
+      .sort((a, b) => (a.p ?? -1) - (b.p ?? -1))[0];
+    const lesson = skill.items.find((i) => i.kind !== "EXERCISE");
+    return { skill, weakest, lesson };
+  }
+
+  async function showHint() {
+    const rec = state.data.recommendations[state.current];
+    if (!rec) return;
+    state.hint = await hintFor(rec.skillKey, masteryMap());
+    state.hintUsed = true;
+    draw();
+  }
+
+  function feedbackBox() {
+    const f = state.feedback;
+    if (!f) return null;
+    if (f.error) return h("div", { class: "feedback incorrect", id: "feedback" }, errorBox(f.error));
+    return h(
+      "div",
+      { class: `feedback ${f.correct ? "correct" : "incorrect"}`, id: "feedback", "data-correct": String(f.correct) },
+      h("h3", {}, f.correct ? "✓ Correct" : "✗ Not quite", h("span", { class: "muted" }, ` — ${f.item}`)),
+      h(
+        "ul",
+        { class: "changes" },
+        f.changes.map((c) => {
+          const d = c.before === null ? c.after : c.after - c.before;
+          const from = levelOf(c.before);
+          const to = levelOf(c.after);
+          return h(
+            "li",
+            { "data-skill": c.key, "data-before": c.before ?? "", "data-after": c.after },
+            `${c.name}: ${c.before === null ? "new" : pct(c.before)} → ${pct(c.after)} `,
+            h("span", { class: `delta ${d >= 0 ? "up" : "down"}` }, `${d >= 0 ? "+" : "−"}${Math.abs(Math.round(d * 100))}`),
+            from.id !== to.id ? h("strong", {}, ` · now ${to.label}`) : null,
+          );
+        }),
+      ),
+    );
+  }
+
+  function hintBox() {
+    const hint = state.hint;
+    if (!hint) return null;
+    const { skill, weakest, lesson } = hint;
+    return h(
+      "div",
+      { class: "hint", id: "hint", role: "note" },
+      h("strong", {}, state.feedback?.stuck ? "Stuck? A hint: " : "Hint: "),
+      skill.description || skill.name,
+      weakest ? h("p", {}, "It builds on ", h("strong", {}, weakest.name), weakest.p === null ? " (not started yet)" : ` (your mastery ${pct(weakest.p)})`, ": brush up on it if this feels hard.") : null,
+      lesson ? h("p", {}, "Try the ", lesson.kind.toLowerCase(), ": ", lesson.url ? h("a", { href: lesson.url, target: "_blank", rel: "noopener" }, lesson.title) : h("em", {}, lesson.title)) : null,
+    );
+  }
+
+  function nextItemCard() {
+    const recs = state.data.recommendations;
+    const rec = recs[state.current];
+    if (!rec) {
+      return h("section", { class: "card next-item", id: "next-item" }, h("h2", {}, "Next up"), h("p", {}, "Nothing to practise: every goal is mastered. 🎉"), feedbackBox());
+    }
+    const exercise = !rec.item || rec.item.kind === "EXERCISE";
+    return h(
+      "section",
+      { class: "card next-item", id: "next-item", "data-item": rec.itemKey, "data-skill": rec.skillKey },
+      h("h2", {}, "Next up"),
+      h("div", { class: "kind" }, `${rec.kind} · ${rec.skill?.name || rec.skillKey} · predicted success ${pct(rec.predictedSuccess)}`),
+      h("h3", { id: "item-title" }, rec.item?.title || rec.itemKey),
+      h("p", { class: "prompt" }, rec.item?.body || ""),
+      h("div", { class: "muted" }, "Why this:"),
+      h("ul", { class: "reasons" }, rec.reasons.map((r) => h("li", { "data-code": r.code }, r.message))),
+      exercise
+        ? h(
+            "div",
+            {},
+            h("p", { class: "muted" }, "Work it out, then say how you did:"),
+            h(
+              "div",
+              { class: "row" },
+              h("button", { type: "button", id: "answer-correct", disabled: state.busy, onClick: () => answer(true) }, "I got it right"),
+              h("button", { type: "button", id: "answer-incorrect", class: "secondary", disabled: state.busy, onClick: () => answer(false) }, "I got it wrong"),
+              h("button", { type: "button", id: "show-hint", class: "link", disabled: state.busy || state.hint !== null, onClick: showHint }, "Get a hint"),
+            ),
+          )
+        : h(
+            "div",
+            { class: "row" },
+            rec.item.url ? h("a", { href: rec.item.url, target: "_blank", rel: "noopener" }, `Open the ${rec.item.kind.toLowerCase()}`) : null,
+            // Not an answer: nothing is recorded as correct for reading a lesson.
+            h("button", { type: "button", id: "lesson-done", class: "secondary", onClick: () => { state.done.add(rec.itemKey); state.current = firstOpen(); state.hint = null; state.hintUsed = false; draw(); } }, "Done, next"),
+          ),
+      hintBox(),
+      feedbackBox(),
+      recs.length > 1
+        ? h(
+            "div",
+            { class: "row muted" },
+            "Or instead:",
+            recs
+              .map((r, i) => [r, i])
+              .filter(([r, i]) => i !== state.current && !state.done.has(r.itemKey))
+              .slice(0, 3)
+              .map(([r, i]) => h("button", { type: "button", class: "link alt", "data-item": r.itemKey, onClick: () => { state.current = i; state.hint = null; state.hintUsed = false; draw(); } }, `${r.item?.title || r.itemKey} (${r.kind})`)),
+          )
+        : null,
+    );
+  }
+
+  function skillsCard(mastery) {
+    const nodes = state.graph.nodes;
+    const order = topoOrder(nodes, state.graph.edges);
+    const name = new Map(nodes.map((n) => [n.key, n.name]));
+    const current = state.data.recommendations[state.current]?.skillKey;
+    const onGraph = new Set(order);
+    const others = state.data.mastery.filter((m) => !onGraph.has(m.skill.key)).sort((a, b) => a.skill.name.localeCompare(b.skill.name));
+    return h(
+      "section",
+      { class: "card", id: "skills" },
+      h("h2", {}, "Skills toward your goals"),
+      h("ul", { class: "skills", id: "goal-skills" }, order.map((k) => skillRow(k, name.get(k), mastery.get(k) ?? null, { current: k === current }))),
+      others.length
+        ? h(
+            "details",
+            {},
+            h("summary", {}, `Other skills you have practised (${others.length})`),
+            h("ul", { class: "skills", id: "other-skills" }, others.map((m) => skillRow(m.skill.key, m.skill.name, m.probability, { current: m.skill.key === current }))),
+          )
+        : null,
+      legend(),
+    );
+  }
+
+  function reviewsCard() {
+    const due = state.data.reviewQueue;
+    return h(
+      "section",
+      { class: "card", id: "reviews" },
+      h("h2", {}, `Reviews due (${due.length})`),
+      due.length
+        ? h(
+            "ul",
+            { class: "reviews" },
+            due.map((r) => h("li", { "data-skill": r.skillKey }, h("span", {}, r.skill?.name || r.skillKey), h("span", { class: "muted" }, `recall ~${pct(r.retrievability)} · ${Math.round(r.daysSince)} days ago`))),
+          )
+        : h("p", { class: "muted" }, "Nothing to review right now."),
+    );
+  }
+
+  function pathCard(mastery) {
+    const path = state.data.learningPath;
+    const steps = path.steps;
+    const next = state.data.recommendations[state.current]?.skillKey;
+    return h(
+      "section",
+      { class: "card", id: "path" },
+      h("h2", {}, "Your path to the goal"),
+      state.graph.nodes.length
+        ? h("div", { class: "path-wrap" }, drawPath(state.graph, { mastery, levelOf, pathKeys: new Set(steps.map((s) => s.skillKey)), goalKeys: new Set(path.goalKeys), nextKey: next }))
+        : h("p", { class: "muted" }, "No goals set yet."),
+      steps.length
+        ? h(
+            "p",
+            { class: "muted", id: "path-summary" },
+            `Still to learn: ${steps.map((s) => s.skill?.name || s.skillKey).join(" → ")} · about ${path.estimatedItems} items, ${Math.max(1, Math.round(path.estimatedSeconds / 60))} min`,
+          )
+        : h("p", { class: "muted", id: "path-summary" }, "Every goal is mastered."),
+    );
+  }
+
+  function draw() {
+    const d = state.data;
+    const mastery = masteryMap();
+    mount(
+      root,
+      h(
+        "div",
+        { class: "page-head" },
+        h("h1", { id: "learner-name" }, d.displayName),
+        h("span", { class: "muted" }, "Goals:"),
+        h("ul", { class: "chips", id: "goals" }, d.goals.length ? d.goals.map((g) => h("li", { class: "chip", "data-skill": g.key }, g.name)) : h("li", { class: "muted" }, "none yet")),
+      ),
+      h("div", { class: "grid" }, h("div", {}, nextItemCard()), h("div", {}, skillsCard(mastery), reviewsCard())),
+      pathCard(mastery),
+    );
+    root.dataset.busy = String(state.busy);
+  }
+
+  await load();
+  draw();
+}
+
+async function pickLearner(root, ctx) {
+  const input = h("input", { id: "learner-id", placeholder: "learner-0001", "aria-label": "learner id" });
+  const groups = await gql(PICK_QUERY, {}, { signal: ctx.signal }).then((d) => d.viewer?.groups || [], () => []);
+  mount(
+    root,
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Whose page?"),
+      groups.map((g) =>
+        h("div", {}, h("h3", {}, g.name), h("div", { class: "row" }, g.learners.map((l) => h("a", { href: `#/learner/${encodeURIComponent(l.key)}` }, l.displayName)))),
+      ),
+      h("form", { class: "row", onSubmit: (e) => { e.preventDefault(); if (input.value.trim()) ctx.navigate(`learner/${encodeURIComponent(input.value.trim())}`); } }, input, h("button", { type: "submit" }, "Open")),
+    ),
+  );
+}
