@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import strawberry
 
+from analytics.service import ClassAnalytics
 from api.auth import AuthConfig, Principal
 from api.breaker import StoreBreaker
 from api.limits import Limits
@@ -52,8 +53,13 @@ class Services:
     #: fails requests fast while the store is down (built on ``store.ping``; tests replace it)
     breaker: StoreBreaker = field(init=False)
 
+    #: teacher analytics: timelines, the at-risk model, alerts, segments (``analytics``)
+    analytics: ClassAnalytics = field(init=False)
+
     def __post_init__(self) -> None:
         self.breaker = StoreBreaker(self.store.ping)
+        store, index = self.store, self.recommender
+        self.analytics = ClassAnalytics(store, self.mastery.service, lambda: index.get(store))
 
 
 @dataclass(slots=True)

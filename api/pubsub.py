@@ -25,6 +25,13 @@ def mastery_topic(learner_id: str) -> str:
     return f"mastery:{learner_id}"
 
 
+ALERT_PREFIX = "alerts:"
+
+
+def alert_topic(group_id: str) -> str:
+    return f"{ALERT_PREFIX}{group_id}"
+
+
 CURRICULUM_TOPIC = "curriculum"
 
 
@@ -38,6 +45,10 @@ class InProcessPubSub:
 
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
+
+    def watched(self, prefix: str) -> bool:
+        """Whether any topic starting with ``prefix`` has a subscriber."""
+        return any(t.startswith(prefix) for t in self._subscribers)
 
     async def publish(self, topic: str, message: Any) -> None:
         for queue in tuple(self._subscribers.get(topic, ())):

@@ -18,6 +18,7 @@ from api.types.learner import Learner
 from api.types.mutation_curriculum import CurriculumMutation
 from api.types.mutation_diagnostic import DiagnosticMutation
 from api.types.mutation_people import PeopleMutation
+from api.types.mutation_teacher import TeacherMutation
 from api.types.query import Query
 from api.types.skill import Skill
 from api.types.subscription import Subscription
@@ -27,7 +28,8 @@ from api.ws_limits import TimedExecutionContext
 CACHE_SIZE = 512
 
 Mutation = merge_types(
-    "Mutation", (CurriculumMutation, PeopleMutation, DiagnosticMutation, TracerMutation)
+    "Mutation",
+    (CurriculumMutation, PeopleMutation, DiagnosticMutation, TracerMutation, TeacherMutation),
 )
 
 

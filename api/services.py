@@ -79,6 +79,11 @@ class MasteryUpdater:
     def invalidate(self) -> None:
         self._service = None
 
+    async def service(self) -> Any:
+        """The serving ``MasteryService`` now (loaded on first use, reloaded after a
+        switch): what the teacher analytics replay answers with."""
+        return await self._current()
+
     async def _stale(self) -> bool:
         """Whether the store's serving model changed since the service was built."""
         seen = self._seen

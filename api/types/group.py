@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,16 @@ from graph import models as m
 
 if TYPE_CHECKING:
     from api.types.recommend import GroupGap
+    from api.types.teacher import (
+        Alert,
+        ClassGoal,
+        ClassSegment,
+        ProgressPoint,
+        RiskAssessment,
+        RiskModelInfo,
+    )
+
+_teacher = strawberry.lazy("api.types.teacher")
 
 
 @strawberry.enum(description="What a signed-in user may do (see the README's access rules).")
@@ -128,6 +139,82 @@ class Group(Node):
 
         self._check(info)
         return await group_gaps(info, self.key, goal_ids)
+
+    # -- the teacher dashboard (api.types.teacher) -------------------------------------------
+    @strawberry.field(description="The class goals (assignments) a teacher set, in order.")
+    async def goals(self, info: Info) -> list[Annotated[ClassGoal, _teacher]]:
+        from api.types.teacher import class_goals
+
+        self._check(info)
+        return await class_goals(info, self.domain)
+
+    @strawberry.field(
+        description="Each learner's risk of not progressing over the next week, riskiest "
+        "first, with reasons; assessed as of `asOf` (default: the class's latest answer)."
+    )
+    async def at_risk(
+        self, info: Info, as_of: datetime | None = None, only_at_risk: bool = False,
+        first: int = 50,
+    ) -> list[Annotated[RiskAssessment, _teacher]]:
+        from api.limits import check_first
+        from api.types.teacher import group_risks
+
+        self._check(info)
+        n = check_first(first, info.context.limits)
+        return await group_risks(info, list(self.domain.learner_ids), as_of, only_at_risk, n)
+
+    @strawberry.field(description="The at-risk model serving this store.")
+    async def risk_model(self, info: Info) -> Annotated[RiskModelInfo, _teacher]:
+        from api.types.teacher import risk_model_info
+
+        self._check(info)
+        return await risk_model_info(info)
+
+    @strawberry.field(
+        description="Alerts that hold now (at risk, stuck on a skill), newest first; "
+        "`alertRaised` pushes new ones."
+    )
+    async def alerts(
+        self, info: Info, as_of: datetime | None = None
+    ) -> list[Annotated[Alert, _teacher]]:
+        from api.types.teacher import group_alerts
+
+        self._check(info)
+        return await group_alerts(info, self.key, list(self.domain.learner_ids), as_of)
+
+    @strawberry.field(
+        description="Mean progress per learner at the end of each of the last `days` days "
+        "up to `until` (default: the class's latest answer), from the answers replayed "
+        "under the serving model."
+    )
+    async def progress(
+        self, info: Info, days: int = 30, until: datetime | None = None
+    ) -> list[Annotated[ProgressPoint, _teacher]]:
+        from api.types.teacher import group_progress
+
+        self._check(info)
+        return await group_progress(info, list(self.domain.learner_ids), days, until)
+
+    @strawberry.field(
+        description="The class split into `k` segments of learners with similar mastery "
+        "(k-means), each with the skill to teach it next."
+    )
+    async def segments(self, info: Info, k: int = 3) -> list[Annotated[ClassSegment, _teacher]]:
+        from api.types.teacher import class_segments
+
+        self._check(info)
+        return await class_segments(info, self.domain, k)
+
+    @strawberry.field(
+        description="The mastery heatmap as CSV (learner_id, display_name, one column per "
+        "skill; `skillIds` picks the columns, default every skill with an estimate)."
+    )
+    async def mastery_csv(self, info: Info, skill_ids: list[strawberry.ID] | None = None) -> str:
+        from api.types.teacher import mastery_csv
+
+        self._check(info)
+        keys = None if skill_ids is None else to_keys(list(skill_ids), "Skill")
+        return await mastery_csv(info, self.domain, keys)
 
 
 @strawberry.type(description="The signed-in caller.")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Recommendation,
         ReviewForecast,
     )
+    from api.types.teacher import ProgressPoint, SkillHistory
 
 RECOMMEND = "api.types.recommend"
 
@@ -245,6 +246,29 @@ class Learner(Node):
         from api.types.recommend import learning_path
 
         return await learning_path(info, self.key, goal_ids)
+
+    @strawberry.field(
+        description="P(mastered) of each of `skillIds` after every answer that changed it, "
+        "from the learner's answers replayed under the serving model."
+    )
+    async def mastery_history(
+        self, info: Info, skill_ids: list[strawberry.ID]
+    ) -> list[Annotated[SkillHistory, strawberry.lazy("api.types.teacher")]]:
+        from api.ids import to_keys
+        from api.types.teacher import learner_history
+
+        return await learner_history(info, self.key, to_keys(list(skill_ids), "Skill"))
+
+    @strawberry.field(
+        description="Progress at the end of each of the last `days` days up to `until` "
+        "(default: the learner's latest answer)."
+    )
+    async def progress(
+        self, info: Info, days: int = 30, until: datetime | None = None
+    ) -> list[Annotated[ProgressPoint, strawberry.lazy("api.types.teacher")]]:
+        from api.types.teacher import group_progress
+
+        return await group_progress(info, [self.key], days, until)
 
     @strawberry.field(description="Goal skills not mastered, with their root causes.")
     async def gaps(

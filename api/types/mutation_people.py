@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
@@ -122,6 +123,22 @@ class LearnerPayload:
 @strawberry.type
 class GroupPayload:
     group: Group
+
+
+def notify_alerts(ctx: Context, attempts: Sequence[m.Attempt], stored: Sequence[str]) -> None:
+    """Check, after the response, whether the stored answers raised alerts for teachers
+    watching the learners' groups (``api.alert_feed``)."""
+    from api.alert_feed import anyone_watching, publish_raised
+
+    if not anyone_watching(ctx.services):
+        return
+    new = set(stored)
+    fresh: dict[str, list[str]] = {}
+    for a in attempts:
+        if a.attempt_id in new:
+            fresh.setdefault(a.learner_id, []).append(a.attempt_id)
+    if fresh:
+        ctx.services.analytics.spawn(publish_raised(ctx.services, fresh))
 
 
 RecordAttemptsResult = Annotated[
@@ -299,6 +316,7 @@ class PeopleMutation:
                 update = [Mastery.from_domain(r) for r in rows]
                 mastery.extend(update)
                 await ctx.services.pubsub.publish(mastery_topic(learner_id), rows)
+            notify_alerts(ctx, attempts, result.stored)
             return RecordAttemptsPayload(
                 attempts=[Attempt.from_domain(a) for a in attempts],
                 stored_ids=list(result.stored),

@@ -25,6 +25,7 @@ from graph.store import GraphStore
 
 if TYPE_CHECKING:
     from api.types.catalogue import SkillSuggestion
+    from api.types.teacher import Alert
 
 MAX_GRAPH_DEPTH = 50
 
@@ -227,6 +228,31 @@ class Query:
     @strawberry.field(description="A group: its teachers or an admin.")
     async def group(self, info: Info, id: strawberry.ID) -> Group | None:
         return await load_group(info, to_key(id, "Group"))
+
+    @strawberry.field(
+        description="Alerts that hold now for the learners of `groupId`, or of every group "
+        "the caller teaches (teachers; admins name a group), newest first."
+    )
+    async def alerts(
+        self, info: Info, group_id: strawberry.ID | None = None
+    ) -> list[Annotated[Alert, strawberry.lazy("api.types.teacher")]]:
+        from api.types.teacher import group_alerts
+
+        ctx = info.context
+        p = access.require_signed_in(ctx, "reading alerts")
+        if group_id is not None:
+            group = await load_group(info, to_key(group_id, "Group"))
+            groups = [] if group is None else [group.domain]
+        elif p.role is DomainRole.TEACHER:
+            groups = await ctx.loaders.groups_of_teacher.load(p.sub)
+        else:
+            raise ForbiddenError("alerts without groupId are a teacher's own groups' alerts; "
+                                 "name a group with groupId")
+        out = []
+        for g in groups:
+            out.extend(await group_alerts(info, g.id, list(g.learner_ids), None))
+        out.sort(key=lambda a: a.since, reverse=True)
+        return out
 
     @strawberry.field(description="The signed-in caller; null without a token.")
     def viewer(self, info: Info) -> Viewer | None:

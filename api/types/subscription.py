@@ -15,11 +15,12 @@ import strawberry
 from api import access
 from api.context import Info
 from api.ids import to_global_id, to_key
-from api.pubsub import CURRICULUM_TOPIC, mastery_topic
+from api.pubsub import CURRICULUM_TOPIC, alert_topic, mastery_topic
 from api.subscription_guard import guarded
 from api.types.change import CurriculumChange
 from api.types.learner import Mastery
 from api.types.mutation_people import MasteryUpdate
+from api.types.teacher import Alert
 
 
 @strawberry.type
@@ -57,3 +58,26 @@ class Subscription:
         async with ctx.services.pubsub.subscribe(CURRICULUM_TOPIC) as messages:
             async for change in guarded(ctx, messages, denial):
                 yield CurriculumChange.from_domain(change)
+
+    @strawberry.subscription(
+        description="Fires when new answers raise an alert (at risk, stuck on a skill) for a "
+        "learner of the group; needs the right to read the group (an admin or one of its "
+        "teachers), checked again before every event."
+    )
+    async def alert_raised(
+        self, info: Info, group_id: strawberry.ID
+    ) -> AsyncGenerator[Alert, None]:
+        ctx = info.context
+        key = to_key(group_id, "Group")
+
+        async def denial() -> str | None:
+            if ctx.principal is None:
+                return "alerts need a teacher or admin token; none was sent"
+            (group,) = await ctx.store.get_groups([key])
+            if group is None:
+                return f"unknown group {key!r}"
+            return access.group_read_denial(ctx, group)
+
+        async with ctx.services.pubsub.subscribe(alert_topic(key)) as messages:
+            async for gid, alert in guarded(ctx, messages, denial):
+                yield Alert.from_domain(alert, gid)

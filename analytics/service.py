@@ -1,0 +1,206 @@
+"""Class analytics over a store: the orchestration of timelines, the risk model, alerts,
+segments and export for one app (``api.context.Services.analytics``).
+
+Args of :class:`ClassAnalytics`:
+    store: the app's store.
+    serving: returns the serving tracer (``MasteryUpdater.service``): timelines replay answers
+        under the model that serves mastery, so history ends where the stored mastery is.
+    index: returns the recommender's curriculum index (``IndexCache.get``).
+    max_age: seconds a fitted risk model serves a store that has moved (default 300).
+    max_train_learners: learners read to fit the risk model (default 2,000; the first by id).
+    clock: ``time.monotonic`` by default.
+
+The risk model is fitted on the store's own history on first use, as its own task shielded
+from the request that started it (a request that times out leaves the fit running for the
+next one), and refitted when the store's answer count moved and the fit is ``max_age`` old.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from analytics import alerts as al
+from analytics import risk as rk
+from analytics.features import features_at, labelled_rows
+from analytics.segments import Segment, segment
+from analytics.timeline import MAX_ANSWERS, ProgressPoint, Replayer, Timeline, progress, replay
+from graph.models import Attempt
+from graph.store import GraphStore
+from recommender.index import CurriculumIndex
+
+PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FittedRisk:
+    model: rk.RiskModel
+    answers: int
+    fitted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerRisk:
+    learner_id: str
+    risk: rk.Risk
+    last_answer: datetime | None
+
+
+class ClassAnalytics:
+    def __init__(
+        self,
+        store: GraphStore,
+        serving: Callable[[], Awaitable[Replayer]],
+        index: Callable[[], Awaitable[CurriculumIndex]],
+        *,
+        max_age: float = 300.0,
+        max_train_learners: int = 2000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._serving = serving
+        self._index = index
+        self.max_age = max_age
+        self.max_train_learners = max_train_learners
+        self._clock = clock
+        self._fitted: FittedRisk | None = None
+        self._task: asyncio.Task[FittedRisk] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- timelines ---------------------------------------------------------------------------
+    async def attempts(self, learner_id: str) -> list[Attempt]:
+        out: list[Attempt] = []
+        cursor: str | None = None
+        while len(out) < MAX_ANSWERS:
+            page = await self._store.attempts_of(learner_id, limit=PAGE, cursor=cursor)
+            out.extend(page.attempts)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return out
+
+    async def timelines(self, learner_ids: Sequence[str]) -> dict[str, Timeline]:
+        """Each learner's timeline under the serving model (one attempts read per learner,
+        the replay off the event loop)."""
+        model = await self._serving()
+        got = {lid: await self.attempts(lid) for lid in dict.fromkeys(learner_ids)}
+
+        def run() -> dict[str, Timeline]:
+            return {lid: replay(lid, a, model) for lid, a in got.items()}
+
+        return await asyncio.to_thread(run)
+
+    # -- the risk model ----------------------------------------------------------------------
+    async def model(self) -> rk.RiskModel:
+        have = self._fitted
+        now = self._clock()
+        if have is not None and now - have.fitted_at < self.max_age:
+            return have.model
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._refit(have, now))
+        return (await asyncio.shield(self._task)).model
+
+    async def _refit(self, have: FittedRisk | None, now: float) -> FittedRisk:
+        answers = await self._store.attempt_count()
+        if have is not None and have.answers == answers:
+            self._fitted = FittedRisk(have.model, answers, now)
+            return self._fitted
+        ids: list[str] = []
+        after: str | None = None
+        while len(ids) < self.max_train_learners:
+            page = await self._store.list_learners(after=after, limit=PAGE)
+            ids.extend(x.id for x in page)
+            if len(page) < PAGE:
+                break
+            after = page[-1].id
+        timelines = list((await self.timelines(ids[: self.max_train_learners])).values())
+        ends = [t.answers[-1].at for t in timelines if t.answers]
+
+        def fit() -> rk.RiskModel:
+            if not ends:
+                return rk.prior_model()
+            return rk.fit(labelled_rows(timelines, max(ends)))
+
+        self._fitted = FittedRisk(await asyncio.to_thread(fit), answers, now)
+        return self._fitted
+
+    # -- reads for a class -------------------------------------------------------------------
+    @staticmethod
+    def class_clock(timelines: Mapping[str, Timeline]) -> datetime | None:
+        """The class's latest answer: risk is assessed as of it, so a class that paused
+        (holidays, or a demo store of past answers) is not flagged whole for inactivity."""
+        ends = [t.answers[-1].at for t in timelines.values() if t.answers]
+        return max(ends) if ends else None
+
+    async def risks(
+        self, learner_ids: Sequence[str], as_of: datetime | None = None
+    ) -> list[LearnerRisk]:
+        """Each learner's risk as of ``as_of`` (default: the class clock), riskiest first."""
+        tls = await self.timelines(learner_ids)
+        model = await self.model()
+        moment = as_of or self.class_clock(tls)
+        out = []
+        for lid, tl in tls.items():
+            if moment is None or not tl.answers:
+                continue
+            r = model.assess(features_at(tl, moment))
+            out.append(LearnerRisk(lid, r, tl.answers[-1].at))
+        out.sort(key=lambda x: (-x.risk.probability, x.learner_id))
+        return out
+
+    async def alerts(
+        self, learner_ids: Sequence[str], as_of: datetime | None = None
+    ) -> list[al.Alert]:
+        """Every alert that holds now for these learners, newest first."""
+        tls = await self.timelines(learner_ids)
+        model = await self.model()
+        index = await self._index()
+        moment = as_of or self.class_clock(tls)
+        if moment is None:
+            return []
+        found = [
+            a for tl in tls.values() if tl.answers for a in al.current(tl, model, index, moment)
+        ]
+        found.sort(key=lambda a: (a.since, a.learner_id, a.kind.value), reverse=True)
+        return found
+
+    async def raised(self, learner_id: str, new_attempt_ids: Sequence[str]) -> list[al.Alert]:
+        """Alerts that the answers ``new_attempt_ids`` (just stored) raised for the learner."""
+        tl = (await self.timelines([learner_id]))[learner_id]
+        new = set(new_attempt_ids)
+        positions = [k for k, a in enumerate(tl.answers) if a.attempt_id in new]
+        if not positions:
+            return []
+        return al.raised(tl, await self.model(), await self._index(), min(positions))
+
+    async def progress(
+        self, learner_ids: Sequence[str], ends: Sequence[datetime]
+    ) -> dict[str, list[ProgressPoint]]:
+        tls = await self.timelines(learner_ids)
+        return {lid: progress(tl, ends) for lid, tl in tls.items()}
+
+    async def segments(
+        self, mastery: Mapping[str, Mapping[str, float]], *, k: int, goals: Sequence[str]
+    ) -> list[Segment]:
+        index = await self._index()
+        return await asyncio.to_thread(segment, index, mastery, k=k, goals=goals)
+
+    # -- background work -----------------------------------------------------------------------
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` after the request (alert checks): kept referenced until done."""
+
+        async def run() -> None:
+            await work
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for the background work started so far (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*tuple(self._background), return_exceptions=True)

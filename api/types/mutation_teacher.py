@@ -1,0 +1,77 @@
+"""Teacher mutations: the class goals of a group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from api import access
+from api import validation as v
+from api.context import Info
+from api.ids import to_key
+from api.types.errors import ForbiddenError, NotFoundError, ValidationError
+from api.types.group import Group
+from api.types.mutation_base import Refusal, allow, guarded
+from api.types.teacher import ClassGoal, ClassGoalInput, class_goals
+from graph import models as m
+
+
+@strawberry.type
+class ClassGoalsPayload:
+    group: Group
+    goals: list[ClassGoal]
+
+
+SetClassGoalsResult = Annotated[
+    ClassGoalsPayload | ValidationError | NotFoundError | ForbiddenError,
+    strawberry.union("SetClassGoalsResult"),
+]
+
+
+def goals_denial(info: Info, group: m.Group) -> str | None:
+    """Admins and the group's own teachers set its goals; a goal widens nobody's access."""
+    p = info.context.principal
+    if p is None:
+        return "setting class goals needs a teacher or admin token; none was sent"
+    if p.role is m.Role.ADMIN or (p.role is m.Role.TEACHER and p.sub in group.teacher_ids):
+        return None
+    return access.group_read_denial(info.context, group) or (
+        f"{p.role.value} {p.sub!r} may not set the goals of group {group.id!r}"
+    )
+
+
+@strawberry.type
+class TeacherMutation:
+    @strawberry.mutation(
+        description="Replace a group's class goals (the skills assigned to the whole class, "
+        "in order, each with an optional due time and note): an admin or one of its teachers."
+    )
+    async def set_class_goals(
+        self, info: Info, group_id: strawberry.ID, goals: list[ClassGoalInput]
+    ) -> SetClassGoalsResult:
+        ctx = info.context
+
+        async def write() -> ClassGoalsPayload:
+            key = to_key(group_id, "Group")
+            (group,) = await ctx.store.get_groups([key])
+            if group is None:
+                if ctx.principal is None:
+                    raise Refusal(ForbiddenError(message="setting class goals needs a token"))
+                raise Refusal(NotFoundError.of("group", [key]))
+            allow(goals_denial(info, group))
+            wanted = [
+                m.GroupGoal(
+                    skill_id=to_key(g.skill_id, "Skill"),
+                    due_at=g.due_at,
+                    note=v.text("note", g.note, limit=500),
+                )
+                for g in goals
+            ]
+            await ctx.store.set_group_goals(key, wanted)
+            return ClassGoalsPayload(
+                group=Group.from_domain(group), goals=await class_goals(info, group)
+            )
+
+        result: SetClassGoalsResult = await guarded(write)
+        return result
