@@ -23,13 +23,21 @@ from api.types.query import Query
 from api.types.skill import Skill
 from api.types.subscription import Subscription
 from api.types.tracer import TracerMutation
+from api.types.view import ViewMutation
 from api.ws_limits import TimedExecutionContext
 
 CACHE_SIZE = 512
 
 Mutation = merge_types(
     "Mutation",
-    (CurriculumMutation, PeopleMutation, DiagnosticMutation, TracerMutation, TeacherMutation),
+    (
+        CurriculumMutation,
+        PeopleMutation,
+        DiagnosticMutation,
+        TracerMutation,
+        TeacherMutation,
+        ViewMutation,
+    ),
 )
 
 

@@ -41,6 +41,7 @@ from graph.models import (
     TracerActivation,
     TracerWrite,
     User,
+    View,
     retention_problem,
 )
 from graph.store import Unset, ValidationError
@@ -343,6 +344,34 @@ def check_attempt(a: Attempt) -> None:
     if not is_count(a.hints_used):
         raise ValidationError("hints_used", f"{a.hints_used!r} of attempt {a.attempt_id!r} "
                               "must be an integer >= 0")
+
+
+def check_views(views: Sequence[View]) -> None:
+    for view in views:
+        check_view(view)
+
+
+def check_view(w: View) -> None:
+    if not isinstance(w.view_id, str) or not w.view_id.strip():
+        raise ValidationError("view_id", f"{w.view_id!r}: a view needs a non-blank, "
+                              "client-chosen string id")
+    check_id("learner_id", w.learner_id, "the learner of view", w.view_id)
+    check_id("item_id", w.item_id, "the item of view", w.view_id)
+    check_aware(w.timestamp, "timestamp")
+    if w.seconds is not None and not is_count(w.seconds):
+        raise ValidationError("seconds", f"{w.seconds!r} of view {w.view_id!r} must be None "
+                              "or a whole number of seconds >= 0")
+    if not in_range(w.progress, 0.0, 1.0):
+        raise ValidationError("progress", f"{w.progress!r} of view {w.view_id!r} is outside "
+                              "[0, 1]; give the share watched or read (1 for all of it)")
+
+
+def check_viewable(kinds: dict[str, str]) -> None:
+    """Every viewed item (id -> kind) is a lesson, video or reading, not an exercise."""
+    for item_id, kind in sorted(kinds.items()):
+        if kind == ItemKind.EXERCISE.value:
+            raise ValidationError("item_id", f"item {item_id!r} is an exercise: an answer to it "
+                                  "is an attempt (recordAttempts), not a view")
 
 
 def check_mastery(rows: Sequence[Mastery]) -> None:

@@ -444,6 +444,51 @@ RETURN collect({{attempt: a {{.*, timestamp: {epoch_us("a.timestamp")}}}}}) AS r
 """
 
 
+# -- views ----------------------------------------------------------------------------------
+
+#: Before writing views: which learners are unknown, and the kind of each viewed item.
+VIEW_TARGETS: Final = """
+RETURN
+  [id IN $learner_ids WHERE NOT EXISTS { MATCH (:Learner {id: id}) }] AS missing_learners,
+  COLLECT { MATCH (i:Item) WHERE i.id IN $item_ids RETURN {id: i.id, kind: i.kind} } AS items
+"""
+
+#: Store the views whose id is new and report the stored ones (ids already unique).
+INSERT_VIEWS: Final = f"""
+UNWIND $rows AS r
+OPTIONAL MATCH (old:View {{id: r.id}})
+CALL (r, old) {{
+  WITH r, old WHERE old IS NULL
+  MATCH (l:Learner {{id: r.learner_id}})
+  MATCH (i:Item {{id: r.item_id}})
+  CREATE (l)-[:VIEWED]->(w:View)-[:OF_ITEM]->(i)
+  SET w = r
+  RETURN count(*) AS created
+}}
+RETURN sum(created) AS created,
+       collect(old {{.*, timestamp: {epoch_us("old.timestamp")}}}) AS existing
+"""
+
+
+def views_of(*, cursor: bool) -> str:
+    """A learner's views newest first, ties by view id descending, ``$limit`` rows (the keyset
+    position ``$ts`` / ``$vid`` when flagged); the timestamp predicate lets the planner seek
+    the ``(learner_id, timestamp)`` index, as in :func:`attempts_of`."""
+    where = ["w.learner_id = $learner_id", "w.timestamp IS NOT NULL"]
+    if cursor:
+        where.append("w.timestamp <= $ts AND (w.timestamp < $ts OR w.id < $vid)")
+    return f"""
+MATCH (w:View) WHERE {" AND ".join(where)}
+WITH w ORDER BY w.timestamp DESC, w.id DESC LIMIT $limit
+RETURN collect({{view: w {{.*, timestamp: {epoch_us("w.timestamp")}}}}}) AS rows
+"""
+
+
+VIEW_COUNT_ALL: Final = "MATCH (w:View) RETURN count(w) AS n"
+
+VIEW_COUNT_OF: Final = "MATCH (w:View) WHERE w.learner_id = $learner_id RETURN count(w) AS n"
+
+
 ATTEMPT_COUNT_ALL: Final = "MATCH (a:Attempt) RETURN count(a) AS n"
 
 ATTEMPT_COUNT_OF: Final = """

@@ -192,6 +192,31 @@ class Attempt:
 
 
 @dataclass(frozen=True, slots=True)
+class View:
+    """A learner studied a lesson, video or reading. Not an answer: it has no score and is never
+    traced, so it moves no mastery.
+
+    ``view_id`` is chosen by the client so that a retried request is stored once. ``seconds``
+    is the time spent (None: not measured); ``progress`` in [0, 1] the share watched or read.
+    """
+
+    view_id: str
+    learner_id: str
+    item_id: str
+    timestamp: datetime
+    seconds: int | None = None
+    progress: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ViewPage:
+    """A page of a learner's views, newest first; ``next_cursor`` is None on the last page."""
+
+    views: tuple[View, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Mastery:
     """A tracer's estimate that ``learner_id`` has mastered ``skill_id``."""
 

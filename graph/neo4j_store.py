@@ -18,6 +18,7 @@ The class is put together from one module per concern:
 - ``graph.neo4j_curriculum``: skills, items, prerequisites, closures and the change log;
 - ``graph.neo4j_people``: learners, users and groups;
 - ``graph.neo4j_learning``: attempts, item gain counts, mastery and tracer states;
+- ``graph.neo4j_views``: views of lessons, videos and readings (never traced);
 - ``graph.neo4j_serving``: the serving tracer model and the jobs that switch it.
 """
 
@@ -29,9 +30,12 @@ from graph.neo4j_curriculum import Neo4jCurriculum
 from graph.neo4j_learning import Neo4jLearning
 from graph.neo4j_people import Neo4jPeople
 from graph.neo4j_serving import Neo4jServing
+from graph.neo4j_views import Neo4jViews
 
 
-class Neo4jStore(Neo4jCurriculum, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jServing):
+class Neo4jStore(
+    Neo4jCurriculum, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jViews, Neo4jServing
+):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 
 

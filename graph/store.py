@@ -38,6 +38,8 @@ from graph.models import (
     TracerRecord,
     TracerWrite,
     User,
+    View,
+    ViewPage,
 )
 
 
@@ -95,6 +97,18 @@ class AttemptConflictError(GraphStoreError):
             "attempt id(s) already stored with different content: "
             + ", ".join(repr(a) for a in self.attempt_ids[:10])
             + "; use a new attempt id for a new answer"
+        )
+
+
+class ViewConflictError(GraphStoreError):
+    """A view id was already stored with different content (not a retry of the same one)."""
+
+    def __init__(self, view_ids: Sequence[str]) -> None:
+        self.view_ids = tuple(view_ids)
+        super().__init__(
+            "view id(s) already stored with different content: "
+            + ", ".join(repr(a) for a in self.view_ids[:10])
+            + "; use a new view id for a new view"
         )
 
 
@@ -316,6 +330,26 @@ class GraphStore(Protocol):
         ...
 
     async def attempt_count(self, learner_id: str | None = None) -> int: ...
+
+    # -- views -----------------------------------------------------------------------------
+    async def record_views(
+        self, views: Sequence[View], *, untimed: Collection[str] = ()
+    ) -> RecordResult:
+        """Store views of lessons, videos and readings, idempotent on ``view_id`` as
+        :meth:`record_attempts` is on attempt ids (``untimed``: ids whose timestamp the server
+        filled in, compared on the other fields; ``RecordResult.timestamps`` gives the stored
+        time of those found stored). An id stored with other content: ViewConflictError;
+        unknown learners or items: NotFoundError; a view of an exercise: ValidationError (an
+        answer is an attempt). Nothing is written when any view is refused."""
+        ...
+
+    async def views_of(
+        self, learner_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> ViewPage:
+        """A learner's views, newest first (ties broken by view id), ``limit`` per page."""
+        ...
+
+    async def view_count(self, learner_id: str | None = None) -> int: ...
 
     async def item_gain_counts(
         self, item_ids: Sequence[str] | None = None

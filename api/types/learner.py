@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ReviewForecast,
     )
     from api.types.teacher import ProgressPoint, SkillHistory
+    from api.types.view import ViewConnection
 
 RECOMMEND = "api.types.recommend"
 
@@ -199,6 +200,17 @@ class Learner(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AttemptConnection:
         return await attempt_page(info, self.key, first, after)
+
+    @strawberry.field(
+        description="Lessons, videos and readings studied, newest first (not answers: they "
+        "move no mastery)."
+    )
+    async def views(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[ViewConnection, strawberry.lazy("api.types.view")]:
+        from api.types.view import view_page
+
+        return await view_page(info, self.key, first, after)
 
     @strawberry.field(description="Latest mastery of every skill with an estimate.")
     async def mastery(self, info: Info) -> list[Mastery]:

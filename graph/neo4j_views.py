@@ -1,0 +1,114 @@
+"""Views of lessons, videos and readings on Neo4j: idempotent on the client's view id, never
+traced (see ``GraphStore.record_views``)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from graph import checks, cypher
+from graph import neo4j_core as core
+from graph import neo4j_values as v
+from graph.models import RecordResult, View, ViewPage
+from graph.neo4j_core import Neo4jCore, Tx
+from graph.store import GraphStoreError, NotFoundError, ViewConflictError
+
+
+def _row(w: View) -> dict[str, Any]:
+    return {"id": w.view_id, "learner_id": w.learner_id, "item_id": w.item_id,
+            "timestamp": v.utc(w.timestamp, "timestamp"),
+            "seconds": None if w.seconds is None else int(w.seconds),
+            "progress": float(w.progress)}
+
+
+def _view(p: dict[str, Any]) -> View:
+    return View(view_id=p["id"], learner_id=p["learner_id"], item_id=p["item_id"],
+                timestamp=v.to_datetime(p["timestamp"]), seconds=p.get("seconds"),
+                progress=float(p["progress"]))
+
+
+class Neo4jViews(Neo4jCore):
+    """The view methods of ``GraphStore`` on Neo4j."""
+
+    async def record_views(
+        self, views: Sequence[View], *, untimed: Collection[str] = ()
+    ) -> RecordResult:
+        """Two statements: check the learners and the items' kinds, then write the new ids and
+        get the stored ones back to compare; a refusal rolls the transaction back."""
+        checks.check_views(views)
+        untimed = frozenset(untimed)
+        rows = [_row(w) for w in views]
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first.setdefault(row["id"], row)
+        unique = list(first.values())
+
+        async def work(tx: Tx) -> RecordResult:
+            item_ids = sorted({r["item_id"] for r in rows})
+            found = (await core.fetch(tx, cypher.VIEW_TARGETS, item_ids=item_ids,
+                                      learner_ids=sorted({r["learner_id"] for r in rows})))[0]
+            if found["missing_learners"]:
+                raise NotFoundError("learner", sorted(found["missing_learners"]))
+            kinds = {i["id"]: i["kind"] for i in found["items"]}
+            missing = [i for i in item_ids if i not in kinds]
+            if missing:
+                raise NotFoundError("item", missing)
+            checks.check_viewable(kinds)
+            out = (await core.fetch(tx, cypher.INSERT_VIEWS, rows=unique))[0]
+            stored = {p["id"]: _view(p) for p in out["existing"]}
+            new_ids = [r["id"] for r in unique if r["id"] not in stored]
+            duplicates: list[str] = []
+            conflicts: list[str] = []
+            timestamps: dict[str, datetime] = {}
+            seen: set[str] = set()
+            for row in rows:
+                vid = row["id"]
+                if vid not in stored and vid not in seen:
+                    seen.add(vid)
+                    continue
+                before = stored[vid] if vid in stored else _view(first[vid])
+                given = _view(row)
+                if before == given:
+                    duplicates.append(vid)
+                elif vid in untimed and before == replace(given, timestamp=before.timestamp):
+                    duplicates.append(vid)
+                    timestamps[vid] = before.timestamp
+                else:
+                    conflicts.append(vid)
+            if conflicts:
+                raise ViewConflictError(list(dict.fromkeys(conflicts)))
+            if out["created"] != len(new_ids):
+                raise GraphStoreError(  # only if a learner or item vanished mid-transaction
+                    f"stored {out['created']} of {len(new_ids)} new views; retry the call")
+            return RecordResult(stored=tuple(new_ids), duplicates=tuple(duplicates),
+                                timestamps=timestamps)
+
+        if not rows:
+            return RecordResult(stored=(), duplicates=())
+        try:
+            return await self._tx(True, work)
+        except core.ConstraintRace:
+            return await self._tx(True, work)  # a concurrent call stored one of the ids first
+
+    async def views_of(
+        self, learner_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> ViewPage:
+        checks.check_limit(limit)
+        params: dict[str, Any] = {"learner_id": learner_id, "limit": limit + 1}
+        if cursor is not None:
+            params["ts"], params["vid"] = v.decode_cursor(cursor)
+        query = cypher.views_of(cursor=cursor is not None)
+        found = [_view(r["view"]) for r in await self._read_all(query, **params)]
+        page = found[:limit]
+        nxt = (v.encode_cursor(page[-1].timestamp, page[-1].view_id)
+               if len(found) > limit else None)
+        return ViewPage(tuple(page), nxt)
+
+    async def view_count(self, learner_id: str | None = None) -> int:
+        if learner_id is None:
+            rows = await self._read(cypher.VIEW_COUNT_ALL)
+        else:
+            rows = await self._read(cypher.VIEW_COUNT_OF, learner_id=learner_id)
+        return int(rows[0]["n"])
