@@ -31,30 +31,34 @@ REASON_MIN_LOGODDS = 0.15
 
 class ReasonCode(StrEnum):
     INACTIVE = "INACTIVE"
-    LOW_ACTIVITY = "LOW_ACTIVITY"
+    RECENT_ACTIVITY = "RECENT_ACTIVITY"
     FAILURE_STREAK = "FAILURE_STREAK"
     LOW_ACCURACY = "LOW_ACCURACY"
-    MASTERY_FLAT = "MASTERY_FLAT"
-    NO_RECENT_GAIN = "NO_RECENT_GAIN"
+    MASTERY_SLOPE = "MASTERY_SLOPE"
+    RECENT_GAIN = "RECENT_GAIN"
     STUCK_ON_SKILL = "STUCK_ON_SKILL"
-    HINT_RELIANCE = "HINT_RELIANCE"
-    FEW_ANSWERS = "FEW_ANSWERS"
+    HINT_USE = "HINT_USE"
+    ANSWER_COUNT = "ANSWER_COUNT"
 
 
 _CODES = dict(zip(FEATURES, ReasonCode, strict=True))
 
 
-def _message(name: str, x: float) -> str:
+def _message(name: str, x: float, above: bool) -> str:
+    """What feature ``name`` at value ``x`` says; ``above``: higher than the training mean
+    (the features whose direction varies by store say which way they push)."""
     if name == "days_inactive":
-        return f"no answers for {x:.0f} days" if x >= 1 else "answered today, but see below"
+        return f"no answers for {x:.0f} days" if x >= 1 else "no answers since earlier today"
     if name == "answers_7d":
-        return f"only {x:.0f} answers in the last 7 days"
+        if x == 0:
+            return "no answers in the last 7 days"
+        return f"{x:.0f} answers in the last 7 days ({'more' if above else 'fewer'} than most)"
     if name == "failure_streak":
         return f"{x:.0f} wrong answers in a row"
     if name == "accuracy_10":
         return f"{100 * x:.0f}% correct over the last answers"
     if name == "mastery_slope":
-        verb = "fell" if x < 0 else "barely rose"
+        verb = "fell" if x < 0 else "rose only slowly" if not above else "rose"
         return f"mastery {verb} over the last answers ({x:+.3f} skills per answer)"
     if name == "gain_7d":
         return f"{x:+.2f} skills' mastery gained in the last 7 days"
@@ -62,7 +66,10 @@ def _message(name: str, x: float) -> str:
         return f"{x:.0f} answers in a row on one skill without mastering it"
     if name == "hint_rate_10":
         return f"hints on {100 * x:.0f}% of the last answers"
-    return f"only {np.expm1(x):.0f} answers so far"
+    n = float(np.expm1(x))
+    if above:
+        return f"{n:.0f} answers so far without finishing (more than most)"
+    return f"only {n:.0f} answers so far"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +130,7 @@ class RiskModel:
                 FEATURES[j],
                 float(x[j]),
                 float(terms[j]),
-                _message(FEATURES[j], float(x[j])),
+                _message(FEATURES[j], float(x[j]), bool(x[j] > self.mean[j])),
             )
             for j in order[:max_reasons].tolist()
             if terms[j] >= REASON_MIN_LOGODDS

@@ -7,7 +7,9 @@ Args of :class:`ClassAnalytics`:
         under the model that serves mastery, so history ends where the stored mastery is.
     index: returns the recommender's curriculum index (``IndexCache.get``).
     max_age: seconds a fitted risk model serves a store that has moved (default 300).
-    max_train_learners: learners read to fit the risk model (default 2,000; the first by id).
+    max_train_learners: learners read to fit the risk model (default 300, spread evenly over
+        the learners by id: the fit replays each one's answers, ~10 s for 300 on the demo).
+    cache_size: learners whose timelines are kept between reads (default 5,000).
     clock: ``time.monotonic`` by default.
 
 The risk model is fitted on the store's own history on first use, as its own task shielded
@@ -18,6 +20,7 @@ next one), and refitted when the store's answer count moved and the fit is ``max
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ from graph.store import GraphStore
 from recommender.index import CurriculumIndex
 
 PAGE = 500
+log = logging.getLogger("learngraph.analytics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,8 @@ class ClassAnalytics:
         index: Callable[[], Awaitable[CurriculumIndex]],
         *,
         max_age: float = 300.0,
-        max_train_learners: int = 2000,
+        max_train_learners: int = 300,
+        cache_size: int = 5000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -70,6 +75,8 @@ class ClassAnalytics:
         self._fitted: FittedRisk | None = None
         self._task: asyncio.Task[FittedRisk] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self.cache_size = cache_size
+        self._timelines: dict[str, tuple[tuple[object, ...], Timeline]] = {}
 
     # -- timelines ---------------------------------------------------------------------------
     async def attempts(self, learner_id: str) -> list[Attempt]:
@@ -84,15 +91,32 @@ class ClassAnalytics:
         return out
 
     async def timelines(self, learner_ids: Sequence[str]) -> dict[str, Timeline]:
-        """Each learner's timeline under the serving model (one attempts read per learner,
-        the replay off the event loop)."""
+        """Each learner's timeline under the serving model: one attempts read per learner;
+        the replay (off the event loop) only for learners whose answers or serving model
+        changed since the last one (an LRU of ``cache_size`` learners)."""
         model = await self._serving()
+        version = str(getattr(model, "model_version", id(model)))
         got = {lid: await self.attempts(lid) for lid in dict.fromkeys(learner_ids)}
+        marks: dict[str, tuple[object, ...]] = {}
+        out: dict[str, Timeline] = {}
+        for lid, attempts in got.items():
+            newest = max(attempts, key=lambda a: (a.timestamp, a.attempt_id), default=None)
+            marks[lid] = (version, len(attempts), newest)
+            have = self._timelines.pop(lid, None)
+            if have is not None and have[0] == marks[lid]:
+                out[lid] = have[1]
+        todo = [lid for lid in got if lid not in out]
 
         def run() -> dict[str, Timeline]:
-            return {lid: replay(lid, a, model) for lid, a in got.items()}
+            return {lid: replay(lid, got[lid], model) for lid in todo}
 
-        return await asyncio.to_thread(run)
+        if todo:
+            out.update(await asyncio.to_thread(run))
+        for lid in got:  # most recently used last
+            self._timelines[lid] = (marks[lid], out[lid])
+        while len(self._timelines) > self.cache_size:
+            self._timelines.pop(next(iter(self._timelines)))
+        return {lid: out[lid] for lid in got}
 
     # -- the risk model ----------------------------------------------------------------------
     async def model(self) -> rk.RiskModel:
@@ -111,13 +135,14 @@ class ClassAnalytics:
             return self._fitted
         ids: list[str] = []
         after: str | None = None
-        while len(ids) < self.max_train_learners:
+        while True:
             page = await self._store.list_learners(after=after, limit=PAGE)
             ids.extend(x.id for x in page)
             if len(page) < PAGE:
                 break
             after = page[-1].id
-        timelines = list((await self.timelines(ids[: self.max_train_learners])).values())
+        step = max(1, -(-len(ids) // self.max_train_learners))  # ceil: every step-th learner
+        timelines = list((await self.timelines(ids[::step])).values())
         ends = [t.answers[-1].at for t in timelines if t.answers]
 
         def fit() -> rk.RiskModel:
@@ -188,6 +213,14 @@ class ClassAnalytics:
     ) -> list[Segment]:
         index = await self._index()
         return await asyncio.to_thread(segment, index, mastery, k=k, goals=goals)
+
+    async def warm(self) -> None:
+        """Fit the risk model now (the app's start-up runs this in the background, so the
+        first dashboard does not wait for the fit)."""
+        try:
+            await self.model()
+        except Exception:
+            log.exception("the at-risk model was not fitted at start-up; the first read will")
 
     # -- background work -----------------------------------------------------------------------
     def spawn(self, work: Awaitable[Any]) -> None:

@@ -66,10 +66,11 @@ class Timeline:
     answers: tuple[Answer, ...]
     mastery: FloatArray
     prior: FloatArray
+    times: tuple[datetime, ...] = ()
 
-    @property
-    def times(self) -> list[datetime]:
-        return [a.at for a in self.answers]
+    def __post_init__(self) -> None:
+        if len(self.times) != len(self.answers):
+            object.__setattr__(self, "times", tuple(a.at for a in self.answers))
 
     def index_at(self, moment: datetime) -> int:
         """How many answers were given at or before ``moment``."""

@@ -247,6 +247,7 @@ def create_app(
             # before the first request: loading it lazily made the first answers time out
             version = await app.state.services.mastery.load()
             log.info("serving tracer model %s", version)
+            app.state.services.analytics.spawn(app.state.services.analytics.warm())
             yield
             await drain_tasks()
         finally:

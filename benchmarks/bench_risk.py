@@ -19,9 +19,12 @@ training and a test fold; mean +- sd of the folds' AUC):
   (inactivity cannot give those away);
 * ``from-seed``: logreg trained on the whole ``seed`` cohort, tested on this population's.
 
-``--plot PNG`` draws the out-of-fold ROC curves of logreg per population.
+``--plot PNG`` draws the out-of-fold ROC curves of logreg per population. ``--store URL``
+instead fits the served model on a store's own history, as ``learngraph serve`` does
+(``analytics.service.ClassAnalytics``), and prints its rows, fit time and held-out AUC.
 
     nice -n 10 python benchmarks/bench_risk.py --learners 300 --seed 7 --plot docs/img/risk_roc.png
+    nice -n 10 python benchmarks/bench_risk.py --store sqlite:///./learngraph.db
 """
 
 from __future__ import annotations
@@ -88,6 +91,27 @@ def cv(rows: LabelledRows, folds: int, seed: int) -> dict[str, object]:
     return {"aucs": aucs, "oof": oof}
 
 
+async def on_store(url: str) -> None:
+    from analytics.service import ClassAnalytics
+    from api.services import MasteryUpdater
+    from graph.open import open_store
+    from recommender.service import IndexCache
+
+    store = await open_store(url)
+    try:
+        index = IndexCache()
+        analytics = ClassAnalytics(store, MasteryUpdater(store).service, lambda: index.get(store))
+        started = time.perf_counter()
+        model = await analytics.model()
+        print(
+            f"{url}: trained={model.trained} rows={model.rows} at-risk={model.positives} "
+            f"held-out AUC={model.validation_auc} fit {time.perf_counter() - started:.1f} s "
+            f"({analytics.max_train_learners} learners at most)"
+        )
+    finally:
+        await store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--learners", type=int, default=300)
@@ -95,7 +119,13 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--populations", nargs="+", default=list(POPULATIONS))
     ap.add_argument("--plot", type=Path, default=None)
+    ap.add_argument("--store", default=None, help="fit on this store's history instead")
     args = ap.parse_args()
+    if args.store:
+        import asyncio
+
+        asyncio.run(on_store(args.store))
+        return
     from sklearn.metrics import roc_auc_score, roc_curve
 
     started = time.perf_counter()

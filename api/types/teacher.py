@@ -33,14 +33,14 @@ MAX_SEGMENTS = 10
 @strawberry.enum(description="What pushes a learner's risk up (one per model feature).")
 class RiskReasonCode(Enum):
     INACTIVE = "INACTIVE"
-    LOW_ACTIVITY = "LOW_ACTIVITY"
+    RECENT_ACTIVITY = "RECENT_ACTIVITY"
     FAILURE_STREAK = "FAILURE_STREAK"
     LOW_ACCURACY = "LOW_ACCURACY"
-    MASTERY_FLAT = "MASTERY_FLAT"
-    NO_RECENT_GAIN = "NO_RECENT_GAIN"
+    MASTERY_SLOPE = "MASTERY_SLOPE"
+    RECENT_GAIN = "RECENT_GAIN"
     STUCK_ON_SKILL = "STUCK_ON_SKILL"
-    HINT_RELIANCE = "HINT_RELIANCE"
-    FEW_ANSWERS = "FEW_ANSWERS"
+    HINT_USE = "HINT_USE"
+    ANSWER_COUNT = "ANSWER_COUNT"
 
 
 @strawberry.enum(description="Why a teacher is alerted about a learner.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,3 +52,39 @@ def test_items_the_model_cannot_place_are_left_out() -> None:
     )
     tl = replay("l1", got, service())
     assert len(tl.answers) == 2
+
+
+async def test_class_analytics_replays_a_learner_again_only_after_new_answers(
+    tmp_path: Path,
+) -> None:
+    from analytics.service import ClassAnalytics
+    from graph.models import Attempt, Learner
+    from graph.open import open_store
+    from migrations.runner import migrate
+    from tests.analytics.helpers import GRAPH, ITEMS
+
+    store = await open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        await migrate(store)
+        await store.upsert_skills(list(GRAPH.skills), actor="t")
+        await store.upsert_prerequisites(list(GRAPH.edges), actor="t")
+        await store.upsert_items(list(ITEMS), actor="t")
+        await store.upsert_learners([Learner("l1", "L1")])
+        await store.record_attempts(answers("l1", "a1 a0"))
+        svc = service()
+
+        async def serving() -> Any:
+            return svc
+
+        async def no_index() -> Any:
+            raise AssertionError("timelines need no index")
+
+        an = ClassAnalytics(store, serving, no_index)
+        first = (await an.timelines(["l1"]))["l1"]
+        assert (await an.timelines(["l1"]))["l1"] is first
+        later = Attempt("later", "l1", "a1", 1.0, T0 + timedelta(hours=1))
+        await store.record_attempts([later])
+        again = (await an.timelines(["l1"]))["l1"]
+        assert again is not first and [a.attempt_id for a in again.answers][-1] == "later"
+    finally:
+        await store.close()
