@@ -11,7 +11,7 @@ import { drawPath } from "./learner_path.js";
 const RECOMMENDATION = `
   kind itemKey skillKey predictedSuccess
   reasons { code message }
-  item { key kind title body url }
+  item { key kind title body url prompt choices hints checkable }
   skill { key name }`;
 
 const LEARNER_QUERY = `query LearnerPage($id: ID!) {
@@ -35,7 +35,10 @@ const GRAPH_QUERY = `query GoalGraph($roots: [ID!]) {
 const RECORD = `mutation Answer($a: [AttemptInput!]!) {
   recordAttempts(input: $a) {
     __typename
-    ... on RecordAttemptsPayload { mastery { probability skill { key name } } }
+    ... on RecordAttemptsPayload {
+      mastery { probability skill { key name } }
+      checks { correct answers explanation }
+    }
     ... on Error { message }
   }
 }`;
@@ -115,9 +118,11 @@ export async function render(root, ctx) {
     feedback: null, // what the last answer did
     wrongStreak: 0, // wrong answers in a row on this page: 2 or more is "stuck"
     done: new Set(), // lessons/videos/readings marked done on this page (skipped when shown)
-    hint: null, // the hint shown for the current item
-    hintUsed: false,
+    revealed: 0, // the current item's hints shown (sent as hintsUsed)
+    skillHint: null, // the skill-level hint: description, weakest prerequisite, a lesson
+    choice: null, // the picked choice of a multiple-choice item
     busy: false,
+    answered: 0, // answers sent from this page (the feedback box carries the count)
   };
 
   /** The first recommendation not marked done on this page (else the first). */
@@ -139,7 +144,14 @@ export async function render(root, ctx) {
     return new Map(state.data.mastery.map((m) => [m.skill.key, m.probability]));
   }
 
-  async function answer(correct) {
+  function resetItem() {
+    state.revealed = 0;
+    state.skillHint = null;
+    state.choice = null;
+  }
+
+  /** Send one answer: {response} (checked by the server) or {score} (self-assessed). */
+  async function answer(given) {
     const rec = state.data.recommendations[state.current];
     if (!rec || state.busy) return;
     state.busy = true;
@@ -147,22 +159,32 @@ export async function render(root, ctx) {
     const before = masteryMap();
     try {
       const result = await gql(RECORD, {
-        a: [{ attemptId: newAttemptId(), learnerId, itemId: rec.itemKey, score: correct ? 1 : 0, hintsUsed: state.hintUsed ? 1 : 0 }],
+        a: [{ attemptId: newAttemptId(), learnerId, itemId: rec.itemKey, ...given, hintsUsed: state.revealed }],
       });
       const payload = expect(result.recordAttempts, "RecordAttemptsPayload");
+      const check = payload.checks[0] || null;
+      const correct = check ? check.correct : given.score >= 1;
       state.wrongStreak = correct ? 0 : state.wrongStreak + 1;
+      state.answered += 1;
       state.feedback = {
         correct,
         item: rec.item?.title || rec.itemKey,
+        prompt: rec.item?.prompt || "",
+        response: given.response ?? null,
+        answers: check?.answers || [],
+        explanation: check?.explanation || "",
         skillKey: rec.skillKey,
         changes: payload.mastery.map((m) => ({ key: m.skill.key, name: m.skill.name, before: before.get(m.skill.key) ?? null, after: m.probability })),
         stuck: state.wrongStreak >= 2,
       };
-      state.hint = state.feedback.stuck ? await hintFor(rec.skillKey, before) : null;
-      state.hintUsed = false;
+      resetItem();
+      // stuck: two wrong answers in a row -> the skill-level hint comes with the feedback
+      state.feedback.hint = state.feedback.stuck ? await hintFor(rec.skillKey, before) : null;
       await load();
       state.current = firstOpen();
+      if (state.feedback.stuck) state.revealed = Math.min(1, state.data.recommendations[state.current]?.item?.hints?.length || 0);
     } catch (err) {
+      state.answered += 1;
       state.feedback = { error: err };
     } finally {
       state.busy = false;
@@ -180,26 +202,34 @@ export async function render(root, ctx) {
     return { skill, weakest, lesson };
   }
 
+  /** Reveal the item's next hint; past the last (or with none), the skill-level hint. */
   async function showHint() {
     const rec = state.data.recommendations[state.current];
     if (!rec) return;
-    state.hint = await hintFor(rec.skillKey, masteryMap());
-    state.hintUsed = true;
+    const hints = rec.item?.hints || [];
+    if (state.revealed < hints.length) state.revealed += 1;
+    else if (!state.skillHint) {
+      state.skillHint = await hintFor(rec.skillKey, masteryMap());
+      state.revealed = Math.max(state.revealed, 1);
+    }
     draw();
   }
 
   function feedbackBox() {
     const f = state.feedback;
     if (!f) return null;
-    if (f.error) return h("div", { class: "feedback incorrect", id: "feedback" }, errorBox(f.error));
+    if (f.error) return h("div", { class: "feedback incorrect", id: "feedback", "data-n": state.answered }, errorBox(f.error));
     return h(
       "div",
-      { class: `feedback ${f.correct ? "correct" : "incorrect"}`, id: "feedback", "data-correct": String(f.correct) },
-      h("h3", {}, f.correct ? "✓ Correct" : "✗ Not quite", h("span", { class: "muted" }, ` — ${f.item}`)),
+      { class: `feedback ${f.correct ? "correct" : "incorrect"}`, id: "feedback", "data-correct": String(f.correct), "data-n": state.answered },
+      h("h3", {}, f.correct ? "✓ Correct" : "✗ Not quite", h("span", { class: "muted" }, ` — your answer to “${f.prompt || f.item}”`)),
+      f.response !== null && !f.correct ? h("p", { class: "answer-key" }, `You answered ${f.response}; the answer is ${f.answers.join(" or ")}.`) : null,
+      f.explanation ? h("p", { class: "explanation" }, f.explanation) : null,
       h(
         "ul",
         { class: "changes" },
-        f.changes.map((c) => {
+        // the answered item's skills always; others only when they moved (a visible point)
+        f.changes.filter((c) => c.key === f.skillKey || c.before === null || Math.abs(c.after - c.before) >= 0.005).map((c) => {
           const d = c.before === null ? c.after : c.after - c.before;
           const from = levelOf(c.before);
           const to = levelOf(c.after);
@@ -212,17 +242,27 @@ export async function render(root, ctx) {
           );
         }),
       ),
+      f.hint ? skillHintBox(f.hint, "Stuck? ", "stuck-hint") : null,
     );
   }
 
-  function hintBox() {
-    const hint = state.hint;
-    if (!hint) return null;
+  function hintsBox(rec) {
+    const shown = (rec.item?.hints || []).slice(0, state.revealed);
+    if (!shown.length && !state.skillHint) return null;
+    return h(
+      "div",
+      { id: "hints" },
+      shown.map((text, i) => h("div", { class: "hint item-hint", role: "note" }, h("strong", {}, `Hint ${i + 1}: `), text)),
+      state.skillHint ? skillHintBox(state.skillHint, "", "skill-hint") : null,
+    );
+  }
+
+  function skillHintBox(hint, lead, id) {
     const { skill, weakest, lesson } = hint;
     return h(
       "div",
-      { class: "hint", id: "hint", role: "note" },
-      h("strong", {}, state.feedback?.stuck ? "Stuck? A hint: " : "Hint: "),
+      { class: "hint", id, role: "note" },
+      h("strong", {}, `${lead}About ${skill.name}: `),
       skill.description || skill.name,
       weakest ? h("p", {}, "It builds on ", h("strong", {}, weakest.name), weakest.p === null ? " (not started yet)" : ` (your mastery ${pct(weakest.p)})`, ": brush up on it if this feels hard.") : null,
       lesson ? h("p", {}, "Try the ", lesson.kind.toLowerCase(), ": ", lesson.url ? h("a", { href: lesson.url, target: "_blank", rel: "noopener" }, lesson.title) : h("em", {}, lesson.title)) : null,
@@ -239,34 +279,24 @@ export async function render(root, ctx) {
     return h(
       "section",
       { class: "card next-item", id: "next-item", "data-item": rec.itemKey, "data-skill": rec.skillKey },
+      feedbackBox(),
       h("h2", {}, "Next up"),
       h("div", { class: "kind" }, `${rec.kind} · ${rec.skill?.name || rec.skillKey} · predicted success ${pct(rec.predictedSuccess)}`),
       h("h3", { id: "item-title" }, rec.item?.title || rec.itemKey),
-      h("p", { class: "prompt" }, rec.item?.body || ""),
+      h("p", { class: "prompt", id: "item-prompt" }, rec.item?.prompt || rec.item?.body || ""),
       h("div", { class: "muted" }, "Why this:"),
       h("ul", { class: "reasons" }, rec.reasons.map((r) => h("li", { "data-code": r.code }, r.message))),
-      exercise
+      exercise ? answerControls(rec) : null,
+      !exercise
         ? h(
-            "div",
-            {},
-            h("p", { class: "muted" }, "Work it out, then say how you did:"),
-            h(
-              "div",
-              { class: "row" },
-              h("button", { type: "button", id: "answer-correct", disabled: state.busy, onClick: () => answer(true) }, "I got it right"),
-              h("button", { type: "button", id: "answer-incorrect", class: "secondary", disabled: state.busy, onClick: () => answer(false) }, "I got it wrong"),
-              h("button", { type: "button", id: "show-hint", class: "link", disabled: state.busy || state.hint !== null, onClick: showHint }, "Get a hint"),
-            ),
-          )
-        : h(
             "div",
             { class: "row" },
             rec.item.url ? h("a", { href: rec.item.url, target: "_blank", rel: "noopener" }, `Open the ${rec.item.kind.toLowerCase()}`) : null,
             // Not an answer: nothing is recorded as correct for reading a lesson.
-            h("button", { type: "button", id: "lesson-done", class: "secondary", onClick: () => { state.done.add(rec.itemKey); state.current = firstOpen(); state.hint = null; state.hintUsed = false; draw(); } }, "Done, next"),
-          ),
-      hintBox(),
-      feedbackBox(),
+            h("button", { type: "button", id: "lesson-done", class: "secondary", onClick: () => { state.done.add(rec.itemKey); state.current = firstOpen(); resetItem(); draw(); } }, "Done, next"),
+          )
+        : null,
+      exercise ? hintsBox(rec) : null,
       recs.length > 1
         ? h(
             "div",
@@ -276,9 +306,50 @@ export async function render(root, ctx) {
               .map((r, i) => [r, i])
               .filter(([r, i]) => i !== state.current && !state.done.has(r.itemKey))
               .slice(0, 3)
-              .map(([r, i]) => h("button", { type: "button", class: "link alt", "data-item": r.itemKey, onClick: () => { state.current = i; state.hint = null; state.hintUsed = false; draw(); } }, `${r.item?.title || r.itemKey} (${r.kind})`)),
+              .map(([r, i]) => h("button", { type: "button", class: "link alt", "data-item": r.itemKey, onClick: () => { state.current = i; resetItem(); draw(); } }, `${r.item?.title || r.itemKey} (${r.kind})`)),
           )
         : null,
+    );
+  }
+
+  function answerControls(rec) {
+    const hintButton = h("button", { type: "button", id: "show-hint", class: "link", disabled: state.busy || state.skillHint !== null, onClick: showHint }, "Get a hint");
+    const item = rec.item;
+    if (item?.checkable && item.choices.length) {
+      return h(
+        "form",
+        { id: "answer-form", onSubmit: (e) => { e.preventDefault(); if (state.choice !== null) answer({ response: state.choice }); } },
+        h(
+          "div",
+          { class: "choices", role: "radiogroup", "aria-label": "choices" },
+          item.choices.map((c) =>
+            h("label", { class: "choice", "data-choice": c }, h("input", { type: "radio", name: "choice", value: c, checked: state.choice === c, onChange: () => { state.choice = c; draw(); } }), ` ${c}`),
+          ),
+        ),
+        h("div", { class: "row" }, h("button", { type: "submit", id: "check-answer", disabled: state.busy || state.choice === null }, "Check"), hintButton),
+      );
+    }
+    if (item?.checkable) {
+      const input = h("input", { id: "answer-input", autocomplete: "off", "aria-label": "your answer", disabled: state.busy });
+      return h(
+        "form",
+        { id: "answer-form", class: "row", onSubmit: (e) => { e.preventDefault(); if (input.value.trim()) answer({ response: input.value.trim() }); } },
+        input,
+        h("button", { type: "submit", id: "check-answer", disabled: state.busy }, "Check"),
+        hintButton,
+      );
+    }
+    return h(
+      "div",
+      {},
+      h("p", { class: "muted" }, "This exercise has no answer key: work it out, then say how you did."),
+      h(
+        "div",
+        { class: "row" },
+        h("button", { type: "button", id: "answer-correct", disabled: state.busy, onClick: () => answer({ score: 1 }) }, "I got it right"),
+        h("button", { type: "button", id: "answer-incorrect", class: "secondary", disabled: state.busy, onClick: () => answer({ score: 0 }) }, "I got it wrong"),
+        hintButton,
+      ),
     );
   }
 

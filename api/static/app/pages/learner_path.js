@@ -76,7 +76,7 @@ export function drawPath(graph, { mastery, levelOf, pathKeys, goalKeys, nextKey 
   return s(
     "svg",
     { class: "path-svg", id: "path-graph", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "prerequisite graph of the goals", width, height },
-    s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z", fill: "#98a2b3" }))),
+    s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z", fill: "#98a2b3" }))),
     edges,
     nodes,
   );

@@ -1,0 +1,120 @@
+"""The learner page in headless Chromium against a real server on the seeded demo: a learner
+answers items (the server checks each response) and sees the mastery bars rise; wrong answers
+get the answer and explanation, and a hint once they are stuck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.harness import LiveServer, open_page, screenshot
+
+pytestmark = pytest.mark.web
+
+KEY_QUERY = "query($id: ID!) { item(id: $id) { key kind checkable choices answers } }"
+
+
+def show_an_exercise(page: Any) -> dict[str, str]:
+    """Skip lessons and videos (marked done) until the next item is an exercise."""
+    for _ in range(10):
+        if page.query_selector("#lesson-done") is None:
+            break
+        page.click("#lesson-done")
+    card = page.wait_for_selector("#next-item[data-item]")
+    return {"item": card.get_attribute("data-item"), "skill": card.get_attribute("data-skill")}
+
+
+def bar_value(page: Any, skill: str) -> float | None:
+    """P(mastered) the skill's bar shows (None: no bar, or not started)."""
+    row = page.query_selector(f"li.skill[data-skill='{skill}']")
+    if row is None or row.get_attribute("data-mastery") == "":
+        return None
+    return float(row.get_attribute("data-mastery"))
+
+
+def answer(page: Any, server: LiveServer, *, right: bool, n: int) -> dict[str, Any]:
+    """Answer the exercise on screen, rightly or not (the key read with a designer's token, as
+    the learner cannot see it), and wait for the n-th answer's feedback."""
+    shown = show_an_exercise(page)
+    designer = server.token("designer-01", "designer")
+    item = server.graphql(KEY_QUERY, {"id": shown["item"]}, token=designer)["item"]
+    assert item["kind"] == "EXERCISE" and item["checkable"], item
+    if item["choices"]:
+        pick = (
+            item["answers"][0]
+            if right
+            else next(c for c in item["choices"] if c not in item["answers"])
+        )
+        page.check(f"label[data-choice='{pick}'] input")
+    else:
+        page.fill("#answer-input", item["answers"][0] if right else "not a number")
+    page.click("#check-answer")
+    box = page.wait_for_selector(f"#feedback[data-n='{n}']")
+    page.wait_for_selector("#page[data-busy='false']")
+    return {**shown, "correct": box.get_attribute("data-correct") == "true", "item_key": item}
+
+
+def change_of(page: Any, skill: str) -> tuple[float | None, float]:
+    li = page.wait_for_selector(f"#feedback .changes li[data-skill='{skill}']")
+    before = li.get_attribute("data-before")
+    return (float(before) if before else None), float(li.get_attribute("data-after"))
+
+
+def test_a_learner_answers_and_sees_mastery_rise(
+    web_server: LiveServer, web_page: Any, tmp_path: Path
+) -> None:
+    page = open_page(web_page, web_server, "learner", sub="learner-0004", role="learner")
+    assert page.inner_text("#learner-name") == "Learner 4"
+    goals = [li.get_attribute("data-skill") for li in page.query_selector_all("#goals li")]
+    assert goals == ["tens-and-ones"]
+    assert page.query_selector("#path-graph g.node.goal[data-skill='tens-and-ones']")
+
+    rises = 0
+    for n in (1, 2, 3):
+        shown = show_an_exercise(page)
+        shown_before = bar_value(page, shown["skill"])
+        got = answer(page, web_server, right=True, n=n)
+        assert got["correct"], got
+        assert page.inner_text("#feedback h3").startswith("✓ Correct")
+        before, after = change_of(page, got["skill"])
+        assert before == shown_before  # the feedback starts from what the bar showed
+        after_bar = bar_value(page, got["skill"])
+        assert after_bar == pytest.approx(after)  # the bar shows the new estimate
+        assert after >= (before or 0.0)
+        if before is None or before < 0.95:
+            assert after > (before or 0.0), (got, before, after)
+            rises += 1
+    assert rises >= 1, "no answered skill had room to rise"
+    screenshot(page, "learner-page", tmp_path)
+
+
+def test_wrong_answers_show_the_key_and_a_hint_when_stuck(
+    web_server: LiveServer, web_page: Any, tmp_path: Path
+) -> None:
+    page = open_page(web_page, web_server, "learner", sub="learner-0005", role="learner")
+    first = answer(page, web_server, right=False, n=1)
+    assert not first["correct"]
+    assert "Not quite" in page.inner_text("#feedback h3")
+    assert "the answer is" in page.inner_text("#feedback .answer-key")
+    assert page.query_selector("#stuck-hint") is None  # one slip is not stuck
+    before, after = change_of(page, first["skill"])
+    assert before is None or after < before
+
+    second = answer(page, web_server, right=False, n=2)
+    assert not second["correct"]
+    hint = page.wait_for_selector("#stuck-hint")
+    assert "Stuck?" in hint.inner_text()
+    screenshot(page, "learner-stuck", tmp_path)
+
+
+def test_hints_are_revealed_one_at_a_time(web_server: LiveServer, web_page: Any) -> None:
+    page = open_page(web_page, web_server, "learner", sub="learner-0006", role="learner")
+    show_an_exercise(page)
+    assert page.query_selector_all("#hints .item-hint") == []
+    page.click("#show-hint")
+    page.wait_for_selector("#hints .item-hint")
+    assert len(page.query_selector_all("#hints .item-hint")) == 1
+    page.click("#show-hint")
+    page.wait_for_function("document.querySelectorAll('#hints .item-hint').length === 2")
