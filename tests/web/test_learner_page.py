@@ -22,6 +22,7 @@ def show_an_exercise(page: Any) -> dict[str, str]:
         if page.query_selector("#lesson-done") is None:
             break
         page.click("#lesson-done")
+        page.wait_for_selector("#page[data-busy='false']")
     card = page.wait_for_selector("#next-item[data-item]")
     return {"item": card.get_attribute("data-item"), "skill": card.get_attribute("data-skill")}
 
@@ -118,3 +119,32 @@ def test_hints_are_revealed_one_at_a_time(web_server: LiveServer, web_page: Any)
     assert len(page.query_selector_all("#hints .item-hint")) == 1
     page.click("#show-hint")
     page.wait_for_function("document.querySelectorAll('#hints .item-hint').length === 2")
+
+
+VIEWS_QUERY = "query($id: ID!) { learner(id: $id) { views(first: 10) { nodes { item { key } } } } }"
+READS = ", ".join(f"#next-item[data-item^='{kind}-']" for kind in ("lesson", "video", "reading"))
+
+
+def test_a_lesson_marked_done_is_a_view_not_an_answer(
+    web_server: LiveServer, web_page: Any
+) -> None:
+    for learner in ("learner-0001", "learner-0002", "learner-0007", "learner-0008"):
+        page = open_page(web_page, web_server, "learner", sub=learner, role="learner")
+        if page.query_selector(READS) is None:  # not first: pick it among the alternatives
+            alt = page.query_selector(".alt[data-item^='lesson-'], .alt[data-item^='video-']")
+            if alt is None:
+                continue
+            alt.click()
+        shown = page.wait_for_selector(READS)
+        break
+    else:
+        pytest.fail("no demo learner was offered a lesson or video")
+    item, skill = shown.get_attribute("data-item"), shown.get_attribute("data-skill")
+    before = bar_value(page, skill)
+    token = web_server.token(learner, "learner")
+    page.click("#lesson-done")
+    page.wait_for_selector("#page[data-busy='false']")
+    assert page.get_attribute("#next-item", "data-item") != item
+    views = web_server.graphql(VIEWS_QUERY, {"id": learner}, token=token)["learner"]["views"]
+    assert item in [v["item"]["key"] for v in views["nodes"]]
+    assert bar_value(page, skill) == before  # a view is not an answer: no mastery change

@@ -43,6 +43,10 @@ const RECORD = `mutation Answer($a: [AttemptInput!]!) {
   }
 }`;
 
+const VIEWED = `mutation Viewed($v: [ViewInput!]!) {
+  recordViews(input: $v) { __typename ... on Error { message } }
+}`;
+
 const HINT_QUERY = `query Hint($id: ID!) {
   skill(id: $id) {
     key name description
@@ -202,6 +206,26 @@ export async function render(root, ctx) {
     return { skill, weakest, lesson };
   }
 
+  /** A lesson, video or reading marked done: a view (not an answer: mastery does not move). */
+  async function viewed(rec) {
+    if (state.busy) return;
+    state.busy = true;
+    draw();
+    try {
+      const result = await gql(VIEWED, { v: [{ viewId: newAttemptId().replace(/^web-/, "view-"), learnerId, itemId: rec.itemKey, progress: 1 }] });
+      expect(result.recordViews, "RecordViewsPayload");
+      state.done.add(rec.itemKey);
+      state.current = firstOpen();
+      resetItem();
+    } catch (err) {
+      state.answered += 1;
+      state.feedback = { error: err };
+    } finally {
+      state.busy = false;
+    }
+    draw();
+  }
+
   /** Reveal the item's next hint; past the last (or with none), the skill-level hint. */
   async function showHint() {
     const rec = state.data.recommendations[state.current];
@@ -293,7 +317,7 @@ export async function render(root, ctx) {
             { class: "row" },
             rec.item.url ? h("a", { href: rec.item.url, target: "_blank", rel: "noopener" }, `Open the ${rec.item.kind.toLowerCase()}`) : null,
             // Not an answer: nothing is recorded as correct for reading a lesson.
-            h("button", { type: "button", id: "lesson-done", class: "secondary", onClick: () => { state.done.add(rec.itemKey); state.current = firstOpen(); resetItem(); draw(); } }, "Done, next"),
+            h("button", { type: "button", id: "lesson-done", class: "secondary", disabled: state.busy, onClick: () => viewed(rec) }, "Done, next"),
           )
         : null,
       exercise ? hintsBox(rec) : null,
