@@ -2,9 +2,11 @@
 (readiness: the store answers and the serving model is loaded) and ``/livez`` (liveness).
 
 ``create_app(settings, db_url=...)`` opens the store in the lifespan (refusing an unmigrated
-one), loads the serving tracer model before the first request, and closes the store on
-shutdown; ``create_app(settings, services=...)`` serves already-built services (tests,
-benchmarks).
+one) and, with ``settings.redis_url``, the Redis connection that shares subscription events
+with the store's other server processes; it loads the serving tracer model before the first
+request, and closes both on shutdown; ``create_app(settings, services=...)`` serves
+already-built services (tests, benchmarks). Each worker process of ``learngraph serve
+--workers N`` runs this lifespan for itself (``api.serve_cli``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from api.graphiql import STATIC_DIR, STATIC_PATH, graphiql_html
 from api.http import handle_graphql
 from api.limits import Limits
 from api.pubsub import InProcessPubSub, PubSub
+from api.redis_pubsub import RedisPubSub
 from api.schema import build_schema
 from api.services import ChangeFeed, MasteryUpdater
 from api.webapp import APP_PATH, app_routes
@@ -69,6 +72,9 @@ class ApiSettings:
     #: mount ``/app/dev-token`` (signs any user's token) when the development secret is in
     #: use; ``learngraph serve`` asks for it except under ``--production`` (see api.webapp)
     dev_tokens: bool = False
+    #: subscription events go through this Redis server to every process of the store
+    #: (``LEARNGRAPH_REDIS_URL``; ``api.redis_pubsub``); None: within this process only
+    redis_url: str | None = None
 
 
 def introspection_from_env(environ: Mapping[str, str], *, production: bool) -> bool:
@@ -241,9 +247,13 @@ def create_app(
 
         assert db_url is not None
         store = await open_store(db_url)
+        pubsub: RedisPubSub | None = None
         try:
             await ensure_migrated(store, db_url)
-            app.state.services = await build_services(store, settings)
+            if settings.redis_url is not None:
+                pubsub = RedisPubSub(settings.redis_url)
+                await pubsub.start()
+            app.state.services = await build_services(store, settings, pubsub=pubsub)
             # before the first request: loading it lazily made the first answers time out
             version = await app.state.services.mastery.load()
             log.info("serving tracer model %s", version)
@@ -251,6 +261,8 @@ def create_app(
             yield
             await drain_tasks()
         finally:
+            if pubsub is not None:
+                await pubsub.close()
             await store.close()
 
     app = Starlette(

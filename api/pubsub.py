@@ -1,13 +1,14 @@
 """Publish/subscribe for subscriptions, behind a small interface.
 
-:class:`InProcessPubSub` serves one process; a multi-process deployment would put Redis or
-Postgres LISTEN/NOTIFY behind the same two methods.
+:class:`InProcessPubSub` serves one process (the default); several server processes share
+their events through Redis (:class:`api.redis_pubsub.RedisPubSub`, ``LEARNGRAPH_REDIS_URL``)
+behind the same two methods.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -46,11 +47,18 @@ class InProcessPubSub:
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
 
+    def topics(self) -> list[str]:
+        """The topics with a subscriber here."""
+        return list(self._subscribers)
+
     def watched(self, prefix: str) -> bool:
         """Whether any topic starting with ``prefix`` has a subscriber."""
         return any(t.startswith(prefix) for t in self._subscribers)
 
     async def publish(self, topic: str, message: Any) -> None:
+        self.publish_nowait(topic, message)
+
+    def publish_nowait(self, topic: str, message: Any) -> None:
         for queue in tuple(self._subscribers.get(topic, ())):
             if queue.full():
                 queue.get_nowait()
@@ -71,3 +79,19 @@ class InProcessPubSub:
             self._subscribers[topic].discard(queue)
             if not self._subscribers[topic]:
                 del self._subscribers[topic]
+
+
+async def unique_changes(changes: AsyncIterator[Any], remember: int = 1024) -> AsyncIterator[Any]:
+    """``changes`` (curriculum change-log entries) without repeats of a ``seq`` among the
+    last ``remember`` delivered: with several processes an entry may be published twice
+    (``api.services.ChangeFeed``)."""
+    seen: set[int] = set()
+    order: deque[int] = deque()
+    async for change in changes:
+        if change.seq in seen:
+            continue
+        seen.add(change.seq)
+        order.append(change.seq)
+        if len(order) > remember:
+            seen.discard(order.popleft())
+        yield change

@@ -30,11 +30,24 @@ async def all_items(store: GraphStore) -> list[Item]:
         after = page[-1].id
 
 
+async def change_log_tail(store: GraphStore, after: int = 0) -> int:
+    """The seq of the change log's last entry (``after`` when there is none past it)."""
+    seq = max(after, 0)
+    while True:
+        page = await store.change_log(after_seq=seq, limit=PAGE)
+        if not page:
+            return seq
+        seq = page[-1].seq
+
+
 class MasteryUpdater:
     """Updates mastery after new attempts with the serving tracer (``tracing.serving``).
 
     The tracer's view of the curriculum (graph and Q-matrix) is built on first use and rebuilt
-    after a curriculum edit (:meth:`invalidate`), never per request. The serving model is the
+    after a curriculum edit, never per request: after this process's own edits
+    (:meth:`invalidate`) and, whichever process (or ``learngraph curriculum import``) made
+    the edit, when the store's change log has moved past the entry it was built at (one read
+    of the log's tail per use). The serving model is the
     store's own (``GraphStore.serving_model``): a switch is noticed at the next use, whichever
     process made it (this server's :meth:`activate`, ``learngraph trace activate``, another
     server of the same store); each use costs one read of that key. Other stores served from
@@ -57,6 +70,8 @@ class MasteryUpdater:
         self._lock = asyncio.Lock()
         #: the store's serving model key when the service was built (None: not watched)
         self._seen: tuple[str | None] | None = None
+        #: the change log's last seq when the service was built
+        self._log_seq = 0
         self._loaded_once = service is not None
         self.jobs = ActivationJobs(store, self.registry, on_done=lambda _: self.invalidate())
 
@@ -85,11 +100,14 @@ class MasteryUpdater:
         return await self._current()
 
     async def _stale(self) -> bool:
-        """Whether the store's serving model changed since the service was built."""
+        """Whether the store's serving model changed, or the curriculum was edited (by any
+        process), since the service was built."""
         seen = self._seen
         if seen is None:
             return False
-        return bool(await self._store.serving_model() != seen[0])
+        if await self._store.serving_model() != seen[0]:
+            return True
+        return bool(await self._store.change_log(after_seq=self._log_seq, limit=1))
 
     async def _current(self) -> Any:
         service = self._service
@@ -102,6 +120,7 @@ class MasteryUpdater:
                 registry = self.registry()
                 # read before the model: a switch during the load is noticed at the next use
                 active = await self._store.serving_model()
+                log_seq = await change_log_tail(self._store, self._log_seq)
                 graph = await self._store.prerequisite_graph()
                 items = await all_items(self._store)
                 # may load a saved model from disk: keep it off the event loop
@@ -110,6 +129,7 @@ class MasteryUpdater:
                     active=active,
                 )
                 self._seen = (active,)
+                self._log_seq = log_seq
                 self._loaded_once = True
             return self._service
 
@@ -164,7 +184,11 @@ class ChangeFeed:
     """Publishes new curriculum change-log entries to ``curriculumChanged`` subscribers.
 
     After each curriculum edit, :meth:`publish_new` reads the log past the last entry it has
-    published (edits by other processes show up at the next edit made here).
+    published. With several processes on a shared broker (``api.redis_pubsub``) each publishes
+    its own edits at once; one also publishes, at its next edit, the entries other processes
+    made since (already published by them): the subscription drops such repeats by ``seq``
+    (``api.pubsub.unique_changes``). Without a shared broker, edits by other processes reach
+    this process's subscribers at the next edit made here.
     """
 
     def __init__(self, store: GraphStore, pubsub: PubSub) -> None:
@@ -173,18 +197,10 @@ class ChangeFeed:
         self._last_seq: int | None = None
         self._lock = asyncio.Lock()
 
-    async def _tail_seq(self) -> int:
-        seq = 0
-        while True:
-            page = await self._store.change_log(after_seq=seq, limit=PAGE)
-            if not page:
-                return seq
-            seq = page[-1].seq
-
     async def start(self) -> None:
         """Remember where the log ends now, so that older entries are never published."""
         async with self._lock:
-            self._last_seq = await self._tail_seq()
+            self._last_seq = await change_log_tail(self._store)
 
     async def publish_new(self) -> None:
         async with self._lock:

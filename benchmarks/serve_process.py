@@ -50,6 +50,24 @@ class Server:
     def tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
 
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until ``/healthz`` answers 200; stops the server and raises ``SystemExit`` with
+        its log when it exits or is not ready within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(
+                    f"learngraph serve exited ({self.proc.returncode}):\n{self.tail()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"learngraph serve not ready in {timeout_s:.0f} s:\n{self.tail()}")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -60,9 +78,18 @@ class Server:
                 self.proc.wait(timeout=20)
 
 
-def start_server(db_url: str, env: dict[str, str], tmp: Path, timeout_s: float) -> Server:
+def spawn_server(
+    db_url: str,
+    env: dict[str, str],
+    tmp: Path,
+    *,
+    workers: int = 1,
+    name: str = "serve",
+) -> Server:
+    """Start ``learngraph serve`` (``--workers`` processes) on a free loopback port without
+    waiting for it (see :meth:`Server.wait_ready`); its output goes to ``tmp/<name>.log``."""
     port = free_port()
-    log_path = tmp / "serve.log"
+    log_path = tmp / f"{name}.log"
     out = log_path.open("wb")
     proc = subprocess.Popen(
         [
@@ -76,22 +103,21 @@ def start_server(db_url: str, env: dict[str, str], tmp: Path, timeout_s: float) 
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
     )
     out.close()
-    server = Server(proc, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"learngraph serve exited ({proc.returncode}):\n{server.tail()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"learngraph serve not ready in {timeout_s:.0f} s:\n{server.tail()}")
+    return Server(proc, f"http://127.0.0.1:{port}", log_path)
+
+
+def start_server(
+    db_url: str, env: dict[str, str], tmp: Path, timeout_s: float, *, workers: int = 1
+) -> Server:
+    """:func:`spawn_server`, then :meth:`Server.wait_ready`."""
+    server = spawn_server(db_url, env, tmp, workers=workers)
+    server.wait_ready(timeout_s)
+    return server

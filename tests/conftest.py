@@ -3,7 +3,8 @@
 Stores: ``sqlite_store`` (a fresh migrated file per test), ``neo4j_store`` (the server named by
 ``LEARNGRAPH_TEST_NEO4J``, wiped and migrated per test) and ``store``, parametrized over both.
 Without ``LEARNGRAPH_TEST_NEO4J`` the Neo4j cases are skipped with a reason; under ``CI=true``
-they fail instead, so CI can never pass without having run them.
+they fail instead, so CI can never pass without having run them. The tests that need Redis
+(several server processes) follow ``LEARNGRAPH_TEST_REDIS`` the same way (``redis_url()``).
 
 At the end of the run the summary prints how many tests passed on each store.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 NEO4J_ENV = "LEARNGRAPH_TEST_NEO4J"
+REDIS_ENV = "LEARNGRAPH_TEST_REDIS"
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 if not DATASETS.exists():  # a checkout that is not beside shared/
     DATASETS = Path(os.environ.get("LEARNGRAPH_DATASETS", "/work/shared/datasets"))
@@ -33,6 +35,20 @@ def neo4j_url() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{NEO4J_ENV} is not set under CI=true: the Neo4j tests must run in CI")
     pytest.skip(f"{NEO4J_ENV} not set: start one with `learngraph neo4j start` and export it")
+
+
+def redis_url() -> str:
+    """The test Redis server's URL (``LEARNGRAPH_TEST_REDIS``, started by ``.ci/test``), or
+    skip (fail under CI=true) when none is configured."""
+    url = os.environ.get(REDIS_ENV)
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{REDIS_ENV} is not set under CI=true: the multi-process tests must run")
+    pytest.skip(
+        f"{REDIS_ENV} not set: start `redis-server --port 6390` and export "
+        f"{REDIS_ENV}=redis://127.0.0.1:6390/0"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import strawberry
 from api import access
 from api.context import Info
 from api.ids import to_global_id, to_key
-from api.pubsub import CURRICULUM_TOPIC, alert_topic, mastery_topic
+from api.pubsub import CURRICULUM_TOPIC, alert_topic, mastery_topic, unique_changes
 from api.subscription_guard import guarded
 from api.types.change import CurriculumChange
 from api.types.learner import Mastery
@@ -56,7 +56,7 @@ class Subscription:
             return access.curriculum_denial(ctx, "subscribing to curriculum changes")
 
         async with ctx.services.pubsub.subscribe(CURRICULUM_TOPIC) as messages:
-            async for change in guarded(ctx, messages, denial):
+            async for change in guarded(ctx, unique_changes(messages), denial):
                 yield CurriculumChange.from_domain(change)
 
     @strawberry.subscription(
