@@ -7,9 +7,18 @@ Everything here is a pure function of the practices, newest first; nothing is ke
 calls.
 
 * **Failure streaks** (:func:`failure_streaks`). A skill's streak counts its wrong answers
-  since the latest *evidence* about it: a correct answer on the skill itself, or on any of its
-  (transitive) prerequisites. A correct answer on a probed prerequisite therefore ends the
-  streak that triggered the probe: the probe has found the prerequisite known.
+  since the latest *new evidence* about it: a correct answer on the skill itself, or the first
+  correct answer on one of its (transitive) prerequisites since the skill's episode of trouble
+  began (its first wrong answer after its last correct one). A correct answer on a probed
+  prerequisite therefore ends the streak that triggered the probe: the probe has found the
+  prerequisite known. The same prerequisite answered right again in the same episode is not
+  new evidence, so it cannot hold the streak down while another prerequisite is the cause
+  (a prerequisite the tracer keeps blaming for the skill's failures, re-learned and answered
+  right after every few failures, would otherwise mask an unknown one for ever).
+* **Confirmation age** (:func:`confirmation_ages`). Per skill, the answers since its latest
+  correct one: how long ago its mastery was last confirmed. A probe goes to the prerequisite
+  confirmed longest ago (:func:`recommender.next_item.recommend`), the one most likely to be
+  forgotten or a false positive.
 * **Probes** (:func:`probe_counts`). Since the last correct answer on a skill, the answers on
   its prerequisites that came after a wrong answer on it: how many times the policy has already
   stepped back from it. :func:`recommender.next_item.recommend` caps them
@@ -69,21 +78,31 @@ def _episode(
 ) -> _Episode:
     """Streak and probes of ``skill`` from ``(correct, skills)`` pairs, newest first."""
     pre = _prerequisite_set(index, skill)
+    # the open episode: back to the latest correct answer on the skill (exclusive)
+    end = next(
+        (k for k, (correct, skills) in enumerate(practices) if correct and skill in skills),
+        len(practices),
+    )
+    episode = practices[:end]
+    first_failure = max((k for k, (_, skills) in enumerate(episode) if skill in skills), default=-1)
+    # new evidence: the oldest correct answer of each prerequisite since the first failure
+    first_right: dict[int, int] = {}
+    for k in range(first_failure - 1, -1, -1):  # oldest to newest, after the first failure
+        correct, skills = episode[k]
+        if correct and skill not in skills:
+            for q in pre.intersection(skills):
+                first_right.setdefault(q, k)
+    evidence = min(first_right.values(), default=len(episode))  # the newest new evidence
     streak = 0
-    evidence = False  # a correct prerequisite answer newer than what is being read
     related_after: int = 0  # prerequisite answers newer than the position being read
     probes = 0
-    for correct, skills in practices:
+    for k, (_, skills) in enumerate(episode):
         if skill in skills:
-            if correct:
-                break
-            if not evidence:
+            if k < evidence:
                 streak += 1
             probes = related_after  # prerequisite answers newer than this failure
         elif pre.intersection(skills):
             related_after += 1
-            if correct:
-                evidence = True
     return _Episode(streak, probes)
 
 
@@ -113,6 +132,17 @@ def probe_counts(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[
     """Skill id -> answers on its prerequisites since its last correct answer that came after a
     wrong answer on it (``practices`` newest first; skills at 0 are left out)."""
     return {s: e.probes for s, e in _episodes(index, practices).items() if e.probes}
+
+
+def confirmation_ages(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
+    """Skill id -> answers since its latest correct answer (``practices`` newest first; 0: the
+    newest answer confirmed it). Skills never answered right in ``practices`` are left out."""
+    out: dict[str, int] = {}
+    for k, p in enumerate(practices):
+        if p.correct:
+            for s in _skills(index, p.item):
+                out.setdefault(index.skill_ids[s], k)
+    return out
 
 
 def learner_clock(practices: Sequence[Practice]) -> float | None:
@@ -168,6 +198,7 @@ def build_view(
         recent_items=tuple(p.item for p in practices),
         failure_streaks={s: e.streak for s, e in episodes.items() if e.streak},
         probes={s: e.probes for s, e in episodes.items() if e.probes},
+        confirmed_ago=confirmation_ages(index, practices),
         due=tuple(due),
         items_since_review=items_since_review(index, practices, {d.skill for d in due}),
     )
@@ -176,6 +207,7 @@ def build_view(
 __all__ = [
     "Practice",
     "build_view",
+    "confirmation_ages",
     "failure_streaks",
     "from_attempts",
     "items_since_review",

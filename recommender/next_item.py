@@ -4,11 +4,14 @@ The policy is a function of the learner's view (:class:`LearnerView`, derived fr
 recent answers by :mod:`recommender.history`), robust by construction rather than tuned:
 
 1. **Remediation, bounded.** A skill failed ``failure_limit`` times in a row (a streak ends at
-   any correct answer on the skill *or on one of its prerequisites*) sends the learner back to
-   its root cause: the weakest unmastered prerequisite whose own prerequisites are mastered
-   (:func:`remediation_target`). With every prerequisite mastered, the weakest one is probed
-   while its mastery is below ``probe_below`` (an estimate can be a false positive); a probe
-   answered correctly is the evidence that ends it. Each further probe since the skill's last
+   any correct answer on the skill *or at the first one on each of its prerequisites* since its
+   trouble began: :mod:`recommender.history`) sends the learner back to its root cause: the
+   weakest unmastered prerequisite whose own prerequisites are mastered
+   (:func:`remediation_target`). With every prerequisite mastered, one is probed while its
+   mastery is below ``probe_below`` (an estimate can be a false positive): the one confirmed by
+   a correct answer longest ago (:func:`probe_target`), so that a prerequisite just found known
+   is not probed again while another is unchecked; a probe answered correctly is the evidence
+   that ends it. Each further probe since the skill's last
    correct answer needs ``probe_backoff`` times more failures, and after ``max_probes`` probes
    (or with no prerequisite) the skill is kept with its easiest item instead.
 2. **Reviews.** A due review (see :mod:`recommender.review`) is mixed in after every
@@ -148,6 +151,8 @@ class LearnerView:
             answer on it or on one of its prerequisites; :mod:`recommender.history`).
         probes: skill id -> steps back from it to its prerequisites since its last correct
             answer (:mod:`recommender.history`).
+        confirmed_ago: skill id -> answers since its latest correct answer; a skill absent
+            was never confirmed by an answer the view holds (:mod:`recommender.history`).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
     """
@@ -156,6 +161,7 @@ class LearnerView:
     recent_items: Sequence[str] = ()
     failure_streaks: Mapping[str, int] = field(default_factory=dict)
     probes: Mapping[str, int] = field(default_factory=dict)
+    confirmed_ago: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
 
@@ -196,6 +202,29 @@ def remediation_target(
     cand, cdist = cand[roots], cdist[roots]
     order = np.lexsort((index.topo_rank[cand], cdist, mastery[cand]))
     return int(cand[order[0]])
+
+
+def probe_target(
+    index: CurriculumIndex, view: LearnerView, skill: int, probe_below: float = 1.0
+) -> int | None:
+    """The prerequisite to probe when ``skill`` keeps failing with every prerequisite mastered
+    by the estimate: among its direct prerequisites whose mastery is below ``probe_below``,
+    the one whose mastery was confirmed by a correct answer longest ago (never, first), then
+    the weakest, then topological order. A prerequisite just answered right is thereby not
+    probed again while another has not been checked: the least recent confirmation is the
+    likeliest to be forgotten or a false positive. None when no prerequisite qualifies."""
+    pars = index.parents(skill)
+    m = view.mastery
+    pars = pars[m[pars] < probe_below]
+    if pars.size == 0:
+        return None
+    never = np.iinfo(np.int64).max
+    age = np.array(
+        [view.confirmed_ago.get(index.skill_ids[int(p)], never) for p in pars.tolist()],
+        dtype=np.int64,
+    )
+    order = np.lexsort((index.topo_rank[pars], m[pars], -age))
+    return int(pars[order[0]])
 
 
 def _ready_reason(index: CurriculumIndex, skill: int) -> Reason:
@@ -269,10 +298,9 @@ def _skill_choices(
         root = None
         if probes < cfg.max_probes:
             root = remediation_target(index, m, s, cfg.threshold)
-            pars = index.parents(s)
-            weakest = int(pars[np.argmin(m[pars])]) if pars.size else None
-            if root is None and weakest is not None and m[weakest] < cfg.probe_below:
-                root = weakest  # mastered by the estimate, but not beyond doubt: probe it
+            if root is None:
+                # mastered by the estimate, but not beyond doubt: probe one
+                root = probe_target(index, view, s, cfg.probe_below)
         if root is None:
             choices.append(_SkillChoice(s, "easier", (explain.easier_item(sid, streak),)))
         else:
@@ -432,6 +460,7 @@ __all__ = [
     "Recommendation",
     "RecommenderConfig",
     "band_distance",
+    "probe_target",
     "recommend",
     "remediation_target",
 ]

@@ -84,3 +84,43 @@ def test_only_skills_mastered_by_the_estimate_are_reviewed() -> None:
     assert [d.skill for d in view.due] == ["A"]
     assert view.items_since_review == 2  # C0 then B0 since the last practice of A
     assert hist.build_view(idx, np.ones(4), rows, reviews=False).due == ()
+
+
+def test_only_new_evidence_from_a_prerequisite_ends_the_streak() -> None:
+    # D -> needs B and C. B is answered right after every two failures on D (a prerequisite
+    # the tracer keeps blaming and re-teaching): only its first correct answer since D's
+    # trouble began is new evidence; the later ones do not hold D's streak down
+    idx = diamond()
+    rows = newest_first(
+        ("D0", False),
+        ("D1", False),
+        ("B0", True),  # new evidence: the streak restarts
+        ("D0", False),
+        ("D1", False),
+        ("B1", True),  # B again: nothing new about D's trouble
+        ("D0", False),
+    )
+    assert hist.failure_streaks(idx, rows) == {"D": 3}
+    # a different prerequisite's first correct answer is new evidence
+    rows_c = newest_first(*[(p.item, p.correct) for p in rows[::-1]], ("C0", True))
+    assert hist.failure_streaks(idx, rows_c) == {}
+    # B's answers before D's first failure are not evidence about this trouble at all
+    early = newest_first(("B0", True), ("D0", False), ("D1", False), ("B1", True), ("D0", False))
+    assert hist.failure_streaks(idx, early) == {"D": 1}
+    # a correct answer on D closes the episode: B is new evidence again in the next one
+    again = newest_first(
+        *[(p.item, p.correct) for p in rows[::-1]],
+        ("D1", True),
+        ("D0", False),
+        ("B0", True),
+        ("D1", False),
+    )
+    assert hist.failure_streaks(idx, again) == {"D": 1}
+
+
+def test_confirmation_ages_count_answers_since_the_latest_correct_one() -> None:
+    idx = diamond()
+    rows = newest_first(("A0", True), ("B0", True), ("B1", False), ("A1", True), ("C0", False))
+    assert hist.confirmation_ages(idx, rows) == {"A": 1, "B": 3}  # C: never right
+    view = hist.build_view(idx, mastery_of(idx), rows, reviews=False)
+    assert view.confirmed_ago == {"A": 1, "B": 3}

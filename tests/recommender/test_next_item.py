@@ -16,6 +16,7 @@ from recommender.next_item import (
     LearnerView,
     Recommendation,
     RecommenderConfig,
+    probe_target,
     recommend,
     remediation_target,
 )
@@ -392,3 +393,32 @@ def test_consolidation_practises_the_goal_before_its_prerequisites() -> None:
         ("consolidate", "A"),
         ("consolidate", "B"),
     ]
+
+
+def test_a_probe_goes_to_the_prerequisite_confirmed_longest_ago() -> None:
+    # D fails with B and C mastered by the estimate; B is the weaker estimate but was just
+    # answered right; C was never confirmed by an answer: C is probed
+    idx = diamond()
+    m = mastery_of(idx, A=0.99, B=0.85, C=0.95)
+    view = LearnerView(m, failure_streaks={"D": 3}, confirmed_ago={"A": 9, "B": 2})
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("remediate", "C")
+    # both confirmed: the older confirmation (B, 7 answers ago) goes first
+    view = LearnerView(m, failure_streaks={"D": 3}, confirmed_ago={"B": 7, "C": 2})
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("remediate", "B")
+    # equally old (here: never): the weaker estimate
+    assert probe_target(idx, LearnerView(m), idx.skill_pos["D"]) == idx.skill_pos["B"]
+    # below probe_below only
+    assert probe_target(idx, LearnerView(m), idx.skill_pos["D"], probe_below=0.8) is None
+
+
+def test_a_false_positive_prerequisite_is_probed_even_when_another_is_weaker() -> None:
+    # D keeps failing because C is not known although its estimate says so (0.97); B is known
+    # and the weaker estimate (0.85). Within the bound, the probes reach C: the first goes to
+    # the weaker of the two unconfirmed (B, answered right), the next to C, not to B again
+    idx = diamond()
+    m = mastery_of(idx, A=0.99, B=0.85, C=0.97)
+    walk = _walk(idx, m, lambda item, k: item[0] in "AB", ["D"], 40, seed=0)
+    probes = [rec.skill for rec, _ in walk if rec.kind == "remediate"]
+    assert probes == ["B", "C"]  # max_probes = 2, each prerequisite once
