@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+#: Every reason code a recommendation can carry (the API's ``ReasonCode`` enum has one value
+#: each): next-item reasons built below, catalogue ones in ``recommender.catalogue.explain``.
+REASON_CODES: Final = frozenset({
+    "ready", "unblocks_goal", "predicted_success", "review_due", "remediation", "easier_item",
+    "interleave", "explore", "goal_mastered", "completed", "unlocks", "strategy",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +23,11 @@ class Reason:
     code: str
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in REASON_CODES:
+            raise ValueError(f"reason code {self.code!r} is not one of {sorted(REASON_CODES)}; "
+                             "add it to REASON_CODES (and the API's ReasonCode enum)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "data": dict(self.data)}

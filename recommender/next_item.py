@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
@@ -166,13 +167,24 @@ class LearnerView:
     items_since_review: int = 0
 
 
+#: What a recommendation is for (the API's ``RecommendationKind`` enum has one value each;
+#: ``catalogue`` marks the catalogue strategies' rankings).
+RECOMMENDATION_KINDS: Final = ("learn", "review", "remediate", "easier", "consolidate",
+                               "catalogue")
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     item: str
     skill: str
-    kind: str  # "learn", "review", "remediate", "easier" or "consolidate"
+    kind: str  # one of RECOMMENDATION_KINDS
     predicted_success: float
     reasons: tuple[Reason, ...]
+
+    def __post_init__(self) -> None:
+        if self.kind not in RECOMMENDATION_KINDS:
+            raise ValueError(f"recommendation kind {self.kind!r} is not one of "
+                             f"{RECOMMENDATION_KINDS}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,9 @@ designers (``suggestSkills``): GraphQL over ``recommender.catalogue``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 import strawberry
-from strawberry.scalars import JSON
 
 from api import access
 from api.context import Info
@@ -16,7 +14,7 @@ from api.errors import BadInputError, ForbiddenError
 from api.ids import to_key, to_keys
 from api.limits import check_first
 from api.types.item import Item
-from api.types.recommend import Reason, Recommendation
+from api.types.recommend import Reason, Recommendation, RecommendationKind
 from api.types.skill import Skill
 from api.types.strategy import RecommendStrategy
 from recommender.catalogue import serving
@@ -68,12 +66,9 @@ async def catalogue_recommendations(
         Recommendation(
             item_key=r.item,
             skill_key=r.skills[0] if r.skills else "",
-            kind="catalogue",
+            kind=RecommendationKind.CATALOGUE,
             predicted_success=p,
-            reasons=[
-                Reason(code=x.code, message=x.message, data=cast(JSON, dict(x.data)))
-                for x in r.reasons
-            ],
+            reasons=[Reason.from_domain(x) for x in r.reasons],
         )
         for r, p in zip(found, success, strict=True)
     ]

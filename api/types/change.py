@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import cast
 
 import strawberry
@@ -13,15 +14,34 @@ from api.context import Info
 from graph import models as m
 
 
+@strawberry.enum(description="What a curriculum edit did.")
+class ChangeAction(Enum):
+    UPSERT = strawberry.enum_value("upsert", description="Created or replaced.")
+    REMOVE = strawberry.enum_value("remove", description="Deleted.")
+
+
+@strawberry.enum(description="What a curriculum edit changed.")
+class ChangeEntity(Enum):
+    SKILL = "skill"
+    ITEM = "item"
+    PREREQUISITE = "prerequisite"
+
+
 @strawberry.type(description="One curriculum edit: who did what, when.")
 class CurriculumChange:
     domain: strawberry.Private[m.CurriculumChange]
     seq: int
     actor_id: strawberry.Private[str]
     at: datetime
-    action: str
-    entity: str
-    entity_id: str
+    action: ChangeAction
+    entity: ChangeEntity
+    entity_key: str = strawberry.field(
+        description="The key of what changed (a prerequisite's: `source->target`)."
+    )
+    entity_id: str = strawberry.field(
+        deprecation_reason="a key, not a global id: use entityKey (ids are global ids, keys "
+        "are keys; see the README)"
+    )
     detail: JSON
 
     @classmethod
@@ -31,8 +51,9 @@ class CurriculumChange:
             seq=change.seq,
             actor_id=change.actor,
             at=change.at,
-            action=change.action,
-            entity=change.entity,
+            action=ChangeAction(change.action),
+            entity=ChangeEntity(change.entity),
+            entity_key=change.entity_id,
             entity_id=change.entity_id,
             detail=cast(JSON, dict(change.detail)),
         )

@@ -120,7 +120,7 @@ class CreateLearnerInput:
 class GroupInput:
     id: str
     name: str
-    teacher_ids: list[str] = strawberry.field(default_factory=list)
+    teacher_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     learner_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
@@ -128,5 +128,5 @@ class GroupInput:
 class UpdateGroupInput:
     id: strawberry.ID
     name: str | None = None
-    teacher_ids: list[str] | None = None
+    teacher_ids: list[strawberry.ID] | None = None
     learner_ids: list[strawberry.ID] | None = None

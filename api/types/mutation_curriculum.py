@@ -11,7 +11,7 @@ import strawberry
 from api import access
 from api import validation as v
 from api.context import Context, Info
-from api.ids import to_key
+from api.ids import to_global_id, to_key
 from api.types.errors import (
     CycleError,
     DeletePayload,
@@ -51,8 +51,10 @@ class PrerequisitePayload:
 
 @strawberry.type
 class RemovePrerequisitePayload:
-    source_id: strawberry.ID
-    target_id: strawberry.ID
+    source_id: strawberry.ID = strawberry.field(description="Global id of the source skill.")
+    target_id: strawberry.ID = strawberry.field(description="Global id of the target skill.")
+    source_key: str
+    target_key: str
 
 
 SkillResult = Annotated[
@@ -235,7 +237,12 @@ class CurriculumMutation:
         async def write(actor: str) -> RemovePrerequisitePayload:
             source, target = to_key(source_id, "Skill"), to_key(target_id, "Skill")
             await info.context.store.remove_prerequisites([(source, target)], actor=actor)
-            return RemovePrerequisitePayload(source_id=source_id, target_id=target_id)
+            return RemovePrerequisitePayload(
+                source_id=strawberry.ID(to_global_id("Skill", source)),
+                target_id=strawberry.ID(to_global_id("Skill", target)),
+                source_key=source,
+                target_key=target,
+            )
 
         result: RemovePrerequisiteResult = await curriculum_write(
             info.context, "removePrerequisite", write

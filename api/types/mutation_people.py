@@ -265,8 +265,9 @@ def to_attempts(
     return list(out.values()), frozenset(untimed)
 
 
-def _teacher_ids(ids: list[str]) -> tuple[str, ...]:
-    return tuple(v.unique("teacherIds", [v.key("teacherIds", t) for t in ids]))
+def _teacher_ids(ids: list[strawberry.ID]) -> tuple[str, ...]:
+    keys = [v.key("teacherIds", k) for k in to_keys(list(ids), "User")]
+    return tuple(v.unique("teacherIds", keys))
 
 
 def _learner_ids(ids: list[strawberry.ID]) -> tuple[str, ...]:

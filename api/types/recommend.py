@@ -9,6 +9,7 @@ import hmac
 import json
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -24,6 +25,7 @@ from api.types.skill import Skill
 from recommender import service
 from recommender.diagnostic import DiagnosticState
 from recommender.errors import RecommenderError
+from recommender.explain import Reason as DomainReason
 
 T = TypeVar("T")
 
@@ -46,21 +48,51 @@ async def _skills(info: Info, keys: list[str]) -> list[Skill]:
     return [Skill.from_domain(s) for s in found if s is not None]
 
 
+@strawberry.enum(description="What a reason says (`Reason.data` holds the details).")
+class ReasonCode(Enum):
+    READY = "ready"
+    UNBLOCKS_GOAL = "unblocks_goal"
+    PREDICTED_SUCCESS = "predicted_success"
+    REVIEW_DUE = "review_due"
+    REMEDIATION = "remediation"
+    EASIER_ITEM = "easier_item"
+    INTERLEAVE = "interleave"
+    EXPLORE = "explore"
+    GOAL_MASTERED = "goal_mastered"
+    COMPLETED = "completed"
+    UNLOCKS = "unlocks"
+    STRATEGY = "strategy"
+
+
+@strawberry.enum(description="What a recommendation is for.")
+class RecommendationKind(Enum):
+    LEARN = "learn"
+    REVIEW = "review"
+    REMEDIATE = "remediate"
+    EASIER = "easier"
+    CONSOLIDATE = "consolidate"
+    CATALOGUE = strawberry.enum_value(
+        "catalogue", description="Ranked by a catalogue strategy (`strategy` other than "
+        "NEXT_ITEM)."
+    )
+
+
 @strawberry.type(description="Why an item was recommended.")
 class Reason:
-    code: str
+    code: ReasonCode
     message: str
     data: JSON
+
+    @classmethod
+    def from_domain(cls, r: DomainReason) -> Reason:
+        return cls(code=ReasonCode(r.code), message=r.message, data=cast(JSON, dict(r.data)))
 
 
 @strawberry.type(description="A recommended next item, with the skill it serves and why.")
 class Recommendation:
     item_key: str
     skill_key: str
-    kind: str = strawberry.field(
-        description="learn, review, remediate, easier or consolidate (catalogue strategies: "
-        "catalogue)."
-    )
+    kind: RecommendationKind
     predicted_success: float = strawberry.field(
         description="P(correct answer) to the item for this learner: the serving tracer's "
         "prediction, which also ranks the items; for a learner with no tracer state yet, the "
@@ -189,12 +221,9 @@ async def recommendations(
         Recommendation(
             item_key=r.item,
             skill_key=r.skill,
-            kind=r.kind,
+            kind=RecommendationKind(r.kind),
             predicted_success=r.predicted_success,
-            reasons=[
-                Reason(code=x.code, message=x.message, data=cast(JSON, dict(x.data)))
-                for x in r.reasons
-            ],
+            reasons=[Reason.from_domain(x) for x in r.reasons],
         )
         for r in found
     ]

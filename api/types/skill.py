@@ -85,8 +85,10 @@ class Skill(Node):
 @strawberry.type(description="Edge source -> target: learn `source` before `target`.")
 class Prerequisite:
     domain: strawberry.Private[m.Prerequisite]
-    source_id: strawberry.ID
-    target_id: strawberry.ID
+    source_id: strawberry.ID = strawberry.field(description="Global id of the source skill.")
+    target_id: strawberry.ID = strawberry.field(description="Global id of the target skill.")
+    source_key: str = strawberry.field(description="Key of the source skill.")
+    target_key: str = strawberry.field(description="Key of the target skill.")
     strength: float = strawberry.field(description="How strictly target needs source, in [0, 1].")
 
     @classmethod
@@ -95,6 +97,8 @@ class Prerequisite:
             domain=edge,
             source_id=strawberry.ID(to_global_id("Skill", edge.source)),
             target_id=strawberry.ID(to_global_id("Skill", edge.target)),
+            source_key=edge.source,
+            target_key=edge.target,
             strength=edge.strength,
         )
 

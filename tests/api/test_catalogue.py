@@ -47,14 +47,14 @@ async def test_item_knn_recommends_what_co_occurs_and_says_why(capi: Api, store:
     assert "errors" not in body, body
     [rec] = body["data"]["learner"]["recommendations"]
     # cos(count, add-1) = 2/sqrt(3*2) beats add-2 and mul (1/sqrt(3))
-    assert rec["item"]["key"] == "i-add-1" and rec["kind"] == "catalogue"
+    assert rec["item"]["key"] == "i-add-1" and rec["kind"] == "CATALOGUE"
     assert rec["skill"]["key"] == "add"
     assert 0 <= rec["predictedSuccess"] <= 1
     by = {r["code"]: r for r in rec["reasons"]}
-    assert by["completed"]["message"] == "because you completed Counting to 20"
-    assert by["completed"]["data"]["item"] == "i-count"
-    assert by["unlocks"]["message"] == "unlocks Multiplying"
-    assert by["strategy"]["data"]["strategy"] == "item-knn"
+    assert by["COMPLETED"]["message"] == "because you completed Counting to 20"
+    assert by["COMPLETED"]["data"]["item"] == "i-count"
+    assert by["UNLOCKS"]["message"] == "unlocks Multiplying"
+    assert by["STRATEGY"]["data"]["strategy"] == "item-knn"
 
 
 async def test_popularity_skips_what_the_learner_did(capi: Api, store: Any) -> None:
@@ -84,7 +84,7 @@ async def test_every_catalogue_strategy_answers(capi: Api, store: Any, strategy:
     assert "errors" not in body, body
     got = body["data"]["learner"]["recommendations"]
     assert len(got) == 3 and "i-count" not in {r["item"]["key"] for r in got}
-    assert all(r["kind"] == "catalogue" for r in got)
+    assert all(r["kind"] == "CATALOGUE" for r in got)
 
 
 async def test_default_strategy_is_the_next_item_policy(capi: Api, store: Any) -> None:
@@ -92,7 +92,7 @@ async def test_default_strategy_is_the_next_item_policy(capi: Api, store: Any) -
         '{ learner(id: "ada") { recommendations(first: 2) { kind } } }', role="learner"
     )
     kinds = {r["kind"] for r in body["data"]["learner"]["recommendations"]}
-    assert kinds and kinds <= {"learn", "review", "remediate", "easier", "consolidate"}
+    assert kinds and kinds <= {"LEARN", "REVIEW", "REMEDIATE", "EASIER", "CONSOLIDATE"}
 
 
 SUGGEST = (

@@ -74,7 +74,7 @@ async def picks(api: Api, calls: int) -> Counter[str]:
         [rec] = body["data"]["learner"]["recommendations"]
         seen[rec["item"]["key"]] += 1
         if rec["item"]["key"] in ("i-add-1", "i-add-2"):
-            assert "explore" in [r["code"] for r in rec["reasons"]]
+            assert "EXPLORE" in [r["code"] for r in rec["reasons"]]
     return seen
 
 

@@ -163,11 +163,21 @@ async def test_curriculum_edits_are_logged_and_published(api: Api) -> None:
         change = await asyncio.wait_for(anext(messages), PATIENCE_S)
     assert change.entity_id == "div" and change.actor == "dee"
     body = await api.gql(
-        f"{{ curriculumChanges(afterSeq: {change.seq - 1}) {{ seq actor entityId }} }}",
+        f"{{ curriculumChanges(afterSeq: {change.seq - 1}) "
+        "{ seq actor action entity entityKey entityId } }",
         role="admin",
     )
     assert body["data"]["curriculumChanges"] == [
-        {"seq": change.seq, "actor": "dee", "entityId": "div"}
+        {"seq": change.seq, "actor": "dee", "action": "UPSERT", "entity": "SKILL",
+         "entityKey": "div", "entityId": "div"}
+    ]
+    await mutate(api, 'removePrerequisite(sourceId: "count", targetId: "U2tpbGw6c3Vi")')
+    body = await api.gql(
+        f"{{ curriculumChanges(afterSeq: {change.seq}) {{ action entity entityKey }} }}",
+        role="admin",
+    )
+    assert body["data"]["curriculumChanges"] == [
+        {"action": "REMOVE", "entity": "PREREQUISITE", "entityKey": "count->sub"}
     ]
 
 

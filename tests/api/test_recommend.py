@@ -21,7 +21,7 @@ async def test_recommendations_for_a_learner(api: Api) -> None:
     assert 1 <= len(recs) <= 3
     for r in recs:
         assert r["item"]["key"] in ITEM_KEYS
-        assert r["kind"] in {"learn", "review", "remediate", "easier", "consolidate"}
+        assert r["kind"] in {"LEARN", "REVIEW", "REMEDIATE", "EASIER", "CONSOLIDATE"}
         assert 0 <= r["predictedSuccess"] <= 1
         assert r["reasons"] and all(x["message"] for x in r["reasons"])
     # ada has mastered counting (0.95), not adding (0.7): nothing needing `mul` first
