@@ -65,7 +65,8 @@ def _message(name: str, x: float, above: bool) -> str:
     if name == "stuck_tries":
         return f"{x:.0f} answers in a row on one skill without mastering it"
     if name == "hint_rate_10":
-        return f"hints on {100 * x:.0f}% of the last answers"
+        than = "more" if above else "fewer"
+        return f"hints on {100 * x:.0f}% of the last answers ({than} than most)"
     n = float(np.expm1(x))
     if above:
         return f"{n:.0f} answers so far without finishing (more than most)"

@@ -69,9 +69,10 @@ export function expect(result, typename) {
 
 /**
  * Subscribe over graphql-transport-ws. onNext(data) for each event; onError(err) once when
- * it ends with an error (FORBIDDEN, UNAUTHENTICATED, a closed socket). Returns stop().
+ * it ends with an error (FORBIDDEN, UNAUTHENTICATED, a closed socket); onReady() once the
+ * subscribe message is sent on an acknowledged connection. Returns stop().
  */
-export function subscribe(query, variables, { onNext, onError = () => {}, onComplete = () => {}, token } = {}) {
+export function subscribe(query, variables, { onNext, onError = () => {}, onComplete = () => {}, onReady = () => {}, token } = {}) {
   const url = new URL(ENDPOINT);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(url, "graphql-transport-ws");
@@ -91,6 +92,7 @@ export function subscribe(query, variables, { onNext, onError = () => {}, onComp
     const msg = JSON.parse(event.data);
     if (msg.type === "connection_ack") {
       ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+      onReady(); // the server acknowledged the connection and has the subscription
     } else if (msg.type === "ping") {
       ws.send(JSON.stringify({ type: "pong" }));
     } else if (msg.type === "next" && msg.id === id) {

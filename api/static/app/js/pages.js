@@ -3,6 +3,7 @@
 // To add a page, add one line here and a module under pages/.
 export const PAGES = [
   { id: "learner", title: "Learner", roles: ["learner", "teacher", "admin"], load: () => import("../pages/learner.js") },
+  { id: "teacher", title: "Teacher", roles: ["teacher", "admin"], load: () => import("../pages/teacher.js") },
 ];
 
 /** The page a role lands on after signing in. */
