@@ -15,6 +15,7 @@ from api.auth import issue_token
 from graph.models import Role
 from tests.api.conftest import AUTH, T0, Api
 from tests.api.test_subscriptions import (
+    errors_of,
     open_session,
     receive,
     serving,
@@ -188,3 +189,37 @@ async def test_alert_raised_reaches_the_teacher_when_answers_raise_one(api: Api)
             assert extra is None or extra["type"] in ("ping", "pong"), extra
         finally:
             await ws.close()
+
+
+async def test_alert_raised_is_refused_to_whoever_may_not_read_the_group(api: Api) -> None:
+    other = issue_token(AUTH, "tom", Role.TEACHER)
+    async with serving(api.services) as base:
+        for role, token in (("learner", None), ("designer", None), ("teacher", other)):
+            ws = await open_session(base, role, token=token)
+            try:
+                await ws.send(subscribe_message(ALERTS, "a"))
+                (error,) = errors_of(await receive(ws))
+                assert error["extensions"]["code"] == "FORBIDDEN", (role, error)
+            finally:
+                await ws.close()
+    refused = await api.client.post(
+        "/graphql",
+        json={"query": '{ alerts(groupId: "g1") { key } }'},
+        headers={"authorization": f"Bearer {other}"},
+    )
+    assert "'tom' does not teach group 'g1'" in refused.json()["errors"][0]["message"]
+
+
+async def test_answers_cost_no_alert_work_while_nobody_subscribes(
+    api: Api, monkeypatch: Any
+) -> None:
+    calls: list[str] = []
+
+    async def raised(learner_id: str, ids: Any) -> list[Any]:
+        calls.append(learner_id)
+        return []
+
+    monkeypatch.setattr(api.services.analytics, "raised", raised)
+    await record(api, wrong_answers("ada", 5))
+    await api.services.analytics.drain()
+    assert calls == []
