@@ -197,7 +197,9 @@ def open_page(page: Any, server: LiveServer, route: str, *, sub: str, role: str)
     token = server.token(sub, role)
     page.goto(f"{server.url}/app/")
     page.evaluate("t => localStorage.setItem('learngraph.token', t)", token)
-    page.goto(f"{server.url}/app/#/{route}")
+    # a new query string makes this a full load (a hash change alone would keep the page
+    # that is on screen, drawn with the previous token)
+    page.goto(f"{server.url}/app/?as={sub}#/{route}")
     page.wait_for_selector(f"#page[data-ready='{route.split('/')[0]}']")
     return page
 

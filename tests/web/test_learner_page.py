@@ -50,11 +50,19 @@ def answer(page: Any, server: LiveServer, *, right: bool, n: int) -> dict[str, A
         )
         page.check(f"label[data-choice='{pick}'] input")
     else:
-        page.fill("#answer-input", item["answers"][0] if right else "not a number")
+        page.fill("#answer-input", item["answers"][0] if right else wrong_answer(item["answers"]))
     page.click("#check-answer")
     box = page.wait_for_selector(f"#feedback[data-n='{n}']")
     page.wait_for_selector("#page[data-busy='false']")
     return {**shown, "correct": box.get_attribute("data-correct") == "true", "item_key": item}
+
+
+def wrong_answer(answers: list[str]) -> str:
+    """A plausible wrong free answer: one more than a numeric key, else a word."""
+    try:
+        return str(int(answers[0]) + 1)
+    except ValueError:
+        return "seven"
 
 
 def change_of(page: Any, skill: str) -> tuple[float | None, float]:
@@ -144,7 +152,35 @@ def test_a_lesson_marked_done_is_a_view_not_an_answer(
     token = web_server.token(learner, "learner")
     page.click("#lesson-done")
     page.wait_for_selector("#page[data-busy='false']")
-    assert page.get_attribute("#next-item", "data-item") != item
+    assert page.query_selector("#feedback .error") is None, page.inner_text("#feedback")
+    assert page.get_attribute("#next-item", "data-item") != item, page.inner_text("#next-item")
     views = web_server.graphql(VIEWS_QUERY, {"id": learner}, token=token)["learner"]["views"]
     assert item in [v["item"]["key"] for v in views["nodes"]]
     assert bar_value(page, skill) == before  # a view is not an answer: no mastery change
+
+
+SET_GOALS = """mutation($id: ID!, $goals: [ID!]!) {
+  setLearnerGoals(learnerId: $id, skillIds: $goals) { __typename ... on Error { message } }
+}"""
+
+
+def test_a_deep_goal_draws_what_is_left_to_learn(
+    web_server: LiveServer, web_page: Any, tmp_path: Path
+) -> None:
+    admin = web_server.token("admin-01", "admin")
+    got = web_server.graphql(
+        SET_GOALS, {"id": "learner-0003", "goals": ["simultaneous-equations"]}, token=admin
+    )
+    assert got["setLearnerGoals"]["__typename"] == "LearnerPayload", got
+    page = open_page(web_page, web_server, "learner", sub="learner-0003", role="learner")
+    drawn = {g.get_attribute("data-skill") for g in page.query_selector_all("#path-graph g.node")}
+    assert "simultaneous-equations" in drawn
+    # 79 prerequisites in all: the drawing keeps the skills to learn and their direct ones
+    assert page.query_selector("#path-hidden") is not None
+    hidden = int(page.get_attribute("#path-hidden", "data-count"))
+    assert len(drawn) + hidden == 80
+    assert len(drawn) <= 30
+    # every skill of the goal's closure still has its bar: drawn ones, then the rest folded
+    assert len(page.query_selector_all("#goal-skills li.skill")) == len(drawn)
+    assert len(page.query_selector_all("#further-skills li.skill")) == hidden
+    screenshot(page, "learner-deep-goal", tmp_path)

@@ -6,7 +6,7 @@
 import { errorBox, h, mount, pct } from "../js/dom.js";
 import { expect, gql } from "../js/graphql.js";
 import { LEVELS, levelOf } from "../js/levels.js";
-import { drawPath } from "./learner_path.js";
+import { drawPath, focusGraph } from "./learner_path.js";
 
 const RECOMMENDATION = `
   kind itemKey skillKey predictedSuccess
@@ -141,7 +141,11 @@ export async function render(root, ctx) {
     const roots = data.learner.goals.map((g) => g.key);
     const graph = roots.length ? (await gql(GRAPH_QUERY, { roots }, { signal: ctx.signal })).skillGraph : { nodes: [], edges: [] };
     state.data = data.learner;
-    state.graph = graph;
+    const path = data.learner.learningPath;
+    const focused = focusGraph(graph, { pathSteps: path.steps.map((s) => s.skillKey), goalKeys: path.goalKeys });
+    state.graph = focused.graph;
+    state.fullGraph = graph;
+    state.hiddenSkills = focused.hidden;
   }
 
   function masteryMap() {
@@ -382,13 +386,24 @@ export async function render(root, ctx) {
     const order = topoOrder(nodes, state.graph.edges);
     const name = new Map(nodes.map((n) => [n.key, n.name]));
     const current = state.data.recommendations[state.current]?.skillKey;
-    const onGraph = new Set(order);
+    const onGraph = new Set(state.fullGraph.nodes.map((n) => n.key));
+    const fullName = new Map(state.fullGraph.nodes.map((n) => [n.key, n.name]));
+    const hidden = new Set(state.hiddenSkills);
+    const further = topoOrder(state.fullGraph.nodes, state.fullGraph.edges).filter((k) => hidden.has(k));
     const others = state.data.mastery.filter((m) => !onGraph.has(m.skill.key)).sort((a, b) => a.skill.name.localeCompare(b.skill.name));
     return h(
       "section",
       { class: "card", id: "skills" },
       h("h2", {}, "Skills toward your goals"),
       h("ul", { class: "skills", id: "goal-skills" }, order.map((k) => skillRow(k, name.get(k), mastery.get(k) ?? null, { current: k === current }))),
+      further.length
+        ? h(
+            "details",
+            {},
+            h("summary", {}, `${further.length} more skills toward your goals`),
+            h("ul", { class: "skills", id: "further-skills" }, further.map((k) => skillRow(k, fullName.get(k), mastery.get(k) ?? null))),
+          )
+        : null,
       others.length
         ? h(
             "details",
@@ -428,11 +443,12 @@ export async function render(root, ctx) {
       state.graph.nodes.length
         ? h("div", { class: "path-wrap" }, drawPath(state.graph, { mastery, levelOf, pathKeys: new Set(steps.map((s) => s.skillKey)), goalKeys: new Set(path.goalKeys), nextKey: next }))
         : h("p", { class: "muted" }, "No goals set yet."),
+      state.hiddenSkills.length ? h("p", { class: "muted", id: "path-hidden", "data-count": state.hiddenSkills.length }, `Drawn: the next steps, the goals and what they build on; ${state.hiddenSkills.length} more skills of the goals' prerequisites are not drawn.`) : null,
       steps.length
         ? h(
             "p",
             { class: "muted", id: "path-summary" },
-            `Still to learn: ${steps.map((s) => s.skill?.name || s.skillKey).join(" → ")} · about ${path.estimatedItems} items, ${Math.max(1, Math.round(path.estimatedSeconds / 60))} min`,
+            `Still to learn (${steps.length}): ${steps.slice(0, 8).map((s) => s.skill?.name || s.skillKey).join(" → ")}${steps.length > 8 ? ` → … ${steps.length - 8} more` : ""} · about ${path.estimatedItems} items, ${Math.max(1, Math.round(path.estimatedSeconds / 60))} min`,
           )
         : h("p", { class: "muted", id: "path-summary" }, "Every goal is mastered."),
     );

@@ -3,9 +3,9 @@
 // the goals in bold and the next item's skill in orange.
 import { pct, s } from "../js/dom.js";
 
-const W = 168; // node box
+const W = 150; // node box
 const H = 38;
-const GAP_X = 56;
+const GAP_X = 40;
 const GAP_Y = 14;
 
 /** layer[key] = length of the longest prerequisite chain below the skill. */
@@ -26,17 +26,50 @@ function layers(nodes, edges) {
   return layer;
 }
 
-function label(name, max = 24) {
+function label(name, max = 22) {
   return name.length > max ? `${name.slice(0, max - 1)}…` : name;
 }
 
+/**
+ * A goal's prerequisite closure can hold 80 skills and the path still to learn 60: past
+ * `limit` skills, keep the next `ahead` steps of the path (in the path's order), the goals,
+ * and the direct prerequisites of those (as context). Returns {graph, hidden}: the kept
+ * graph and the keys left out.
+ */
+export function focusGraph(graph, { pathSteps, goalKeys, limit = 24, ahead = 6 }) {
+  if (graph.nodes.length <= limit) return { graph, hidden: [] };
+  const core = new Set([...pathSteps.slice(0, ahead), ...goalKeys]);
+  const keep = new Set(core);
+  for (const e of graph.edges) if (core.has(e.target.key)) keep.add(e.source.key);
+  const nodes = graph.nodes.filter((n) => keep.has(n.key));
+  const edges = graph.edges.filter((e) => keep.has(e.source.key) && keep.has(e.target.key));
+  const hidden = graph.nodes.filter((n) => !keep.has(n.key)).map((n) => n.key);
+  return { graph: { nodes, edges }, hidden };
+}
+
+/** Goals in the last column, and every skill as far right as its dependents allow, so a
+ * prerequisite sits just before the skill that needs it. */
+function pullRight(layer, edges, goalKeys) {
+  const succ = new Map([...layer.keys()].map((k) => [k, []]));
+  for (const e of edges) if (succ.has(e.source.key) && succ.has(e.target.key)) succ.get(e.source.key).push(e.target.key);
+  const last = Math.max(0, ...[...layer].filter(([k]) => !goalKeys.has(k)).map(([, l]) => l)) + 1;
+  for (const k of goalKeys) if (layer.has(k) && succ.get(k).length === 0) layer.set(k, Math.max(layer.get(k), last));
+  const byLayer = [...layer.keys()].sort((a, b) => layer.get(b) - layer.get(a));
+  for (const k of byLayer) {
+    const next = succ.get(k).map((t) => layer.get(t));
+    if (next.length && !goalKeys.has(k)) layer.set(k, Math.max(layer.get(k), Math.min(...next) - 1));
+  }
+  return layer;
+}
+
 export function drawPath(graph, { mastery, levelOf, pathKeys, goalKeys, nextKey }) {
-  const layer = layers(graph.nodes, graph.edges);
+  const layer = pullRight(layers(graph.nodes, graph.edges), graph.edges, goalKeys);
   const columns = [];
   for (const n of [...graph.nodes].sort((a, b) => a.name.localeCompare(b.name))) {
     const l = layer.get(n.key);
     (columns[l] ||= []).push(n);
   }
+  for (let i = 0; i < columns.length; i++) columns[i] ||= []; // a layer may be empty
   const tallest = Math.max(...columns.map((c) => c.length));
   const height = tallest * (H + GAP_Y) + GAP_Y;
   const width = columns.length * (W + GAP_X) - GAP_X + 24;
