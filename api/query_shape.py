@@ -154,7 +154,7 @@ class ShapeMeter:
     def _multiplier(self, node: FieldNode, definition: GraphQLField, parent: Any) -> int:
         if "first" in definition.args:
             for argument in node.arguments or ():
-                if argument.name.value == "first":
+                if argument.name.value in ("first", "last"):
                     if isinstance(argument.value, IntValueNode):
                         return max(int(argument.value.value), 0)
                     return self.sizes.max_first  # a variable: assume the worst allowed value

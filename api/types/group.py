@@ -13,7 +13,8 @@ from api.context import Info
 from api.errors import ForbiddenError
 from api.ids import to_global_id, to_keys
 from api.types.learner import Learner
-from api.types.node import Node
+from api.types.node import Node, PageInfo, encode_cursor
+from api.types.paging import page_size, window
 from api.types.skill import Skill, skills_by_key
 from graph import models as m
 
@@ -65,10 +66,30 @@ class MasteryRow:
     )
 
 
-@strawberry.type(description="Learners x skills mastery of a group.")
+@strawberry.type(description="Learners x skills mastery of a group: a page of rows (learners by "
+                 "key) over every column asked for.")
 class MasteryMatrix:
     skills: list[Skill]
     rows: list[MasteryRow]
+    page_info: PageInfo = strawberry.field(description="Where the page of rows stands.")
+    total_count: int = strawberry.field(description="The group's learners (all rows).")
+
+
+@strawberry.type
+class LearnerEdge:
+    node: Learner
+    cursor: str
+
+
+@strawberry.type(description="A page of learners, ordered by key.")
+class LearnerConnection:
+    edges: list[LearnerEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Learner]:
+        return [e.node for e in self.edges]
 
 
 @strawberry.type(description="A class: its learners and the teachers who may see their data.")
@@ -97,21 +118,53 @@ class Group(Node):
         found = await info.context.loaders.user.load_many(list(self.domain.teacher_ids))
         return [User.from_domain(u) for u in found if u is not None]
 
-    @strawberry.field
-    async def learners(self, info: Info) -> list[Learner]:
-        self._check(info)
-        found = await info.context.loaders.group_learners.load(self.key)
-        return [Learner.from_domain(learner) for learner in found]
+    async def _learner_page(
+        self, info: Info, first: int | None, after: str | None, last: int | None,
+        before: str | None,
+    ) -> tuple[list[m.Learner], PageInfo, int]:
+        # a class fits one page unless it is larger than the cap: default to the cap
+        limits = info.context.limits
+        request = page_size(first, last, after, before, limits, default=limits.max_first)
+        found = {x.id: x for x in await info.context.loaders.group_learners.load(self.key)}
+        keys, page = window(sorted(found), request)
+        return [found[k] for k in keys], page, len(found)
 
     @strawberry.field(
-        description="Mastery of the group's learners; `skillIds` picks the columns "
-        "(default: every skill any learner of the group has an estimate for)."
+        description="The group's learners by key, paged (Relay arguments; without `first` or "
+        "`last`, the first `max_first`, 100 by default)."
+    )
+    async def learners(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> LearnerConnection:
+        self._check(info)
+        learners, page, total = await self._learner_page(info, first, after, last, before)
+        edges = [
+            LearnerEdge(node=Learner.from_domain(x), cursor=encode_cursor(x.id)) for x in learners
+        ]
+        return LearnerConnection(edges=edges, page_info=page, total_count=total)
+
+    @strawberry.field(
+        description="Mastery of the group's learners: a page of rows, learners by key (Relay "
+        "arguments; without `first` or `last`, the first `max_first`, 100 by default; "
+        "`totalCount` counts all); `skillIds` picks the columns (default: every skill any "
+        "learner of the group has an estimate for)."
     )
     async def mastery_matrix(
-        self, info: Info, skill_ids: list[strawberry.ID] | None = None
+        self,
+        info: Info,
+        skill_ids: list[strawberry.ID] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> MasteryMatrix:
         self._check(info)
-        learners = await info.context.loaders.group_learners.load(self.key)
+        learners, page, total = await self._learner_page(info, first, after, last, before)
         by_learner = await info.context.store.mastery_of_group(self.key)
         if skill_ids is None:
             keys = sorted({r.skill_id for rows in by_learner.values() for r in rows})
@@ -128,7 +181,7 @@ class Group(Node):
                     probabilities=[got.get(k) for k in keys],
                 )
             )
-        return MasteryMatrix(skills=skills, rows=rows)
+        return MasteryMatrix(skills=skills, rows=rows, page_info=page, total_count=total)
 
 
     @strawberry.field(description="Root-cause skills toward `goalIds` and who is stuck on each.")

@@ -29,8 +29,9 @@ def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{key}".encode()).decode("ascii")
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    """The store key a cursor stands for; a malformed cursor raises a clear error."""
+def decode_cursor(cursor: str | None, argument: str = "after") -> str | None:
+    """The store key a cursor stands for; a malformed cursor raises a clear error naming the
+    ``argument`` it was given as."""
     if cursor is None:
         return None
     try:
@@ -39,9 +40,9 @@ def decode_cursor(cursor: str | None) -> str | None:
         text = ""
     if not text.startswith(CURSOR_PREFIX):
         raise BadInputError(
-            f"after={cursor!r} is not a cursor of this API; pass a `cursor` or "
-            "`pageInfo.endCursor` value from an earlier page",
-            argument="after",
+            f"{argument}={cursor!r} is not a cursor of this API; pass a `cursor`, "
+            "`pageInfo.endCursor` or `pageInfo.startCursor` value from an earlier page",
+            argument=argument,
         )
     return text[len(CURSOR_PREFIX) :]
 

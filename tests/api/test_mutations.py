@@ -211,9 +211,9 @@ async def test_groups(api: Api) -> None:
         api,
         'createGroup(input: {id: "g2", name: "Class 2", teacherIds: ["tess"], learnerIds: ["cy"]})',
         role="admin",
-        extra=" ... on GroupPayload { group { key learners { key } } }",
+        extra=" ... on GroupPayload { group { key learners { nodes { key } } } }",
     )
-    assert made["group"] == {"key": "g2", "learners": [{"key": "cy"}]}
+    assert made["group"] == {"key": "g2", "learners": {"nodes": [{"key": "cy"}]}}
     body = await api.gql('{ learner(id: "cy") { key } }', role="teacher")
     assert body["data"]["learner"] == {"key": "cy"}, "the teacher now reads cy"
     again = await mutate(api, 'createGroup(input: {id: "g2", name: "Again"})', role="admin")
@@ -228,9 +228,9 @@ async def test_groups(api: Api) -> None:
         api,
         'updateGroup(input: {id: "g2", name: "Class 2b"})',
         role="teacher",
-        extra=" ... on GroupPayload { group { name learners { key } } }",
+        extra=" ... on GroupPayload { group { name learners { nodes { key } } } }",
     )
-    assert renamed["group"] == {"name": "Class 2b", "learners": [{"key": "cy"}]}
+    assert renamed["group"] == {"name": "Class 2b", "learners": {"nodes": [{"key": "cy"}]}}
     await mutate(api, 'deleteGroup(id: "g2")', role="admin")
     body = await api.gql('{ learner(id: "cy") { key } }', role="teacher")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

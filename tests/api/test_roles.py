@@ -81,7 +81,8 @@ CASES = [
     ),
     Case(
         "group",
-        '{ group(id: "g1") { learners { key } masteryMatrix { rows { probabilities } } } }',
+        '{ group(id: "g1") { learners { nodes { key } } '
+        "masteryMatrix { rows { probabilities } } } }",
         roles("teacher", "admin"),
         "group",
     ),

@@ -23,7 +23,7 @@ READS_OF_CY = [
     '{ learner(id: "cy") { key attempts { nodes { attemptId } } } }',
     '{ node(id: "TGVhcm5lcjpjeQ==") { id } }',  # Learner:cy
     '{ skill(id: "count") { mastery(learnerId: "cy") { probability } } }',
-    '{ group(id: "g2") { learners { key } } }',
+    '{ group(id: "g2") { learners { nodes { key } } } }',
     '{ nodes(ids: ["TGVhcm5lcjpjeQ=="]) { id } }',
 ]
 
@@ -83,7 +83,10 @@ async def test_a_teacher_cannot_reach_a_learner_outside_their_groups(
     payload = (
         ""
         if mutation.startswith("delete")
-        else ("... on GroupPayload { group { learners { key attempts { nodes { attemptId } } } } }")
+        else (
+            "... on GroupPayload { group { learners { nodes { key "
+            "attempts { nodes { attemptId } } } } } }"
+        )
     )
     document = f"mutation {{ r: {mutation} {{ __typename ... on Error {{ message }} {payload} }} }}"
     body = await as_teacher(api, "tess", document)
@@ -103,11 +106,11 @@ async def test_a_teacher_renames_their_group_without_changing_its_roster(
         api,
         "tess",
         'mutation { r: updateGroup(input: {id: "g1", name: "1A", learnerIds: ["bo", "ada"]}) '
-        "{ __typename ... on GroupPayload { group { name learners { key } } } } }",
+        "{ __typename ... on GroupPayload { group { name learners { nodes { key } } } } } }",
     )
     assert body["data"]["r"] == {
         "__typename": "GroupPayload",
-        "group": {"name": "1A", "learners": [{"key": "ada"}, {"key": "bo"}]},
+        "group": {"name": "1A", "learners": {"nodes": [{"key": "ada"}, {"key": "bo"}]}},
     }
     (g1,) = await store.get_groups(["g1"])
     assert g1 is not None and g1.name == "1A" and sorted(g1.learner_ids) == ["ada", "bo"]

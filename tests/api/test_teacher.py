@@ -136,14 +136,14 @@ async def test_progress_history_segments_and_csv(api: Api) -> None:
       progress(days: 2) { at mastered expectedMastered answers }
       segments(k: 2) { size learners { key } nextSkill { key } }
       masteryCsv(skillIds: ["count", "add"])
-      learners { key masteryHistory(skillIds: ["add"]) { skill { key } points { probability } }
-                 progress(days: 1) { answers } }
+      learners { nodes { key masteryHistory(skillIds: ["add"]) { skill { key }
+                 points { probability } } progress(days: 1) { answers } } }
     } }""",
         role="teacher",
     )
     g = got["data"]["group"]
     assert [p["answers"] for p in g["progress"]] == [0, 5]
-    history = {x["key"]: x for x in g["learners"]}
+    history = {x["key"]: x for x in g["learners"]["nodes"]}
     ada = [p["probability"] for p in history["ada"]["masteryHistory"][0]["points"]]
     bo = [p["probability"] for p in history["bo"]["masteryHistory"][0]["points"]]
     assert len(ada) == 3 and ada == sorted(ada) and len(bo) == 2 and bo == sorted(bo, reverse=True)

@@ -55,7 +55,7 @@ const HINT_QUERY = `query Hint($id: ID!) {
   }
 }`;
 
-const PICK_QUERY = `{ viewer { groups { name learners { key displayName } } } }`;
+const PICK_QUERY = `{ viewer { groups { name learners { nodes { key displayName } } } } }`;
 
 function newAttemptId() {
   const random = globalThis.crypto?.randomUUID?.() || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
@@ -486,7 +486,7 @@ async function pickLearner(root, ctx) {
       { class: "card" },
       h("h2", {}, "Whose page?"),
       groups.map((g) =>
-        h("div", {}, h("h3", {}, g.name), h("div", { class: "row" }, g.learners.map((l) => h("a", { href: `#/learner/${encodeURIComponent(l.key)}` }, l.displayName)))),
+        h("div", {}, h("h3", {}, g.name), h("div", { class: "row" }, g.learners.nodes.map((l) => h("a", { href: `#/learner/${encodeURIComponent(l.key)}` }, l.displayName)))),
       ),
       h("form", { class: "row", onSubmit: (e) => { e.preventDefault(); if (input.value.trim()) ctx.navigate(`learner/${encodeURIComponent(input.value.trim())}`); } }, input, h("button", { type: "submit" }, "Open")),
     ),
