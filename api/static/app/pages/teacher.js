@@ -14,7 +14,7 @@ const GROUPS_QUERY = `{ viewer { groups { key name } } }`;
 const CLASS_QUERY = `query TeacherClass($id: ID!) {
   group(id: $id) {
     key name
-    learners { key displayName }
+    learners { totalCount nodes { key displayName } }
     masteryMatrix { skills { key name } rows { learner { key } probabilities } }
     goals { skill { key name } dueAt note masteredBy learners }
     atRisk(onlyAtRisk: true, first: 20) { probability lastAnswerAt learner { key displayName } reasons { code message } }
@@ -226,10 +226,10 @@ export async function render(root, ctx) {
       download(`${got.name.replace(/[^\w-]+/g, "_")}-mastery.csv`, got.masteryCsv);
     } }, "Download heatmap CSV");
     mount(root,
-      h("div", { class: "page-head" }, h("h1", { id: "class-name" }, group.name), h("span", { class: "muted" }, `${group.learners.length} learners`), csvButton),
+      h("div", { class: "page-head" }, h("h1", { id: "class-name" }, group.name), h("span", { class: "muted" }, `${group.learners.totalCount} learners`), csvButton),
       h("div", { class: "grid" },
         h("div", {},
-          h("section", { class: "card" }, h("h2", {}, "Class heatmap"), heatmap(group.masteryMatrix, group.learners)),
+          h("section", { class: "card" }, h("h2", {}, "Class heatmap"), heatmap(group.masteryMatrix, group.learners.nodes)),
           stuckBox,
           h("section", { class: "card" }, h("h2", {}, "Progress over the last 60 days"), progressChart(group.progress)),
           h("section", { class: "card" }, h("h2", {}, "Segments with similar needs"), segmentsView(group.segments))),
