@@ -98,10 +98,16 @@ RETURN collect({{item: {_ITEM_PROJECTION}}}) AS rows
 """
 
 
-def list_skills(*, topic: bool, area: bool, search: bool, has_prerequisite: bool | None) -> str:
+def list_skills(
+    *, topic: bool, area: bool, search: bool, has_prerequisite: bool | None,
+    before: bool = False, backward: bool = False, count: bool = False,
+) -> str:
     """Keyset page of skills; the flags say which filters are present (``$after``, ``$limit``,
-    and ``$topic`` / ``$area`` / ``$search`` when flagged)."""
-    where = ["s.id > $after"]
+    and ``$topic`` / ``$area`` / ``$search`` / ``$before`` when flagged). ``backward``: the
+    page nearest ``$before``, highest id first; ``count``: how many match the filters."""
+    where = ["s.id > $after"] if not count else ["s.id IS NOT NULL"]
+    if before and not count:
+        where.append("s.id < $before")
     if topic:
         where.append("s.topic = $topic")
     if area:
@@ -112,23 +118,32 @@ def list_skills(*, topic: bool, area: bool, search: bool, has_prerequisite: bool
         where.append("EXISTS { (s)<-[:PREREQUISITE_OF]-(:Skill) }")
     elif has_prerequisite is False:
         where.append("NOT EXISTS { (s)<-[:PREREQUISITE_OF]-(:Skill) }")
+    if count:
+        return f'MATCH (s:Skill) WHERE {" AND ".join(where)} RETURN count(s) AS n'
     return f"""
 MATCH (s:Skill) WHERE {" AND ".join(where)}
-WITH s ORDER BY s.id LIMIT $limit
+WITH s ORDER BY s.id{" DESC" if backward else ""} LIMIT $limit
 RETURN collect({{skill: s {{.*}}}}) AS rows
 """
 
 
-def list_items(*, skill: bool, kind: bool) -> str:
-    """Keyset page of items (``$after``, ``$limit``, ``$skill_id`` / ``$kind`` when flagged)."""
-    where = ["i.id > $after"]
+def list_items(
+    *, skill: bool, kind: bool, before: bool = False, backward: bool = False, count: bool = False
+) -> str:
+    """Keyset page of items (``$after``, ``$limit``, ``$skill_id`` / ``$kind`` / ``$before``
+    when flagged; ``backward`` and ``count`` as in :func:`list_skills`)."""
+    where = ["i.id > $after"] if not count else ["i.id IS NOT NULL"]
+    if before and not count:
+        where.append("i.id < $before")
     if skill:
         where.append("EXISTS { (i)-[:ASSESSES]->(:Skill {id: $skill_id}) }")
     if kind:
         where.append("i.kind = $kind")
+    if count:
+        return f'MATCH (i:Item) WHERE {" AND ".join(where)} RETURN count(i) AS n'
     return f"""
 MATCH (i:Item) WHERE {" AND ".join(where)}
-WITH i ORDER BY i.id LIMIT $limit
+WITH i ORDER BY i.id{" DESC" if backward else ""} LIMIT $limit
 RETURN collect({{item: {_ITEM_PROJECTION}}}) AS rows
 """
 

@@ -39,13 +39,33 @@ class Neo4jCurriculum(Neo4jCore):
         has_prerequisite: bool | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Skill]:
         checks.check_limit(limit)
         query = cypher.list_skills(topic=topic is not None, area=area is not None,
-                                   search=search is not None, has_prerequisite=has_prerequisite)
+                                   search=search is not None, has_prerequisite=has_prerequisite,
+                                   before=before is not None, backward=backward)
         rows = await self._read_all(query, after=after or "", limit=limit, topic=topic, area=area,
+                                search=None if search is None else search.lower(),
+                                before=before)
+        found = [v.skill(r["skill"]) for r in rows]
+        return found[::-1] if backward else found
+
+    async def count_skills(
+        self,
+        *,
+        topic: str | None = None,
+        area: str | None = None,
+        search: str | None = None,
+        has_prerequisite: bool | None = None,
+    ) -> int:
+        query = cypher.list_skills(topic=topic is not None, area=area is not None,
+                                   search=search is not None, has_prerequisite=has_prerequisite,
+                                   count=True)
+        rows = await self._read(query, topic=topic, area=area,
                                 search=None if search is None else search.lower())
-        return [v.skill(r["skill"]) for r in rows]
+        return int(rows[0]["n"])
 
     async def list_items(
         self,
@@ -54,12 +74,25 @@ class Neo4jCurriculum(Neo4jCore):
         kind: ItemKind | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Item]:
         checks.check_limit(limit)
-        query = cypher.list_items(skill=skill_id is not None, kind=kind is not None)
+        query = cypher.list_items(skill=skill_id is not None, kind=kind is not None,
+                                  before=before is not None, backward=backward)
         rows = await self._read_all(query, after=after or "", limit=limit, skill_id=skill_id,
+                                kind=None if kind is None else checks.check_kind(kind).value,
+                                before=before)
+        found = [v.item(r["item"]) for r in rows]
+        return found[::-1] if backward else found
+
+    async def count_items(
+        self, *, skill_id: str | None = None, kind: ItemKind | None = None
+    ) -> int:
+        query = cypher.list_items(skill=skill_id is not None, kind=kind is not None, count=True)
+        rows = await self._read(query, skill_id=skill_id,
                                 kind=None if kind is None else checks.check_kind(kind).value)
-        return [v.item(r["item"]) for r in rows]
+        return int(rows[0]["n"])
 
     async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
         rows = await self._read_all(cypher.ITEMS_FOR_SKILLS, ids=list(dict.fromkeys(skill_ids)))

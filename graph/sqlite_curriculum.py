@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from graph.checks import (
     check_actor,
@@ -79,26 +80,35 @@ class SqliteCurriculum(SqliteCore):
         has_prerequisite: bool | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Skill]:
         check_limit(limit)
-        where, params = ["1"], []
-        for column, value in (("topic", topic), ("area", area)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if search is not None:
-            where.append("instr(lg_lower(name), ?) > 0")
-            params.append(search.lower())
-        if has_prerequisite is not None:
-            neg = "" if has_prerequisite else "NOT "
-            where.append(f"{neg}EXISTS (SELECT 1 FROM prerequisites p WHERE p.target = skills.id)")
-        if after is not None:
-            where.append("id > ?")
-            params.append(after)
-        sql = f"SELECT {SKILL_COLS} FROM skills WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+        where, params = _skill_filters(topic, area, search, has_prerequisite)
+        _id_bounds(where, params, after, before)
+        order = "DESC" if backward else "ASC"
+        sql = (f"SELECT {SKILL_COLS} FROM skills WHERE {' AND '.join(where)}"
+               f" ORDER BY id {order} LIMIT ?")
 
         def run(conn: sqlite3.Connection) -> list[Skill]:
-            return [skill_row(r) for r in conn.execute(sql, (*params, limit))]
+            found = [skill_row(r) for r in conn.execute(sql, (*params, limit))]
+            return found[::-1] if backward else found
+
+        return await self._call(run)
+
+    async def count_skills(
+        self,
+        *,
+        topic: str | None = None,
+        area: str | None = None,
+        search: str | None = None,
+        has_prerequisite: bool | None = None,
+    ) -> int:
+        where, params = _skill_filters(topic, area, search, has_prerequisite)
+        sql = f"SELECT count(*) FROM skills WHERE {' AND '.join(where)}"
+
+        def run(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(sql, params).fetchone()[0])
 
         return await self._call(run)
 
@@ -109,21 +119,28 @@ class SqliteCurriculum(SqliteCore):
         kind: ItemKind | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Item]:
         check_limit(limit)
-        where, params = ["1"], []
-        if skill_id is not None:
-            where.append("id IN (SELECT item_id FROM item_skills WHERE skill_id = ?)")
-            params.append(skill_id)
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(check_kind(kind).value)
-        if after is not None:
-            where.append("id > ?")
-            params.append(after)
+        where, params = _item_filters(skill_id, kind)
+        _id_bounds(where, params, after, before)
 
         def run(conn: sqlite3.Connection) -> list[Item]:
-            return load_items(conn, " AND ".join(where), params, limit=limit)
+            found = load_items(conn, " AND ".join(where), params, limit=limit,
+                               descending=backward)
+            return found[::-1] if backward else found
+
+        return await self._call(run)
+
+    async def count_items(
+        self, *, skill_id: str | None = None, kind: ItemKind | None = None
+    ) -> int:
+        where, params = _item_filters(skill_id, kind)
+        sql = f"SELECT count(*) FROM items WHERE {' AND '.join(where)}"
+
+        def run(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(sql, params).fetchone()[0])
 
         return await self._call(run)
 
@@ -319,3 +336,42 @@ class SqliteCurriculum(SqliteCore):
                     for r in rows]
 
         return await self._call(run)
+
+
+def _skill_filters(
+    topic: str | None, area: str | None, search: str | None, has_prerequisite: bool | None
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    for column, value in (("topic", topic), ("area", area)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if search is not None:
+        where.append("instr(lg_lower(name), ?) > 0")
+        params.append(search.lower())
+    if has_prerequisite is not None:
+        neg = "" if has_prerequisite else "NOT "
+        where.append(f"{neg}EXISTS (SELECT 1 FROM prerequisites p WHERE p.target = skills.id)")
+    return where, params
+
+
+def _item_filters(skill_id: str | None, kind: ItemKind | None) -> tuple[list[str], list[Any]]:
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if skill_id is not None:
+        where.append("id IN (SELECT item_id FROM item_skills WHERE skill_id = ?)")
+        params.append(skill_id)
+    if kind is not None:
+        where.append("kind = ?")
+        params.append(check_kind(kind).value)
+    return where, params
+
+
+def _id_bounds(where: list[str], params: list[Any], after: str | None, before: str | None) -> None:
+    if after is not None:
+        where.append("id > ?")
+        params.append(after)
+    if before is not None:
+        where.append("id < ?")
+        params.append(before)

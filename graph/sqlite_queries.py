@@ -114,8 +114,8 @@ def append_log(conn: sqlite3.Connection, actor: str, at_us: int,
 
 
 def load_items(conn: sqlite3.Connection, where: str, params: Sequence[Any],
-                limit: int | None = None) -> list[Item]:
-    sql = f"SELECT {ITEM_COLS} FROM items WHERE {where} ORDER BY id"
+                limit: int | None = None, descending: bool = False) -> list[Item]:
+    sql = f"SELECT {ITEM_COLS} FROM items WHERE {where} ORDER BY id{' DESC' if descending else ''}"
     rows = conn.execute(sql + (" LIMIT ?" if limit is not None else ""),
                         (*params, limit) if limit is not None else tuple(params)).fetchall()
     links: dict[str, list[SkillWeight]] = defaultdict(list)

@@ -160,9 +160,23 @@ class GraphStore(Protocol):
         has_prerequisite: bool | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Skill]:
-        """Skills ordered by id, those with id > ``after``; ``search`` matches the name,
-        case-insensitively, as a substring."""
+        """Skills ordered by id, those with ``after`` < id < ``before`` (each bound optional):
+        the first ``limit`` of them, or with ``backward`` the last ``limit`` (still in id
+        order); ``search`` matches the name, case-insensitively, as a substring."""
+        ...
+
+    async def count_skills(
+        self,
+        *,
+        topic: str | None = None,
+        area: str | None = None,
+        search: str | None = None,
+        has_prerequisite: bool | None = None,
+    ) -> int:
+        """How many skills :meth:`list_skills` with these filters lists over all pages."""
         ...
 
     async def list_items(
@@ -172,8 +186,17 @@ class GraphStore(Protocol):
         kind: ItemKind | None = None,
         after: str | None = None,
         limit: int = 100,
+        before: str | None = None,
+        backward: bool = False,
     ) -> list[Item]:
-        """Items ordered by id, those with id > ``after``."""
+        """Items ordered by id, those with ``after`` < id < ``before``: the first ``limit``,
+        or with ``backward`` the last ``limit`` (still in id order)."""
+        ...
+
+    async def count_items(
+        self, *, skill_id: str | None = None, kind: ItemKind | None = None
+    ) -> int:
+        """How many items :meth:`list_items` with these filters lists over all pages."""
         ...
 
     async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:

@@ -104,6 +104,11 @@ class AttemptEdge:
 class AttemptConnection:
     edges: list[AttemptEdge]
     page_info: PageInfo
+    learner_key: strawberry.Private[str]
+
+    @strawberry.field(description="How many attempts the learner has, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        return int(await info.context.store.attempt_count(self.learner_key))
 
     @strawberry.field
     def nodes(self) -> list[Attempt]:
@@ -144,6 +149,7 @@ async def attempt_page(
     start, skip = _parse_attempt_cursor(after)
     if limit == 0:
         return AttemptConnection(
+            learner_key=learner_id,
             edges=[],
             page_info=PageInfo(
                 has_next_page=False,
@@ -166,6 +172,7 @@ async def attempt_page(
     if has_next and len(attempts) <= limit:
         end = _attempt_cursor(page.next_cursor, 0)
     return AttemptConnection(
+        learner_key=learner_id,
         edges=edges,
         page_info=PageInfo(
             has_next_page=has_next,

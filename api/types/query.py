@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
 
@@ -16,7 +16,8 @@ from api.types.change import CurriculumChange
 from api.types.group import Group, Role, User, Viewer
 from api.types.item import Item, ItemKind
 from api.types.learner import Learner
-from api.types.node import Node, PageInfo, decode_cursor, encode_cursor, page_info
+from api.types.node import Node, PageInfo, encode_cursor
+from api.types.paging import PageRequest, page_info_of, page_size
 from api.types.skill import GraphDirection, Prerequisite, Skill, SkillGraph
 from api.types.tracer import TracerActivation, TracerModel, tracer_activation, tracer_models
 from graph import models as m
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from api.types.teacher import Alert
 
 MAX_GRAPH_DEPTH = 50
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -40,6 +42,11 @@ class SkillEdge:
 class SkillConnection:
     edges: list[SkillEdge]
     page_info: PageInfo
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="How many skills match the filters, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        return int(await info.context.store.count_skills(**self.filters))
 
     @strawberry.field
     def nodes(self) -> list[Skill]:
@@ -56,10 +63,29 @@ class ItemEdge:
 class ItemConnection:
     edges: list[ItemEdge]
     page_info: PageInfo
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="How many items match the filters, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        return int(await info.context.store.count_items(**self.filters))
 
     @strawberry.field
     def nodes(self) -> list[Item]:
         return [e.node for e in self.edges]
+
+
+def _keyset_page(found: list[T], request: PageRequest) -> tuple[list[T], PageInfo]:
+    """The page of a store read of ``request.size + 1`` rows (the extra one tells whether
+    more lie beyond the page in its direction); the other side is known from the cursor."""
+    more = len(found) > request.size
+    if request.backward:
+        page = found[1:] if more else found
+        has_previous, has_next = more, request.before is not None
+    else:
+        page = found[: request.size]
+        has_previous, has_next = request.after is not None, more
+    keys = [x.id for x in page]  # type: ignore[attr-defined]
+    return page, page_info_of(keys, has_previous=has_previous, has_next=has_next)
 
 
 async def load_skill(info: Info, key: str) -> Skill | None:
@@ -137,12 +163,17 @@ class Query:
     async def skill(self, info: Info, id: strawberry.ID) -> Skill | None:
         return await load_skill(info, to_key(id, "Skill"))
 
-    @strawberry.field(description="Skills ordered by key, filtered, paged forward by cursor.")
+    @strawberry.field(
+        description="Skills ordered by key, filtered, paged by cursor (first/after forward, "
+        "last/before backward)."
+    )
     async def skills(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         topic: str | None = None,
         area: str | None = None,
         search: Annotated[
@@ -150,49 +181,50 @@ class Query:
         ] = None,
         has_prerequisite: bool | None = None,
     ) -> SkillConnection:
-        limit = check_first(first, info.context.limits)
-        start = decode_cursor(after)
+        request = page_size(first, last, after, before, info.context.limits)
+        filters: dict[str, Any] = {
+            "topic": topic, "area": area, "search": search, "has_prerequisite": has_prerequisite
+        }
         found = await info.context.store.list_skills(
-            topic=topic,
-            area=area,
-            search=search,
-            has_prerequisite=has_prerequisite,
-            after=start,
-            limit=limit + 1,
+            **filters, after=request.after, before=request.before, limit=request.size + 1,
+            backward=request.backward,
         )
-        page = found[:limit]
+        page, info_ = _keyset_page(found, request)
         info.context.loaders.prime_skills(page)
-        keys = [s.id for s in page]
-        info_ = page_info(keys, len(found) > limit, after)
         edges = [SkillEdge(node=Skill.from_domain(s), cursor=_cursor(s.id)) for s in page]
-        return SkillConnection(edges=edges, page_info=info_)
+        return SkillConnection(edges=edges, page_info=info_, filters=filters)
 
     @strawberry.field(description="One item by global id or key.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:
         return await load_item(info, to_key(id, "Item"))
 
-    @strawberry.field(description="Items ordered by key, filtered, paged forward by cursor.")
+    @strawberry.field(
+        description="Items ordered by key, filtered, paged by cursor (first/after forward, "
+        "last/before backward)."
+    )
     async def items(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         skill_id: strawberry.ID | None = None,
         kind: ItemKind | None = None,
     ) -> ItemConnection:
-        limit = check_first(first, info.context.limits)
-        start = decode_cursor(after)
+        request = page_size(first, last, after, before, info.context.limits)
+        filters: dict[str, Any] = {
+            "skill_id": to_key(skill_id, "Skill") if skill_id is not None else None,
+            "kind": kind.to_domain() if kind is not None else None,
+        }
         found = await info.context.store.list_items(
-            skill_id=to_key(skill_id, "Skill") if skill_id is not None else None,
-            kind=kind.to_domain() if kind is not None else None,
-            after=start,
-            limit=limit + 1,
+            **filters, after=request.after, before=request.before, limit=request.size + 1,
+            backward=request.backward,
         )
-        page = found[:limit]
+        page, info_ = _keyset_page(found, request)
         info.context.loaders.prime_items(page)
-        keys = [i.id for i in page]
         edges = [ItemEdge(node=Item.from_domain(i), cursor=_cursor(i.id)) for i in page]
-        return ItemConnection(edges=edges, page_info=page_info(keys, len(found) > limit, after))
+        return ItemConnection(edges=edges, page_info=info_, filters=filters)
 
     @strawberry.field(
         description="Skills reachable from `rootIds` (all skills when omitted) within `depth` "

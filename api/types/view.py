@@ -61,6 +61,11 @@ class ViewEdge:
 class ViewConnection:
     edges: list[ViewEdge]
     page_info: PageInfo
+    learner_key: strawberry.Private[str]
+
+    @strawberry.field(description="How many views the learner has, over all pages.")
+    async def total_count(self, info: Info) -> int:
+        return int(await info.context.store.view_count(self.learner_key))
 
     @strawberry.field
     def nodes(self) -> list[View]:
@@ -79,7 +84,7 @@ async def view_page(
     none = PageInfo(has_next_page=False, has_previous_page=after is not None,
                     start_cursor=None, end_cursor=None)
     if limit == 0:
-        return ViewConnection(edges=[], page_info=none)
+        return ViewConnection(edges=[], page_info=none, learner_key=learner_id)
     try:
         page = await info.context.store.views_of(learner_id, limit=limit + skip, cursor=start)
     except StoreValidationError as exc:  # a cursor the store did not issue
@@ -94,6 +99,7 @@ async def view_page(
     if has_next and len(views) <= limit:
         end = _attempt_cursor(page.next_cursor, 0)
     return ViewConnection(
+        learner_key=learner_id,
         edges=edges,
         page_info=PageInfo(
             has_next_page=has_next,

@@ -90,3 +90,41 @@ async def test_group_learners_and_matrix_rows_page_both_ways(api: Api) -> None:
     assert [r["learner"]["key"] for r in back["masteryMatrix"]["rows"]] == ["p1", "p2"]
     everyone = await page()
     assert len(everyone["learners"]["nodes"]) == 5  # a class fits one page by default
+
+
+SKILLS = """query($first: Int, $after: String, $last: Int, $before: String) {
+  skills(first: $first, after: $after, last: $last, before: $before, topic: "arithmetic") {
+    totalCount nodes { key } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+  items(last: 2, kind: EXERCISE) { totalCount nodes { key } pageInfo { hasPreviousPage } } }"""
+
+
+async def test_skills_and_items_page_backward_with_a_total(api: Api) -> None:
+    async def page(**args: Any) -> dict[str, Any]:
+        body = await api.gql(SKILLS, args)
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    everything = await page(first=10)
+    assert [n["key"] for n in everything["skills"]["nodes"]] == ["add", "count", "mul", "sub"]
+    assert everything["skills"]["totalCount"] == 4
+    assert everything["items"] == {"totalCount": 3, "nodes": [{"key": "i-add-2"},
+                                   {"key": "i-mul"}], "pageInfo": {"hasPreviousPage": True}}
+    last = await page(last=2)
+    assert [n["key"] for n in last["skills"]["nodes"]] == ["mul", "sub"]
+    assert last["skills"]["pageInfo"]["hasPreviousPage"] is True
+    back = await page(last=2, before=last["skills"]["pageInfo"]["startCursor"])
+    assert [n["key"] for n in back["skills"]["nodes"]] == ["add", "count"]
+    assert back["skills"]["pageInfo"] | {"startCursor": None, "endCursor": None} == {
+        "hasNextPage": True, "hasPreviousPage": False, "startCursor": None, "endCursor": None}
+    bad = await api.gql(SKILLS, {"first": 1, "last": 1})
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "first=1 and last=1" in bad["errors"][0]["message"]
+
+
+async def test_attempt_and_view_connections_count_everything(api: Api) -> None:
+    body = await api.gql(
+        '{ learner(id: "ada") { attempts(first: 1) { totalCount } '
+        "views(first: 1) { totalCount } } }",
+        role="learner")
+    assert body["data"]["learner"] == {"attempts": {"totalCount": 0}, "views": {"totalCount": 0}}
