@@ -16,6 +16,7 @@ from api.types.group import Group, User
 from api.types.item import Item
 from api.types.learner import Learner
 from api.types.mutation_curriculum import CurriculumMutation
+from api.types.mutation_curriculum_bulk import CurriculumBulkMutation
 from api.types.mutation_diagnostic import DiagnosticMutation
 from api.types.mutation_people import PeopleMutation
 from api.types.mutation_teacher import TeacherMutation
@@ -32,6 +33,7 @@ Mutation = merge_types(
     "Mutation",
     (
         CurriculumMutation,
+        CurriculumBulkMutation,
         PeopleMutation,
         DiagnosticMutation,
         TracerMutation,

@@ -22,7 +22,9 @@ The graph model::
                                         response_time_ms, hints_used})-[:ON_ITEM]->(:Item)
     (:Learner)-[:MASTERY {probability, uncertainty, updated_at, model_version}]->(:Skill)
     (:TracerState {learner_id, model_version, state})
-    (:Change {seq, actor, at, action, entity, entity_id, detail})  + (:ChangeCounter {name, seq})
+    (:Change {seq, batch, actor, at, action, entity, entity_id, detail, before, after})
+      + (:ChangeCounter {name, seq})
+    (:ArchivedSkill {batch, skill_id, mastery, goals})   learners' data of a deleted skill
     (:Migration {version, name, checksum, applied_at})
 
 ``learner_id`` / ``item_id`` are copied onto each attempt so that a learner's history is one
@@ -277,14 +279,110 @@ ON CREATE SET c.seq = 0
 SET c.seq = c.seq + size($changes)
 WITH c.seq - size($changes) AS base
 UNWIND range(0, size($changes) - 1) AS k
-WITH base + k + 1 AS seq, $changes[k] AS ch
-CREATE (:Change {seq: seq, actor: $actor, at: $at, action: ch.action, entity: ch.entity,
-                 entity_id: ch.entity_id, detail: ch.detail})
+WITH base, base + k + 1 AS seq, $changes[k] AS ch
+CREATE (:Change {seq: seq, batch: base + 1, actor: $actor, at: $at, action: ch.action,
+                 entity: ch.entity, entity_id: ch.entity_id, detail: ch.detail,
+                 before: ch.before, after: ch.after})
+RETURN DISTINCT base + 1 AS batch
 """
 
 CHANGE_LOG: Final = f"""
 MATCH (c:Change) WHERE c.seq > $after_seq
 WITH c ORDER BY c.seq LIMIT $limit
+RETURN collect({{change: c {{.*, at: {epoch_us("c.at")}}}}}) AS rows
+"""
+
+# -- planned curriculum edits (graph.neo4j_edits) --------------------------------------------
+
+LAST_CHANGE_SEQ: Final = """
+OPTIONAL MATCH (c:ChangeCounter {name: 'curriculum'})
+RETURN coalesce(c.seq, 0) AS seq
+"""
+
+#: What a plan reads, in one read transaction: the log's last seq, every skill and edge, and
+#: the items named (``$item_ids``) or assessing a skill to drop (``$skill_ids``).
+CURRICULUM_SNAPSHOT: Final = f"""
+OPTIONAL MATCH (c:ChangeCounter {{name: 'curriculum'}})
+WITH coalesce(c.seq, 0) AS seq
+CALL () {{ MATCH (s:Skill) RETURN collect(s {{.*}}) AS skills }}
+CALL () {{
+  MATCH (a:Skill)-[e:PREREQUISITE_OF]->(b:Skill)
+  RETURN collect([a.id, b.id, e.strength]) AS edges
+}}
+CALL () {{
+  MATCH (i:Item)
+  WHERE i.id IN $item_ids OR EXISTS {{ (i)-[:ASSESSES]->(s:Skill) WHERE s.id IN $skill_ids }}
+  RETURN collect({_ITEM_PROJECTION}) AS items
+}}
+RETURN seq, skills, edges, items
+"""
+
+#: The learners' data that goes with each skill of ``$ids`` (read before deleting them).
+ARCHIVE_READ: Final = f"""
+UNWIND $ids AS sid
+MATCH (s:Skill {{id: sid}})
+RETURN sid AS skill_id,
+       [(l:Learner)-[m:MASTERY]->(s) | m {{.*, learner_id: l.id, skill_id: s.id,
+                                          updated_at: {epoch_us("m.updated_at")}}}] AS mastery,
+       [(l:Learner)-[g:HAS_GOAL]->(s) | [l.id, g.pos]] AS goals,
+       [(c:Group)-[g:CLASS_GOAL]->(s) | {{group_id: c.id, pos: g.pos, note: g.note,
+         due_at: CASE WHEN g.due_at IS NULL THEN null ELSE {epoch_us("g.due_at")} END}}]
+         AS class_goals
+"""
+
+ARCHIVE_WRITE: Final = """
+UNWIND $rows AS r
+CREATE (:ArchivedSkill {batch: $batch, skill_id: r.skill_id, mastery: r.mastery,
+                        goals: r.goals, class_goals: r.class_goals})
+"""
+
+ARCHIVE_GET: Final = """
+MATCH (a:ArchivedSkill {batch: $batch, skill_id: $skill_id})
+RETURN a.mastery AS mastery, a.goals AS goals, a.class_goals AS class_goals
+"""
+
+RESTORE_CLASS_GOALS: Final = """
+UNWIND $rows AS r
+MATCH (g:Group {id: r.group_id}), (s:Skill {id: $skill_id})
+WHERE NOT EXISTS { (g)-[:CLASS_GOAL]->(s) }
+CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note}]->(s)
+RETURN count(*) AS n
+"""
+
+#: Archived mastery rows back, for learners that still exist and have none of the skill again.
+RESTORE_MASTERY: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id}), (s:Skill {id: r.skill_id})
+WHERE NOT EXISTS { (l)-[:MASTERY]->(s) }
+CREATE (l)-[:MASTERY {probability: r.probability, uncertainty: r.uncertainty,
+                      updated_at: r.updated_at, model_version: r.model_version}]->(s)
+RETURN count(*) AS n
+"""
+
+RESTORE_GOALS: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id}), (s:Skill {id: $skill_id})
+WHERE NOT EXISTS { (l)-[:HAS_GOAL]->(s) }
+CREATE (l)-[:HAS_GOAL {pos: r.pos}]->(s)
+RETURN count(*) AS n
+"""
+
+#: Every change of the batch that change ``$seq`` belongs to (entries from before batches
+#: existed are a batch of their own).
+CHANGE_BATCH: Final = f"""
+OPTIONAL MATCH (c:Change {{seq: $seq}})
+WITH coalesce(c.batch, c.seq, -1) AS b
+CALL (b) {{
+  MATCH (d:Change) WHERE d.batch = b OR (d.seq = b AND d.batch IS NULL)
+  WITH d ORDER BY d.seq
+  RETURN collect({{change: d {{.*, at: {epoch_us("d.at")}}}}}) AS rows
+}}
+RETURN rows
+"""
+
+CHANGES_FROM: Final = f"""
+MATCH (c:Change) WHERE c.seq >= $batch
+WITH c ORDER BY c.seq
 RETURN collect({{change: c {{.*, at: {epoch_us("c.at")}}}}}) AS rows
 """
 

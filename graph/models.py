@@ -230,7 +230,13 @@ class Mastery:
 
 @dataclass(frozen=True, slots=True)
 class CurriculumChange:
-    """One entry of the curriculum change log: who did what, when."""
+    """One entry of the curriculum change log: who did what, when.
+
+    ``batch`` is the seq of the first change written by the same transaction (one API edit,
+    bulk edit or import); ``before`` / ``after`` are the entity as it was and as it became
+    (None: it did not exist), in the JSON form of ``graph.curriculum_json``. Entries written
+    before migration 0009 (sqlite) / 0007 (neo4j), or by the CLI's bulk writes, have neither
+    and their own seq as batch."""
 
     seq: int
     actor: str
@@ -239,6 +245,9 @@ class CurriculumChange:
     entity: str
     entity_id: str
     detail: dict[str, Any] = field(default_factory=dict)
+    batch: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,10 +238,19 @@ class Neo4jCore:
         except (Neo4jError, DriverError) as exc:
             raise GraphStoreError(f"Neo4j error running {query.strip()[:80]!r}: {exc}") from exc
 
-    async def _append_changes(self, tx: Tx, actor: str, changes: Sequence[Change]) -> None:
-        if changes:
-            rows = [v.change_row(*c) for c in changes]
-            await fetch(tx, cypher.APPEND_CHANGES, changes=rows, actor=actor, at=self._clock())
+    async def _append_changes(
+        self, tx: Tx, actor: str, changes: Sequence[Change],
+        states: Sequence[tuple[dict[str, Any] | None, dict[str, Any] | None]] = (),
+    ) -> int | None:
+        """Append one batch of changes (``states``: each one's before and after, when known);
+        the batch's first seq, None for no changes."""
+        if not changes:
+            return None
+        rows = [v.change_row(*c, *(states[k] if k < len(states) else (None, None)))
+                for k, c in enumerate(changes)]
+        found = await fetch(tx, cypher.APPEND_CHANGES, changes=rows, actor=actor,
+                            at=self._clock())
+        return int(found[0]["batch"])
 
     # -- migrations and tests --------------------------------------------------------------
 

@@ -16,6 +16,7 @@ The class is put together from one module per concern:
 - ``graph.neo4j_core``: the driver, transactions and their error mapping, migration
   bookkeeping, and the statement helpers the others share;
 - ``graph.neo4j_curriculum``: skills, items, prerequisites, closures and the change log;
+- ``graph.neo4j_edits``: planned curriculum edits written as one diff, with undo's archive;
 - ``graph.neo4j_people``: learners, users and groups;
 - ``graph.neo4j_learning``: attempts, item gain counts, mastery and tracer states;
 - ``graph.neo4j_views``: views of lessons, videos and readings (never traced);
@@ -27,6 +28,7 @@ from __future__ import annotations
 from graph.neo4j_classes import Neo4jClasses
 from graph.neo4j_core import DEFAULT_TIMEOUT_S, rust_extension_loaded
 from graph.neo4j_curriculum import Neo4jCurriculum
+from graph.neo4j_edits import Neo4jEdits
 from graph.neo4j_learning import Neo4jLearning
 from graph.neo4j_people import Neo4jPeople
 from graph.neo4j_serving import Neo4jServing
@@ -34,7 +36,8 @@ from graph.neo4j_views import Neo4jViews
 
 
 class Neo4jStore(
-    Neo4jCurriculum, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jViews, Neo4jServing
+    Neo4jCurriculum, Neo4jEdits, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jViews,
+    Neo4jServing,
 ):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 

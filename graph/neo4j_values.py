@@ -120,10 +120,13 @@ def mastery_row(m: Mastery) -> dict[str, Any]:
 
 
 def change_row(
-    action: str, entity: str, entity_id: str, detail: Mapping[str, Any]
+    action: str, entity: str, entity_id: str, detail: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {"action": action, "entity": entity, "entity_id": entity_id,
-            "detail": json.dumps(detail, sort_keys=True)}
+            "detail": json.dumps(detail, sort_keys=True),
+            "before": None if before is None else json.dumps(before, sort_keys=True),
+            "after": None if after is None else json.dumps(after, sort_keys=True)}
 
 
 # -- property maps -> domain ----------------------------------------------------------------
@@ -183,7 +186,9 @@ def mastery(learner_id: str, p: Props) -> Mastery:
 def change(p: Props) -> CurriculumChange:
     return CurriculumChange(seq=int(p["seq"]), actor=p["actor"], at=to_datetime(p["at"]),
                             action=p["action"], entity=p["entity"], entity_id=p["entity_id"],
-                            detail=json.loads(p["detail"]))
+                            detail=json.loads(p["detail"]), batch=int(p.get("batch", p["seq"])),
+                            before=json.loads(p["before"]) if p.get("before") else None,
+                            after=json.loads(p["after"]) if p.get("after") else None)
 
 
 # -- the opaque attempts cursor -------------------------------------------------------------

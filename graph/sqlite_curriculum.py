@@ -3,7 +3,6 @@ and graph walks, their writes (each logged in the change log) and the change log
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -35,12 +34,15 @@ from graph.sqlite_queries import (
     grouped,
     load_items,
     require,
+    write_edges,
+    write_items,
+    write_skills,
 )
 from graph.sqlite_rows import (
-    ITEM_COLS,
+    CHANGE_COLS,
     SKILL_COLS,
+    change_row,
     find_cycle,
-    from_us,
     ids_json,
     in_order,
     last_per_id,
@@ -192,20 +194,12 @@ class SqliteCurriculum(SqliteCore):
     async def upsert_skills(self, skills: Sequence[Skill], *, actor: str) -> None:
         check_actor(actor)
         check_skills(skills)
-        rows = [(s.id, s.name, s.description, s.topic, s.area, json.dumps(list(s.tags)))
-                for s in skills]
         log = [("upsert", "skill", s.id, {"name": s.name, "topic": s.topic, "area": s.area})
                for s in skills]
         at = self._now_us()
 
         def run(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                f"INSERT INTO skills ({SKILL_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-                " description = excluded.description, topic = excluded.topic,"
-                " area = excluded.area, tags = excluded.tags",
-                rows,
-            )
+            write_skills(conn, skills)
             append_log(conn, actor, at, log)
 
         await self._write(run)
@@ -216,36 +210,12 @@ class SqliteCurriculum(SqliteCore):
         items = last_per_id(items)
         skill_ids = {w.skill_id for item in items for w in item.skills}
         at = self._now_us()
-        item_rows = [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
-                      int(i.expected_seconds), i.prompt, json.dumps(list(i.choices)),
-                      json.dumps(list(i.answers)), json.dumps(list(i.hints)), i.explanation)
-                     for i in items]
-        link_rows = [(i.id, w.skill_id, float(w.weight), pos)
-                     for i in items for pos, w in enumerate(i.skills)]
         log = [("upsert", "item", i.id, {"kind": ItemKind(i.kind).value, "title": i.title,
                 "skills": [w.skill_id for w in i.skills]}) for i in items]
 
         def run(conn: sqlite3.Connection) -> None:
             require(conn, "skills", "skill", skill_ids)
-            conn.executemany(
-                f"INSERT INTO items ({ITEM_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
-                " body = excluded.body, url = excluded.url, difficulty = excluded.difficulty,"
-                " expected_seconds = excluded.expected_seconds, prompt = excluded.prompt,"
-                " choices = excluded.choices, answers = excluded.answers,"
-                " hints = excluded.hints, explanation = excluded.explanation",
-                item_rows,
-            )
-            conn.execute(
-                "DELETE FROM item_skills WHERE item_id IN (SELECT value FROM json_each(?))",
-                (ids_json(i.id for i in items),),
-            )
-            conn.executemany(
-                "INSERT INTO item_skills (item_id, skill_id, weight, position) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (item_id, skill_id) DO UPDATE SET weight = excluded.weight,"
-                " position = excluded.position",
-                link_rows,
-            )
+            write_items(conn, items)
             append_log(conn, actor, at, log)
 
         await self._write(run)
@@ -254,7 +224,6 @@ class SqliteCurriculum(SqliteCore):
         check_actor(actor)
         check_prerequisites(edges)
         new = [(e.source, e.target) for e in edges]
-        rows = [(e.source, e.target, float(e.strength)) for e in edges]
         log = [("upsert", "prerequisite", f"{e.source}->{e.target}",
                 {"source": e.source, "target": e.target, "strength": float(e.strength)})
                for e in edges]
@@ -266,11 +235,7 @@ class SqliteCurriculum(SqliteCore):
             cycle = find_cycle([(r[0], r[1]) for r in stored] + new, new)
             if cycle:
                 raise CycleError(cycle)
-            conn.executemany(
-                "INSERT INTO prerequisites (source, target, strength) VALUES (?, ?, ?)"
-                " ON CONFLICT (source, target) DO UPDATE SET strength = excluded.strength",
-                rows,
-            )
+            write_edges(conn, edges)
             append_log(conn, actor, at, log)
 
         await self._write(run)
@@ -329,11 +294,9 @@ class SqliteCurriculum(SqliteCore):
 
         def run(conn: sqlite3.Connection) -> list[CurriculumChange]:
             rows = conn.execute(
-                "SELECT seq, actor, at_us, action, entity, entity_id, detail FROM change_log"
-                " WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
-            return [CurriculumChange(seq=r[0], actor=r[1], at=from_us(r[2]), action=r[3],
-                                     entity=r[4], entity_id=r[5], detail=json.loads(r[6]))
-                    for r in rows]
+                f"SELECT {CHANGE_COLS} FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit))
+            return [change_row(r) for r in rows]
 
         return await self._call(run)
 

@@ -17,6 +17,7 @@ from graph.models import (
     Mastery,
     Prerequisite,
     PrerequisiteGraph,
+    Skill,
     SkillWeight,
 )
 from graph.sqlite_rows import (
@@ -105,12 +106,69 @@ def grouped(keys: Sequence[str], pairs: Iterable[tuple[str, str]],
 
 
 def append_log(conn: sqlite3.Connection, actor: str, at_us: int,
-                entries: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+               entries: Sequence[tuple[str, str, str, dict[str, Any]]],
+               states: Sequence[tuple[dict[str, Any] | None, dict[str, Any] | None]] = ()
+               ) -> int | None:
+    """Append one batch of change-log entries (``states``: each entry's before and after,
+    when known); returns the batch (the first entry's seq), None for no entries."""
+    batch: int | None = None
+    for k, (action, entity, eid, detail) in enumerate(entries):
+        before, after = states[k] if k < len(states) else (None, None)
+        cur = conn.execute(
+            "INSERT INTO change_log (actor, at_us, action, entity, entity_id, detail, batch,"
+            " before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (actor, at_us, action, entity, eid, json.dumps(detail, sort_keys=True), batch,
+             None if before is None else json.dumps(before, sort_keys=True),
+             None if after is None else json.dumps(after, sort_keys=True)))
+        if batch is None:
+            batch = cur.lastrowid
+            conn.execute("UPDATE change_log SET batch = ? WHERE seq = ?", (batch, batch))
+    return batch
+
+
+def write_skills(conn: sqlite3.Connection, skills: Sequence[Skill]) -> None:
     conn.executemany(
-        "INSERT INTO change_log (actor, at_us, action, entity, entity_id, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [(actor, at_us, action, entity, eid, json.dumps(detail, sort_keys=True))
-         for action, entity, eid, detail in entries])
+        f"INSERT INTO skills ({SKILL_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+        " description = excluded.description, topic = excluded.topic,"
+        " area = excluded.area, tags = excluded.tags",
+        [(s.id, s.name, s.description, s.topic, s.area, json.dumps(list(s.tags)))
+         for s in skills],
+    )
+
+
+def write_items(conn: sqlite3.Connection, items: Sequence[Item]) -> None:
+    """Insert or replace items and their whole Q-matrix rows (skills checked by the caller)."""
+    conn.executemany(
+        f"INSERT INTO items ({ITEM_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
+        " body = excluded.body, url = excluded.url, difficulty = excluded.difficulty,"
+        " expected_seconds = excluded.expected_seconds, prompt = excluded.prompt,"
+        " choices = excluded.choices, answers = excluded.answers,"
+        " hints = excluded.hints, explanation = excluded.explanation",
+        [(i.id, ItemKind(i.kind).value, i.title, i.body, i.url, float(i.difficulty),
+          int(i.expected_seconds), i.prompt, json.dumps(list(i.choices)),
+          json.dumps(list(i.answers)), json.dumps(list(i.hints)), i.explanation)
+         for i in items],
+    )
+    conn.execute(
+        "DELETE FROM item_skills WHERE item_id IN (SELECT value FROM json_each(?))",
+        (ids_json(i.id for i in items),),
+    )
+    conn.executemany(
+        "INSERT INTO item_skills (item_id, skill_id, weight, position) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (item_id, skill_id) DO UPDATE SET weight = excluded.weight,"
+        " position = excluded.position",
+        [(i.id, w.skill_id, float(w.weight), pos) for i in items for pos, w in enumerate(i.skills)],
+    )
+
+
+def write_edges(conn: sqlite3.Connection, edges: Sequence[Prerequisite]) -> None:
+    conn.executemany(
+        "INSERT INTO prerequisites (source, target, strength) VALUES (?, ?, ?)"
+        " ON CONFLICT (source, target) DO UPDATE SET strength = excluded.strength",
+        [(e.source, e.target, float(e.strength)) for e in edges],
+    )
 
 
 def load_items(conn: sqlite3.Connection, where: str, params: Sequence[Any],

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 import networkx as nx
 
 from graph.checks import check_aware
-from graph.models import Attempt, Mastery, Skill
+from graph.models import Attempt, CurriculumChange, Mastery, Skill
 from graph.store import ValidationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -24,6 +24,8 @@ SKILL_COLS = "id, name, description, topic, area, tags"
 ITEM_COLS = ("id, kind, title, body, url, difficulty, expected_seconds, prompt, choices,"
              " answers, hints, explanation")
 ATTEMPT_COLS = "attempt_id, learner_id, item_id, score, ts_us, response_time_ms, hints_used"
+CHANGE_COLS = ("seq, actor, at_us, action, entity, entity_id, detail, batch, before_json,"
+               " after_json")
 MASTERY_COLS = "learner_id, skill_id, probability, uncertainty, updated_us, model_version"
 
 
@@ -140,3 +142,12 @@ def attempt_values(a: Attempt) -> tuple[Any, ...]:
     return (a.attempt_id, a.learner_id, a.item_id, float(a.score),
             to_us(a.timestamp, "timestamp"),
             None if a.response_time_ms is None else int(a.response_time_ms), int(a.hints_used))
+
+
+def change_row(r: sqlite3.Row) -> CurriculumChange:
+    """A change-log row read with :data:`CHANGE_COLS`."""
+    return CurriculumChange(
+        seq=r[0], actor=r[1], at=from_us(r[2]), action=r[3], entity=r[4], entity_id=r[5],
+        detail=json.loads(r[6]), batch=r[0] if r[7] is None else r[7],
+        before=None if r[8] is None else json.loads(r[8]),
+        after=None if r[9] is None else json.loads(r[9]))

@@ -13,6 +13,7 @@ The class is put together from one module per concern:
 - ``graph.sqlite_core``: the connection, its worker thread, the read-only side connection for
   long aggregate reads, and the migration bookkeeping;
 - ``graph.sqlite_curriculum``: skills, items, prerequisites and the change log;
+- ``graph.sqlite_edits``: planned curriculum edits written as one diff, with undo's archive;
 - ``graph.sqlite_people``: learners, users and groups;
 - ``graph.sqlite_learning``: attempts, item gain counts, mastery and tracer states;
 - ``graph.sqlite_views``: views of lessons, videos and readings (never traced);
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from graph.sqlite_classes import SqliteClasses
 from graph.sqlite_curriculum import SqliteCurriculum
+from graph.sqlite_edits import SqliteEdits
 from graph.sqlite_learning import SqliteLearning
 from graph.sqlite_people import SqlitePeople
 from graph.sqlite_rows import from_us, to_us
@@ -33,7 +35,8 @@ from graph.sqlite_views import SqliteViews
 
 
 class SqliteStore(
-    SqliteCurriculum, SqlitePeople, SqliteClasses, SqliteLearning, SqliteViews, SqliteServing
+    SqliteCurriculum, SqliteEdits, SqlitePeople, SqliteClasses, SqliteLearning, SqliteViews,
+    SqliteServing,
 ):
     """``GraphStore`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from graph.models import (
     Attempt,
@@ -41,6 +41,9 @@ from graph.models import (
     View,
     ViewPage,
 )
+
+if TYPE_CHECKING:  # graph.curriculum_edit imports this module's errors
+    from graph.curriculum_edit import Applied, CurriculumDiff, Snapshot
 
 
 class Unset(enum.Enum):
@@ -252,6 +255,32 @@ class GraphStore(Protocol):
 
     async def change_log(self, *, after_seq: int = 0, limit: int = 100) -> list[CurriculumChange]:
         """Curriculum changes with ``seq > after_seq``, oldest first."""
+        ...
+
+    # -- planned curriculum edits (``graph.curriculum_edit``) -------------------------------
+    async def last_change_seq(self) -> int:
+        """The seq of the newest change-log entry (0 for none): the curriculum's version."""
+        ...
+
+    async def curriculum_snapshot(
+        self, item_ids: Collection[str] = (), skill_ids: Collection[str] = ()
+    ) -> Snapshot:
+        """Read in one transaction the change log's last seq, every skill and edge, and the
+        items ``item_ids`` plus those assessing any of ``skill_ids``: what a plan needs."""
+        ...
+
+    async def apply_curriculum(
+        self, diff: CurriculumDiff, *, actor: str, base_seq: int
+    ) -> Applied:
+        """Write a plan's diff and its change-log batch in one transaction, only if the log's
+        last seq is still ``base_seq`` (else CurriculumMovedError, nothing written: plan
+        again). The mastery rows and goals of each removed skill are archived under the batch
+        first; ``diff.restore`` puts archived ones back. Returns the changes as logged."""
+        ...
+
+    async def change_batch(self, seq: int) -> list[CurriculumChange]:
+        """Every change of the batch that change ``seq`` belongs to, oldest first ([] for an
+        unknown seq)."""
         ...
 
     # -- people ----------------------------------------------------------------------------

@@ -43,6 +43,13 @@ class CurriculumChange:
         "are keys; see the README)"
     )
     detail: JSON
+    batch: int = strawberry.field(
+        description="Seq of the first change of the same edit; `undoCurriculumChange(seq)` "
+        "undoes the whole batch.")
+    before: JSON | None = strawberry.field(
+        description="The entity before the change (null: it did not exist, or the change was "
+        "logged before the log kept states).")
+    after: JSON | None = strawberry.field(description="The entity after (null: removed).")
 
     @classmethod
     def from_domain(cls, change: m.CurriculumChange) -> CurriculumChange:
@@ -56,6 +63,9 @@ class CurriculumChange:
             entity_key=change.entity_id,
             entity_id=change.entity_id,
             detail=cast(JSON, dict(change.detail)),
+            batch=change.batch or change.seq,
+            before=cast(JSON, change.before),
+            after=cast(JSON, change.after),
         )
 
     @strawberry.field(description="Who made the edit: shown to designers and admins only.")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from api.context import Info
 from api.ids import to_global_id
 from api.types.skill import Skill, skills_by_key
 from graph import store as gs
+
+if TYPE_CHECKING:
+    from api.types.curriculum_edit import CurriculumEdit
 
 
 @strawberry.interface(description="An expected failure of a mutation.")
@@ -72,10 +77,14 @@ class AttemptConflictError(Error):
 class DeletePayload:
     deleted_id: strawberry.ID
     key: str
+    edit: Annotated[CurriculumEdit, strawberry.lazy("api.types.curriculum_edit")] | None = (
+        strawberry.field(
+            default=None, description="For a skill or item: what the deletion dropped with "
+            "it and its change-log batch (undo); null for other deletes."))
 
     @classmethod
-    def of(cls, type_name: str, key: str) -> DeletePayload:
-        return cls(deleted_id=strawberry.ID(to_global_id(type_name, key)), key=key)
+    def of(cls, type_name: str, key: str, edit: CurriculumEdit | None = None) -> DeletePayload:
+        return cls(deleted_id=strawberry.ID(to_global_id(type_name, key)), key=key, edit=edit)
 
 
 def store_error(exc: gs.GraphStoreError) -> Error:

@@ -1,21 +1,24 @@
-"""Curriculum mutations: skills, prerequisites, items (designers and admins)."""
+"""Curriculum mutations: skills, prerequisites, items (designers and admins).
+
+Every one takes ``dryRun``: the whole edit is planned and validated (``graph.curriculum_edit``)
+and its impact on learners computed, and nothing is written. Applied, it is one transaction
+whose changes go to the change log with their before and after (``edit.batch`` undoes it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
 
-from api import access
 from api import validation as v
-from api.context import Context, Info
+from api.context import Info
 from api.ids import to_global_id, to_key
+from api.types.curriculum_edit import CurriculumEdit, run_curriculum_edits
 from api.types.errors import (
     CycleError,
     DeletePayload,
-    Error,
     ForbiddenError,
     NotFoundError,
     ValidationError,
@@ -29,24 +32,30 @@ from api.types.inputs import (
     UpdateSkillInput,
 )
 from api.types.item import Item
-from api.types.mutation_base import absent, existing, guarded
 from api.types.skill import Prerequisite, Skill
+from graph import curriculum_edit as ce
 from graph import models as m
+
+DRY_RUN = strawberry.argument(
+    description="Plan and validate the edit and compute its impact, but write nothing.")
 
 
 @strawberry.type
 class SkillPayload:
     skill: Skill
+    edit: CurriculumEdit
 
 
 @strawberry.type
 class ItemPayload:
     item: Item
+    edit: CurriculumEdit
 
 
 @strawberry.type
 class PrerequisitePayload:
     edge: Prerequisite
+    edit: CurriculumEdit
 
 
 @strawberry.type
@@ -55,6 +64,7 @@ class RemovePrerequisitePayload:
     target_id: strawberry.ID = strawberry.field(description="Global id of the target skill.")
     source_key: str
     target_key: str
+    edit: CurriculumEdit
 
 
 SkillResult = Annotated[
@@ -79,223 +89,272 @@ DeleteResult = Annotated[
 ]
 
 
-async def curriculum_write(
-    ctx: Context, action: str, write: Callable[[str], Awaitable[Any]]
-) -> Any:
-    """Check the role, run ``write(actor)`` guarded (expected failures become union members);
-    after a successful edit, publish it and let the serving tracer rebuild its view."""
-    denial = access.curriculum_denial(ctx, action)
-    if denial is not None:
-        return ForbiddenError(message=denial)
-    principal = ctx.principal
-    assert principal is not None
-    result = await guarded(lambda: write(principal.sub))
-    if not isinstance(result, Error):
-        ctx.services.mastery.invalidate()
-        ctx.services.recommender.invalidate()
-        await ctx.services.changes.publish_new()
-    return result
+# -- inputs -> edits (checked here with the API's limits; the plan adds the stores' rules) ---
 
 
-def _skill(
-    key: str, name: str, description: str, topic: str, area: str, tags: list[str]
-) -> m.Skill:
+def skill_of(input: CreateSkillInput) -> m.Skill:
     return m.Skill(
-        id=v.key("id", key),
-        name=v.text("name", name, required=True, limit=500),
-        description=v.text("description", description),
-        topic=v.text("topic", topic, limit=200),
-        area=v.text("area", area, limit=200),
-        tags=tuple(v.text("tags", t, required=True, limit=100) for t in tags),
+        id=v.key("id", input.id),
+        name=v.text("name", input.name, required=True, limit=500),
+        description=v.text("description", input.description),
+        topic=v.text("topic", input.topic, limit=200),
+        area=v.text("area", input.area, limit=200),
+        tags=tuple(v.text("tags", t, required=True, limit=100) for t in input.tags),
     )
 
 
-def _weights(weights: list[SkillWeightInput]) -> tuple[m.SkillWeight, ...]:
-    keys = v.unique("skills", [to_key(w.skill_id, "Skill") for w in weights])
+def skill_patch(input: UpdateSkillInput) -> ce.PatchSkill:
+    fields: dict[str, Any] = {}
+    if input.name is not None:
+        fields["name"] = v.text("name", input.name, required=True, limit=500)
+    if input.description is not None:
+        fields["description"] = v.text("description", input.description)
+    for name in ("topic", "area"):
+        value = getattr(input, name)
+        if value is not None:
+            fields[name] = v.text(name, value, limit=200)
+    if input.tags is not None:
+        fields["tags"] = tuple(v.text("tags", t, required=True, limit=100) for t in input.tags)
+    return ce.PatchSkill(to_key(input.id, "Skill"), fields)
+
+
+def weights(skills: list[SkillWeightInput]) -> tuple[m.SkillWeight, ...]:
+    keys = v.unique("skills", [to_key(w.skill_id, "Skill") for w in skills])
     return tuple(
         m.SkillWeight(skill_id=k, weight=v.unit("skills.weight", w.weight, open_low=True))
-        for k, w in zip(keys, weights, strict=True)
+        for k, w in zip(keys, skills, strict=True)
     )
 
 
-def _item(item: m.Item) -> m.Item:
-    v.key("id", item.id)
-    v.text("title", item.title, required=True, limit=500)
-    v.text("body", item.body)
-    v.text("url", item.url, limit=2000)
-    v.unit("difficulty", item.difficulty)
-    v.positive("expectedSeconds", item.expected_seconds)
-    v.text("prompt", item.prompt)
-    v.text("explanation", item.explanation)
+def _item_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    checks: dict[str, Callable[[Any], Any]] = {
+        "title": lambda x: v.text("title", x, required=True, limit=500),
+        "body": lambda x: v.text("body", x),
+        "url": lambda x: v.text("url", x, limit=2000),
+        "difficulty": lambda x: v.unit("difficulty", x),
+        "expected_seconds": lambda x: v.positive("expectedSeconds", x),
+        "prompt": lambda x: v.text("prompt", x),
+        "explanation": lambda x: v.text("explanation", x),
+    }
     for name in ("choices", "answers", "hints"):
-        for entry in getattr(item, name):
-            v.text(name, entry, required=True, limit=2000)
-    return item
+        checks[name] = lambda xs, name=name: tuple(
+            v.text(name, x, required=True, limit=2000) for x in xs)
+    return {k: checks[k](x) if k in checks else x for k, x in fields.items()}
 
 
-async def _update_item(info: Info, input: UpdateItemInput) -> ItemResult:
-    async def write(actor: str) -> ItemPayload:
-        old = await existing(info.context.store.get_items, "item", to_key(input.id, "Item"))
-        changes: dict[str, Any] = {
-            name: value
-            for name, value in (
-                ("title", input.title),
-                ("body", input.body),
-                ("url", input.url),
-                ("difficulty", input.difficulty),
-                ("expected_seconds", input.expected_seconds),
-                ("prompt", input.prompt),
-                ("explanation", input.explanation),
-            )
-            if value is not None
-        }
-        for name in ("choices", "answers", "hints"):
-            listed = getattr(input, name)
-            if listed is not None:
-                changes[name] = tuple(listed)
-        if input.kind is not None:
-            changes["kind"] = input.kind.to_domain()
-        if input.skills is not None:
-            changes["skills"] = _weights(input.skills)
-        item = _item(replace(old, **changes))
-        await info.context.store.upsert_items([item], actor=actor)
-        return ItemPayload(item=Item.from_domain(item))
+def item_of(input: CreateItemInput) -> m.Item:
+    fields = _item_fields({"title": input.title, "body": input.body, "url": input.url,
+                           "difficulty": input.difficulty,
+                           "expected_seconds": input.expected_seconds,
+                           "prompt": input.prompt, "choices": input.choices,
+                           "answers": input.answers, "hints": input.hints,
+                           "explanation": input.explanation})
+    return m.Item(id=v.key("id", input.id), kind=input.kind.to_domain(),
+                  skills=weights(input.skills), **fields)
 
-    result: ItemResult = await curriculum_write(info.context, "updateItem", write)
-    return result
+
+def item_patch(input: UpdateItemInput) -> ce.PatchItem:
+    fields: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("title", input.title),
+            ("body", input.body),
+            ("url", input.url),
+            ("difficulty", input.difficulty),
+            ("expected_seconds", input.expected_seconds),
+            ("prompt", input.prompt),
+            ("explanation", input.explanation),
+            ("choices", input.choices),
+            ("answers", input.answers),
+            ("hints", input.hints),
+        )
+        if value is not None
+    }
+    fields = _item_fields(fields)
+    if input.kind is not None:
+        fields["kind"] = input.kind.to_domain()
+    if input.skills is not None:
+        fields["skills"] = weights(input.skills)
+    return ce.PatchItem(to_key(input.id, "Item"), fields)
+
+
+def edge_of(input: PrerequisiteInput) -> m.Prerequisite:
+    edge = m.Prerequisite(
+        source=to_key(input.source_id, "Skill"),
+        target=to_key(input.target_id, "Skill"),
+        strength=v.unit("strength", input.strength),
+    )
+    if edge.source == edge.target:
+        raise v.ValidationError("targetId", "a skill cannot be its own prerequisite")
+    return edge
+
+
+# -- payloads from the plan -------------------------------------------------------------------
+
+
+async def final_skill(info: Info, edit: CurriculumEdit, key: str) -> m.Skill:
+    """The skill as the edit leaves it (read from the store when the edit left it alone)."""
+    for s in edit.plan.diff.skills:
+        if s.id == key:
+            return s
+    (found,) = await info.context.store.get_skills([key])
+    assert found is not None  # the plan checked that it exists
+    return found
+
+
+async def final_item(info: Info, edit: CurriculumEdit, key: str) -> m.Item:
+    for i in edit.plan.diff.items:
+        if i.id == key:
+            return i
+    (found,) = await info.context.store.get_items([key])
+    assert found is not None
+    return found
+
+
+async def _item_result(info: Info, action: str, make: Any, dry_run: bool) -> ItemResult:
+    keys: list[str] = []
+
+    async def edits() -> list[ce.Edit]:
+        edit = make()
+        keys.append(edit.item.id if isinstance(edit, ce.PutItem) else edit.id)
+        return [edit]
+
+    done = await run_curriculum_edits(info, action, edits, dry_run=dry_run)
+    if not isinstance(done, CurriculumEdit):
+        result: ItemResult = done
+        return result
+    return ItemPayload(item=Item.from_domain(await final_item(info, done, keys[0])), edit=done)
 
 
 @strawberry.type
 class CurriculumMutation:
     @strawberry.mutation(description="Add a skill (designer, admin).")
-    async def create_skill(self, info: Info, input: CreateSkillInput) -> SkillResult:
-        async def write(actor: str) -> SkillPayload:
-            skill = _skill(
-                input.id, input.name, input.description, input.topic, input.area, input.tags
-            )
-            await absent(
-                info.context.store.get_skills,
-                skill.id,
-                f"skill {skill.id!r} exists; use updateSkill to change it",
-            )
-            await info.context.store.upsert_skills([skill], actor=actor)
-            return SkillPayload(skill=Skill.from_domain(skill))
+    async def create_skill(
+        self, info: Info, input: CreateSkillInput,
+        dry_run: Annotated[bool, DRY_RUN] = False,
+    ) -> SkillResult:
+        keys: list[str] = []
 
-        result: SkillResult = await curriculum_write(info.context, "createSkill", write)
-        return result
+        async def edits() -> list[ce.Edit]:
+            skill = skill_of(input)
+            keys.append(skill.id)
+            return [ce.PutSkill(skill, create=True)]
+
+        done = await run_curriculum_edits(info, "createSkill", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: SkillResult = done
+            return result
+        return SkillPayload(skill=Skill.from_domain(await final_skill(info, done, keys[0])),
+                            edit=done)
 
     @strawberry.mutation(description="Change a skill's fields (designer, admin).")
-    async def update_skill(self, info: Info, input: UpdateSkillInput) -> SkillResult:
-        async def write(actor: str) -> SkillPayload:
-            old = await existing(info.context.store.get_skills, "skill", to_key(input.id, "Skill"))
-            skill = _skill(
-                old.id,
-                old.name if input.name is None else input.name,
-                old.description if input.description is None else input.description,
-                old.topic if input.topic is None else input.topic,
-                old.area if input.area is None else input.area,
-                list(old.tags) if input.tags is None else input.tags,
-            )
-            await info.context.store.upsert_skills([skill], actor=actor)
-            return SkillPayload(skill=Skill.from_domain(skill))
+    async def update_skill(
+        self, info: Info, input: UpdateSkillInput,
+        dry_run: Annotated[bool, DRY_RUN] = False,
+    ) -> SkillResult:
+        keys: list[str] = []
 
-        result: SkillResult = await curriculum_write(info.context, "updateSkill", write)
-        return result
+        async def edits() -> list[ce.Edit]:
+            patch = skill_patch(input)
+            keys.append(patch.id)
+            return [patch]
 
-    @strawberry.mutation(description="Delete a skill, its edges and Q-matrix entries.")
-    async def delete_skill(self, info: Info, id: strawberry.ID) -> DeleteResult:
-        async def write(actor: str) -> DeletePayload:
-            old = await existing(info.context.store.get_skills, "skill", to_key(id, "Skill"))
-            await info.context.store.remove_skills([old.id], actor=actor)
-            return DeletePayload.of("Skill", old.id)
+        done = await run_curriculum_edits(info, "updateSkill", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: SkillResult = done
+            return result
+        return SkillPayload(skill=Skill.from_domain(await final_skill(info, done, keys[0])),
+                            edit=done)
 
-        result: DeleteResult = await curriculum_write(info.context, "deleteSkill", write)
-        return result
+    @strawberry.mutation(description="Delete a skill: its edges, its entries in items' "
+                         "Q-matrix rows and the learners' mastery rows and goals of it go "
+                         "with it (`edit.dropped` counts them; undo from the change log puts "
+                         "them back).")
+    async def delete_skill(
+        self, info: Info, id: strawberry.ID, dry_run: Annotated[bool, DRY_RUN] = False
+    ) -> DeleteResult:
+        async def edits() -> list[ce.Edit]:
+            return [ce.DropSkill(to_key(id, "Skill"))]
+
+        done = await run_curriculum_edits(info, "deleteSkill", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: DeleteResult = done
+            return result
+        key = next(c.entity_id for c in done.plan.diff.changes if c.entity == "skill")
+        return DeletePayload.of("Skill", key, edit=done)
 
     @strawberry.mutation(description="Add (or re-weight) a prerequisite edge; cycles refused.")
-    async def add_prerequisite(self, info: Info, input: PrerequisiteInput) -> PrerequisiteResult:
-        async def write(actor: str) -> PrerequisitePayload:
-            edge = m.Prerequisite(
-                source=to_key(input.source_id, "Skill"),
-                target=to_key(input.target_id, "Skill"),
-                strength=v.unit("strength", input.strength),
-            )
-            if edge.source == edge.target:
-                raise v.ValidationError("targetId", "a skill cannot be its own prerequisite")
-            await info.context.store.upsert_prerequisites([edge], actor=actor)
-            return PrerequisitePayload(edge=Prerequisite.from_domain(edge))
+    async def add_prerequisite(
+        self, info: Info, input: PrerequisiteInput,
+        dry_run: Annotated[bool, DRY_RUN] = False,
+    ) -> PrerequisiteResult:
+        made: list[m.Prerequisite] = []
 
-        result: PrerequisiteResult = await curriculum_write(
-            info.context, "addPrerequisite", write
-        )
-        return result
+        async def edits() -> list[ce.Edit]:
+            made.append(edge_of(input))
+            return [ce.PutPrerequisite(made[0])]
+
+        done = await run_curriculum_edits(info, "addPrerequisite", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: PrerequisiteResult = done
+            return result
+        return PrerequisitePayload(edge=Prerequisite.from_domain(made[0]), edit=done)
 
     @strawberry.mutation(description="Remove a prerequisite edge (absent edges are ignored).")
     async def remove_prerequisite(
-        self, info: Info, source_id: strawberry.ID, target_id: strawberry.ID
+        self, info: Info, source_id: strawberry.ID, target_id: strawberry.ID,
+        dry_run: Annotated[bool, DRY_RUN] = False,
     ) -> RemovePrerequisiteResult:
-        async def write(actor: str) -> RemovePrerequisitePayload:
-            source, target = to_key(source_id, "Skill"), to_key(target_id, "Skill")
-            await info.context.store.remove_prerequisites([(source, target)], actor=actor)
-            return RemovePrerequisitePayload(
-                source_id=strawberry.ID(to_global_id("Skill", source)),
-                target_id=strawberry.ID(to_global_id("Skill", target)),
-                source_key=source,
-                target_key=target,
-            )
+        pair: list[str] = []
 
-        result: RemovePrerequisiteResult = await curriculum_write(
-            info.context, "removePrerequisite", write
-        )
-        return result
+        async def edits() -> list[ce.Edit]:
+            pair.extend((to_key(source_id, "Skill"), to_key(target_id, "Skill")))
+            return [ce.DropPrerequisite(*pair)]
+
+        done = await run_curriculum_edits(info, "removePrerequisite", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: RemovePrerequisiteResult = done
+            return result
+        source, target = pair
+        return RemovePrerequisitePayload(
+            source_id=strawberry.ID(to_global_id("Skill", source)),
+            target_id=strawberry.ID(to_global_id("Skill", target)),
+            source_key=source, target_key=target, edit=done)
 
     @strawberry.mutation(description="Add an item with its skill weights (designer, admin).")
-    async def create_item(self, info: Info, input: CreateItemInput) -> ItemResult:
-        async def write(actor: str) -> ItemPayload:
-            item = _item(
-                m.Item(
-                    id=input.id,
-                    kind=input.kind.to_domain(),
-                    title=input.title,
-                    skills=_weights(input.skills),
-                    body=input.body,
-                    url=input.url,
-                    difficulty=input.difficulty,
-                    expected_seconds=input.expected_seconds,
-                    prompt=input.prompt,
-                    choices=tuple(input.choices),
-                    answers=tuple(input.answers),
-                    hints=tuple(input.hints),
-                    explanation=input.explanation,
-                )
-            )
-            await absent(
-                info.context.store.get_items,
-                item.id,
-                f"item {item.id!r} exists; use updateItem to change it",
-            )
-            await info.context.store.upsert_items([item], actor=actor)
-            return ItemPayload(item=Item.from_domain(item))
-
-        result: ItemResult = await curriculum_write(info.context, "createItem", write)
-        return result
+    async def create_item(
+        self, info: Info, input: CreateItemInput,
+        dry_run: Annotated[bool, DRY_RUN] = False,
+    ) -> ItemResult:
+        return await _item_result(info, "createItem",
+                                  lambda: ce.PutItem(item_of(input), create=True), dry_run)
 
     @strawberry.mutation(description="Change an item's fields or skill weights.")
-    async def update_item(self, info: Info, input: UpdateItemInput) -> ItemResult:
-        return await _update_item(info, input)
+    async def update_item(
+        self, info: Info, input: UpdateItemInput,
+        dry_run: Annotated[bool, DRY_RUN] = False,
+    ) -> ItemResult:
+        return await _item_result(info, "updateItem", lambda: item_patch(input), dry_run)
 
     @strawberry.mutation(description="Replace an item's row of the Q-matrix.")
     async def set_item_skills(
-        self, info: Info, item_id: strawberry.ID, skills: list[SkillWeightInput]
+        self, info: Info, item_id: strawberry.ID, skills: list[SkillWeightInput],
+        dry_run: Annotated[bool, DRY_RUN] = False,
     ) -> ItemResult:
-        return await _update_item(info, UpdateItemInput(id=item_id, skills=skills))
+        return await _item_result(
+            info, "setItemSkills",
+            lambda: item_patch(UpdateItemInput(id=item_id, skills=skills)), dry_run)
 
-    @strawberry.mutation(description="Delete an item (designer, admin).")
-    async def delete_item(self, info: Info, id: strawberry.ID) -> DeleteResult:
-        async def write(actor: str) -> DeletePayload:
-            old = await existing(info.context.store.get_items, "item", to_key(id, "Item"))
-            await info.context.store.remove_items([old.id], actor=actor)
-            return DeletePayload.of("Item", old.id)
+    @strawberry.mutation(description="Delete an item (designer, admin); its attempts stay.")
+    async def delete_item(
+        self, info: Info, id: strawberry.ID, dry_run: Annotated[bool, DRY_RUN] = False
+    ) -> DeleteResult:
+        async def edits() -> list[ce.Edit]:
+            return [ce.DropItem(to_key(id, "Item"))]
 
-        result: DeleteResult = await curriculum_write(info.context, "deleteItem", write)
-        return result
+        done = await run_curriculum_edits(info, "deleteItem", edits, dry_run=dry_run)
+        if not isinstance(done, CurriculumEdit):
+            result: DeleteResult = done
+            return result
+        key = next(c.entity_id for c in done.plan.diff.changes if c.entity == "item")
+        return DeletePayload.of("Item", key, edit=done)

@@ -187,16 +187,20 @@ def test_cli_migrate_reports_a_changed_file_as_an_error(
 async def test_attempts_survive_the_without_rowid_rebuild(
     raw_store: SqliteStore, tmp_path: Path
 ) -> None:
-    from tests.contract.helpers import ACTOR, attempt, item, skill
+    from tests.contract.helpers import attempt
 
     first_only = tmp_path / "first"
     write(first_only, "0001_initial.sql",
           (MIGRATIONS_ROOT / "sqlite" / "0001_initial.sql").read_text())
     assert await migrate(raw_store, root=first_only) == ["0001_initial.sql"]
-    await raw_store.upsert_skills([skill("s1")], actor=ACTOR)
-    await raw_store.upsert_items([item("i1", "s1")], actor=ACTOR)
-    # the learner as 0001 stores it (the store's own upsert writes columns of later migrations)
+    # the curriculum and the learner as 0001 stores them (the store's own upserts write
+    # columns of later migrations: the change log's batch, the items' content, ...)
     with sqlite3.connect(tmp_path / "raw.db") as conn:
+        conn.execute("INSERT INTO skills (id, name) VALUES ('s1', 'Skill s1')")
+        conn.execute("INSERT INTO items (id, kind, title, difficulty, expected_seconds)"
+                     " VALUES ('i1', 'exercise', 'i1', 0.5, 60)")
+        conn.execute("INSERT INTO item_skills (item_id, skill_id, weight, position)"
+                     " VALUES ('i1', 's1', 1.0, 0)")
         conn.execute("INSERT INTO learners (id, display_name) VALUES ('l1', 'Learner l1')")
     conn.close()
     await raw_store.record_attempts([attempt("a1", minute=1, hints_used=2), attempt("a2")])

@@ -4,6 +4,7 @@
 export const PAGES = [
   { id: "learner", title: "Learner", roles: ["learner", "teacher", "admin"], load: () => import("../pages/learner.js") },
   { id: "teacher", title: "Teacher", roles: ["teacher", "admin"], load: () => import("../pages/teacher.js") },
+  { id: "designer", title: "Curriculum", roles: ["designer", "admin"], load: () => import("../pages/designer.js") },
 ];
 
 /** The page a role lands on after signing in. */
