@@ -184,3 +184,16 @@ def test_a_deep_goal_draws_what_is_left_to_learn(
     assert len(page.query_selector_all("#goal-skills li.skill")) == len(drawn)
     assert len(page.query_selector_all("#further-skills li.skill")) == hidden
     screenshot(page, "learner-deep-goal", tmp_path)
+
+
+def test_a_due_review_is_practised_from_the_list(web_server: LiveServer, web_page: Any) -> None:
+    page = open_page(web_page, web_server, "learner", sub="learner-0007", role="learner")
+    review = page.wait_for_selector("#reviews li[data-skill]")
+    skill = review.get_attribute("data-skill")
+    review.query_selector(".review-now").click()
+    page.wait_for_selector(f"#next-item[data-skill='{skill}']")
+    assert "you chose to review it" in page.inner_text("#next-item .reasons")
+    got = answer(page, web_server, right=True, n=1)
+    assert got["correct"] and got["skill"] == skill
+    before, after = change_of(page, skill)
+    assert before is not None and after >= before

@@ -47,6 +47,10 @@ const VIEWED = `mutation Viewed($v: [ViewInput!]!) {
   recordViews(input: $v) { __typename ... on Error { message } }
 }`;
 
+const REVIEW_ITEMS = `query ReviewItems($id: ID!) {
+  skill(id: $id) { items { key kind title body url difficulty prompt choices hints checkable } }
+}`;
+
 const HINT_QUERY = `query Hint($id: ID!) {
   skill(id: $id) {
     key name description
@@ -210,6 +214,36 @@ export async function render(root, ctx) {
     return { skill, weakest, lesson };
   }
 
+  /** Put an exercise of a due review's skill first (one the server checks, easiest first). */
+  async function reviewNow(review) {
+    if (state.busy) return;
+    try {
+      const { skill } = await gql(REVIEW_ITEMS, { id: review.skillKey });
+      const exercises = (skill?.items || []).filter((i) => i.kind === "EXERCISE").sort((a, b) => a.difficulty - b.difficulty);
+      const item = exercises.find((i) => i.checkable) || exercises[0];
+      if (!item) throw new Error(`${review.skill?.name || review.skillKey} has no exercise to review with`);
+      const recs = state.data.recommendations.filter((r) => r.itemKey !== item.key);
+      state.data.recommendations = [
+        {
+          kind: "REVIEW",
+          itemKey: item.key,
+          skillKey: review.skillKey,
+          predictedSuccess: null,
+          reasons: [{ code: "REVIEW_DUE", message: `you chose to review it: recall estimated ${pct(review.retrievability)}, last practised ${Math.round(review.daysSince)} days ago` }],
+          item,
+          skill: { key: review.skillKey, name: review.skill?.name || review.skillKey },
+        },
+        ...recs,
+      ];
+      state.current = 0;
+      resetItem();
+    } catch (err) {
+      state.answered += 1;
+      state.feedback = { error: err };
+    }
+    draw();
+  }
+
   /** A lesson, video or reading marked done: a view (not an answer: mastery does not move). */
   async function viewed(rec) {
     if (state.busy) return;
@@ -309,7 +343,7 @@ export async function render(root, ctx) {
       { class: "card next-item", id: "next-item", "data-item": rec.itemKey, "data-skill": rec.skillKey },
       feedbackBox(),
       h("h2", {}, "Next up"),
-      h("div", { class: "kind" }, `${rec.kind} · ${rec.skill?.name || rec.skillKey} · predicted success ${pct(rec.predictedSuccess)}`),
+      h("div", { class: "kind" }, `${rec.kind} · ${rec.skill?.name || rec.skillKey}${rec.predictedSuccess === null ? "" : ` · predicted success ${pct(rec.predictedSuccess)}`}`),
       h("h3", { id: "item-title" }, rec.item?.title || rec.itemKey),
       h("p", { class: "prompt", id: "item-prompt" }, rec.item?.prompt || rec.item?.body || ""),
       h("div", { class: "muted" }, "Why this:"),
@@ -426,7 +460,14 @@ export async function render(root, ctx) {
         ? h(
             "ul",
             { class: "reviews" },
-            due.map((r) => h("li", { "data-skill": r.skillKey }, h("span", {}, r.skill?.name || r.skillKey), h("span", { class: "muted" }, `recall ~${pct(r.retrievability)} · ${Math.round(r.daysSince)} days ago`))),
+            due.map((r) =>
+              h(
+                "li",
+                { "data-skill": r.skillKey },
+                h("span", {}, r.skill?.name || r.skillKey),
+                h("span", { class: "muted" }, `recall ~${pct(r.retrievability)} · ${Math.round(r.daysSince)} days ago `, h("button", { type: "button", class: "link review-now", disabled: state.busy, onClick: () => reviewNow(r) }, "Review now")),
+              ),
+            ),
           )
         : h("p", { class: "muted" }, "Nothing to review right now."),
     );
