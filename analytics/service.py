@@ -10,6 +10,9 @@ Args of :class:`ClassAnalytics`:
     max_train_learners: learners read to fit the risk model (default 300, spread evenly over
         the learners by id: the fit replays each one's answers, ~10 s for 300 on the demo).
     cache_size: learners whose timelines are kept between reads (default 5,000).
+    fresh_s: seconds a learner's timeline is served without looking at the store again
+        (default 2: the fields of one dashboard read share one look; alerts after new answers
+        always look).
     clock: ``time.monotonic`` by default.
 
 The risk model is fitted on the store's own history on first use, as its own task shielded
@@ -64,6 +67,7 @@ class ClassAnalytics:
         max_age: float = 300.0,
         max_train_learners: int = 300,
         cache_size: int = 5000,
+        fresh_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -76,7 +80,8 @@ class ClassAnalytics:
         self._task: asyncio.Task[FittedRisk] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.cache_size = cache_size
-        self._timelines: dict[str, tuple[tuple[object, ...], Timeline]] = {}
+        self.fresh_s = fresh_s
+        self._timelines: dict[str, tuple[tuple[object, ...], Timeline, float]] = {}
 
     # -- timelines ---------------------------------------------------------------------------
     async def attempts(self, learner_id: str) -> list[Attempt]:
@@ -90,33 +95,47 @@ class ClassAnalytics:
                 break
         return out
 
-    async def timelines(self, learner_ids: Sequence[str]) -> dict[str, Timeline]:
-        """Each learner's timeline under the serving model: one attempts read per learner;
-        the replay (off the event loop) only for learners whose answers or serving model
-        changed since the last one (an LRU of ``cache_size`` learners)."""
+    async def timelines(
+        self, learner_ids: Sequence[str], *, max_age_s: float | None = None
+    ) -> dict[str, Timeline]:
+        """Each learner's timeline under the serving model. A learner checked less than
+        ``max_age_s`` ago (default :attr:`fresh_s`; 0: always check) is served from the
+        cache as it is, so the several fields of one dashboard read share one look at the
+        store; any other is checked with one attempts read and replayed (off the event loop)
+        only when their answers or the serving model changed (an LRU of ``cache_size``)."""
         model = await self._serving()
         version = str(getattr(model, "model_version", id(model)))
-        got = {lid: await self.attempts(lid) for lid in dict.fromkeys(learner_ids)}
-        marks: dict[str, tuple[object, ...]] = {}
+        age = self.fresh_s if max_age_s is None else max_age_s
+        now = self._clock()
         out: dict[str, Timeline] = {}
-        for lid, attempts in got.items():
+        got: dict[str, list[Attempt]] = {}
+        marks: dict[str, tuple[object, ...]] = {}
+        stamps: dict[str, float] = {}
+        for lid in dict.fromkeys(learner_ids):
+            have = self._timelines.get(lid)
+            if have is not None and have[0][0] == version and now - have[2] < age:
+                out[lid], marks[lid], stamps[lid] = have[1], have[0], have[2]
+                continue
+            stamps[lid] = now
+            attempts = await self.attempts(lid)
             newest = max(attempts, key=lambda a: (a.timestamp, a.attempt_id), default=None)
             marks[lid] = (version, len(attempts), newest)
-            have = self._timelines.pop(lid, None)
             if have is not None and have[0] == marks[lid]:
                 out[lid] = have[1]
-        todo = [lid for lid in got if lid not in out]
+            else:
+                got[lid] = attempts
 
         def run() -> dict[str, Timeline]:
-            return {lid: replay(lid, got[lid], model) for lid in todo}
+            return {lid: replay(lid, a, model) for lid, a in got.items()}
 
-        if todo:
+        if got:
             out.update(await asyncio.to_thread(run))
-        for lid in got:  # most recently used last
-            self._timelines[lid] = (marks[lid], out[lid])
+        for lid in marks:  # most recently used last
+            self._timelines.pop(lid, None)
+            self._timelines[lid] = (marks[lid], out[lid], stamps[lid])
         while len(self._timelines) > self.cache_size:
             self._timelines.pop(next(iter(self._timelines)))
-        return {lid: out[lid] for lid in got}
+        return {lid: out[lid] for lid in marks}
 
     # -- the risk model ----------------------------------------------------------------------
     async def model(self) -> rk.RiskModel:
@@ -195,7 +214,7 @@ class ClassAnalytics:
 
     async def raised(self, learner_id: str, new_attempt_ids: Sequence[str]) -> list[al.Alert]:
         """Alerts that the answers ``new_attempt_ids`` (just stored) raised for the learner."""
-        tl = (await self.timelines([learner_id]))[learner_id]
+        tl = (await self.timelines([learner_id], max_age_s=0.0))[learner_id]
         new = set(new_attempt_ids)
         positions = [k for k, a in enumerate(tl.answers) if a.attempt_id in new]
         if not positions:

@@ -79,12 +79,17 @@ async def test_class_analytics_replays_a_learner_again_only_after_new_answers(
         async def no_index() -> Any:
             raise AssertionError("timelines need no index")
 
-        an = ClassAnalytics(store, serving, no_index)
+        clock = [0.0]
+        an = ClassAnalytics(store, serving, no_index, fresh_s=2.0, clock=lambda: clock[0])
         first = (await an.timelines(["l1"]))["l1"]
-        assert (await an.timelines(["l1"]))["l1"] is first
+        assert (await an.timelines(["l1"], max_age_s=0))["l1"] is first  # checked: unchanged
         later = Attempt("later", "l1", "a1", 1.0, T0 + timedelta(hours=1))
         await store.record_attempts([later])
+        clock[0] = 1.0  # within fresh_s of the last check: served as it was
+        assert (await an.timelines(["l1"]))["l1"] is first
+        clock[0] = 2.5
         again = (await an.timelines(["l1"]))["l1"]
         assert again is not first and [a.attempt_id for a in again.answers][-1] == "later"
+        assert (await an.timelines(["l1"], max_age_s=0))["l1"] is again
     finally:
         await store.close()
