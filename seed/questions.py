@@ -863,6 +863,128 @@ def _coordinates(rng: random.Random, level: int, skill: Skill) -> Question:
     )
 
 
+def _solid(rng: random.Random, level: int, skill: Skill) -> Question:
+    solids = {
+        "cube": 6,
+        "cuboid": 6,
+        "square-based pyramid": 5,
+        "triangular prism": 5,
+        "tetrahedron": 4,
+    }
+    name = rng.choice(sorted(solids))
+    n = solids[name]
+    return Question(
+        f"How many faces does a {name} have?",
+        str(n),
+        tuple(str(x) for x in sorted({4, 5, 6, 8} - {n}))[:3],
+        (skill.description, "Count the flat surfaces, including the one it stands on."),
+        f"A {name} has {n} faces.",
+    )
+
+
+def _position(rng: random.Random, level: int, skill: Skill) -> Question:
+    things = ["cat", "ball", "book", "cup", "hat"]
+    a, b = rng.sample(things, 2)
+    word, opposite = rng.choice(
+        (("above", "below"), ("in front of", "behind"), ("left of", "right of"))
+    )
+    return Question(
+        f"The {a} is {word} the {b}. So the {b} is ... the {a}?",
+        opposite,
+        tuple(
+            w
+            for w in ("above", "below", "in front of", "behind", "left of", "right of")
+            if w not in (word, opposite)
+        )[:3],
+        (skill.description, "Swap the two things: the position word flips too."),
+        f"If the {a} is {word} the {b}, the {b} is {opposite} the {a}.",
+    )
+
+
+def _symmetry(rng: random.Random, level: int, skill: Skill) -> Question:
+    shapes = {
+        "square": 4,
+        "rectangle": 2,
+        "equilateral triangle": 3,
+        "regular hexagon": 6,
+        "circle segment (semicircle)": 1,
+        "regular pentagon": 5,
+    }
+    name = rng.choice(sorted(shapes))
+    n = shapes[name]
+    return Question(
+        f"How many lines of symmetry does {'an' if name[0] in 'aeiou' else 'a'} {name} have?",
+        str(n),
+        tuple(str(x) for x in sorted({1, 2, 3, 4, 5, 6} - {n}))[:3],
+        (skill.description, "Imagine folding it so the two halves match exactly."),
+        f"A {name} folds onto itself along {n} line(s).",
+    )
+
+
+def _parallel(rng: random.Random, level: int, skill: Skill) -> Question:
+    a = rng.choice((15, 30, 40, 55, 70))
+    return Question(
+        f"Two lines meet at a right angle. One makes {a}° with a third line through the same "
+        "point inside the right angle. What angle does the third line make with the other?",
+        str(90 - a),
+        (str(180 - a), str(a), str(90 + a)),
+        (skill.description, "Perpendicular lines meet at 90°."),
+        f"The two parts of the right angle add to 90°: 90 - {a} = {90 - a}°.",
+    )
+
+
+def _translate(rng: random.Random, level: int, skill: Skill) -> Question:
+    x, y = rng.randint(-6, 6), rng.randint(-6, 6)
+    if rng.random() < 0.5:
+        answer = f"({-x}, {y})"
+        how, wrong = "Reflect in the y-axis", (f"({x}, {-y})", f"({-x}, {-y})", f"({y}, {x})")
+        step = "a reflection in the y-axis changes the sign of x"
+    else:
+        answer = f"({x}, {-y})"
+        how, wrong = "Reflect in the x-axis", (f"({-x}, {y})", f"({-x}, {-y})", f"({y}, {x})")
+        step = "a reflection in the x-axis changes the sign of y"
+    wrong = tuple(dict.fromkeys(w for w in wrong if w != answer))
+    return Question(
+        f"{how} the point ({x}, {y}). Where does it land?",
+        answer,
+        wrong,
+        (skill.description, step.capitalize() + "."),
+        f"{step}: {answer}.",
+    )
+
+
+def _surface(rng: random.Random, level: int, skill: Skill) -> Question:
+    a, b, c = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 4 + level)
+    value = 2 * (a * b + b * c + a * c)
+    return Question(
+        f"What is the surface area of a cuboid {a} cm × {b} cm × {c} cm, in cm²?",
+        str(value),
+        (str(a * b * c), str(a * b + b * c + a * c), str(value + 2)),
+        (skill.description, "Add the areas of all six faces: they come in three equal pairs."),
+        f"2 × ({a}×{b} + {b}×{c} + {a}×{c}) = {value} cm².",
+    )
+
+
+def _circle(rng: random.Random, level: int, skill: Skill) -> Question:
+    r = rng.randint(1, 10)
+    if level == 0:
+        return Question(
+            f"A circle has radius {r} cm. What is its diameter, in cm?",
+            str(2 * r),
+            (str(r), str(r * r), str(4 * r)),
+            (skill.description, "The diameter is twice the radius."),
+            f"2 × {r} = {2 * r} cm.",
+        )
+    value = round(3.14 * r * r, 2)
+    return Question(
+        f"Using π ≈ 3.14, what is the area of a circle of radius {r} cm, in cm²?",
+        _num(value),
+        (_num(round(3.14 * 2 * r, 2)), _num(round(3.14 * r, 2)), _num(round(3.14 * r * r * 2, 2))),
+        (skill.description, "Area = π × r²."),
+        f"3.14 × {r}² = {_num(value)} cm².",
+    )
+
+
 # -- data -------------------------------------------------------------------------------------
 
 
@@ -1278,6 +1400,13 @@ SKILL_GENERATORS: dict[str, Gen] = {
     "coordinates-first-quadrant": _coordinates,
     "coordinates-four-quadrants": _coordinates,
     "pythagoras": _pythagoras,
+    "shapes-3d": _solid,
+    "positions": _position,
+    "symmetry": _symmetry,
+    "parallel-perpendicular": _parallel,
+    "transformations": _translate,
+    "nets-surface-area": _surface,
+    "circle-measures": _circle,
     "sort-objects": _count_things(9, "#"),
     "tally-charts": _tally,
     "pictograms": _bar_total,
