@@ -21,7 +21,7 @@ SKILLS_Q = """query($after: String) { skills(first: 100, after: $after) {
 DRY_Q = """mutation($s: ID!, $t: ID!) { addPrerequisite(input: {sourceId: $s, targetId: $t},
   dryRun: true) { __typename ... on PrerequisitePayload { edit { impact {
   frontierChanged { count } pathChanged { count } } } } } }"""
-PREREQS_Q = 'query($k: ID!) { skill(id: $k) { prerequisites { key } } }'
+PREREQS_Q = "query($k: ID!) { skill(id: $k) { prerequisites { key } } }"
 
 
 def skills(server: LiveServer) -> list[dict[str, Any]]:
@@ -70,7 +70,8 @@ def test_a_designer_previews_applies_and_undoes_an_edit(
     page.click("#preview-add-edge")
     page.wait_for_selector("#impact, #designer-status .error")
     assert page.query_selector("#designer-status .error") is None, page.inner_text(
-        "#designer-status")
+        "#designer-status"
+    )
     box = page.wait_for_selector("#impact[data-dry-run='true']")
     shown = page.get_attribute("#impact li[data-field='frontier-changed']", "data-count")
     assert shown == str(frontier)
@@ -83,8 +84,9 @@ def test_a_designer_previews_applies_and_undoes_an_edit(
 
     page.click("#apply")
     page.wait_for_selector("#designer-status[data-applied]")
-    page.wait_for_selector(f"#designer-graph path.edge[data-source='{a}'][data-target='{b}']",
-                           state="attached")
+    page.wait_for_selector(
+        f"#designer-graph path.edge[data-source='{a}'][data-target='{b}']", state="attached"
+    )
     assert a in prerequisites(server, b)
     assert page.get_attribute("#impact", "data-dry-run") == "false"
 

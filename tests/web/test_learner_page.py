@@ -197,3 +197,33 @@ def test_a_due_review_is_practised_from_the_list(web_server: LiveServer, web_pag
     assert got["correct"] and got["skill"] == skill
     before, after = change_of(page, skill)
     assert before is not None and after >= before
+
+
+RECORD = """mutation($a: [AttemptInput!]!) {
+  recordAttempts(input: $a) { __typename ... on Error { message } }
+}"""
+ITEMS_OF = "query($id: ID!) { skill(id: $id) { items { key kind checkable answers } } }"
+
+
+def test_a_teacher_watching_sees_answers_from_another_device(
+    web_server: LiveServer, web_page: Any
+) -> None:
+    page = open_page(web_page, web_server, "learner/learner-0008", sub="teacher-01", role="teacher")
+    page.wait_for_selector("#live.on")
+    row = page.wait_for_selector("#goal-skills li.skill[data-mastery]:not([data-mastery=''])")
+    skill = row.get_attribute("data-skill")
+    before = bar_value(page, skill)
+    designer = web_server.token("designer-01", "designer")
+    items = web_server.graphql(ITEMS_OF, {"id": skill}, token=designer)["skill"]["items"]
+    item = next(i for i in items if i["kind"] == "EXERCISE" and i["checkable"])
+    learner = web_server.token("learner-0008", "learner")
+    wrong = wrong_answer(item["answers"])
+    attempt = {"attemptId": "other-device-1", "learnerId": "learner-0008", "itemId": item["key"]}
+    got = web_server.graphql(RECORD, {"a": [{**attempt, "response": wrong}]}, token=learner)
+    assert got["recordAttempts"]["__typename"] == "RecordAttemptsPayload", got
+    page.wait_for_function(
+        "([s, b]) => Number(document.querySelector(`li.skill[data-skill='${s}']`).dataset.mastery)"
+        " !== b",
+        arg=[skill, before],
+    )
+    assert bar_value(page, skill) < before  # a wrong answer, seen without a reload

@@ -4,7 +4,7 @@
 //
 // Route: #/learner (a learner: themselves) or #/learner/<learner id> (a teacher or admin).
 import { errorBox, h, mount, pct } from "../js/dom.js";
-import { expect, gql } from "../js/graphql.js";
+import { expect, gql, subscribe } from "../js/graphql.js";
 import { LEVELS, levelOf } from "../js/levels.js";
 import { drawPath, focusGraph } from "./learner_path.js";
 
@@ -57,6 +57,10 @@ const HINT_QUERY = `query Hint($id: ID!) {
     prerequisites { key name }
     items { key kind title url }
   }
+}`;
+
+const LIVE = `subscription Live($id: ID!) {
+  masteryChanged(learnerId: $id) { mastery { probability skill { key name topic } } }
 }`;
 
 const PICK_QUERY = `{ viewer { groups { name learners { nodes { key displayName } } } } }`;
@@ -131,6 +135,8 @@ export async function render(root, ctx) {
     choice: null, // the picked choice of a multiple-choice item
     busy: false,
     answered: 0, // answers sent from this page (the feedback box carries the count)
+    live: "connecting", // the masteryChanged subscription: connecting, on, off
+    liveEvents: 0,
   };
 
   /** The first recommendation not marked done on this page (else the first). */
@@ -495,15 +501,24 @@ export async function render(root, ctx) {
     );
   }
 
+  /** Mastery from the live feed (answers from any device or tab) merged into the page. */
+  function merge(rows) {
+    const byKey = new Map(state.data.mastery.map((m) => [m.skill.key, m]));
+    for (const row of rows) byKey.set(row.skill.key, row);
+    state.data.mastery = [...byKey.values()];
+  }
+
   function draw() {
     const d = state.data;
     const mastery = masteryMap();
+    const typed = root.querySelector("#answer-input")?.value; // keep a half-typed answer
     mount(
       root,
       h(
         "div",
         { class: "page-head" },
         h("h1", { id: "learner-name" }, d.displayName),
+      h("span", { class: `live ${state.live}`, id: "live", title: "mastery updates as answers arrive, from any device" }, state.live === "on" ? "● live" : state.live === "off" ? "○ not live" : ""),
         h("span", { class: "muted" }, "Goals:"),
         h("ul", { class: "chips", id: "goals" }, d.goals.length ? d.goals.map((g) => h("li", { class: "chip", "data-skill": g.key }, g.name)) : h("li", { class: "muted" }, "none yet")),
       ),
@@ -511,10 +526,29 @@ export async function render(root, ctx) {
       pathCard(mastery),
     );
     root.dataset.busy = String(state.busy);
+    const input = root.querySelector("#answer-input");
+    if (input && typed) input.value = typed;
   }
 
   await load();
   draw();
+  const stop = subscribe(LIVE, { id: learnerId }, {
+    onReady: () => {
+      state.live = "on";
+      draw();
+    },
+    onNext: (data) => {
+      merge(data.masteryChanged.mastery);
+      state.liveEvents += 1;
+      root.dataset.liveEvents = String(state.liveEvents);
+      if (!state.busy) draw();
+    },
+    onError: () => {
+      state.live = "off"; // the page still works; a reload subscribes again
+      if (!ctx.signal.aborted) draw();
+    },
+  });
+  return stop;
 }
 
 async function pickLearner(root, ctx) {
