@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 import networkx as nx
 
+from graph import curriculum_edit as ce
 from graph.models import Item, Prerequisite, Skill
 from graph.store import GraphStore, GraphStoreError
 
@@ -179,7 +180,9 @@ async def existing_graph(store: GraphStore) -> nx.DiGraph:
 async def import_bundle(
     store: GraphStore, bundle: Bundle, *, actor: str, skip_invalid: bool = False
 ) -> ImportReport:
-    """Validate ``bundle`` against the store, then write it: skills, then edges, then items.
+    """Validate ``bundle`` against the store, then write it in one transaction (skills, edges,
+    items; one change-log batch with each record's before and after, so
+    ``undoCurriculumChange`` undoes the import).
 
     Raises CurriculumImportError (nothing written) when any problem is found, unless
     ``skip_invalid``, in which case the valid records are written and the problems returned.
@@ -187,12 +190,13 @@ async def import_bundle(
     checked = validate(bundle, await existing_graph(store))
     if checked.problems and not skip_invalid:
         raise CurriculumImportError(checked.problems)
-    if checked.skills:
-        await store.upsert_skills(checked.skills, actor=actor)
-    if checked.edges:
-        await store.upsert_prerequisites(checked.edges, actor=actor)
-    if checked.items:
-        await store.upsert_items(checked.items, actor=actor)
+    edits: list[ce.Edit] = [
+        *(ce.PutSkill(s) for s in checked.skills),
+        *(ce.PutPrerequisite(e) for e in checked.edges),
+        *(ce.PutItem(i) for i in checked.items),
+    ]
+    if edits:
+        await ce.run_edits(store, edits, actor=actor)
     return ImportReport(
         len(checked.skills), len(checked.edges), len(checked.items), checked.problems
     )
