@@ -3,8 +3,9 @@
 
 ``create_app(settings, db_url=...)`` opens the store in the lifespan (refusing an unmigrated
 one) and, with ``settings.redis_url``, the Redis connection that shares subscription events
-with the store's other server processes; it loads the serving tracer model before the first
-request, and closes both on shutdown; ``create_app(settings, services=...)`` serves
+with the store's other server processes; it loads the serving tracer model, builds the
+curriculum index and reads the items' learning gains before the first request (so the first one
+is served warm), and closes both on shutdown; ``create_app(settings, services=...)`` serves
 already-built services (tests, benchmarks). Each worker process of ``learngraph serve
 --workers N`` runs this lifespan for itself (``api.serve_cli``).
 """
@@ -258,6 +259,11 @@ def create_app(
             version = await app.state.services.mastery.load()
             log.info("serving tracer model %s", version)
             app.state.services.analytics.spawn(app.state.services.analytics.warm())
+            # and the curriculum index, which the first recommendation would otherwise build
+            built: Services = app.state.services
+            index = await built.recommender.warm(store)
+            await built.gains.get(store, index.version)
+            log.info("curriculum index built: %d skills, %d items", index.n_skills, index.n_items)
             yield
             await drain_tasks()
         finally:

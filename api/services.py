@@ -73,6 +73,9 @@ class MasteryUpdater:
         #: the change log's last seq when the service was built
         self._log_seq = 0
         self._loaded_once = service is not None
+        #: the view before a curriculum edit, serving predictions until the new one is built
+        self._previous: Any | None = None
+        self._refresh: asyncio.Task[Any] | None = None
         self.jobs = ActivationJobs(store, self.registry, on_done=lambda _: self.invalidate())
 
     def registry(self) -> Any:
@@ -92,7 +95,28 @@ class MasteryUpdater:
         return str(service.model_version)
 
     def invalidate(self) -> None:
+        """Rebuild the serving model at the next use (a model switch): every use waits."""
         self._service = None
+        self._previous = None
+
+    def invalidate_curriculum(self) -> None:
+        """A curriculum edit made here: the tracer's view of the curriculum is rebuilt. Answers
+        (:meth:`apply`) wait for the new view; predictions (:meth:`predictor`, on the
+        recommendation path) keep using the current one while the new one is built in the
+        background, then the new one (an item only the new curriculum has is NaN meanwhile:
+        the recommender's stored-mastery formula places it)."""
+        if self._service is not None:
+            self._previous = self._service
+        self._service = None
+
+    async def _for_predictions(self) -> Any:
+        previous = self._previous
+        if self._service is not None or previous is None or await self._stale():
+            return await self._current()
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._current())
+            self._refresh.add_done_callback(_log_failed_refresh)
+        return previous
 
     async def service(self) -> Any:
         """The serving ``MasteryService`` now (loaded on first use, reloaded after a
@@ -131,6 +155,7 @@ class MasteryUpdater:
                 self._seen = (active,)
                 self._log_seq = log_seq
                 self._loaded_once = True
+                self._previous = None
             return self._service
 
     async def activate(self, key: str) -> Any:
@@ -147,7 +172,7 @@ class MasteryUpdater:
         item the model cannot place; None when the learner has no state under the serving
         model (or it cannot be decoded): the recommender then uses its stored-mastery formula
         (``recommender.service.TracerPredictions``)."""
-        service = await self._current()
+        service = await self._for_predictions()
         (blob,) = await self._store.load_tracer_states([learner_id], service.model_version)
         if blob is None:
             return None
@@ -178,6 +203,12 @@ class MasteryUpdater:
         service = await self._current()
         result: dict[str, list[Mastery]] = await service.apply(self._store, list(attempts), fresh)
         return result
+
+
+def _log_failed_refresh(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # predictions keep the old view; the next answer or prediction tries again
+        log.warning("serving tracer rebuild after a curriculum edit failed: %s", task.exception())
 
 
 class ChangeFeed:

@@ -659,6 +659,14 @@ WITH lid, m, s ORDER BY s.id
 RETURN collect({{lid: lid, mastery: {_MASTERY_PROJECTION}}}) AS rows
 """
 
+#: one learner's ``{skill_id: probability}`` as two parallel lists (no maps, no timestamps);
+#: ``$skill_ids`` null reads every skill
+MASTERY_PROBABILITIES: Final = """
+MATCH (:Learner {id: $id})-[m:MASTERY]->(s:Skill)
+WHERE $skill_ids IS NULL OR s.id IN $skill_ids
+RETURN collect(s.id) AS skills, collect(m.probability) AS probabilities
+"""
+
 MASTERY_OF_GROUP: Final = f"""
 MATCH (:Group {{id: $group_id}})<-[:MEMBER_OF]-(l:Learner)
 WITH l ORDER BY l.id

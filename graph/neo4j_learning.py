@@ -152,6 +152,16 @@ class Neo4jLearning(Neo4jCore):
         return {r["lid"]: sorted((v.mastery(r["lid"], m) for m in r["masteries"]),
                                  key=lambda m: m.skill_id) for r in rows}
 
+    async def mastery_probabilities(
+        self, learner_id: str, skill_ids: Sequence[str] | None = None
+    ) -> dict[str, float]:
+        [row] = await self._read(
+            cypher.MASTERY_PROBABILITIES,
+            id=learner_id,
+            skill_ids=None if skill_ids is None else list(skill_ids),
+        )
+        return dict(zip(row["skills"], map(float, row["probabilities"]), strict=True))
+
     # -- tracer state ----------------------------------------------------------------------
 
     async def load_tracer_states(

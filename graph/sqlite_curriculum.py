@@ -144,7 +144,9 @@ class SqliteCurriculum(SqliteCore):
         def run(conn: sqlite3.Connection) -> int:
             return int(conn.execute(sql, params).fetchone()[0])
 
-        return await self._call(run)
+        # a page of up to 1,000 items is a long read (a cache rebuild pages the whole
+        # catalogue): on the second connection, so the worker thread keeps serving requests
+        return await self._read_aside(run)
 
     async def items_for_skills(self, skill_ids: Sequence[str]) -> list[list[Item]]:
         def run(conn: sqlite3.Connection) -> list[list[Item]]:
@@ -169,7 +171,7 @@ class SqliteCurriculum(SqliteCore):
                 edges=tuple(Prerequisite(r[0], r[1], r[2]) for r in edges),
             )
 
-        return await self._call(run)
+        return await self._read_aside(run)  # the whole graph: a long read, as above
 
     async def prerequisites_of(self, skill_ids: Sequence[str]) -> list[list[Prerequisite]]:
         return await self._call(edges_by, "target", skill_ids)

@@ -18,7 +18,7 @@ from graph.checks import (
 )
 from graph.models import Attempt, AttemptPage, Mastery, RecordResult, TracerRecord, TracerWrite
 from graph.sqlite_core import SqliteCore
-from graph.sqlite_queries import gain_counts, mastery_by_learner, require
+from graph.sqlite_queries import gain_counts, mastery_by_learner, mastery_probabilities, require
 from graph.sqlite_rows import (
     ATTEMPT_COLS,
     MASTERY_COLS,
@@ -161,6 +161,11 @@ class SqliteLearning(SqliteCore):
             return dict(zip(members, mastery_by_learner(conn, members), strict=True))
 
         return await self._call(run)
+
+    async def mastery_probabilities(
+        self, learner_id: str, skill_ids: Sequence[str] | None = None
+    ) -> dict[str, float]:
+        return await self._call(mastery_probabilities, learner_id, skill_ids)
 
     # -- tracer state ----------------------------------------------------------------------
 

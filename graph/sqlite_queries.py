@@ -275,6 +275,21 @@ def mastery_by_learner(conn: sqlite3.Connection,
     return [list(by_learner.get(lid, [])) for lid in learner_ids]
 
 
+def mastery_probabilities(conn: sqlite3.Connection, learner_id: str,
+                          skill_ids: Sequence[str] | None) -> dict[str, float]:
+    """``{skill_id: probability}`` of one learner (along the primary key), optionally only
+    ``skill_ids``: two columns, no row objects."""
+    if skill_ids is None:
+        rows = conn.execute(
+            "SELECT skill_id, probability FROM mastery WHERE learner_id = ?", (learner_id,))
+    else:
+        rows = conn.execute(
+            "SELECT skill_id, probability FROM mastery WHERE learner_id = ?"
+            " AND skill_id IN (SELECT value FROM json_each(?))",
+            (learner_id, ids_json(skill_ids)))
+    return {r[0]: r[1] for r in rows}
+
+
 #: Each item's main skill: the first of its Q-matrix row (lowest position).
 _MAIN_SKILL = """
 main AS (

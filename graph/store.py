@@ -435,6 +435,15 @@ class GraphStore(Protocol):
         """Learner id -> latest mastery rows, for every learner of the group."""
         ...
 
+    async def mastery_probabilities(
+        self, learner_id: str, skill_ids: Sequence[str] | None = None
+    ) -> dict[str, float]:
+        """The learner's latest P(mastered) per skill with an estimate, ``{skill_id:
+        probability}`` (only the skills of ``skill_ids`` when given; an unknown learner or
+        skill is simply absent). The recommender's per-request read: the same probabilities
+        as :meth:`mastery_of`, without building a row object (and its timestamp) per skill."""
+        ...
+
     # -- tracer state (so an online update needs no replay of history) ----------------------
     async def load_tracer_states(
         self, learner_ids: Sequence[str], model_version: str

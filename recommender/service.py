@@ -23,9 +23,12 @@ observed learning gains: ``gains`` as given, else those of ``gain_cache`` (a
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 
@@ -51,6 +54,10 @@ from recommender.paths import LearningPath, learning_path
 PAGE = 1000
 DIAGNOSTIC_MODEL = "diagnostic"
 
+log = logging.getLogger("learngraph.recommender")
+P = ParamSpec("P")
+R = TypeVar("R")
+
 TracerPredictions = Callable[[str], Awaitable[Predictor | None]]
 """``await tracer(learner_id)``: the serving tracer's predictor for that learner, or None when
 the learner has no tracer state (the stored-mastery formula is used then). The predictor
@@ -58,16 +65,53 @@ answers NaN for an item the tracer cannot place."""
 
 
 class IndexCache:
-    """The current curriculum index, rebuilt when the change log moves (or on
-    :meth:`invalidate`). Concurrent callers share one rebuild."""
+    """The current curriculum index, rebuilt when the change log moves past the version it
+    was built from (or after :meth:`invalidate`). Concurrent callers share one rebuild.
 
-    def __init__(self) -> None:
+    Two ways to ask, for two kinds of caller:
+
+    * :meth:`get`: the index of the curriculum as it is now; waits for a rebuild when the
+      change log has moved (scripts, tests, anything that must read its own edits).
+    * :meth:`current`: what a request uses. The first call builds the index (the app's
+      start-up does it, :meth:`warm`); after that a call never waits for a rebuild: when the
+      log has moved it starts one in the background (once) and returns the index it has,
+      which keeps serving until the new one is built and swapped in. A request that names a
+      skill or item the old index lacks gets the new one from :func:`_fresh_on_unknown`.
+
+    Args:
+        build: builds the index from the store (default: the store's whole curriculum, see
+            :func:`read_index`); tests pass a gated one.
+    """
+
+    def __init__(
+        self, build: Callable[[GraphStore, str], Awaitable[CurriculumIndex]] | None = None
+    ) -> None:
+        self._build = build or read_index
         self._index: CurriculumIndex | None = None
         self._seq = -1
+        #: newest change-log seq seen (>= ``_seq``); -1 also after :meth:`invalidate`
+        self._wanted = -1
         self._lock = asyncio.Lock()
+        self._rebuild: asyncio.Task[CurriculumIndex] | None = None
 
     def invalidate(self) -> None:
-        self._index = None
+        """The next call rebuilds (a curriculum edit made here: :meth:`current` keeps serving
+        the index it has meanwhile)."""
+        self._wanted = -2
+
+    @property
+    def index(self) -> CurriculumIndex | None:
+        """The index in hand (None before the first build)."""
+        return self._index
+
+    @property
+    def rebuilding(self) -> bool:
+        """A background rebuild is running."""
+        return self._rebuild is not None and not self._rebuild.done()
+
+    def stale(self, index: CurriculumIndex) -> bool:
+        """``index`` is older than the curriculum as last seen (a rebuild is due or running)."""
+        return index is not self._index or self._wanted != self._seq or self.rebuilding
 
     async def _last_seq(self, store: GraphStore, after: int) -> int:
         seq = max(after, 0)
@@ -77,28 +121,97 @@ class IndexCache:
                 return seq
             seq = page[-1].seq
 
-    async def get(self, store: GraphStore) -> CurriculumIndex:
-        index = self._index
-        if index is not None and await self._last_seq(store, self._seq) == self._seq:
-            return index
+    async def _probe(self, store: GraphStore) -> int:
+        """The change log's last seq (one tiny read when nothing moved)."""
+        seq = await self._last_seq(store, self._seq)
+        if self._wanted != -2:
+            self._wanted = seq
+        return seq
+
+    async def _refresh(self, store: GraphStore) -> CurriculumIndex:
+        """Build the index of the curriculum as it is now and swap it in (under the lock:
+        concurrent callers share one build)."""
         async with self._lock:
             seq = await self._last_seq(store, self._seq)
-            if self._index is None or seq != self._seq:
-                graph = await store.prerequisite_graph()
-                items = []
-                after: str | None = None
-                while True:
-                    page = await store.list_items(after=after, limit=PAGE)
-                    items.extend(page)
-                    if len(page) < PAGE:
-                        break
-                    after = page[-1].id
-                self._index = await asyncio.to_thread(
-                    index_from_domain, graph, items, version=str(seq)
-                )
-                self._seq = seq
+            if self._index is None or seq != self._seq or self._wanted == -2:
+                self._wanted = seq
+                index = await self._build(store, str(seq))
+                self._index, self._seq = index, seq
             assert self._index is not None
             return self._index
+
+    async def get(self, store: GraphStore) -> CurriculumIndex:
+        """The index of the curriculum as it is now (waits for a rebuild if one is due)."""
+        if self._index is not None and self._wanted != -2:
+            seq = await self._probe(store)
+            index = self._index  # a background rebuild may have swapped during the probe
+            if seq == self._seq and index is not None:
+                return index
+        return await self._refresh(store)
+
+    async def current(self, store: GraphStore) -> CurriculumIndex:
+        """The index to serve a request with now: the first call builds it; later calls never
+        wait for a rebuild (one runs in the background when the curriculum moved, and the
+        index in hand serves until it is swapped in)."""
+        if self._index is None:
+            return await self._refresh(store)
+        if (self._wanted == -2 or await self._probe(store) != self._seq) and not self.rebuilding:
+            self._rebuild = asyncio.create_task(self._refresh(store))
+            self._rebuild.add_done_callback(_log_failed_rebuild)
+        return self._index
+
+    async def warm(self, store: GraphStore) -> CurriculumIndex:
+        """Build the index now (the app's start-up), so the first request does not."""
+        return await self.get(store)
+
+    async def settled(self) -> None:
+        """Wait for a background rebuild to finish (tests, shutdown)."""
+        task = self._rebuild
+        if task is not None:
+            await asyncio.wait([task])
+
+
+def _log_failed_rebuild(task: asyncio.Task[CurriculumIndex]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # the old index keeps serving; the next request starts another rebuild
+        log.warning("curriculum index rebuild failed: %s", task.exception())
+
+
+async def read_index(store: GraphStore, version: str) -> CurriculumIndex:
+    """The index of the store's whole curriculum: the graph and every item (paged), compiled
+    off the event loop."""
+    graph = await store.prerequisite_graph()
+    items = []
+    after: str | None = None
+    while True:
+        page = await store.list_items(after=after, limit=PAGE)
+        items.extend(page)
+        if len(page) < PAGE:
+            break
+        after = page[-1].id
+    return await asyncio.to_thread(index_from_domain, graph, items, version=version)
+
+
+def _fresh_on_unknown(call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A request served from a stale index (see :meth:`IndexCache.current`) that names a skill
+    or item only the newer curriculum has waits for the rebuild and runs again, so it never
+    fails for an id that exists. The wrapped calls only read, so running again is safe."""
+
+    @functools.wraps(call)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        cache = kwargs["cache"]
+        assert isinstance(cache, IndexCache)
+        served = cache.index
+        try:
+            return await call(*args, **kwargs)
+        except UnknownIdError:
+            if served is None or not cache.stale(served):
+                raise
+        store: GraphStore = args[0]  # type: ignore[assignment]
+        await cache.get(store)
+        return await call(*args, **kwargs)
+
+    return run
 
 
 def mastery_predictor(
@@ -150,11 +263,10 @@ class LearnerSnapshot:
 async def _snapshot(
     store: GraphStore, index: CurriculumIndex, learner_id: str, history: int
 ) -> LearnerSnapshot:
-    rows, page = await asyncio.gather(
-        store.mastery_of([learner_id]), store.attempts_of(learner_id, limit=history)
+    probabilities, page = await asyncio.gather(
+        store.mastery_probabilities(learner_id), store.attempts_of(learner_id, limit=history)
     )
-    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
-    return LearnerSnapshot(m, page.attempts)
+    return LearnerSnapshot(index.mastery_array(probabilities), page.attempts)
 
 
 def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[rv.ReviewState]:
@@ -202,6 +314,7 @@ async def _goals_and_retention(
     )
 
 
+@_fresh_on_unknown
 async def recommendations(
     store: GraphStore,
     learner_id: str,
@@ -228,7 +341,7 @@ async def recommendations(
     ranked by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no
     tracer, or no tracer state) by the stored-mastery formula (see the module docstring)."""
     cfg = config or RecommenderConfig()
-    index = await cache.get(store)
+    index = await cache.current(store)
     if gains is None and gain_cache is not None:
         gains = await gain_cache.get(store, index.version)
     (goal_ids, target_retention), snap, traced = await asyncio.gather(
@@ -261,6 +374,7 @@ async def recommendations(
     )
 
 
+@_fresh_on_unknown
 async def learner_path(
     store: GraphStore,
     learner_id: str,
@@ -270,11 +384,11 @@ async def learner_path(
     threshold: float = 0.8,
 ) -> LearningPath:
     """The learner's remaining path to ``goals`` (None: the learner's own goals)."""
-    index = await cache.get(store)
-    goal_ids, rows = await asyncio.gather(
-        _goals(store, learner_id, goals), store.mastery_of([learner_id])
+    index = await cache.current(store)
+    goal_ids, probabilities = await asyncio.gather(
+        _goals(store, learner_id, goals), store.mastery_probabilities(learner_id)
     )
-    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
+    m = index.mastery_array(probabilities)
     return learning_path(index, m, goal_ids, threshold=threshold)
 
 
@@ -287,10 +401,11 @@ class Fringes:
     inner: tuple[str, ...]
 
 
+@_fresh_on_unknown
 async def learner_fringes(
     store: GraphStore, learner_id: str, *, cache: IndexCache, threshold: float = 0.8
 ) -> Fringes:
-    index = await cache.get(store)
+    index = await cache.current(store)
     [rows] = await store.mastery_of([learner_id])
     m = index.mastery_array({r.skill_id: r.probability for r in rows})
     acquired = np.full(index.n_skills, np.nan)
@@ -307,6 +422,7 @@ async def learner_fringes(
     )
 
 
+@_fresh_on_unknown
 async def learner_gaps(
     store: GraphStore,
     learner_id: str,
@@ -315,14 +431,15 @@ async def learner_gaps(
     cache: IndexCache,
     threshold: float = 0.8,
 ) -> list[gp.Gap]:
-    index = await cache.get(store)
-    goal_ids, rows = await asyncio.gather(
-        _goals(store, learner_id, goals), store.mastery_of([learner_id])
+    index = await cache.current(store)
+    goal_ids, probabilities = await asyncio.gather(
+        _goals(store, learner_id, goals), store.mastery_probabilities(learner_id)
     )
-    m = index.mastery_array({r.skill_id: r.probability for r in rows[0]})
+    m = index.mastery_array(probabilities)
     return gp.learner_gaps(index, m, goal_ids, threshold)
 
 
+@_fresh_on_unknown
 async def group_gaps(
     store: GraphStore,
     group_id: str,
@@ -332,7 +449,7 @@ async def group_gaps(
     threshold: float = 0.8,
 ) -> list[gp.GroupGap]:
     """The group's root-cause skills toward ``goals`` with the learners stuck on each."""
-    index = await cache.get(store)
+    index = await cache.current(store)
     [group] = await store.get_groups([group_id])
     if group is None:
         raise UnknownIdError("group", [group_id])
@@ -355,7 +472,7 @@ async def _retention_and_states(
     from the last ``history`` attempts, read concurrently."""
     if target_retention is not None:
         rv.check_retention(target_retention)
-    index = await cache.get(store)
+    index = await cache.current(store)
     learner, page = await asyncio.gather(
         _learner(store, learner_id), store.attempts_of(learner_id, limit=history)
     )
@@ -365,6 +482,7 @@ async def _retention_and_states(
     return retention, _review_states(index, page.attempts)
 
 
+@_fresh_on_unknown
 async def review_queue(
     store: GraphStore,
     learner_id: str,
@@ -400,6 +518,7 @@ class ForecastRow:
     current: bool
 
 
+@_fresh_on_unknown
 async def review_forecast(
     store: GraphStore,
     learner_id: str,
@@ -430,15 +549,17 @@ async def review_forecast(
 
 
 # -- diagnostic ---------------------------------------------------------------------------------
+@_fresh_on_unknown
 async def start_diagnostic(
     store: GraphStore, *, cache: IndexCache, config: dg.DiagnosticConfig | None = None
 ) -> tuple[dg.DiagnosticState, dg.Question | None]:
     """A new diagnostic and its first question. Keep the state (``to_dict``) between calls."""
-    index = await cache.get(store)
+    index = await cache.current(store)
     state = await asyncio.to_thread(dg.start, index, config)
     return state, await asyncio.to_thread(dg.next_question, index, state)
 
 
+@_fresh_on_unknown
 async def answer_diagnostic(
     store: GraphStore,
     state: dg.DiagnosticState,
@@ -450,7 +571,7 @@ async def answer_diagnostic(
 ) -> tuple[dg.DiagnosticState, dg.Question | None]:
     """Record one answer; returns the new state and the next question (None when done).
     ``skill_id`` defaults to the item's first skill."""
-    index = await cache.get(store)
+    index = await cache.current(store)
     if skill_id is None:
         pos = index.item_positions([item_id])[0]
         sk = index.skills_of_item(int(pos))

@@ -169,7 +169,8 @@ async def run_curriculum_edits(
 
     result = await guarded(body)
     if isinstance(result, CurriculumEdit) and result.applied:
-        ctx.services.mastery.invalidate()
+        # both rebuilt in the background for requests: the old views serve until then
+        ctx.services.mastery.invalidate_curriculum()
         ctx.services.recommender.invalidate()
         await ctx.services.changes.publish_new()
     return result

@@ -158,6 +158,8 @@ async def test_the_serving_model_is_loaded_at_start_up(tmp_path: Path) -> None:
     app = create_app(ApiSettings(auth=AUTH, limits=with_test_timeout()), db_url=f"sqlite:///{path}")
     async with app.router.lifespan_context(app):
         assert app.state.services.mastery.loaded, "loaded before any request"
+        cache = app.state.services.recommender
+        assert cache.index is not None, "the curriculum index is built before any request"
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         )

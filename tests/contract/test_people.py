@@ -127,6 +127,25 @@ async def test_mastery_keeps_the_latest_row_per_skill(store: Any) -> None:
     ]
 
 
+async def test_mastery_probabilities_match_mastery_of(store: Any) -> None:
+    """The recommender's light read answers the latest probability of each skill, only the
+    skills asked for when given, and nothing for an unknown learner, skill or removed skill."""
+    await people(store)
+    await store.save_mastery(
+        [mastery("l1", "s2", 0.4), mastery("l1", "s1", 0.25), mastery("l2", "s1", 0.9)]
+    )
+    await store.save_mastery([mastery("l1", "s2", 0.75, minutes=5, version="bkt-2")])
+    [rows] = await store.mastery_of(["l1"])
+    got = await store.mastery_probabilities("l1")
+    assert got == {r.skill_id: r.probability for r in rows} == {"s1": 0.25, "s2": 0.75}
+    assert await store.mastery_probabilities("l1", ["s2", "s3", "ghost"]) == {"s2": 0.75}
+    assert await store.mastery_probabilities("l1", []) == {}
+    assert await store.mastery_probabilities("l3") == {}
+    assert await store.mastery_probabilities("ghost") == {}
+    await store.remove_skills(["s1"], actor=ACTOR)
+    assert await store.mastery_probabilities("l1") == {"s2": 0.75}
+
+
 async def test_mastery_of_group_covers_every_member(store: Any) -> None:
     await people(store)
     await store.save_mastery(
