@@ -104,19 +104,27 @@ class MasteryUpdater:
         (:meth:`apply`) wait for the new view; predictions (:meth:`predictor`, on the
         recommendation path) keep using the current one while the new one is built in the
         background, then the new one (an item only the new curriculum has is NaN meanwhile:
-        the recommender's stored-mastery formula places it)."""
+        the recommender's stored-mastery formula places it). An edit by another process is
+        found in the change log and handled the same way."""
         if self._service is not None:
             self._previous = self._service
         self._service = None
 
     async def _for_predictions(self) -> Any:
-        previous = self._previous
-        if self._service is not None or previous is None or await self._stale():
+        """The service predictions use: after a curriculum edit (made here or by any other
+        process) the view in hand, while one background rebuild makes the new one; after a
+        model switch (or before the first load) the new service, waited for."""
+        service = self._service or self._previous
+        seen = self._seen
+        if service is None or seen is None or await self._store.serving_model() != seen[0]:
             return await self._current()
-        if self._refresh is None or self._refresh.done():
+        moved = self._service is None or bool(
+            await self._store.change_log(after_seq=self._log_seq, limit=1)
+        )
+        if moved and (self._refresh is None or self._refresh.done()):
             self._refresh = asyncio.create_task(self._current())
             self._refresh.add_done_callback(_log_failed_refresh)
-        return previous
+        return service
 
     async def service(self) -> Any:
         """The serving ``MasteryService`` now (loaded on first use, reloaded after a
@@ -136,7 +144,10 @@ class MasteryUpdater:
     async def _current(self) -> Any:
         service = self._service
         if service is not None and not await self._stale():
-            return service
+            # a background rebuild may have swapped in a newer one during the check
+            current = self._service
+            if current is not None:
+                return current
         async with self._lock:
             if self._service is None or self._service is service:
                 from tracing.serving import MasteryService

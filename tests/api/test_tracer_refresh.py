@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from graph.models import Attempt
+from graph.models import Attempt, Skill
 from tests.api.conftest import T0, Api
 from tracing.serving import MasteryService
 
@@ -73,3 +73,22 @@ async def test_predictions_keep_the_old_view_while_the_new_one_builds(
     await answering
     new = await updater._for_predictions()
     assert new is not old and "div" in new.vocab.skill_ids
+
+
+async def test_an_edit_by_another_process_is_rebuilt_in_the_background(
+    api: Api, store: Any, gate: threading.Event
+) -> None:
+    """Found in the change log (no invalidate here): predictions keep the view in hand."""
+    updater = api.services.mastery
+    gate.set()
+    old = await updater._current()
+    gate.clear()
+    await store.upsert_skills([Skill("div", "Dividing")], actor="another-process")
+    await updater.predictor("ada")  # returns with the rebuild held
+    assert await updater._for_predictions() is old
+    body = await api.gql(RECOMMEND, role="learner")
+    assert body["data"]["learner"]["recommendations"], body
+    gate.set()
+    new = await updater.service()  # waits for the new view
+    assert new is not old and "div" in new.vocab.skill_ids
+    assert await updater._for_predictions() is new
