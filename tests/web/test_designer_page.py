@@ -96,3 +96,37 @@ def test_a_designer_previews_applies_and_undoes_an_edit(
     edge = f"#designer-graph path.edge[data-source='{a}'][data-target='{b}']"
     page.wait_for_selector(edge, state="detached")
     assert a not in prerequisites(server, b)
+
+
+ITEM_Q = "query($k: ID!) { item(id: $k) { key title skills { key } } }"
+
+
+def test_a_designer_creates_an_item_from_suggested_skills_and_a_bad_import_is_refused(
+    start_web_server: Callable[..., LiveServer], web_page: Any
+) -> None:
+    server = start_web_server()
+    designer = server.token("designer-01", "designer")
+    page = open_page(web_page, server, "designer", sub="designer-01", role="designer")
+    page.click("summary:has-text('New item')")
+    page.fill("#new-item-id", "ex-clock-web")
+    page.fill("#new-item-title", "What time is it?")
+    page.fill("#new-item-body", "The short hand points at 3 and the long hand at 12.")
+    page.click("#suggest")
+    first = page.wait_for_selector("#suggestions li[data-skill]")
+    suggested = first.get_attribute("data-skill")
+    first.query_selector("button").click()
+    assert page.input_value("#new-item-skills") == suggested
+    page.click("#preview-new-item")
+    page.wait_for_selector("#impact[data-dry-run='true']")
+    assert server.graphql(ITEM_Q, {"k": "ex-clock-web"}, token=designer)["item"] is None
+    page.click("#apply")
+    page.wait_for_selector("#designer-status[data-applied]")
+    made = server.graphql(ITEM_Q, {"k": "ex-clock-web"}, token=designer)["item"]
+    assert [s["key"] for s in made["skills"]] == [suggested]
+
+    page.click("summary:has-text('Import')")
+    cyclic = ('{"prerequisites": [{"source": "count-to-100", "target": "count-to-10"}]}')
+    page.fill("#import-json", cyclic)
+    page.click("#preview-import")
+    refusal = page.wait_for_selector("#refusal")
+    assert "Import refused" in refusal.inner_text() and "cycle" in refusal.inner_text()
