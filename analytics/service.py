@@ -3,8 +3,9 @@ segments and export for one app (``api.context.Services.analytics``).
 
 Args of :class:`ClassAnalytics`:
     store: the app's store.
-    serving: returns the serving tracer (``MasteryUpdater.service``): timelines replay answers
-        under the model that serves mastery, so history ends where the stored mastery is.
+    serving: returns the tracer timelines replay answers with (``MasteryUpdater.
+        history_service``: the serving model when its update is cheap, so history ends where
+        the stored mastery is; BKT with population defaults beside a neural one).
     index: returns the recommender's curriculum index (``IndexCache.get``).
     max_age: seconds a fitted risk model serves a store that has moved (default 300).
     max_train_learners: learners read to fit the risk model (default 300, spread evenly over
@@ -128,8 +129,17 @@ class ClassAnalytics:
         def run() -> dict[str, Timeline]:
             return {lid: replay(lid, a, model) for lid, a in got.items()}
 
+        async def replay_and_keep() -> dict[str, Timeline]:
+            done = await asyncio.to_thread(run)
+            for lid, tl in done.items():  # kept even if the caller stopped waiting
+                self._timelines.pop(lid, None)
+                self._timelines[lid] = (marks[lid], tl, stamps[lid])
+            return done
+
         if got:
-            out.update(await asyncio.to_thread(run))
+            # shielded: a request stopped by its timeout leaves the replay running, and the
+            # next read of these learners finds it done
+            out.update(await asyncio.shield(asyncio.create_task(replay_and_keep())))
         for lid in marks:  # most recently used last
             self._timelines.pop(lid, None)
             self._timelines[lid] = (marks[lid], out[lid], stamps[lid])

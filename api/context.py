@@ -59,7 +59,9 @@ class Services:
     def __post_init__(self) -> None:
         self.breaker = StoreBreaker(self.store.ping)
         store, index = self.store, self.recommender
-        self.analytics = ClassAnalytics(store, self.mastery.service, lambda: index.get(store))
+        self.analytics = ClassAnalytics(
+            store, self.mastery.history_service, lambda: index.get(store)
+        )
 
 
 @dataclass(slots=True)

@@ -76,6 +76,8 @@ class MasteryUpdater:
         #: the view before a curriculum edit, serving predictions until the new one is built
         self._previous: Any | None = None
         self._refresh: asyncio.Task[Any] | None = None
+        #: (serving service, the BKT service analytics replay with while it serves)
+        self._history: tuple[Any, Any] | None = None
         self.jobs = ActivationJobs(store, self.registry, on_done=lambda _: self.invalidate())
 
     def registry(self) -> Any:
@@ -128,8 +130,30 @@ class MasteryUpdater:
 
     async def service(self) -> Any:
         """The serving ``MasteryService`` now (loaded on first use, reloaded after a
-        switch): what the teacher analytics replay answers with."""
+        switch)."""
         return await self._current()
+
+    async def history_service(self) -> Any:
+        """What the teacher analytics replay answers with (``analytics.timeline``): the
+        serving model when its update is cheap (BKT, Elo), else BKT with population defaults
+        over the same curriculum. A neural model's update (the demo's GNN: ~5 ms an answer,
+        one at a time) made a class's first dashboard read take ~20 s and the at-risk fit at
+        start-up four minutes (``benchmarks/bench_risk.py --store``)."""
+        service = await self._current()
+        from tracing.gnn_recurrent import RecurrentTracer
+
+        if not isinstance(service.tracer, RecurrentTracer):
+            return service
+        cached = self._history
+        if cached is not None and cached[0] is service:
+            return cached[1]
+        from tracing.serving import MasteryService
+
+        graph = await self._store.prerequisite_graph()
+        items = await all_items(self._store)
+        history = MasteryService.for_curriculum(graph, items)
+        self._history = (service, history)
+        return history
 
     async def _stale(self) -> bool:
         """Whether the store's serving model changed, or the curriculum was edited (by any
@@ -160,7 +184,10 @@ class MasteryUpdater:
                 items = await all_items(self._store)
                 # may load a saved model from disk: keep it off the event loop
                 self._service = await asyncio.to_thread(
-                    MasteryService.for_curriculum, graph, items, registry=registry,
+                    MasteryService.for_curriculum,
+                    graph,
+                    items,
+                    registry=registry,
                     active=active,
                 )
                 self._seen = (active,)

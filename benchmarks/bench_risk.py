@@ -21,7 +21,8 @@ training and a test fold; mean +- sd of the folds' AUC):
 
 ``--plot PNG`` draws the out-of-fold ROC curves of logreg per population. ``--store URL``
 instead fits the served model on a store's own history, as ``learngraph serve`` does
-(``analytics.service.ClassAnalytics``), and prints its rows, fit time and held-out AUC.
+(``analytics.service.ClassAnalytics``), and prints its rows, fit time and held-out AUC
+(``--serving-model``: replay under a neural serving model too, as the server does not).
 
     nice -n 10 python benchmarks/bench_risk.py --learners 300 --seed 7 --plot docs/img/risk_roc.png
     nice -n 10 python benchmarks/bench_risk.py --store sqlite:///./learngraph.db
@@ -91,7 +92,7 @@ def cv(rows: LabelledRows, folds: int, seed: int) -> dict[str, object]:
     return {"aucs": aucs, "oof": oof}
 
 
-async def on_store(url: str) -> None:
+async def on_store(url: str, serving: bool) -> None:
     from analytics.service import ClassAnalytics
     from api.services import MasteryUpdater
     from graph.open import open_store
@@ -100,7 +101,9 @@ async def on_store(url: str) -> None:
     store = await open_store(url)
     try:
         index = IndexCache()
-        analytics = ClassAnalytics(store, MasteryUpdater(store).service, lambda: index.get(store))
+        updater = MasteryUpdater(store)
+        replay_with = updater.service if serving else updater.history_service
+        analytics = ClassAnalytics(store, replay_with, lambda: index.get(store))
         started = time.perf_counter()
         model = await analytics.model()
         print(
@@ -120,11 +123,16 @@ def main() -> None:
     ap.add_argument("--populations", nargs="+", default=list(POPULATIONS))
     ap.add_argument("--plot", type=Path, default=None)
     ap.add_argument("--store", default=None, help="fit on this store's history instead")
+    ap.add_argument(
+        "--serving-model",
+        action="store_true",
+        help="with --store: replay under the serving model even when it is neural",
+    )
     args = ap.parse_args()
     if args.store:
         import asyncio
 
-        asyncio.run(on_store(args.store))
+        asyncio.run(on_store(args.store, args.serving_model))
         return
     from sklearn.metrics import roc_auc_score, roc_curve
 

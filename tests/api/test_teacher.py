@@ -223,3 +223,20 @@ async def test_answers_cost_no_alert_work_while_nobody_subscribes(
     await record(api, wrong_answers("ada", 5))
     await api.services.analytics.drain()
     assert calls == []
+
+
+async def test_analytics_replay_with_bkt_beside_a_neural_serving_model(api: Api) -> None:
+    from types import SimpleNamespace
+    from unittest.mock import MagicMock
+
+    from api.services import MasteryUpdater
+    from tracing.gnn_recurrent import RecurrentTracer
+
+    store = api.services.store
+    cheap = await api.services.mastery.service()  # BKT defaults: this store has no model
+    assert await api.services.mastery.history_service() is cheap
+    neural = SimpleNamespace(tracer=MagicMock(spec=RecurrentTracer), model_version="gnn-v9")
+    updater = MasteryUpdater(store, service=neural)
+    history = await updater.history_service()
+    assert history is not neural and history.model_version == "bkt-default"
+    assert await updater.history_service() is history  # built once per serving model
