@@ -33,6 +33,13 @@ from tests.patience import PATIENCE_S
 from tests.web.harness import LiveServer, chromium_path, copy_store, seed_demo
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _chromium() -> str:
+    """Skip (fail under CI=true) before seeding or starting anything when there is no
+    Chromium."""
+    return chromium_path()
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("web-demo") / "demo.db"
@@ -81,8 +88,8 @@ def start_web_server(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
+def browser(_chromium: str) -> Iterator[Any]:
+    executable = _chromium
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

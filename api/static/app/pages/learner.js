@@ -349,7 +349,7 @@ export async function render(root, ctx) {
       { class: "card next-item", id: "next-item", "data-item": rec.itemKey, "data-skill": rec.skillKey },
       feedbackBox(),
       h("h2", {}, "Next up"),
-      h("div", { class: "kind" }, `${rec.kind} · ${rec.skill?.name || rec.skillKey}${rec.predictedSuccess === null ? "" : ` · predicted success ${pct(rec.predictedSuccess)}`}`),
+      h("div", { class: "kind" }, `${String(rec.kind).toLowerCase()} · ${rec.skill?.name || rec.skillKey}${rec.predictedSuccess === null ? "" : ` · predicted success ${pct(rec.predictedSuccess)}`}`),
       h("h3", { id: "item-title" }, rec.item?.title || rec.itemKey),
       h("p", { class: "prompt", id: "item-prompt" }, rec.item?.prompt || rec.item?.body || ""),
       h("div", { class: "muted" }, "Why this:"),
@@ -374,7 +374,7 @@ export async function render(root, ctx) {
               .map((r, i) => [r, i])
               .filter(([r, i]) => i !== state.current && !state.done.has(r.itemKey))
               .slice(0, 3)
-              .map(([r, i]) => h("button", { type: "button", class: "link alt", "data-item": r.itemKey, onClick: () => { state.current = i; resetItem(); draw(); } }, `${r.item?.title || r.itemKey} (${r.kind})`)),
+              .map(([r, i]) => h("button", { type: "button", class: "link alt", "data-item": r.itemKey, onClick: () => { state.current = i; resetItem(); draw(); } }, `${r.item?.title || r.itemKey} (${String(r.kind).toLowerCase()})`)),
           )
         : null,
     );
@@ -470,8 +470,9 @@ export async function render(root, ctx) {
               h(
                 "li",
                 { "data-skill": r.skillKey },
-                h("span", {}, r.skill?.name || r.skillKey),
-                h("span", { class: "muted" }, `recall ~${pct(r.retrievability)} · ${Math.round(r.daysSince)} days ago `, h("button", { type: "button", class: "link review-now", disabled: state.busy, onClick: () => reviewNow(r) }, "Review now")),
+                h("span", { title: r.skill?.name || r.skillKey }, r.skill?.name || r.skillKey),
+                h("span", { class: "muted", title: "estimated recall now · last practised" }, `recall ${pct(r.retrievability)} · ${Math.round(r.daysSince)} d ago`),
+                h("button", { type: "button", class: "link review-now", disabled: state.busy, onClick: () => reviewNow(r) }, "Review now"),
               ),
             ),
           )
