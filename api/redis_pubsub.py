@@ -36,7 +36,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,8 @@ REDIS_URL_ENV = "LEARNGRAPH_REDIS_URL"
 DEFAULT_PREFIX = "learngraph:"
 #: the longest pause between reconnection attempts of the reader (seconds)
 MAX_PAUSE_S = 5.0
+#: an idle Redis connection is checked with a PING this often (seconds)
+HEALTH_CHECK_S = 5.0
 #: topics whose publisher computes the event only while someone watches (``api.alert_feed``):
 #: their watchers are made known to every process
 WATCHED_PREFIXES = (ALERT_PREFIX,)
@@ -215,7 +217,9 @@ class RedisPubSub:
         from redis.asyncio import Redis
         from redis.exceptions import RedisError
 
-        self._client = Redis.from_url(self.url, socket_connect_timeout=5)
+        self._client = Redis.from_url(
+            self.url, socket_connect_timeout=5, health_check_interval=HEALTH_CHECK_S
+        )
         try:
             pubsub = await self._subscribe()
         except (RedisError, OSError) as exc:
@@ -252,7 +256,12 @@ class RedisPubSub:
         pause = 0.1
         while True:
             try:
-                async for msg in pubsub.listen():
+                # wake at least every second: with the client's health checks (PING on an idle
+                # connection) a connection lost without a word is noticed, not waited on
+                while pubsub.subscribed:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is None:
+                        continue
                     pause = 0.1
                     if msg["type"] == "pmessage":
                         self._deliver(msg["channel"], msg["data"])
@@ -270,7 +279,7 @@ class RedisPubSub:
                 raise
             except Exception as exc:
                 log.warning("Redis pub/sub reader: reconnecting failed: %s", exc)
-                pubsub = self._client.pubsub()  # listen() on it ends at once: retried
+                pubsub = self._client.pubsub()  # not subscribed: the loop retries at once
 
     def _deliver(self, channel: bytes | str, data: bytes | str) -> None:
         name = channel.decode() if isinstance(channel, bytes) else channel
@@ -356,11 +365,11 @@ class RedisPubSub:
                         log.warning("Redis pub/sub: unwatching %s failed: %s", topic, exc)
 
     async def close(self) -> None:
-        for task in (self._poller, self._reader):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+        tasks = [t for t in (self._poller, self._reader) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:  # bounded: a shutdown never waits on a stuck connection
+            await asyncio.wait(tasks, timeout=5.0)
         self._poller = self._reader = None
         if self._client is not None:
             await self._client.aclose()

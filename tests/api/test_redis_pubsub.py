@@ -180,7 +180,8 @@ async def test_the_reader_reconnects_after_losing_its_connection(
                 return bool(got)
 
             try:
-                await eventually(arrives, "an event after the reconnection", step_s=0.05)
+                async with asyncio.timeout(PATIENCE_S):  # a failure, never a hang
+                    await eventually(arrives, "an event after the reconnection", step_s=0.05)
             finally:
                 consumer.cancel()
             assert got[0] > 1
