@@ -181,8 +181,8 @@ async def over_http(
     """The warm-up cohort and the model trained on it (``--tracer gnn``), then the measured
     cohort (the same learners as the client-side policies)."""
     out: dict[str, Any] = {}
-    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
-        if args.tracer != "bkt":
+    if args.tracer != "bkt":
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
             warm = population(args.population, cur, args.seed + 10_000)  # other people
             learners = [warm.new_learner(f"warm-{k:03d}") for k in range(args.warmup_learners)]
             t = time.perf_counter()
@@ -194,7 +194,10 @@ async def over_http(
                 "answers": sum(o.items for o in got),
                 "wall_s": time.perf_counter() - t,
             }
-            out["training"] = await asyncio.to_thread(train)
+        # the training outlasts the server's keep-alive: a pooled connection kept across it
+        # can be closed by the server just as the next request is sent (httpx.ReadError)
+        out["training"] = await asyncio.to_thread(train)
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
         out["served_model"] = await served_model(client, auth)
         log(f"serving model: {out['served_model']}")
         pop = population(args.population, cur, args.seed)
