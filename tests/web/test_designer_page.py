@@ -72,7 +72,7 @@ def test_a_designer_previews_applies_and_undoes_an_edit(
     assert page.query_selector("#designer-status .error") is None, page.inner_text(
         "#designer-status"
     )
-    box = page.wait_for_selector("#impact[data-dry-run='true']")
+    box = page.locator("#impact[data-dry-run='true']").first
     shown = page.get_attribute("#impact li[data-field='frontier-changed']", "data-count")
     assert shown == str(frontier)
     assert page.get_attribute("#impact li[data-field='path-changed']", "data-count") == str(path)
@@ -112,9 +112,9 @@ def test_a_designer_creates_an_item_from_suggested_skills_and_a_bad_import_is_re
     page.fill("#new-item-title", "What time is it?")
     page.fill("#new-item-body", "The short hand points at 3 and the long hand at 12.")
     page.click("#suggest")
-    first = page.wait_for_selector("#suggestions li[data-skill]")
+    first = page.locator("#suggestions li[data-skill]").first
     suggested = first.get_attribute("data-skill")
-    first.query_selector("button").click()
+    page.locator(f"#suggestions li[data-skill='{suggested}'] button").click()
     assert page.input_value("#new-item-skills") == suggested
     page.click("#preview-new-item")
     page.wait_for_selector("#impact[data-dry-run='true']")
@@ -128,5 +128,5 @@ def test_a_designer_creates_an_item_from_suggested_skills_and_a_bad_import_is_re
     cyclic = ('{"prerequisites": [{"source": "count-to-100", "target": "count-to-10"}]}')
     page.fill("#import-json", cyclic)
     page.click("#preview-import")
-    refusal = page.wait_for_selector("#refusal")
+    refusal = page.locator("#refusal").first
     assert "Import refused" in refusal.inner_text() and "cycle" in refusal.inner_text()

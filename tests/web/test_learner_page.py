@@ -23,16 +23,18 @@ def show_an_exercise(page: Any) -> dict[str, str]:
             break
         page.click("#lesson-done")
         page.wait_for_selector("#page[data-busy='false']")
-    card = page.wait_for_selector("#next-item[data-item]")
+    # locators, not element handles: the page redraws when its live feed connects or an
+    # answer's mastery event arrives, which detaches any handle taken before
+    card = page.locator("#next-item[data-item]")
     return {"item": card.get_attribute("data-item"), "skill": card.get_attribute("data-skill")}
 
 
 def bar_value(page: Any, skill: str) -> float | None:
     """P(mastered) the skill's bar shows (None: no bar, or not started)."""
-    row = page.query_selector(f"li.skill[data-skill='{skill}']")
-    if row is None or row.get_attribute("data-mastery") == "":
-        return None
-    return float(row.get_attribute("data-mastery"))
+    value = page.evaluate(
+        "s => document.querySelector(`li.skill[data-skill='${s}']`)?.dataset.mastery ?? ''", skill
+    )
+    return float(value) if value else None
 
 
 def answer(page: Any, server: LiveServer, *, right: bool, n: int) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def answer(page: Any, server: LiveServer, *, right: bool, n: int) -> dict[str, A
     else:
         page.fill("#answer-input", item["answers"][0] if right else wrong_answer(item["answers"]))
     page.click("#check-answer")
-    box = page.wait_for_selector(f"#feedback[data-n='{n}']")
+    box = page.locator(f"#feedback[data-n='{n}']")
     page.wait_for_selector("#page[data-busy='false']")
     return {**shown, "correct": box.get_attribute("data-correct") == "true", "item_key": item}
 
@@ -66,7 +68,7 @@ def wrong_answer(answers: list[str]) -> str:
 
 
 def change_of(page: Any, skill: str) -> tuple[float | None, float]:
-    li = page.wait_for_selector(f"#feedback .changes li[data-skill='{skill}']")
+    li = page.locator(f"#feedback .changes li[data-skill='{skill}']")
     before = li.get_attribute("data-before")
     return (float(before) if before else None), float(li.get_attribute("data-after"))
 
@@ -113,8 +115,7 @@ def test_wrong_answers_show_the_key_and_a_hint_when_stuck(
 
     second = answer(page, web_server, right=False, n=2)
     assert not second["correct"]
-    hint = page.wait_for_selector("#stuck-hint")
-    assert "Stuck?" in hint.inner_text()
+    assert "Stuck?" in page.locator("#stuck-hint").inner_text()
     screenshot(page, "learner-stuck", tmp_path)
 
 
@@ -139,11 +140,11 @@ def test_a_lesson_marked_done_is_a_view_not_an_answer(
     for learner in ("learner-0001", "learner-0002", "learner-0007", "learner-0008"):
         page = open_page(web_page, web_server, "learner", sub=learner, role="learner")
         if page.query_selector(READS) is None:  # not first: pick it among the alternatives
-            alt = page.query_selector(".alt[data-item^='lesson-'], .alt[data-item^='video-']")
-            if alt is None:
+            alt = page.locator(".alt[data-item^='lesson-'], .alt[data-item^='video-']").first
+            if alt.count() == 0:
                 continue
             alt.click()
-        shown = page.wait_for_selector(READS)
+        shown = page.locator(READS).first
         break
     else:
         pytest.fail("no demo learner was offered a lesson or video")
@@ -188,9 +189,8 @@ def test_a_deep_goal_draws_what_is_left_to_learn(
 
 def test_a_due_review_is_practised_from_the_list(web_server: LiveServer, web_page: Any) -> None:
     page = open_page(web_page, web_server, "learner", sub="learner-0007", role="learner")
-    review = page.wait_for_selector("#reviews li[data-skill]")
-    skill = review.get_attribute("data-skill")
-    review.query_selector(".review-now").click()
+    skill = page.locator("#reviews li[data-skill]").first.get_attribute("data-skill")
+    page.locator(f"#reviews li[data-skill='{skill}'] .review-now").click()
     page.wait_for_selector(f"#next-item[data-skill='{skill}']")
     assert "you chose to review it" in page.inner_text("#next-item .reasons")
     got = answer(page, web_server, right=True, n=1)
@@ -210,7 +210,7 @@ def test_a_teacher_watching_sees_answers_from_another_device(
 ) -> None:
     page = open_page(web_page, web_server, "learner/learner-0008", sub="teacher-01", role="teacher")
     page.wait_for_selector("#live.on")
-    row = page.wait_for_selector("#goal-skills li.skill[data-mastery]:not([data-mastery=''])")
+    row = page.locator("#goal-skills li.skill[data-mastery]:not([data-mastery=''])").first
     skill = row.get_attribute("data-skill")
     before = bar_value(page, skill)
     designer = web_server.token("designer-01", "designer")

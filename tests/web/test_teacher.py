@@ -64,9 +64,9 @@ def test_a_teacher_sees_an_at_risk_learner_and_an_alert_appear(
     # shows them with the reason
     page.wait_for_selector("#alerts-live[data-state=ready]")
     drive_wrong_answers(server, "learner-0004", 6)
-    alert = page.wait_for_selector(".alert.fresh[data-key^='STUCK:learner-0004']")
+    alert = page.locator(".alert.fresh[data-key^='STUCK:learner-0004']").first
     assert "wrong answers in a row" in alert.inner_text()
-    risky = page.wait_for_selector("#risk-list li[data-learner='learner-0004']")
+    risky = page.locator("#risk-list li[data-learner='learner-0004']").first
     assert "wrong answers in a row" in risky.inner_text()
     reason = "#risk-list li[data-learner='learner-0004'] [data-code=FAILURE_STREAK]"
     assert page.query_selector(reason) is not None

@@ -531,12 +531,19 @@ export async function render(root, ctx) {
     if (input && typed) input.value = typed;
   }
 
+  function showLive() {
+    const badge = root.querySelector("#live");
+    if (!badge) return draw();
+    badge.className = `live ${state.live}`;
+    badge.textContent = state.live === "on" ? "● live" : state.live === "off" ? "○ not live" : "";
+  }
+
   await load();
   draw();
   const stop = subscribe(LIVE, { id: learnerId }, {
     onReady: () => {
       state.live = "on";
-      draw();
+      showLive(); // the badge only: a full redraw here would take focus from a half-typed answer
     },
     onNext: (data) => {
       merge(data.masteryChanged.mastery);
@@ -546,7 +553,7 @@ export async function render(root, ctx) {
     },
     onError: () => {
       state.live = "off"; // the page still works; a reload subscribes again
-      if (!ctx.signal.aborted) draw();
+      if (!ctx.signal.aborted) showLive();
     },
   });
   return stop;
