@@ -315,6 +315,8 @@ def check_group_goals(group_id: object, goals: Sequence[GroupGoal]) -> None:
         if g.due_at is not None:
             check_aware(g.due_at, "group_goal.due_at")
         check_text("group_goal.note", g.note, g.skill_id)
+        if g.set_by is not None:
+            check_id("group_goal.set_by", g.set_by, "a user", g.skill_id)
         if len(g.note) > MAX_GOAL_NOTE:
             raise ValidationError("group_goal.note", f"the note of goal {g.skill_id!r} has "
                                   f"{len(g.note)} characters; keep it to {MAX_GOAL_NOTE}")

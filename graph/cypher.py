@@ -326,6 +326,7 @@ RETURN sid AS skill_id,
                                           updated_at: {epoch_us("m.updated_at")}}}] AS mastery,
        [(l:Learner)-[g:HAS_GOAL]->(s) | [l.id, g.pos]] AS goals,
        [(c:Group)-[g:CLASS_GOAL]->(s) | {{group_id: c.id, pos: g.pos, note: g.note,
+         set_by: g.set_by,
          due_at: CASE WHEN g.due_at IS NULL THEN null ELSE {epoch_us("g.due_at")} END}}]
          AS class_goals
 """
@@ -345,7 +346,7 @@ RESTORE_CLASS_GOALS: Final = """
 UNWIND $rows AS r
 MATCH (g:Group {id: r.group_id}), (s:Skill {id: $skill_id})
 WHERE NOT EXISTS { (g)-[:CLASS_GOAL]->(s) }
-CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note}]->(s)
+CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note, set_by: r.set_by}]->(s)
 RETURN count(*) AS n
 """
 
@@ -748,14 +749,14 @@ CALL (g) { MATCH (g)-[old:CLASS_GOAL]->(:Skill) DELETE old }
 WITH g
 UNWIND $rows AS r
 MATCH (s:Skill {id: r.skill_id})
-CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note}]->(s)
+CREATE (g)-[:CLASS_GOAL {pos: r.pos, due_at: r.due_at, note: r.note, set_by: r.set_by}]->(s)
 """
 
 GROUP_GOALS: Final = f"""
 UNWIND $ids AS gid
 MATCH (g:Group {{id: gid}})-[r:CLASS_GOAL]->(s:Skill)
 WITH gid, r, s ORDER BY gid, r.pos
-RETURN collect({{gid: gid, skill_id: s.id, note: r.note,
+RETURN collect({{gid: gid, skill_id: s.id, note: r.note, set_by: r.set_by,
                 due_at: CASE WHEN r.due_at IS NULL THEN null ELSE {epoch_us("r.due_at")} END}})
        AS rows
 """

@@ -163,11 +163,13 @@ class Group:
 @dataclass(frozen=True, slots=True)
 class GroupGoal:
     """A goal (assignment) a teacher sets for a whole group: a skill to master, optionally by
-    ``due_at``, with a note for the class. A group's goals are an ordered list."""
+    ``due_at``, with a note for the class. A group's goals are an ordered list. ``set_by`` is
+    the user id of who set it (None: not recorded, e.g. goals stored before migration 0010)."""
 
     skill_id: str
     due_at: datetime | None = None
     note: str = ""
+    set_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

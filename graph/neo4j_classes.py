@@ -24,6 +24,7 @@ class Neo4jClasses(Neo4jCore):
                 "skill_id": g.skill_id,
                 "pos": pos,
                 "note": g.note,
+                "set_by": g.set_by,
                 "due_at": None if g.due_at is None else v.utc(g.due_at, "group_goal.due_at"),
             }
             for pos, g in enumerate(goals)
@@ -43,5 +44,5 @@ class Neo4jClasses(Neo4jCore):
         found: dict[str, list[GroupGoal]] = defaultdict(list)
         for r in rows:
             due = None if r["due_at"] is None else v.to_datetime(r["due_at"])
-            found[r["gid"]].append(GroupGoal(r["skill_id"], due, r["note"]))
+            found[r["gid"]].append(GroupGoal(r["skill_id"], due, r["note"], r["set_by"]))
         return [tuple(found.get(g, ())) for g in group_ids]

@@ -42,7 +42,8 @@ class Neo4jEdits(Neo4jCore):
         goals = [{"learner_id": lid, "pos": pos} for lid, pos in json.loads(found[0]["goals"])]
         m = await core.fetch(tx, cypher.RESTORE_MASTERY, rows=mastery)
         g = await core.fetch(tx, cypher.RESTORE_GOALS, rows=goals, skill_id=skill_id)
-        classes = [dict(c, due_at=None if c["due_at"] is None else v.to_datetime(c["due_at"]))
+        classes = [dict(c, due_at=None if c["due_at"] is None else v.to_datetime(c["due_at"]),
+                        set_by=c.get("set_by"))
                    for c in json.loads(found[0]["class_goals"] or "[]")]
         c = await core.fetch(tx, cypher.RESTORE_CLASS_GOALS, rows=classes, skill_id=skill_id)
         return tuple(int(r[0]["n"]) if r else 0 for r in (m, g, c))  # type: ignore[return-value]

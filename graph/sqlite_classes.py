@@ -13,18 +13,19 @@ from graph.sqlite_queries import require
 from graph.sqlite_rows import from_us, ids_json, to_us
 
 SET_GOALS = (
-    "INSERT INTO group_goals (group_id, skill_id, position, due_us, note) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO group_goals (group_id, skill_id, position, due_us, note, set_by)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 GOALS_OF_GROUPS = (
-    "SELECT group_id, skill_id, due_us, note FROM group_goals WHERE group_id IN"
+    "SELECT group_id, skill_id, due_us, note, set_by FROM group_goals WHERE group_id IN"
     " (SELECT value FROM json_each(?)) ORDER BY group_id, position"
 )
 
 
 def _goals(conn: sqlite3.Connection, group_ids: Sequence[str]) -> dict[str, list[GroupGoal]]:
     found: dict[str, list[GroupGoal]] = defaultdict(list)
-    for gid, skill, due, note in conn.execute(GOALS_OF_GROUPS, (ids_json(group_ids),)):
-        found[gid].append(GroupGoal(skill, None if due is None else from_us(due), note))
+    for gid, skill, due, note, by in conn.execute(GOALS_OF_GROUPS, (ids_json(group_ids),)):
+        found[gid].append(GroupGoal(skill, None if due is None else from_us(due), note, by))
     return found
 
 
@@ -42,6 +43,7 @@ class SqliteClasses(SqliteCore):
                 pos,
                 None if g.due_at is None else to_us(g.due_at, "group_goal.due_at"),
                 g.note,
+                g.set_by,
             )
             for pos, g in enumerate(goals)
         ]

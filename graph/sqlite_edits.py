@@ -39,7 +39,7 @@ def _archive(conn: sqlite3.Connection, batch: int, skill_ids: Sequence[str]
             "SELECT learner_id, position FROM learner_goals WHERE skill_id = ?"
             " ORDER BY learner_id", (sid,))]
         classes = [list(r) for r in conn.execute(
-            "SELECT group_id, position, due_us, note FROM group_goals WHERE skill_id = ?"
+            "SELECT group_id, position, due_us, note, set_by FROM group_goals WHERE skill_id = ?"
             " ORDER BY group_id", (sid,))]
         conn.execute("INSERT INTO curriculum_archive (batch, skill_id, mastery, goals,"
                      " class_goals) VALUES (?, ?, ?, ?, ?)",
@@ -72,9 +72,11 @@ def _restore(conn: sqlite3.Connection, skill_id: str, batch: int) -> tuple[int, 
     restored_goals = conn.total_changes - before
     before = conn.total_changes
     conn.executemany(
-        "INSERT OR IGNORE INTO group_goals (group_id, skill_id, position, due_us, note)"
-        " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM groups WHERE id = ?1)",
-        [(c[0], skill_id, c[1], c[2], c[3]) for c in json.loads(row[2])])
+        "INSERT OR IGNORE INTO group_goals (group_id, skill_id, position, due_us, note, set_by)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM groups WHERE id = ?1)",
+        # archives written before migration 0010 have no setter (4 fields)
+        [(c[0], skill_id, c[1], c[2], c[3], c[4] if len(c) > 4 else None)
+         for c in json.loads(row[2])])
     return (restored_mastery, restored_goals, conn.total_changes - before)
 
 

@@ -21,6 +21,7 @@ from graph.store import ValidationError
 
 if TYPE_CHECKING:
     from api.types.group import Group
+    from api.types.learner_goals import LearnerClassGoal
     from api.types.recommend import (
         DueReview,
         Gap,
@@ -201,6 +202,18 @@ class Learner(Node):
     @strawberry.field(description="Skills the learner aims to master.")
     async def goals(self, info: Info) -> list[Skill]:
         return await skills_by_key(info, list(self.domain.goals))
+
+    @strawberry.field(
+        description="Goals teachers set for the learner's classes, class by class in each "
+        "class's order, with the learner's progress toward each (a teacher: only the classes "
+        "they teach)."
+    )
+    async def class_goals(
+        self, info: Info
+    ) -> list[Annotated[LearnerClassGoal, strawberry.lazy("api.types.learner_goals")]]:
+        from api.types.learner_goals import learner_class_goals
+
+        return await learner_class_goals(info, self.key)
 
     @strawberry.field(description="Attempts, newest first.")
     async def attempts(

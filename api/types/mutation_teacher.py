@@ -41,6 +41,15 @@ def goals_denial(info: Info, group: m.Group) -> str | None:
     )
 
 
+def kept_setter(goal: m.GroupGoal, current: tuple[m.GroupGoal, ...]) -> m.GroupGoal:
+    """``goal``, set by whoever set it before when it is sent back unchanged (same skill, due
+    time and note): replacing the list to add one goal does not claim the others."""
+    for old in current:
+        if (old.skill_id, old.due_at, old.note) == (goal.skill_id, goal.due_at, goal.note):
+            return old
+    return goal
+
+
 @strawberry.type
 class TeacherMutation:
     @strawberry.mutation(
@@ -60,11 +69,17 @@ class TeacherMutation:
                     raise Refusal(ForbiddenError(message="setting class goals needs a token"))
                 raise Refusal(NotFoundError.of("group", [key]))
             allow(goals_denial(info, group))
+            assert ctx.principal is not None  # goals_denial refuses anonymous callers
+            (current,) = await ctx.store.group_goals([key])
             wanted = [
-                m.GroupGoal(
-                    skill_id=to_key(g.skill_id, "Skill"),
-                    due_at=g.due_at,
-                    note=v.text("note", g.note, limit=500),
+                kept_setter(
+                    m.GroupGoal(
+                        skill_id=to_key(g.skill_id, "Skill"),
+                        due_at=g.due_at,
+                        note=v.text("note", g.note, limit=500),
+                        set_by=ctx.principal.sub,
+                    ),
+                    current,
                 )
                 for g in goals
             ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -24,6 +25,9 @@ from api.errors import BadInputError
 from api.types.learner import Learner
 from api.types.skill import Skill
 from graph import models as m
+
+if TYPE_CHECKING:
+    from api.types.group import User
 
 MAX_DAYS = 366
 MAX_HISTORY_SKILLS = 50
@@ -166,10 +170,19 @@ class ClassGoal:
     note: str
     mastered_by: int = strawberry.field(description="Learners of the class at or above 0.8.")
     learners: int
+    set_by_key: strawberry.Private[str | None] = None
 
     @strawberry.field
     async def skill(self, info: Info) -> Skill | None:
         return await _skill(info, self.skill_key)
+
+    @strawberry.field(description="Who set the goal (null: not recorded, or no such user).")
+    async def set_by(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("api.types.group")] | None:
+        from api.types.learner_goals import user_of
+
+        return await user_of(info, self.set_by_key)
 
 
 @strawberry.input(description="One class goal: a skill, optionally due by a time, with a note.")
@@ -328,6 +341,7 @@ async def class_goals(info: Info, group: m.Group) -> list[ClassGoal]:
                 note=g.note,
                 mastered_by=done,
                 learners=len(group.learner_ids),
+                set_by_key=g.set_by,
             )
         )
     return out

@@ -24,7 +24,7 @@ async def seed(store: Any) -> None:
     await store.upsert_items([item("i1", "b"), item("i2", "a")], actor="seed")
     await store.upsert_learners([Learner("l1", "L1", goals=("c", "b")), Learner("l2", "L2")])
     await store.upsert_groups([Group("g", "G", learner_ids=("l1",))])
-    await store.set_group_goals("g", [GroupGoal("b", T0, "by March")])
+    await store.set_group_goals("g", [GroupGoal("b", T0, "by March", set_by="tess")])
     await store.save_mastery([Mastery("l1", "b", 0.9, 0.1, T0, "m"),
                               Mastery("l2", "b", 0.3, 0.2, T0, "m"),
                               Mastery("l1", "a", 0.95, 0.1, T0, "m")])

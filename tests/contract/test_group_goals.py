@@ -20,7 +20,7 @@ async def classes(store: Any) -> None:
 async def test_goals_round_trip_in_order_and_are_replaced_whole(store: Any) -> None:
     await classes(store)
     due = T0 + timedelta(days=7, microseconds=123)
-    wanted = (GroupGoal("s3", due, "by Friday"), GroupGoal("s1"))
+    wanted = (GroupGoal("s3", due, "by Friday", set_by="tess"), GroupGoal("s1"))
     assert await store.set_group_goals("g1", wanted) == wanted
     assert await store.group_goals(["g2", "g1", "nope"]) == [(), wanted, ()]
     assert await store.set_group_goals("g1", [GroupGoal("s2")]) == (GroupGoal("s2"),)
@@ -58,6 +58,7 @@ async def test_roster_changes_keep_goals_and_deletions_drop_them(store: Any) -> 
         ("g1", [GroupGoal("s1", datetime(2026, 3, 1))], ValidationError, "timezone"),
         ("g1", [GroupGoal("s1", note="x" * 501)], ValidationError, "501"),
         ("g1", [GroupGoal(" ")], ValidationError, "group_goal.skill_id"),
+        ("g1", [GroupGoal("s1", set_by=" ")], ValidationError, "group_goal.set_by"),
     ],
 )
 async def test_bad_goals_are_refused_naming_the_value_and_write_nothing(

@@ -227,3 +227,43 @@ def test_a_teacher_watching_sees_answers_from_another_device(
         arg=[skill, before],
     )
     assert bar_value(page, skill) < before  # a wrong answer, seen without a reload
+
+
+SET_CLASS_GOALS = """mutation($g: ID!, $goals: [ClassGoalInput!]!) { setClassGoals(groupId: $g,
+  goals: $goals) { __typename ... on Error { message } } }"""
+
+
+def test_a_learner_sees_their_class_goals_and_progress_toward_them(
+    start_web_server: Any, web_page: Any, tmp_path: Path
+) -> None:
+    server = start_web_server()  # its own store: this test sets class goals
+    page = open_page(web_page, server, "learner", sub="learner-0003", role="learner")
+    assert page.locator("#class-goals").count() == 0  # no class goals yet: no card
+    shown = show_an_exercise(page)
+
+    # the class's teacher sets two goals: the skill on screen, then one far ahead
+    teacher = server.token("teacher-01", "teacher")
+    goals = [
+        {"skillId": shown["skill"], "note": "practise daily"},
+        {"skillId": "shapes-3d", "dueAt": "2030-06-01T12:00:00+00:00"},
+    ]
+    set_goals = server.graphql(SET_CLASS_GOALS, {"g": "class-01", "goals": goals}, token=teacher)
+    assert set_goals["setClassGoals"]["__typename"] == "ClassGoalsPayload", set_goals
+
+    # answering reloads the page's data: the class goals appear, in the teacher's order, with
+    # the class, who set each and the learner's mastery after the answer
+    got = answer(page, server, right=True, n=1)
+    _, after = change_of(page, got["skill"])
+    rows = page.locator("#class-goals li.class-goal")
+    assert rows.count() == 2
+    assert [rows.nth(i).get_attribute("data-skill") for i in range(2)] == [
+        shown["skill"],
+        "shapes-3d",
+    ]
+    first = page.locator(f"#class-goals li.class-goal[data-skill='{shown['skill']}']")
+    assert float(first.get_attribute("data-mastery") or "nan") == pytest.approx(after)
+    about = page.locator(f"#class-goals li.goal-about[data-skill='{shown['skill']}']").inner_text()
+    assert "Class 1" in about and "set by Teacher 1" in about and "practise daily" in about
+    far = page.locator("#class-goals li.goal-about[data-skill='shapes-3d']").inner_text()
+    assert "due " in far
+    screenshot(page, "learner-class-goals", tmp_path)

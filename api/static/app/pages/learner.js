@@ -1,4 +1,4 @@
-// The learner page: goals, a mastery bar per skill (levels in js/levels.js), the next item
+// The learner page: goals (their own and their classes'), a mastery bar per skill (levels in js/levels.js), the next item
 // with its reasons, answering with immediate feedback (mastery change, a hint when stuck),
 // reviews due, and the path to the goals drawn from the prerequisite graph.
 //
@@ -18,6 +18,7 @@ const LEARNER_QUERY = `query LearnerPage($id: ID!) {
   learner(id: $id) {
     key displayName
     goals { key name }
+    classGoals { group { key name } skill { key name } dueAt note probability setBy { displayName } }
     mastery { probability skill { key name topic } }
     recommendations(first: 5) { ${RECOMMENDATION} }
     learningPath { goalKeys estimatedItems estimatedSeconds steps { skillKey mastery ready skill { name } } }
@@ -456,6 +457,31 @@ export async function render(root, ctx) {
     );
   }
 
+  /** The goals teachers set for the learner's classes, each with the learner's progress (the
+   * live mastery when an event has come in since the page loaded, else the server's). */
+  function classGoalsCard(mastery) {
+    const goals = state.data.classGoals;
+    if (!goals.length) return null;
+    return h(
+      "section",
+      { class: "card", id: "class-goals" },
+      h("h2", {}, "Class goals"),
+      h(
+        "ul",
+        { class: "skills class-goals" },
+        goals.flatMap((g) => {
+          const key = g.skill?.key;
+          const p = mastery.get(key) ?? g.probability;
+          const row = skillRow(key, g.skill?.name || key, p ?? null);
+          row.dataset.group = g.group.key;
+          row.classList.add("class-goal");
+          const about = [g.group.name, g.setBy ? `set by ${g.setBy.displayName}` : null, g.dueAt ? `due ${new Date(g.dueAt).toLocaleDateString()}` : null].filter(Boolean).join(" · ");
+          return [row, h("li", { class: "muted goal-about", "data-group": g.group.key, "data-skill": key }, about, g.note ? h("span", { class: "goal-note" }, ` — ${g.note}`) : null)];
+        }),
+      ),
+    );
+  }
+
   function reviewsCard() {
     const due = state.data.reviewQueue;
     return h(
@@ -523,6 +549,7 @@ export async function render(root, ctx) {
         h("span", { class: "muted" }, "Goals:"),
         h("ul", { class: "chips", id: "goals" }, d.goals.length ? d.goals.map((g) => h("li", { class: "chip", "data-skill": g.key }, g.name)) : h("li", { class: "muted" }, "none yet")),
       ),
+      classGoalsCard(mastery),
       h("div", { class: "grid" }, h("div", {}, nextItemCard()), h("div", {}, skillsCard(mastery), reviewsCard())),
       pathCard(mastery),
     );
