@@ -1,4 +1,4 @@
-"""Class goals on Neo4j: (:Group)-[:CLASS_GOAL {pos, due_at, note}]->(:Skill)."""
+"""Class goals on Neo4j: (:Group)-[:CLASS_GOAL {pos, due_at, note, set_by}]->(:Skill)."""
 
 from __future__ import annotations
 
