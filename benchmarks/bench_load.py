@@ -255,7 +255,7 @@ async def ramp(
                     asyncio.create_task(learner_loop(server.url, token, lid, args, run, seeded))
                 )
             cpu0 = cpu_seconds([server.proc.pid])
-            me0 = cpu_seconds([os.getpid()])
+            me0 = time.process_time()  # this process alone: the servers are its children
             db0 = cpu_seconds([neo4j_pid]) if neo4j_pid else 0.0
             t0 = time.perf_counter()
             first = len(run.samples)
@@ -270,7 +270,7 @@ async def ramp(
                 / max(fig["requests"], 1),
                 load_average=os.getloadavg()[0],
                 client_cpu_ms_per_request=1e3
-                * (cpu_seconds([os.getpid()]) - me0)
+                * (time.process_time() - me0)
                 / max(fig["requests"], 1),
             )
             if neo4j_pid:

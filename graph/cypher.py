@@ -718,9 +718,12 @@ RETURN collect(r.learner_id) AS written
 
 # -- the serving tracer model and its activation jobs ---------------------------------------
 
+# the node's property map, not ``m.key``: on a store where no model was ever activated the
+# property key does not exist yet, and Neo4j answers ``m.key`` with a warning notification
+# that the driver logs at WARNING level on every request
 SERVING_MODEL: Final = """
 OPTIONAL MATCH (m:ServingModel {name: 'tracer'})
-RETURN m.key AS key
+RETURN properties(m) AS props
 """
 
 SET_SERVING_MODEL: Final = """

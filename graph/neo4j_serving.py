@@ -39,7 +39,7 @@ class Neo4jServing(Neo4jCore):
     """The serving-model and activation-job methods of ``GraphStore`` on Neo4j."""
 
     async def serving_model(self) -> str | None:
-        key = (await self._read(cypher.SERVING_MODEL))[0]["key"]
+        key = ((await self._read(cypher.SERVING_MODEL))[0]["props"] or {}).get("key")
         return None if key is None else str(key)
 
     async def set_serving_model(self, key: str | None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -144,6 +145,23 @@ async def test_wipe_for_tests_keeps_only_migration_records(neo4j_store: Neo4jSto
     assert (await neo4j_store.prerequisite_graph()).skills == ()
     assert await neo4j_store.change_log() == []
     assert await neo4j_store.applied_migrations() == recorded
+
+
+@pytest.mark.neo4j
+async def test_the_serving_model_check_draws_no_server_warning(
+    neo4j_store: Neo4jStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every request asks which model serves; on a database where none was ever activated,
+    ``RETURN m.key`` drew an "unknown property key" notification that the driver logged at
+    WARNING on each request (seen on a fresh server: a flood of log lines and their CPU)."""
+    caplog.set_level(logging.DEBUG, logger="neo4j.notifications")
+    assert await neo4j_store.serving_model() is None
+    await neo4j_store.set_serving_model("bkt-1")
+    assert await neo4j_store.serving_model() == "bkt-1"
+    await neo4j_store.set_serving_model(None)
+    assert await neo4j_store.serving_model() is None
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == []
 
 
 @pytest.mark.neo4j
