@@ -33,8 +33,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from graph.models import Attempt
 from recommender import review as rv
 from recommender.index import CurriculumIndex, FloatArray
@@ -55,9 +53,28 @@ def from_attempts(attempts: Iterable[Attempt]) -> list[Practice]:
     return [Practice(a.item_id, a.correct, a.timestamp.timestamp()) for a in attempts]
 
 
+def _item_skills(index: CurriculumIndex) -> dict[str, tuple[int, ...]]:
+    """Item id -> its skills' positions, built once per curriculum index (a view is built on
+    every recommendation: no per-call numpy slicing for each practice)."""
+
+    def build() -> dict[str, tuple[int, ...]]:
+        ptr = index.item_skill_ptr.tolist()
+        idx = index.item_skill_idx.tolist()
+        return {item: tuple(idx[ptr[i] : ptr[i + 1]]) for i, item in enumerate(index.item_ids)}
+
+    return index.memo("history.item_skills", build)
+
+
 def _skills(index: CurriculumIndex, item: str) -> tuple[int, ...]:
-    pos = index.item_pos.get(item)
-    return () if pos is None else tuple(int(s) for s in index.skills_of_item(pos).tolist())
+    return _item_skills(index).get(item, ())
+
+
+def _rows(
+    index: CurriculumIndex, practices: Sequence[Practice]
+) -> list[tuple[bool, tuple[int, ...]]]:
+    """``(correct, skills)`` of each practice, in the same order."""
+    table = _item_skills(index)
+    return [(p.correct, table.get(p.item, ())) for p in practices]
 
 
 def _prerequisite_set(index: CurriculumIndex, skill: int) -> frozenset[int]:
@@ -107,7 +124,12 @@ def _episode(
 
 
 def _episodes(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, _Episode]:
-    rows = [(p.correct, _skills(index, p.item)) for p in practices]
+    return _episodes_of(index, _rows(index, practices))
+
+
+def _episodes_of(
+    index: CurriculumIndex, rows: Sequence[tuple[bool, tuple[int, ...]]]
+) -> dict[str, _Episode]:
     latest: dict[int, bool] = {}
     for correct, skills in rows:
         for s in skills:
@@ -137,10 +159,16 @@ def probe_counts(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[
 def confirmation_ages(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
     """Skill id -> answers since its latest correct answer (``practices`` newest first; 0: the
     newest answer confirmed it). Skills never answered right in ``practices`` are left out."""
+    return _confirmation_ages_of(index, _rows(index, practices))
+
+
+def _confirmation_ages_of(
+    index: CurriculumIndex, rows: Sequence[tuple[bool, tuple[int, ...]]]
+) -> dict[str, int]:
     out: dict[str, int] = {}
-    for k, p in enumerate(practices):
-        if p.correct:
-            for s in _skills(index, p.item):
+    for k, (correct, skills) in enumerate(rows):
+        if correct:
+            for s in skills:
                 out.setdefault(index.skill_ids[s], k)
     return out
 
@@ -152,9 +180,11 @@ def learner_clock(practices: Sequence[Practice]) -> float | None:
 
 def review_states(index: CurriculumIndex, practices: Sequence[Practice]) -> list[rv.ReviewState]:
     """Review memory per skill, replayed from ``practices`` (newest first)."""
+    table = _item_skills(index)
+    names = index.skill_ids
     flat: list[tuple[str, bool, float]] = []
     for p in sorted(practices, key=lambda p: p.timestamp):
-        flat.extend((index.skill_ids[s], p.correct, p.timestamp) for s in _skills(index, p.item))
+        flat.extend((names[s], p.correct, p.timestamp) for s in table.get(p.item, ()))
     return list(rv.replay(flat).values())
 
 
@@ -162,9 +192,17 @@ def items_since_review(
     index: CurriculumIndex, practices: Sequence[Practice], due_skills: set[str]
 ) -> int:
     """Practices since the last one on a due skill (newest first count)."""
+    return _items_since_review_of(index, _rows(index, practices), due_skills)
+
+
+def _items_since_review_of(
+    index: CurriculumIndex, rows: Sequence[tuple[bool, tuple[int, ...]]], due_skills: set[str]
+) -> int:
+    if not due_skills:
+        return len(rows)
     n = 0
-    for p in practices:
-        if any(index.skill_ids[s] in due_skills for s in _skills(index, p.item)):
+    for _, skills in rows:
+        if any(index.skill_ids[s] in due_skills for s in skills):
             break
         n += 1
     return n
@@ -186,21 +224,23 @@ def build_view(
     due: list[rv.DueReview] = []
     when = now if now is not None else learner_clock(practices)
     if reviews and when is not None:
-        mastered = {index.skill_ids[i] for i in np.flatnonzero(mastery >= threshold)}
+        # only the practised skills can be due: test those, not every skill's mastery
+        pos = index.skill_pos
         due = [
             d
             for d in rv.due_reviews(review_states(index, practices), when, target_retention)
-            if d.skill in mastered
+            if d.skill in pos and mastery[pos[d.skill]] >= threshold
         ]
-    episodes = _episodes(index, practices)
+    rows = _rows(index, practices)
+    episodes = _episodes_of(index, rows)
     return LearnerView(
         mastery=mastery,
         recent_items=tuple(p.item for p in practices),
         failure_streaks={s: e.streak for s, e in episodes.items() if e.streak},
         probes={s: e.probes for s, e in episodes.items() if e.probes},
-        confirmed_ago=confirmation_ages(index, practices),
+        confirmed_ago=_confirmation_ages_of(index, rows),
         due=tuple(due),
-        items_since_review=items_since_review(index, practices, {d.skill for d in due}),
+        items_since_review=_items_since_review_of(index, rows, {d.skill for d in due}),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -229,10 +230,17 @@ class CurriculumIndex:
         """A dense ``(n_skills,)`` mastery vector from a skill id -> probability mapping
         (ids not in the curriculum are ignored: they may be skills removed since)."""
         out = np.full(self.n_skills, default, dtype=np.float64)
-        for s, p in mastery.items():
-            i = self.skill_pos.get(s)
-            if i is not None:
-                out[i] = p
+        if not mastery:
+            return out
+        # C-level passes for the positions and the values, one fancy assignment (every
+        # recommendation builds this vector: a Python loop per skill cost more than the read)
+        n = len(mastery)
+        pos = np.fromiter(map(self.skill_pos.get, mastery, repeat(-1)), dtype=np.int64, count=n)
+        values = np.fromiter(mastery.values(), dtype=np.float64, count=n)
+        known = pos >= 0
+        if not known.all():
+            pos, values = pos[known], values[known]
+        out[pos] = values
         return out
 
     # -- closures --------------------------------------------------------------------------------

@@ -334,14 +334,17 @@ def _skill_choices(
             ),
             learning[0],
         )
+    # the caller keeps the first ``limit`` distinct skills: reviews past this many can never
+    # be among them (at most one per earlier choice is dropped as a repeat), so their reasons
+    # are not built
+    keep = limit + len(choices) + len(learning)
     reviews = [
         _SkillChoice(
             index.skill_pos[d.skill],
             "review",
             (explain.review_due(d.skill, d.days_since, d.retrievability),),
         )
-        for d in view.due
-        if d.skill in index.skill_pos
+        for d in [d for d in view.due if d.skill in index.skill_pos][:keep]
     ]
     if reviews and (view.items_since_review >= cfg.review_every - 1 or not learning):
         choices.extend(reviews[:1])
