@@ -205,12 +205,19 @@ async def _check_services(db_url: str, redis_url: str | None) -> None:
 
 
 async def _check_store(db_url: str) -> None:
-    """Refuse to start on an unreachable or unmigrated store, before binding the port."""
+    """Refuse to start on an unreachable or unmigrated store, or one whose serving model is a
+    neural tracer when torch is not installed (``NeuralExtraMissingError``), before binding
+    the port."""
     from graph.open import open_store
     from migrations.runner import ensure_migrated
+    from tracing.registry import Registry
+    from tracing.serving import DEFAULT_VERSION
 
     store = await open_store(db_url)
     try:
         await ensure_migrated(store, db_url)
+        active = await store.serving_model()
     finally:
         await store.close()
+    if active is not None and active != DEFAULT_VERSION:
+        await asyncio.to_thread(Registry.from_env().check_loadable, active)

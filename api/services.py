@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -140,9 +141,9 @@ class MasteryUpdater:
         one at a time) made a class's first dashboard read take ~20 s and the at-risk fit at
         start-up four minutes (``benchmarks/bench_risk.py --store``)."""
         service = await self._current()
-        from tracing.gnn_recurrent import RecurrentTracer
-
-        if not isinstance(service.tracer, RecurrentTracer):
+        # a neural tracer's module is imported by then: torch stays unimported without one
+        recurrent = sys.modules.get("tracing.gnn_recurrent")
+        if recurrent is None or not isinstance(service.tracer, recurrent.RecurrentTracer):
             return service
         cached = self._history
         if cached is not None and cached[0] is service:

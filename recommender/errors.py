@@ -40,3 +40,16 @@ class InvalidParameterError(RecommenderError):
         self.name = name
         self.value = value
         super().__init__(f"{name}={value!r} is invalid: expected {expected}")
+
+
+class MissingExtraError(RecommenderError):
+    """A strategy needs an optional extra that is not installed (``extra``, e.g. ``neural``
+    for torch); ``missing`` is the module that failed to import."""
+
+    def __init__(self, strategy: str, extra: str, missing: str) -> None:
+        self.strategy, self.extra, self.missing = strategy, extra, missing
+        super().__init__(
+            f"the {strategy!r} strategy needs the {extra!r} extra, and {missing!r} is not "
+            f"installed: run `pip install 'learngraph[{extra}]'` (or `pip install -e "
+            f"'.[{extra}]'` in a clone), or choose another strategy"
+        )

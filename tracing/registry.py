@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tracing.base import Tracer, TracingError
+from tracing.extras import NeuralExtraMissingError, missing_neural_module
 
 ENV_VAR = "LEARNGRAPH_MODELS"
 INDEX = "registry.json"
@@ -61,7 +62,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def tracer_class(kind: str) -> type[Any]:
-    """The tracer class for a model kind (``bkt``, ``elo``, ``dkt``, ``gnn``)."""
+    """The tracer class for a model kind (``bkt``, ``elo``, ``dkt``, ``gnn``). Raises
+    :class:`~tracing.extras.NeuralExtraMissingError` for ``dkt`` or ``gnn`` without torch."""
     import importlib
 
     target = TRACER_CLASSES.get(kind)
@@ -70,7 +72,13 @@ def tracer_class(kind: str) -> type[Any]:
     module, cls = target.split(":")
     try:
         return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
+        missing = missing_neural_module(exc)
+        if missing is not None:
+            raise NeuralExtraMissingError(f"the {kind!r} tracer", missing) from exc
+        raise TracingError(f"model {kind!r} is not available ({exc}); "
+                           f"{module}.{cls} must exist") from exc
+    except AttributeError as exc:
         raise TracingError(f"model {kind!r} is not available ({exc}); "
                            f"{module}.{cls} must exist") from exc
 
@@ -171,6 +179,15 @@ class Registry:
         return rec
 
     # -- loading -------------------------------------------------------------------------------
+    def check_loadable(self, key: str) -> None:
+        """Raise :class:`~tracing.extras.NeuralExtraMissingError` when registered model
+        ``key`` is a neural tracer and torch is not installed (a server checks its store's
+        serving model before it starts). An unknown key passes: serving falls back to BKT
+        defaults for it and logs why."""
+        found = next((r for r in self.list() if r.key == key), None)
+        if found is not None:
+            tracer_class(found.model)
+
     def load(self, key: str) -> tuple[ModelRecord, Any]:
         rec = self.get(key)
         return rec, tracer_class(rec.model).load(self.root / rec.file)

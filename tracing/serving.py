@@ -25,10 +25,12 @@ trace rebuild`` replays every learner in time order.
 The serving model is, in order: the ``tracer`` passed in; else the store's serving model
 (``GraphStore.serving_model``), loaded from the registry (``$LEARNGRAPH_MODELS``, default
 ``./models``), when it knows at least half of the curriculum's graded items; else a BKT with
-population defaults over the curriculum's skills, so a fresh curriculum works at once. A brand-
-new learner starts from the model's population prior (``init_state``). An item the model has
-never seen is scored and updated through a known item with the same skills (else one sharing
-its first known skill), so new content works.
+population defaults over the curriculum's skills, so a fresh curriculum works at once. (A
+neural serving model without the ``neural`` extra installed is an error,
+:class:`~tracing.extras.NeuralExtraMissingError`, not a quiet fallback.) A brand-new learner
+starts from the model's population prior (``init_state``). An item the model has never seen is
+scored and updated through a known item with the same skills (else one sharing its first known
+skill), so new content works.
 
 States are stored as bytes: ``LGS2\n``, the watermark's length (4 bytes, big-endian) and
 JSON, then the state: numpy states as ``LGS1npy\n`` + ``.npy``; the neural tracers'
@@ -62,6 +64,7 @@ from graph.models import (
 from graph.store import GraphStore
 from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.data import vocabulary_from_items
+from tracing.extras import NeuralExtraMissingError, missing_neural_module
 from tracing.keyed_locks import KeyedLocks
 from tracing.watermark import KEEP, UNKNOWN, Key, Watermark, attempt_key
 
@@ -143,7 +146,14 @@ def _decode_plain(blob: bytes) -> Any:
     if blob.startswith(_NPY):
         return np.load(io.BytesIO(blob[len(_NPY):]), allow_pickle=False)
     if blob.startswith(_TORCH):
-        import torch
+        try:
+            import torch
+        except ImportError as exc:
+            missing = missing_neural_module(exc)
+            if missing is None:
+                raise
+            raise NeuralExtraMissingError("reading a neural tracer's stored state",
+                                          missing) from exc
 
         d = torch.load(io.BytesIO(blob[len(_TORCH):]), weights_only=True)
         return _neural_state_class()(tuple(d["rnn"]), tuple(a.numpy() for a in d["aux"]),
@@ -263,6 +273,9 @@ class MasteryService:
         if active is not None and active != DEFAULT_VERSION:
             try:
                 loaded = reg.load(active)
+            except NeuralExtraMissingError:
+                # not a model to replace quietly: the store's learners are traced by it
+                raise
             except TracingError as exc:
                 log.warning("serving model %s not loaded (%s); using BKT population defaults",
                             active, exc)

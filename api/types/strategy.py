@@ -26,5 +26,7 @@ STRATEGY_HELP = (
     "from the learner's attempted items (plus `seedItemIds`, a new learner's chosen items): "
     "POPULARITY, CONTENT (TF-IDF of text and skills), USER_KNN, ITEM_KNN, NMF, EMBEDDING (a "
     "learned embedding model), CLUSTERS (k-means of learners), HYBRID (a tree ensemble over "
-    "those scores and the prerequisite graph); their kind is CATALOGUE."
+    "those scores and the prerequisite graph); their kind is CATALOGUE. EMBEDDING and HYBRID "
+    "train in torch: a server installed without the `neural` extra answers them with an error "
+    "naming it."
 )

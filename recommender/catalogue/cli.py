@@ -8,6 +8,7 @@ learngraph recommend tag-evaluate [--db URL] [--hide 0.2] [--k 3] [--seed 0]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import Any
@@ -109,8 +110,6 @@ def _fail(exc: Exception) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
-    import torch
-
     from recommender.catalogue import make_strategy
     from recommender.catalogue.clusters import LearnerClusters, pca_picture
     from recommender.catalogue.evaluate import evaluate, table
@@ -119,7 +118,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from recommender.errors import RecommenderError
     from tracing.train import StderrProgress
 
-    torch.set_num_threads(1)
+    # the embedding strategy's trainer; without torch that strategy says what to install
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(1)
     progress = None if args.quiet else StderrProgress()
     try:
         if args.log:

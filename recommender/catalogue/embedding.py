@@ -28,29 +28,50 @@ Shapes: fit on learners x items (any positive entry = taken up); score (n, items
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from scipy import sparse
 
 from recommender.catalogue.base import check_history, check_shapes
 from recommender.catalogue.data import Catalogue
-from recommender.errors import InvalidParameterError
+from recommender.errors import InvalidParameterError, MissingExtraError
+
+if TYPE_CHECKING:
+    import torch
 
 ProgressFn = Callable[[str, float], None]
 
 
+def require_torch(strategy: str = "embedding") -> ModuleType:
+    """torch, imported when a model is fitted (scoring a fitted model is numpy only, and a
+    server without the ``neural`` extra imports this module); without it,
+    :class:`~recommender.errors.MissingExtraError` naming ``strategy`` and the extra."""
+    try:
+        import torch
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "torch":
+            raise
+        raise MissingExtraError(strategy, "neural", "torch") from exc
+    return torch
+
+
 def _row_sums(rows: sparse.csr_matrix, table: torch.Tensor) -> torch.Tensor:
     """sum_{j in row} table[j] for each row of a binary matrix: (rows, dim)."""
+    th = require_torch()
     coo = rows.tocoo()
-    out = torch.zeros(rows.shape[0], table.shape[1])
-    idx = torch.from_numpy(coo.row.astype(np.int64))
-    return out.index_add(0, idx, table[torch.from_numpy(coo.col.astype(np.int64))])
+    out = th.zeros(rows.shape[0], table.shape[1])
+    idx = th.from_numpy(coo.row.astype(np.int64))
+    sums: torch.Tensor = out.index_add(0, idx, table[th.from_numpy(coo.col.astype(np.int64))])
+    return sums
 
 
 def bpr_loss(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
     """-mean log sigmoid(pos - neg): the BPR objective for scores of pairs."""
-    return -torch.nn.functional.logsigmoid(pos - neg).mean()
+    th = require_torch()
+    loss: torch.Tensor = -th.nn.functional.logsigmoid(pos - neg).mean()
+    return loss
 
 
 class EmbeddingBPR:
@@ -86,6 +107,7 @@ class EmbeddingBPR:
 
     def fit(self, train: sparse.csr_matrix, catalogue: Catalogue) -> None:
         check_shapes(train, catalogue)
+        torch = require_torch()
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         a = sparse.csr_matrix((train > 0).astype(np.float32))

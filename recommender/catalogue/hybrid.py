@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from recommender.catalogue.base import check_history, check_shapes
 from recommender.catalogue.content import ContentBased
 from recommender.catalogue.data import Catalogue, history_matrix
-from recommender.catalogue.embedding import EmbeddingBPR, ProgressFn
+from recommender.catalogue.embedding import EmbeddingBPR, ProgressFn, require_torch
 from recommender.catalogue.graph_features import GraphFeatures
 from recommender.catalogue.knn import ItemKNN
 from recommender.catalogue.popularity import Popularity
@@ -111,6 +111,7 @@ class Hybrid:
         if ranker.all() or not ranker.any():
             ranker = np.zeros(n, dtype=bool)
             ranker[rng.permutation(n)[: max(1, n // 5)]] = True
+        require_torch("hybrid")  # before any fit: the embedding model trains in torch
         base = sparse.csr_matrix(train[~ranker])
         for s in (self.embedding, self.item_knn, self.content, self.popularity):
             s.fit(base, catalogue)
