@@ -1,7 +1,10 @@
 # learngraph API image: `learngraph serve` on 0.0.0.0:8000 (see README, "Deployment").
 #
-#   docker build -t learngraph .                      # PyTorch's CPU build (no CUDA download)
-#   docker build --build-arg TORCH_INDEX= -t learngraph .   # PyPI's torch (the CUDA build)
+#   docker build -t learngraph .                                # slim: BKT / Elo, no torch
+#   docker build --build-arg EXTRAS=neural -t learngraph .      # + DKT and the GNN tracer,
+#                                                               # PyTorch's CPU build
+#   docker build --build-arg EXTRAS=neural --build-arg TORCH_INDEX= -t learngraph .
+#                                                               # + PyPI's torch (CUDA build)
 #
 # Written without Docker at hand: not built or run where it was written.
 FROM python:3.11-slim
@@ -11,11 +14,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# torch from PyTorch's CPU wheel index first: the serving tracers run on the CPU, and PyPI's
-# Linux x86_64 torch pulls the CUDA libraries (several GB). torch-geometric and the rest come
-# from PyPI; pip keeps the torch already installed, since it meets `torch>=2.2`.
+# The default image serves with BKT or Elo and has no torch (about 0.4 GB of Python packages
+# instead of about 6 GB: docs/benchmarks.md, "Install size"). A store whose serving model is
+# a GNN or DKT needs EXTRAS=neural, or the server refuses to start and says so.
+ARG EXTRAS=
+# With the neural extra, torch comes from PyTorch's CPU wheel index first: the serving
+# tracers run on the CPU, and PyPI's Linux x86_64 torch pulls the CUDA libraries (several GB).
+# torch-geometric comes from PyPI; pip keeps the torch already installed (it meets the pin).
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN if [ -n "$TORCH_INDEX" ]; then pip install --index-url "$TORCH_INDEX" torch; fi
+RUN if [ -n "$EXTRAS" ] && [ -n "$TORCH_INDEX" ]; then \
+        pip install --index-url "$TORCH_INDEX" torch; \
+    fi
 
 WORKDIR /srv/learngraph
 COPY pyproject.toml README.md ./
@@ -26,7 +35,7 @@ COPY migrations ./migrations
 COPY recommender ./recommender
 COPY seed ./seed
 COPY tracing ./tracing
-RUN pip install . && useradd --system --create-home --home-dir /home/learngraph learngraph \
+RUN pip install ".${EXTRAS:+[$EXTRAS]}" && useradd --system --create-home --home-dir /home/learngraph learngraph \
     && mkdir -p /data/models && chown -R learngraph /data
 
 USER learngraph
