@@ -14,9 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The default image serves with BKT or Elo and has no torch (about 0.4 GB of Python packages
-# instead of about 6 GB: docs/benchmarks.md, "Install size"). A store whose serving model is
-# a GNN or DKT needs EXTRAS=neural, or the server refuses to start and says so.
+# The default image serves with BKT or Elo and has no torch (about 0.5 GB of Python packages;
+# the extra with PyPI's torch adds 5.6 GB: docs/benchmarks.md, "Install size"). A store whose
+# serving model is a GNN or DKT needs EXTRAS=neural, or the server refuses to start and says so.
 ARG EXTRAS=
 # With the neural extra, torch comes from PyTorch's CPU wheel index first: the serving
 # tracers run on the CPU, and PyPI's Linux x86_64 torch pulls the CUDA libraries (several GB).
