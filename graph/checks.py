@@ -134,6 +134,12 @@ def check_limit(limit: object) -> None:
         raise ValidationError("limit", f"{limit!r} must be a positive integer")
 
 
+def check_window_limit(limit: object) -> None:
+    """A window's size may be 0: an empty window still says what lies around it."""
+    if not _is_int(limit, 0):
+        raise ValidationError("limit", f"{limit!r} must be an integer >= 0")
+
+
 def check_depth(depth: object) -> None:
     if depth is not None and not _is_int(depth, 0):
         raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")

@@ -540,22 +540,54 @@ RETURN
 """
 
 
-def attempts_of(*, since: bool, cursor: bool) -> str:
-    """A learner's attempts newest first, ties by attempt id descending, ``$limit`` rows
-    (``$since`` and the keyset position ``$ts`` / ``$aid`` when flagged). The timestamp's
-    ``IS NOT NULL`` (always true) lets the planner seek the composite ``(learner_id,
-    timestamp)`` index, which needs a predicate on both properties; without it the first page
-    scanned every attempt in the store."""
-    where = ["a.learner_id = $learner_id", "a.timestamp IS NOT NULL"]
+def history_window(
+    label: str, *, since: bool = False, after: bool = False, before: bool = False,
+    backward: bool = False, probes: bool = False,
+) -> str:
+    """A window of a learner's history (``label``: ``Attempt`` or ``View``, a constant of
+    the store, never input) newest first, ties by id descending: ``rows``, ``$limit`` of them
+    (the store asks one more than it returns, to see past the window's far side); only those
+    since ``$since``, strictly older than ``$after_ts`` / ``$after_id`` and newer than
+    ``$before_ts`` / ``$before_id`` when flagged. ``backward`` reads the oldest first (the
+    store reverses them). With ``probes``, ``newer`` / ``older`` say whether a row lies at or
+    beyond the ``after`` / ``before`` position (the window's near side; false when unbounded).
+
+    The timestamp's ``IS NOT NULL`` (always true) lets the planner seek the composite
+    ``(learner_id, timestamp)`` index, which needs a predicate on both properties; without it
+    the first page scanned every row of the label in the store."""
+    where = ["h.learner_id = $learner_id", "h.timestamp IS NOT NULL"]
     if since:
-        where.append("a.timestamp >= $since")
-    if cursor:
-        where.append("a.timestamp <= $ts AND (a.timestamp < $ts OR a.id < $aid)")
+        where.append("h.timestamp >= $since")
+    if after:
+        where.append("h.timestamp <= $after_ts AND (h.timestamp < $after_ts OR h.id < $after_id)")
+    if before:
+        where.append(
+            "h.timestamp >= $before_ts AND (h.timestamp > $before_ts OR h.id > $before_id)"
+        )
+    order = "ASC" if backward else "DESC"
+
+    def probe(flag: bool, cond: str) -> str:
+        if not (flag and probes):
+            return "false"
+        return (f"EXISTS {{ MATCH (p:{label}) WHERE p.learner_id = $learner_id"
+                f" AND p.timestamp IS NOT NULL AND {cond} }}")
+
+    newer = probe(after, "p.timestamp >= $after_ts AND (p.timestamp > $after_ts"
+                         " OR p.id >= $after_id)")
+    older = probe(before, "p.timestamp <= $before_ts AND (p.timestamp < $before_ts"
+                          " OR p.id <= $before_id)")
     return f"""
-MATCH (a:Attempt) WHERE {" AND ".join(where)}
-WITH a ORDER BY a.timestamp DESC, a.id DESC LIMIT $limit
-RETURN collect({{attempt: a {{.*, timestamp: {epoch_us("a.timestamp")}}}}}) AS rows
+MATCH (h:{label}) WHERE {" AND ".join(where)}
+WITH h ORDER BY h.timestamp {order}, h.id {order} LIMIT $limit
+WITH collect(h {{.*, timestamp: {epoch_us("h.timestamp")}}}) AS rows
+RETURN rows, {newer} AS newer, {older} AS older
 """
+
+
+def attempts_of(*, since: bool, cursor: bool) -> str:
+    """A learner's attempts newest first from the keyset position ``$after_ts`` /
+    ``$after_id`` when flagged (``GraphStore.attempts_of``): a forward history window."""
+    return history_window("Attempt", since=since, after=cursor)
 
 
 # -- views ----------------------------------------------------------------------------------
@@ -585,17 +617,8 @@ RETURN sum(created) AS created,
 
 
 def views_of(*, cursor: bool) -> str:
-    """A learner's views newest first, ties by view id descending, ``$limit`` rows (the keyset
-    position ``$ts`` / ``$vid`` when flagged); the timestamp predicate lets the planner seek
-    the ``(learner_id, timestamp)`` index, as in :func:`attempts_of`."""
-    where = ["w.learner_id = $learner_id", "w.timestamp IS NOT NULL"]
-    if cursor:
-        where.append("w.timestamp <= $ts AND (w.timestamp < $ts OR w.id < $vid)")
-    return f"""
-MATCH (w:View) WHERE {" AND ".join(where)}
-WITH w ORDER BY w.timestamp DESC, w.id DESC LIMIT $limit
-RETURN collect({{view: w {{.*, timestamp: {epoch_us("w.timestamp")}}}}}) AS rows
-"""
+    """A learner's views newest first, as :func:`attempts_of` lists attempts."""
+    return history_window("View", after=cursor)
 
 
 VIEW_COUNT_ALL: Final = "MATCH (w:View) RETURN count(w) AS n"

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+#: the row type of a :class:`HistoryWindow`
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -278,6 +281,33 @@ class AttemptPage:
 
     attempts: tuple[Attempt, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRequest:
+    """Which window of a learner's history (attempts or views, newest first) to read: rows
+    strictly older than the position ``after`` and newer than ``before`` (cursors the store
+    issued; each bound optional), the newest ``limit`` of them, or with ``backward`` the
+    oldest ``limit`` (still listed newest first)."""
+
+    limit: int = 50
+    after: str | None = None
+    before: str | None = None
+    backward: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryWindow(Generic[T]):
+    """A window of a learner's history (attempts or views), newest first, ties by id
+    descending. ``cursors[i]`` is the keyset position of ``rows[i]``: pass it as ``after``
+    (older rows) or ``before`` (newer rows). ``has_newer`` / ``has_older``: rows exist before
+    the window's first row / after its last row in that order (around the window's bounds
+    when it is empty)."""
+
+    rows: tuple[T, ...]
+    cursors: tuple[str, ...]
+    has_newer: bool
+    has_older: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,22 @@ from typing import Any
 from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
-from graph.models import Attempt, AttemptPage, Mastery, RecordResult, TracerRecord, TracerWrite
-from graph.neo4j_core import Neo4jCore, Rows, Tx
+from graph.models import (
+    Attempt,
+    AttemptPage,
+    HistoryWindow,
+    Mastery,
+    RecordResult,
+    TracerRecord,
+    TracerWrite,
+    WindowRequest,
+)
+from graph.neo4j_core import Rows, Tx
+from graph.neo4j_history import Neo4jHistory
 from graph.store import AttemptConflictError, GraphStoreError, NotFoundError
 
 
-class Neo4jLearning(Neo4jCore):
+class Neo4jLearning(Neo4jHistory):
     """The attempt, mastery and tracer-state methods of ``GraphStore`` on Neo4j."""
 
     # -- attempts --------------------------------------------------------------------------
@@ -94,17 +104,14 @@ class Neo4jLearning(Neo4jCore):
         since: datetime | None = None,
     ) -> AttemptPage:
         checks.check_limit(limit)
-        params: dict[str, Any] = {"learner_id": learner_id, "limit": limit + 1}
-        if cursor is not None:
-            params["ts"], params["aid"] = v.decode_cursor(cursor)
-        if since is not None:
-            params["since"] = v.utc(since, "since")
-        query = cypher.attempts_of(since=since is not None, cursor=cursor is not None)
-        found = [v.attempt(r["attempt"]) for r in await self._read_all(query, **params)]
-        page = found[:limit]
-        nxt = (v.encode_cursor(page[-1].timestamp, page[-1].attempt_id)
-               if len(found) > limit else None)
-        return AttemptPage(tuple(page), nxt)
+        found, more, _, _ = await self._history("Attempt", learner_id, v.attempt, limit=limit,
+                                                after=cursor, since=since,
+                                                after_field="cursor")
+        return AttemptPage(tuple(a for a, _ in found), found[-1][1] if more else None)
+
+    async def attempts_window(self, learner_id: str, window: WindowRequest
+                             ) -> HistoryWindow[Attempt]:
+        return await self._window("Attempt", learner_id, v.attempt, window)
 
     async def attempt_count(self, learner_id: str | None = None) -> int:
         if learner_id is None:

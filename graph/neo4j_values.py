@@ -199,7 +199,7 @@ def encode_cursor(timestamp: datetime, attempt_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, field: str = "cursor") -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, attempt_id = json.loads(raw)
@@ -209,5 +209,5 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             return moment.astimezone(UTC), attempt_id
     except (binascii.Error, ValueError, TypeError, RecursionError, OverflowError):
         pass
-    raise ValidationError("cursor", f"{cursor!r} is not a cursor this store issued; pass "
-                          "the next_cursor of a previous page, or None for the first page")
+    raise ValidationError(field, f"{cursor!r} is not a cursor this store issued; pass "
+                          "the cursor of a row or page it listed, or None for no bound")

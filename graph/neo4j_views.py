@@ -11,8 +11,9 @@ from typing import Any
 from graph import checks, cypher
 from graph import neo4j_core as core
 from graph import neo4j_values as v
-from graph.models import RecordResult, View, ViewPage
-from graph.neo4j_core import Neo4jCore, Tx
+from graph.models import HistoryWindow, RecordResult, View, ViewPage, WindowRequest
+from graph.neo4j_core import Tx
+from graph.neo4j_history import Neo4jHistory
 from graph.store import GraphStoreError, NotFoundError, ViewConflictError
 
 
@@ -29,7 +30,7 @@ def _view(p: dict[str, Any]) -> View:
                 progress=float(p["progress"]))
 
 
-class Neo4jViews(Neo4jCore):
+class Neo4jViews(Neo4jHistory):
     """The view methods of ``GraphStore`` on Neo4j."""
 
     async def record_views(
@@ -96,15 +97,13 @@ class Neo4jViews(Neo4jCore):
         self, learner_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ViewPage:
         checks.check_limit(limit)
-        params: dict[str, Any] = {"learner_id": learner_id, "limit": limit + 1}
-        if cursor is not None:
-            params["ts"], params["vid"] = v.decode_cursor(cursor)
-        query = cypher.views_of(cursor=cursor is not None)
-        found = [_view(r["view"]) for r in await self._read_all(query, **params)]
-        page = found[:limit]
-        nxt = (v.encode_cursor(page[-1].timestamp, page[-1].view_id)
-               if len(found) > limit else None)
-        return ViewPage(tuple(page), nxt)
+        found, more, _, _ = await self._history("View", learner_id, _view, limit=limit,
+                                                after=cursor, after_field="cursor")
+        return ViewPage(tuple(w for w, _ in found), found[-1][1] if more else None)
+
+    async def views_window(self, learner_id: str, window: WindowRequest
+                             ) -> HistoryWindow[View]:
+        return await self._window("View", learner_id, _view, window)
 
     async def view_count(self, learner_id: str | None = None) -> int:
         if learner_id is None:

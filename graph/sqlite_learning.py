@@ -16,15 +16,24 @@ from graph.checks import (
     check_traced,
     check_tracer_states,
 )
-from graph.models import Attempt, AttemptPage, Mastery, RecordResult, TracerRecord, TracerWrite
+from graph.models import (
+    Attempt,
+    AttemptPage,
+    HistoryWindow,
+    Mastery,
+    RecordResult,
+    TracerRecord,
+    TracerWrite,
+    WindowRequest,
+)
 from graph.sqlite_core import SqliteCore
+from graph.sqlite_history import HistoryTable, history_window, read_window
 from graph.sqlite_queries import gain_counts, mastery_by_learner, mastery_probabilities, require
 from graph.sqlite_rows import (
     ATTEMPT_COLS,
     MASTERY_COLS,
     attempt_row,
     attempt_values,
-    decode_cursor,
     encode_cursor,
     from_us,
     ids_json,
@@ -34,6 +43,7 @@ from graph.store import AttemptConflictError
 
 #: the timestamp's place in an attempt row (``ATTEMPT_COLS``)
 TS = 4
+ATTEMPTS = HistoryTable("attempts", "attempt_id", ATTEMPT_COLS, TS)
 
 
 class SqliteLearning(SqliteCore):
@@ -95,26 +105,19 @@ class SqliteLearning(SqliteCore):
         since: datetime | None = None,
     ) -> AttemptPage:
         check_limit(limit)
-        where: list[str] = ["learner_id = ?"]
-        params: list[Any] = [learner_id]
-        if cursor is not None:
-            ts_us, attempt_id = decode_cursor(cursor)
-            where.append("(ts_us < ? OR (ts_us = ? AND attempt_id < ?))")
-            params += [ts_us, ts_us, attempt_id]
-        if since is not None:
-            where.append("ts_us >= ?")
-            params.append(to_us(since, "since"))
-        sql = (f"SELECT {ATTEMPT_COLS} FROM attempts WHERE {' AND '.join(where)}"
-               " ORDER BY ts_us DESC, attempt_id DESC LIMIT ?")
+        since_us = None if since is None else to_us(since, "since")
 
         def run(conn: sqlite3.Connection) -> AttemptPage:
-            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-            page = rows[:limit]
-            nxt = (encode_cursor(page[-1]["ts_us"], page[-1]["attempt_id"])
-                   if len(rows) > limit else None)
-            return AttemptPage(tuple(attempt_row(r) for r in page), nxt)
+            rows, more = read_window(conn, ATTEMPTS, learner_id, limit=limit, after=cursor,
+                                     since_us=since_us, after_field="cursor")
+            nxt = encode_cursor(rows[-1][TS], rows[-1][0]) if more else None
+            return AttemptPage(tuple(attempt_row(r) for r in rows), nxt)
 
         return await self._call(run)
+
+    async def attempts_window(self, learner_id: str, window: WindowRequest
+                             ) -> HistoryWindow[Attempt]:
+        return await self._call(history_window, ATTEMPTS, learner_id, attempt_row, window)
 
     async def attempt_count(self, learner_id: str | None = None) -> int:
         def run(conn: sqlite3.Connection) -> int:

@@ -69,7 +69,7 @@ def encode_cursor(ts_us: int, attempt_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
+def decode_cursor(cursor: str, field: str = "cursor") -> tuple[int, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         ts_us, attempt_id = json.loads(raw)
@@ -83,8 +83,8 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
             return ts_us, attempt_id
     except (binascii.Error, ValueError, TypeError, RecursionError):
         pass
-    raise ValidationError("cursor", f"{cursor!r} is not a cursor this store issued; pass "
-                          "the next_cursor of a previous page, or None for the first page")
+    raise ValidationError(field, f"{cursor!r} is not a cursor this store issued; pass "
+                          "the cursor of a row or page it listed, or None for no bound")
 
 
 def skill_row(row: sqlite3.Row) -> Skill:

@@ -9,15 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from graph.checks import check_limit, check_viewable, check_views
-from graph.models import RecordResult, View, ViewPage
+from graph.models import HistoryWindow, RecordResult, View, ViewPage, WindowRequest
 from graph.sqlite_core import SqliteCore
+from graph.sqlite_history import HistoryTable, history_window, read_window
 from graph.sqlite_queries import require
-from graph.sqlite_rows import decode_cursor, encode_cursor, from_us, ids_json, to_us
+from graph.sqlite_rows import encode_cursor, from_us, ids_json, to_us
 from graph.store import NotFoundError, ViewConflictError
 
 VIEW_COLS = "view_id, learner_id, item_id, ts_us, seconds, progress"
 #: the timestamp's place in a view row (``VIEW_COLS``)
 TS = 3
+VIEWS = HistoryTable("item_views", "view_id", VIEW_COLS, TS)
 
 
 def _values(w: View) -> tuple[Any, ...]:
@@ -84,22 +86,18 @@ class SqliteViews(SqliteCore):
         self, learner_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ViewPage:
         check_limit(limit)
-        where = ["learner_id = ?"]
-        params: list[Any] = [learner_id]
-        if cursor is not None:
-            ts_us, view_id = decode_cursor(cursor)
-            where.append("(ts_us < ? OR (ts_us = ? AND view_id < ?))")
-            params += [ts_us, ts_us, view_id]
-        sql = (f"SELECT {VIEW_COLS} FROM item_views WHERE {' AND '.join(where)}"
-               " ORDER BY ts_us DESC, view_id DESC LIMIT ?")
 
         def run(conn: sqlite3.Connection) -> ViewPage:
-            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-            page = rows[:limit]
-            nxt = encode_cursor(page[-1][TS], page[-1][0]) if len(rows) > limit else None
-            return ViewPage(tuple(_view(r) for r in page), nxt)
+            rows, more = read_window(conn, VIEWS, learner_id, limit=limit, after=cursor,
+                                     after_field="cursor")
+            nxt = encode_cursor(rows[-1][TS], rows[-1][0]) if more else None
+            return ViewPage(tuple(_view(r) for r in rows), nxt)
 
         return await self._call(run)
+
+    async def views_window(self, learner_id: str, window: WindowRequest
+                             ) -> HistoryWindow[View]:
+        return await self._call(history_window, VIEWS, learner_id, _view, window)
 
     async def view_count(self, learner_id: str | None = None) -> int:
         def run(conn: sqlite3.Connection) -> int:

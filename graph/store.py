@@ -26,6 +26,7 @@ from graph.models import (
     CurriculumChange,
     Group,
     GroupGoal,
+    HistoryWindow,
     Item,
     ItemKind,
     Learner,
@@ -40,6 +41,7 @@ from graph.models import (
     User,
     View,
     ViewPage,
+    WindowRequest,
 )
 
 if TYPE_CHECKING:  # graph.curriculum_edit imports this module's errors
@@ -381,6 +383,14 @@ class GraphStore(Protocol):
         """A learner's attempts, newest first (ties broken by attempt id), ``limit`` per page."""
         ...
 
+    async def attempts_window(self, learner_id: str, window: WindowRequest
+                              ) -> HistoryWindow[Attempt]:
+        """The ``window`` of a learner's attempts (ties by attempt id, descending; cursors of
+        this method or ``attempts_of``): one keyset read and one probe at the cursor, never a
+        scan of the history. A cursor this store did not issue: ValidationError naming it
+        (``after`` or ``before``)."""
+        ...
+
     async def attempt_count(self, learner_id: str | None = None) -> int: ...
 
     # -- views -----------------------------------------------------------------------------
@@ -399,6 +409,10 @@ class GraphStore(Protocol):
         self, learner_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ViewPage:
         """A learner's views, newest first (ties broken by view id), ``limit`` per page."""
+        ...
+
+    async def views_window(self, learner_id: str, window: WindowRequest) -> HistoryWindow[View]:
+        """The ``window`` of a learner's views, as :meth:`attempts_window` for attempts."""
         ...
 
     async def view_count(self, learner_id: str | None = None) -> int: ...

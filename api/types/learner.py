@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api.context import Info
-from api.errors import BadInputError
 from api.ids import to_global_id
-from api.limits import check_first
 from api.types.item import Item
-from api.types.node import Node, PageInfo, decode_cursor, encode_cursor
+from api.types.node import Node, PageInfo
+from api.types.paging import history_page
 from api.types.skill import Skill, skills_by_key
 from api.types.strategy import STRATEGY_HELP, RecommendStrategy
 from graph import models as m
-from graph.store import ValidationError
 
 if TYPE_CHECKING:
     from api.types.group import Group
@@ -33,6 +30,9 @@ if TYPE_CHECKING:
     from api.types.view import ViewConnection
 
 RECOMMEND = "api.types.recommend"
+HISTORY_PAGING = (
+    "newest first: `first`/`after` page toward older ones, `last`/`before` toward newer ones."
+)
 
 
 @strawberry.type(description="A tracer's estimate that a learner has mastered a skill.")
@@ -116,74 +116,6 @@ class AttemptConnection:
         return [e.node for e in self.edges]
 
 
-MAX_SKIP = 2**31 - 1
-
-
-def _attempt_cursor(store_cursor: str | None, skip: int) -> str:
-    return encode_cursor(json.dumps([store_cursor, skip]))
-
-
-def _parse_attempt_cursor(after: str | None) -> tuple[str | None, int]:
-    text = decode_cursor(after)
-    if text is None:
-        return None, 0
-    try:
-        store_cursor, skip = json.loads(text)
-    except (ValueError, TypeError, RecursionError):
-        store_cursor, skip = None, -1
-    if not (store_cursor is None or isinstance(store_cursor, str)) or not isinstance(skip, int):
-        skip = -1
-    # the skip goes to the store's LIMIT: keep it within a 32-bit GraphQL Int
-    if not 0 <= skip <= MAX_SKIP:
-        raise BadInputError(f"after={after!r} is not an attempts cursor", argument="after")
-    return store_cursor, skip
-
-
-async def attempt_page(
-    info: Info, learner_id: str, first: int | None, after: str | None
-) -> AttemptConnection:
-    """A page of attempts. The store pages with its own opaque cursor; an edge's cursor is
-    (the store cursor its page started from, how many attempts of that page to skip), and the
-    end cursor of a full page is the store's next-page cursor, so following ``endCursor``
-    never skips or repeats an attempt even while new ones arrive."""
-    limit = check_first(first, info.context.limits)
-    start, skip = _parse_attempt_cursor(after)
-    if limit == 0:
-        return AttemptConnection(
-            learner_key=learner_id,
-            edges=[],
-            page_info=PageInfo(
-                has_next_page=False,
-                has_previous_page=after is not None,
-                start_cursor=None,
-                end_cursor=None,
-            ),
-        )
-    try:
-        page = await info.context.store.attempts_of(learner_id, limit=limit + skip, cursor=start)
-    except ValidationError as exc:  # a cursor the store did not issue
-        raise BadInputError(f"after={after!r}: {exc.message}", argument="after") from None
-    attempts = page.attempts[skip:]
-    edges = [
-        AttemptEdge(node=Attempt.from_domain(a), cursor=_attempt_cursor(start, skip + i + 1))
-        for i, a in enumerate(attempts[:limit])
-    ]
-    has_next = page.next_cursor is not None
-    end = edges[-1].cursor if edges else None
-    if has_next and len(attempts) <= limit:
-        end = _attempt_cursor(page.next_cursor, 0)
-    return AttemptConnection(
-        learner_key=learner_id,
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=end,
-        ),
-    )
-
-
 @strawberry.type(description="A person who learns: their history, mastery and goals.")
 class Learner(Node):
     domain: strawberry.Private[m.Learner]
@@ -215,22 +147,27 @@ class Learner(Node):
 
         return await learner_class_goals(info, self.key)
 
-    @strawberry.field(description="Attempts, newest first.")
-    async def attempts(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> AttemptConnection:
-        return await attempt_page(info, self.key, first, after)
+    @strawberry.field(description=f"Attempts, {HISTORY_PAGING}")
+    async def attempts(self, info: Info, first: int | None = None, after: str | None = None,
+                       last: int | None = None, before: str | None = None) -> AttemptConnection:
+        edges, page_info = await history_page(info.context.store.attempts_window, self.key,
+                                              first, last, after, before, info.context.limits)
+        return AttemptConnection(
+            learner_key=self.key, page_info=page_info,
+            edges=[AttemptEdge(node=Attempt.from_domain(a), cursor=c) for a, c in edges])
 
     @strawberry.field(
-        description="Lessons, videos and readings studied, newest first (not answers: they "
-        "move no mastery)."
+        description="Lessons, videos and readings studied (not answers: they move no "
+        f"mastery), {HISTORY_PAGING}"
     )
-    async def views(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Annotated[ViewConnection, strawberry.lazy("api.types.view")]:
-        from api.types.view import view_page
+    async def views(self, info: Info, first: int | None = None, after: str | None = None,
+                    last: int | None = None, before: str | None = None
+                    ) -> Annotated[ViewConnection, strawberry.lazy("api.types.view")]:
+        from api.types.view import view_connection
 
-        return await view_page(info, self.key, first, after)
+        edges, page_info = await history_page(info.context.store.views_window, self.key,
+                                              first, last, after, before, info.context.limits)
+        return view_connection(self.key, edges, page_info)
 
     @strawberry.field(description="Latest mastery of every skill with an estimate.")
     async def mastery(self, info: Info) -> list[Mastery]:

@@ -4,19 +4,25 @@ lists ordered by key, and the page size rules they share.
 :func:`page_size` checks the arguments: ``first`` and ``last`` are exclusive, each in
 ``[0, max_first]`` (default: ``default_first`` items from the start). :func:`window` cuts a
 page out of keys already in memory (a group's learners); store-backed connections pass the
-same size and direction to the store (``GraphStore.list_skills(..., backward=True)``).
+same size and direction to the store (``GraphStore.list_skills(..., backward=True)``), and
+:func:`history_page` does so for a learner's attempts and views (keyset windows, newest first).
 ``hasPreviousPage`` / ``hasNextPage`` say whether keys exist before / after the page at all.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from api.errors import BadInputError, LimitExceededError
 from api.limits import Limits
 from api.types.node import PageInfo, decode_cursor, encode_cursor
+from graph.models import HistoryWindow, WindowRequest
+from graph.store import ValidationError as StoreValidationError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,4 +96,38 @@ def page_info_of(keys: Sequence[str], *, has_previous: bool, has_next: bool) -> 
         has_previous_page=has_previous,
         start_cursor=encode_cursor(keys[0]) if keys else None,
         end_cursor=encode_cursor(keys[-1]) if keys else None,
+    )
+
+
+#: a store's window reader for one learner: ``GraphStore.attempts_window`` and the like
+WindowReader = Callable[[str, WindowRequest], Awaitable[HistoryWindow[T]]]
+
+
+async def history_page(
+    read: WindowReader[T],
+    learner_id: str,
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    limits: Limits,
+) -> tuple[list[tuple[T, str]], PageInfo]:
+    """A page of a learner's history (newest first) and its page info: ``first`` after
+    ``after`` pages toward older rows, ``last`` before ``before`` toward newer ones. Each
+    edge's cursor is the row's own keyset position, so resuming from any cursor neither skips
+    nor repeats a row, even while new ones arrive."""
+    request = page_size(first, last, after, before, limits)
+    try:
+        window = await read(learner_id, WindowRequest(request.size, request.after,
+                                                      request.before, request.backward))
+    except StoreValidationError as exc:  # a cursor of this API that the store did not issue
+        argument = "before" if exc.field == "before" else "after"
+        given = before if argument == "before" else after
+        raise BadInputError(f"{argument}={given!r}: {exc.message}", argument=argument) from None
+    cursors = [encode_cursor(c) for c in window.cursors]
+    return list(zip(window.rows, cursors, strict=True)), PageInfo(
+        has_next_page=window.has_older,
+        has_previous_page=window.has_newer,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )

@@ -13,14 +13,12 @@ from api import access
 from api import validation as v
 from api.context import Context, Info
 from api.ids import to_global_id, to_key
-from api.limits import check_first
 from api.types.errors import Error, ForbiddenError, NotFoundError, ValidationError
 from api.types.item import Item
 from api.types.mutation_base import allow, guarded
 from api.types.node import PageInfo
 from graph import models as m
 from graph import store as gs
-from graph.store import ValidationError as StoreValidationError
 
 
 @strawberry.type(description="A learner studied a lesson, video or reading (not an answer).")
@@ -72,42 +70,11 @@ class ViewConnection:
         return [e.node for e in self.edges]
 
 
-async def view_page(
-    info: Info, learner_id: str, first: int | None, after: str | None
-) -> ViewConnection:
-    """A page of views, cursors as for attempts (:func:`api.types.learner.attempt_page`)."""
-    from api.errors import BadInputError
-    from api.types.learner import _attempt_cursor, _parse_attempt_cursor
-
-    limit = check_first(first, info.context.limits)
-    start, skip = _parse_attempt_cursor(after)
-    none = PageInfo(has_next_page=False, has_previous_page=after is not None,
-                    start_cursor=None, end_cursor=None)
-    if limit == 0:
-        return ViewConnection(edges=[], page_info=none, learner_key=learner_id)
-    try:
-        page = await info.context.store.views_of(learner_id, limit=limit + skip, cursor=start)
-    except StoreValidationError as exc:  # a cursor the store did not issue
-        raise BadInputError(f"after={after!r}: {exc.message}", argument="after") from None
-    views = page.views[skip:]
-    edges = [
-        ViewEdge(node=View.from_domain(w), cursor=_attempt_cursor(start, skip + i + 1))
-        for i, w in enumerate(views[:limit])
-    ]
-    has_next = page.next_cursor is not None
-    end = edges[-1].cursor if edges else None
-    if has_next and len(views) <= limit:
-        end = _attempt_cursor(page.next_cursor, 0)
-    return ViewConnection(
-        learner_key=learner_id,
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=end,
-        ),
-    )
+def view_connection(learner_id: str, edges: list[tuple[m.View, str]],
+                    page_info: PageInfo) -> ViewConnection:
+    """The connection of a page that :func:`api.types.paging.history_page` read."""
+    return ViewConnection(learner_key=learner_id, page_info=page_info,
+                          edges=[ViewEdge(node=View.from_domain(w), cursor=c) for w, c in edges])
 
 
 @strawberry.input(description="One view; `viewId` makes a retried request safe.")

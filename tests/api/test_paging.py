@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.errors import BadInputError, LimitExceededError
@@ -128,3 +128,114 @@ async def test_attempt_and_view_connections_count_everything(api: Api) -> None:
         "views(first: 1) { totalCount } } }",
         role="learner")
     assert body["data"]["learner"] == {"attempts": {"totalCount": 0}, "views": {"totalCount": 0}}
+
+
+HISTORY = """query($first: Int, $after: String, $last: Int, $before: String) {
+  learner(id: "ada") {
+    attempts(first: $first, after: $after, last: $last, before: $before) {
+      totalCount edges { cursor node { attemptId } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+    views(first: $first, after: $after, last: $last, before: $before) {
+      totalCount edges { cursor node { viewId } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
+
+
+async def seed_history(api: Api) -> list[str]:
+    """Seven attempts and views of ada (minutes 0..5, two at minute 3), ids newest first."""
+    from datetime import UTC, datetime, timedelta
+
+    from graph.models import Attempt, View
+
+    store = api.services.store
+    minutes = [0, 1, 2, 3, 3, 4, 5]
+    if await store.attempt_count("ada") == 0:
+        t0 = datetime(2024, 5, 2, 10, tzinfo=UTC)
+        await store.record_attempts([Attempt(f"h{n}", "ada", "i-add-1", 1.0,
+                                             t0 + timedelta(minutes=m))
+                                     for n, m in enumerate(minutes)])
+        await store.record_views([View(f"h{n}", "ada", "i-count", t0 + timedelta(minutes=m))
+                                  for n, m in enumerate(minutes)])
+    return ["h6", "h5", "h4", "h3", "h2", "h1", "h0"]
+
+
+async def history_page(api: Api, connection: str, **args: Any) -> dict[str, Any]:
+    body = await api.gql(HISTORY, args, role="learner")
+    assert "errors" not in body, body
+    conn: dict[str, Any] = body["data"]["learner"][connection]
+    return conn
+
+
+def node_ids(conn: dict[str, Any]) -> list[str]:
+    return [next(iter(e["node"].values())) for e in conn["edges"]]
+
+
+@pytest.mark.parametrize("connection", ["attempts", "views"])
+async def test_attempts_and_views_page_backward(api: Api, connection: str) -> None:
+    order = await seed_history(api)
+    last = await history_page(api, connection, last=3)
+    assert node_ids(last) == order[-3:] and last["totalCount"] == 7
+    info = last["pageInfo"]
+    assert (info["hasPreviousPage"], info["hasNextPage"]) == (True, False)
+    assert info["startCursor"] == last["edges"][0]["cursor"]
+    back = await history_page(api, connection, last=3, before=info["startCursor"])
+    assert node_ids(back) == order[1:4]
+    assert (back["pageInfo"]["hasPreviousPage"], back["pageInfo"]["hasNextPage"]) == (True, True)
+    # forward from a backward page's end continues where it stopped, and flags the way back
+    on = await history_page(api, connection, first=2, after=back["pageInfo"]["endCursor"])
+    assert node_ids(on) == order[4:6]
+    assert (on["pageInfo"]["hasPreviousPage"], on["pageInfo"]["hasNextPage"]) == (True, True)
+    first = await history_page(api, connection, first=2)
+    assert (first["pageInfo"]["hasPreviousPage"], first["pageInfo"]["hasNextPage"]) == (
+        False, True)
+    empty = await history_page(api, connection, last=0)
+    assert empty["edges"] == [] and empty["pageInfo"]["hasPreviousPage"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"first": 1, "last": 1}, "first=1 and last=1"),
+        ({"last": -2}, "last=-2"),
+        ({"last": 101}, "last=101"),
+        ({"last": 1, "before": "bm9wZQ=="}, "before='bm9wZQ=='"),
+        # a cursor of this API whose key the store never issued
+        ({"last": 1, "before": encode_cursor("forged")}, f"before={encode_cursor('forged')!r}"),
+        ({"first": 1, "after": encode_cursor("forged")}, f"after={encode_cursor('forged')!r}"),
+    ],
+)
+async def test_bad_history_paging_is_refused_naming_the_value(
+    api: Api, args: dict[str, Any], named: str
+) -> None:
+    body = await api.gql(HISTORY, args, role="learner")
+    messages = [e["message"] for e in body["errors"]]
+    assert messages and all(named in m for m in messages), messages
+    assert all(e["extensions"]["code"] in ("BAD_USER_INPUT", "LIMIT_EXCEEDED")
+               for e in body["errors"])
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(1, 8), connection=st.sampled_from(["attempts", "views"]))
+async def test_paging_backward_is_paging_forward_reversed(
+    api: Api, size: int, connection: str
+) -> None:
+    order = await seed_history(api)
+    forward: list[str] = []
+    after = None
+    while True:
+        conn = await history_page(api, connection, first=size, after=after)
+        assert conn["totalCount"] == len(order)
+        forward += node_ids(conn)
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    backward: list[str] = []
+    before = None
+    while True:
+        conn = await history_page(api, connection, last=size, before=before)
+        assert conn["totalCount"] == len(order)
+        backward = node_ids(conn) + backward
+        if not conn["pageInfo"]["hasPreviousPage"]:
+            break
+        before = conn["pageInfo"]["startCursor"]
+    assert forward == backward == order

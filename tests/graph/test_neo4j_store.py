@@ -188,9 +188,29 @@ async def test_history_page_query_seeks_the_learner_time_index(
     # learner read made the rebuild after a model switch quadratic in the store's size
     query = cypher.attempts_of(since=since, cursor=cursor)
     _, summary, _ = await driver.execute_query(  # type: ignore[call-overload]
-        "EXPLAIN " + query, {"learner_id": "l1", "since": T0, "ts": T0, "aid": "a", "limit": 5})
+        "EXPLAIN " + query,
+        {"learner_id": "l1", "since": T0, "after_ts": T0, "after_id": "a", "limit": 5})
     plan = str(summary.plan)
     assert "attempt_learner_time" in plan or "Attempt(learner_id, timestamp)" in plan, plan
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("label", ["Attempt", "View"])
+@pytest.mark.parametrize(("after", "before", "backward"),
+                         [(False, False, True), (True, True, False), (False, True, True)])
+async def test_history_windows_seek_the_learner_time_index(
+    neo4j_store: Neo4jStore, driver: AsyncDriver, label: str, after: bool, before: bool,
+    backward: bool,
+) -> None:
+    # the window and both probes: every MATCH of the label must seek, none scan the label
+    query = cypher.history_window(label, after=after, before=before, backward=backward,
+                                  probes=True)
+    _, summary, _ = await driver.execute_query(  # type: ignore[call-overload]
+        "EXPLAIN " + query, {"learner_id": "l1", "after_ts": T0, "after_id": "a",
+                             "before_ts": T0, "before_id": "b", "limit": 5})
+    plan = str(summary.plan)
+    assert "NodeByLabelScan" not in plan, plan
+    assert "(learner_id, timestamp)" in plan or "_learner_time" in plan, plan
 
 
 @pytest.mark.neo4j
