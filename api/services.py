@@ -13,6 +13,7 @@ import numpy as np
 from api.pubsub import CURRICULUM_TOPIC, PubSub
 from graph.models import Attempt, Item, Mastery
 from graph.store import GraphStore
+from recommender.index_update import only_skill_updates
 from recommender.next_item import Predictor
 
 log = logging.getLogger("learngraph.api")
@@ -74,6 +75,8 @@ class MasteryUpdater:
         #: the change log's last seq when the service was built
         self._log_seq = 0
         self._loaded_once = service is not None
+        #: the skill ids of the curriculum the view was built from
+        self._skills: frozenset[str] = frozenset()
         #: the view before a curriculum edit, serving predictions until the new one is built
         self._previous: Any | None = None
         self._refresh: asyncio.Task[Any] | None = None
@@ -175,6 +178,9 @@ class MasteryUpdater:
                 return current
         async with self._lock:
             if self._service is None or self._service is service:
+                if await self._keep_view():
+                    assert self._service is not None
+                    return self._service
                 from tracing.serving import MasteryService
 
                 registry = self.registry()
@@ -193,9 +199,28 @@ class MasteryUpdater:
                 )
                 self._seen = (active,)
                 self._log_seq = log_seq
+                self._skills = frozenset(s.id for s in graph.skills)
                 self._loaded_once = True
                 self._previous = None
             return self._service
+
+    async def _keep_view(self) -> bool:
+        """After a curriculum edit that only updated skills the view has (a rename), the view
+        in hand stays: it holds skill ids, edges and items, none of which moved. Then it
+        serves again at the change log's tail and True is returned; False when the model was
+        switched or the edit touched items, edges or the skill set (a rebuild is due)."""
+        held = self._service or self._previous
+        seen = self._seen
+        if held is None or seen is None or await self._store.serving_model() != seen[0]:
+            return False
+        seq, changes = self._log_seq, []
+        while page := await self._store.change_log(after_seq=seq, limit=PAGE):
+            changes.extend(page)
+            if len(changes) > PAGE or not only_skill_updates(page, self._skills):
+                return False
+            seq = page[-1].seq
+        self._service, self._previous, self._log_seq = held, None, seq
+        return True
 
     async def activate(self, key: str) -> Any:
         """Start switching the store's serving model to registry model ``key`` (or

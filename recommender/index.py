@@ -12,6 +12,7 @@ Everything is read-only after construction except the closure memo, which is bou
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -164,6 +165,8 @@ class CurriculumIndex:
         return topo, level
 
     def _init_items(self, items: list[ItemSpec]) -> None:
+        #: the items as given (what an incremental update starts from)
+        self.item_specs: tuple[ItemSpec, ...] = tuple(items)
         self.item_ids: tuple[str, ...] = tuple(it.id for it in items)
         self.item_pos: dict[str, int] = {k: i for i, k in enumerate(self.item_ids)}
         m = len(items)
@@ -195,6 +198,14 @@ class CurriculumIndex:
         sums = np.bincount(v, weights=self.item_seconds[k], minlength=self.n_skills)
         #: mean expected seconds of each skill's items (60 s for a skill without items)
         self.skill_seconds = np.where(counts > 0, sums / np.maximum(counts, 1), 60.0)
+
+    def with_version(self, version: str) -> CurriculumIndex:
+        """This index under another version: for an edit that changed nothing the index holds
+        (a skill renamed). Shares every array and the memoised closures (all derived from the
+        same curriculum), so it costs nothing to make."""
+        twin = copy.copy(self)
+        twin.version = version
+        return twin
 
     # -- lookups ---------------------------------------------------------------------------------
     def skill_positions(self, ids: Iterable[str]) -> IntArray:

@@ -32,7 +32,7 @@ from typing import ParamSpec, TypeVar
 
 import numpy as np
 
-from graph.models import Attempt, Learner, Mastery, utcnow
+from graph.models import Attempt, CurriculumChange, Learner, Mastery, utcnow
 from graph.store import GraphStore
 from recommender import diagnostic as dg
 from recommender import frontier as fr
@@ -42,6 +42,7 @@ from recommender import review as rv
 from recommender.errors import InvalidParameterError, UnknownIdError
 from recommender.gains import GainCache
 from recommender.index import CurriculumIndex, index_from_domain
+from recommender.index_update import updated_index
 from recommender.next_item import (
     GainStats,
     Predictor,
@@ -78,15 +79,28 @@ class IndexCache:
       which keeps serving until the new one is built and swapped in. A request that names a
       skill or item the old index lacks gets the new one from :func:`_fresh_on_unknown`.
 
+    A rebuild after an edit is incremental where the edit allows it: the change log's entries
+    since the index in hand are applied to it (:func:`recommender.index_update.updated_index`:
+    a renamed skill reuses the index as it is, an edited item is read again alone), else the
+    whole curriculum is read again.
+
     Args:
         build: builds the index from the store (default: the store's whole curriculum, see
             :func:`read_index`); tests pass a gated one.
+        update: applies change-log entries to the index in hand, None when it cannot (default:
+            :func:`recommender.index_update.updated_index` with the default ``build``, none
+            with another: every rebuild is then ``build``).
     """
 
     def __init__(
-        self, build: Callable[[GraphStore, str], Awaitable[CurriculumIndex]] | None = None
+        self,
+        build: Callable[[GraphStore, str], Awaitable[CurriculumIndex]] | None = None,
+        update: IndexUpdate | None = None,
     ) -> None:
         self._build = build or read_index
+        self._update = update if update is not None or build is not None else updated_index
+        #: how the index in hand was made: "full" or "incremental" (tests, logs)
+        self.last_build = ""
         self._index: CurriculumIndex | None = None
         self._seq = -1
         #: newest change-log seq seen (>= ``_seq``); -1 also after :meth:`invalidate`
@@ -114,12 +128,7 @@ class IndexCache:
         return index is not self._index or self._wanted != self._seq or self.rebuilding
 
     async def _last_seq(self, store: GraphStore, after: int) -> int:
-        seq = max(after, 0)
-        while True:
-            page = await store.change_log(after_seq=seq, limit=PAGE)
-            if not page:
-                return seq
-            seq = page[-1].seq
+        return (await _changes_since(store, after, keep=0))[0]
 
     async def _probe(self, store: GraphStore) -> int:
         """The change log's last seq (one tiny read when nothing moved)."""
@@ -132,10 +141,20 @@ class IndexCache:
         """Build the index of the curriculum as it is now and swap it in (under the lock:
         concurrent callers share one build)."""
         async with self._lock:
-            seq = await self._last_seq(store, self._seq)
+            keep = MAX_ENTRIES if self._index is not None and self._update is not None else 0
+            seq, changes = await _changes_since(store, self._seq, keep=keep)
             if self._index is None or seq != self._seq or self._wanted == -2:
                 self._wanted = seq
-                index = await self._build(store, str(seq))
+                index = None
+                if changes is not None and changes and self._update is not None:
+                    assert self._index is not None
+                    try:
+                        index = await self._update(store, self._index, changes, str(seq))
+                    except Exception as exc:  # the full rebuild below decides what is wrong
+                        log.info("incremental index update failed (%s); rebuilding", exc)
+                self.last_build = "full" if index is None else "incremental"
+                if index is None:
+                    index = await self._build(store, str(seq))
                 self._index, self._seq = index, seq
             assert self._index is not None
             return self._index
@@ -171,6 +190,35 @@ class IndexCache:
             await asyncio.wait([task])
 
 
+IndexUpdate = Callable[
+    [GraphStore, CurriculumIndex, Sequence[CurriculumChange], str],
+    Awaitable[CurriculumIndex | None],
+]
+"""``await update(store, index, changes, version)``: ``index`` after the change-log entries
+``changes``, or None when they cannot be applied (a full rebuild is made)."""
+
+#: Most change-log entries applied incrementally; past this a full rebuild is cheaper.
+MAX_ENTRIES = 2000
+
+
+async def _changes_since(
+    store: GraphStore, after: int, *, keep: int
+) -> tuple[int, list[CurriculumChange] | None]:
+    """The change log's last seq past ``after`` (``after`` when nothing is past it) and its
+    entries past ``after`` when there are at most ``keep`` of them (else None)."""
+    seq = max(after, 0)
+    kept: list[CurriculumChange] | None = []
+    while True:
+        page = await store.change_log(after_seq=seq, limit=PAGE)
+        if not page:
+            return seq, kept
+        if kept is not None:
+            kept.extend(page)
+            if len(kept) > keep:
+                kept = None
+        seq = page[-1].seq
+
+
 def _log_failed_rebuild(task: asyncio.Task[CurriculumIndex]) -> None:
     if not task.cancelled() and task.exception() is not None:
         # the old index keeps serving; the next request starts another rebuild
@@ -189,6 +237,9 @@ async def read_index(store: GraphStore, version: str) -> CurriculumIndex:
         if len(page) < PAGE:
             break
         after = page[-1].id
+    # in id order as Python compares strings, whatever the store's collation: the order an
+    # incremental update (``recommender.index_update``) keeps, so both give the same index
+    items.sort(key=lambda it: it.id)
     return await asyncio.to_thread(index_from_domain, graph, items, version=version)
 
 
