@@ -351,14 +351,16 @@ async def _goals_and_retention(
     learner_id: str,
     goals: Sequence[str] | None,
     target_retention: float | None,
+    learner: Learner | None = None,
 ) -> tuple[list[str], float]:
     """The goals and target retention to use: the caller's, else the learner's stored ones
-    (read once, only when one of them is missing)."""
+    (``learner`` as the caller read it, else read once, only when one of them is missing)."""
     if target_retention is not None:
         rv.check_retention(target_retention)
         if goals is not None:
             return list(goals), target_retention
-    learner = await _learner(store, learner_id)
+    if learner is None or learner.id != learner_id:
+        learner = await _learner(store, learner_id)
     return (
         list(learner.goals) if goals is None else list(goals),
         learner.effective_target_retention if target_retention is None else target_retention,
@@ -382,6 +384,7 @@ async def recommendations(
     rng: np.random.Generator | None = None,
     now: datetime | None = None,
     history: int = 200,
+    learner: Learner | None = None,
 ) -> list[Recommendation]:
     """The next ``first`` items for a learner toward ``goals`` (None: the learner's own
     goals; empty: the whole frontier), each with its reasons. Reviews are due at
@@ -390,13 +393,15 @@ async def recommendations(
     replaying a timeline with past timestamps gets the reviews of that timeline; a learner back
     after a long gap gets the reviews that gap made due from their next answer on). Items are
     ranked by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no
-    tracer, or no tracer state) by the stored-mastery formula (see the module docstring)."""
+    tracer, or no tracer state) by the stored-mastery formula (see the module docstring).
+    ``learner``: the learner as the caller has just read it (the API's ``learner`` field),
+    whose goals and retention are then used without reading the learner again."""
     cfg = config or RecommenderConfig()
     index = await cache.current(store)
     if gains is None and gain_cache is not None:
         gains = await gain_cache.get(store, index.version)
     (goal_ids, target_retention), snap, traced = await asyncio.gather(
-        _goals_and_retention(store, learner_id, goals, target_retention),
+        _goals_and_retention(store, learner_id, goals, target_retention, learner),
         _snapshot(store, index, learner_id, history),
         (tracer if tracer is not None and predict is None else _no_predictor)(learner_id),
     )

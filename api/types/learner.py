@@ -206,7 +206,7 @@ class Learner(Node):
             from api.types.catalogue import catalogue_recommendations
 
             return await catalogue_recommendations(info, self.key, first, strategy, seed_item_ids)
-        return await recommendations(info, self.key, first, goal_ids)
+        return await recommendations(info, self.key, first, goal_ids, self.domain)
 
     @strawberry.field(description="Skills still to learn toward the goals (default: own goals).")
     async def learning_path(

@@ -22,6 +22,7 @@ from api.limits import check_first
 from api.types.item import Item
 from api.types.learner import Learner
 from api.types.skill import Skill
+from graph.models import Learner as LearnerModel
 from recommender import service
 from recommender.diagnostic import DiagnosticState
 from recommender.errors import RecommenderError
@@ -202,8 +203,14 @@ def _goals(goal_ids: list[strawberry.ID] | None) -> list[str] | None:
 
 
 async def recommendations(
-    info: Info, learner: str, first: int, goal_ids: list[strawberry.ID] | None
+    info: Info,
+    learner: str,
+    first: int,
+    goal_ids: list[strawberry.ID] | None,
+    domain: LearnerModel | None = None,
 ) -> list[Recommendation]:
+    """``domain``: the learner as this request read it (the ``learner`` field's object), so
+    the service does not read it again."""
     ctx = info.context
     found = await _call(
         service.recommendations(
@@ -215,6 +222,7 @@ async def recommendations(
             tracer=ctx.services.mastery.predictor,
             gain_cache=ctx.services.gains,
             rng=ctx.services.rng(),
+            learner=domain,
         )
     )
     return [

@@ -272,3 +272,33 @@ async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store:
         await service.review_forecast(store, "ann", cache=cache, days=0)
     with pytest.raises(InvalidParameterError, match="target_retention=0.99"):
         await service.review_forecast(store, "ann", cache=cache, retentions=[0.99])
+
+
+async def test_a_learner_the_caller_read_is_not_read_again(store: Any) -> None:
+    await seed_diamond(store)
+    await store.save_mastery(mastery("ann", A=0.95, B=0.9))
+    reads: list[list[str]] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        async def get_learners(self, ids: list[str]) -> Any:
+            reads.append(list(ids))
+            return await store.get_learners(ids)
+
+    counted: Any = Counting()
+    cache = service.IndexCache()
+    [ann] = await store.get_learners(["ann"])
+    given = await service.recommendations(
+        counted, "ann", first=2, cache=cache, learner=ann, rng=np.random.default_rng(0)
+    )
+    assert reads == []
+    read = await service.recommendations(
+        counted, "ann", first=2, cache=cache, rng=np.random.default_rng(0)
+    )
+    assert reads == [["ann"]] and given == read and [r.skill for r in given] == ["C"]
+    # another learner's object is no stand-in: the right one is read
+    [bob] = await store.get_learners(["bob"])
+    await service.recommendations(counted, "ann", cache=cache, learner=bob)
+    assert reads[-1] == ["ann"]
