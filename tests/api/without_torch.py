@@ -15,16 +15,22 @@ BLOCKED = ("torch", "torch_geometric")
 
 
 class _NoNeuralExtra(importlib.abc.MetaPathFinder):
-    """Refuses torch and torch_geometric the way a missing package does."""
+    """Refuses torch and torch_geometric the way a missing package does, and remembers each
+    try (``tried``): the BKT serving path should not even try."""
+
+    def __init__(self) -> None:
+        self.tried: list[str] = []
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
         if name.partition(".")[0] in BLOCKED:
+            self.tried.append(name)
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
 
 # before anything else is imported
-sys.meta_path.insert(0, _NoNeuralExtra())
+BLOCKER = _NoNeuralExtra()
+sys.meta_path.insert(0, BLOCKER)
 
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
@@ -96,6 +102,7 @@ async def check_serving(db: str) -> None:
         payload = recorded["data"]["recordAttempts"]
         assert payload["__typename"] == "RecordAttemptsPayload", recorded
         assert payload["storedIds"] == ["no-torch-1"] and payload["mastery"], recorded
+        assert not BLOCKER.tried, f"the BKT serving path tried to import {BLOCKER.tried}"
 
         embedding = await gql(
             f'{{ learner(id: "{LEARNER}") {{ recommendations(first: 2, strategy: EMBEDDING) '
@@ -179,6 +186,7 @@ def main() -> None:
         pass
     else:
         raise AssertionError("torch imported: the blocker does not work")
+    BLOCKER.tried.clear()
 
     assert run_cli("migrate", "--db", db)[0] == 0
     assert run_cli("seed", "--db", db, "--learners", "3", "--seed", "7", "--quiet")[0] == 0
