@@ -9,6 +9,8 @@ bare ``ImportError`` through.
 
 from __future__ import annotations
 
+import importlib.util
+
 from tracing.base import TracingError
 
 #: the extra's name in pyproject.toml
@@ -17,6 +19,8 @@ NEURAL_EXTRA = "neural"
 NEURAL_PIP = f"pip install 'learngraph[{NEURAL_EXTRA}]'"
 #: the top-level modules the extra provides
 NEURAL_MODULES = ("torch", "torch_geometric")
+#: the tracer kinds (``tracing.registry.TRACER_CLASSES``) that need it
+NEURAL_TRACERS = ("dkt", "gnn")
 
 
 class NeuralExtraMissingError(TracingError):
@@ -37,3 +41,15 @@ def missing_neural_module(exc: ImportError) -> str | None:
     None for any other import failure (a bug to show as it is)."""
     top = (exc.name or "").partition(".")[0]
     return top if top in NEURAL_MODULES else None
+
+
+def absent_neural_module() -> str | None:
+    """The first of the extra's modules that is not installed, or None when all are; looked
+    up without importing them (torch takes seconds and hundreds of MB to import)."""
+    for name in NEURAL_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None

@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from tracing.base import Tracer, TracingError
-from tracing.extras import NeuralExtraMissingError, missing_neural_module
+from tracing.extras import (
+    NEURAL_TRACERS,
+    NeuralExtraMissingError,
+    absent_neural_module,
+    missing_neural_module,
+)
 
 ENV_VAR = "LEARNGRAPH_MODELS"
 INDEX = "registry.json"
@@ -182,11 +187,14 @@ class Registry:
     def check_loadable(self, key: str) -> None:
         """Raise :class:`~tracing.extras.NeuralExtraMissingError` when registered model
         ``key`` is a neural tracer and torch is not installed (a server checks its store's
-        serving model before it starts). An unknown key passes: serving falls back to BKT
-        defaults for it and logs why."""
+        serving model before it starts; nothing is imported). An unknown key passes: serving
+        falls back to BKT defaults for it and logs why."""
         found = next((r for r in self.list() if r.key == key), None)
-        if found is not None:
-            tracer_class(found.model)
+        if found is None or found.model not in NEURAL_TRACERS:
+            return
+        missing = absent_neural_module()
+        if missing is not None:
+            raise NeuralExtraMissingError(f"the {found.model!r} tracer", missing)
 
     def load(self, key: str) -> tuple[ModelRecord, Any]:
         rec = self.get(key)

@@ -75,3 +75,40 @@ def test_a_missing_torch_is_reported_with_the_extra(monkeypatch: pytest.MonkeyPa
         assert info.value.missing == "torch"
         assert f"the {kind!r} tracer needs" in str(info.value) and NEURAL_PIP in str(info.value)
     assert tracer_class("bkt").__name__ == "BKTTracer"
+
+
+def test_serve_checks_the_serving_model_without_importing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Registry.check_loadable`` (what ``serve`` runs before binding its port) refuses a
+    registered GNN when torch is absent, and passes a BKT model or an unknown key."""
+    import importlib.util
+    import json
+
+    from tracing import extras
+    from tracing.registry import Registry
+
+    records = [
+        {
+            "name": kind,
+            "version": 1,
+            "model": kind,
+            "file": f"{kind}-v1.model",
+            "created_at": "2026-01-01T00:00:00+00:00",
+        }
+        for kind in ("gnn", "bkt")
+    ]
+    (tmp_path / "registry.json").write_text(json.dumps({"models": records}))
+    registry = Registry(tmp_path)
+    registry.check_loadable("gnn-v1")  # torch is installed here
+    real_find_spec = importlib.util.find_spec
+
+    def without_geometric(name: str, package: str | None = None) -> object:
+        return None if name == "torch_geometric" else real_find_spec(name, package)
+
+    monkeypatch.setattr(extras.importlib.util, "find_spec", without_geometric)
+    with pytest.raises(NeuralExtraMissingError) as info:
+        registry.check_loadable("gnn-v1")
+    assert info.value.missing == "torch_geometric" and NEURAL_PIP in str(info.value)
+    registry.check_loadable("bkt-v1")
+    registry.check_loadable("gnn-v9")  # unknown: serving falls back to BKT and logs it
