@@ -23,6 +23,11 @@ calls.
   its prerequisites that came after a wrong answer on it: how many times the policy has already
   stepped back from it. :func:`recommender.next_item.recommend` caps them
   (``max_probes``) and backs off (each probe needs ``probe_backoff`` times more failures).
+* **Runs since a failure** (:func:`correct_runs`). Per skill answered wrong in the view, the
+  correct answers on it since: a skill whose estimate crosses the threshold on one or two right
+  answers after a wrong one (lucky guesses, or a graded learner at 0.6 whom a binary tracer
+  takes for mastered) is not treated as mastered for moving on until the run reaches
+  ``RecommenderConfig.confirm_run`` (:func:`recommender.next_item.recommend`).
 * **The learner's clock** (:func:`learner_clock`): the latest practice's timestamp. Reviews are
   timed on it, not on the server's wall clock, so a client replaying a timeline with past
   timestamps sees the reviews due on that timeline.
@@ -173,6 +178,30 @@ def _confirmation_ages_of(
     return out
 
 
+def correct_runs(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
+    """Skill id -> correct answers on it (items whose main skill it is) since its latest wrong
+    one (``practices`` newest first). Only skills with a wrong answer in ``practices`` are
+    listed: for those, the answers since are the evidence that it has been (re-)learned."""
+    return _correct_runs_of(index, _rows(index, practices))
+
+
+def _correct_runs_of(
+    index: CurriculumIndex, rows: Sequence[tuple[bool, tuple[int, ...]]]
+) -> dict[str, int]:
+    runs: dict[int, int] = {}
+    failed: set[int] = set()
+    for correct, skills in rows:
+        if not skills or skills[0] in failed:  # an item's first skill is its main one
+            continue
+        s = skills[0]
+        if correct:
+            runs[s] = runs.get(s, 0) + 1
+        else:
+            failed.add(s)
+            runs.setdefault(s, 0)
+    return {index.skill_ids[s]: runs[s] for s in failed}
+
+
 def learner_clock(practices: Sequence[Practice]) -> float | None:
     """The learner's own time: the latest practice's timestamp (None without practices)."""
     return max((p.timestamp for p in practices), default=None)
@@ -239,6 +268,7 @@ def build_view(
         failure_streaks={s: e.streak for s, e in episodes.items() if e.streak},
         probes={s: e.probes for s, e in episodes.items() if e.probes},
         confirmed_ago=_confirmation_ages_of(index, rows),
+        correct_runs=_correct_runs_of(index, rows),
         due=tuple(due),
         items_since_review=_items_since_review_of(index, rows, {d.skill for d in due}),
     )
@@ -248,6 +278,7 @@ __all__ = [
     "Practice",
     "build_view",
     "confirmation_ages",
+    "correct_runs",
     "failure_streaks",
     "from_attempts",
     "items_since_review",

@@ -21,7 +21,12 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    estimate, the goals themselves, then the least certain skills of their closure
    (consolidation). The skill
    practised last moves behind the next one (interleaving) when another is ready.
-4. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
+4. **Mastery confirmed by answers.** A skill answered wrong in the view counts as mastered
+   (ready to build on, done on the path) only after ``confirm_run`` right answers on it in a
+   row since (:func:`confirmed_mastery`): the estimate alone crosses the threshold on two lucky
+   answers, or on a graded learner at P(correct) 0.6 whom a binary tracer takes for mastered.
+   Skills never answered wrong in the view keep their estimate (a diagnostic's placement).
+5. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
    (probes, reviews), the first learning skill comes first again.
 
 Item choice (:mod:`recommender.item_choice`): the skill's own items (those whose main skill it
@@ -40,7 +45,7 @@ and compares content variants (A/B) online.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
@@ -83,6 +88,10 @@ class RecommenderConfig:
             one by this [2.0].
         max_detour: after this many items in a row off the skills to learn (probes,
             reviews), the first of them comes first [2].
+        confirm_run: a skill answered wrong in the view counts as mastered only after this
+            many correct answers on it since [3]; 0 trusts the estimate alone. A binary
+            tracer crosses the threshold on two right answers after a wrong one, which
+            lucky guesses or a learner at P(correct) 0.6 give often; a run of three is rarer.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -97,6 +106,7 @@ class RecommenderConfig:
     max_probes: int = 2
     probe_backoff: float = 2.0
     max_detour: int = 2
+    confirm_run: int = 3
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -114,6 +124,8 @@ class RecommenderConfig:
             raise InvalidParameterError("probe_backoff", self.probe_backoff, "a number >= 1")
         if self.max_detour < 1:
             raise InvalidParameterError("max_detour", self.max_detour, "an integer >= 1")
+        if self.confirm_run < 0:
+            raise InvalidParameterError("confirm_run", self.confirm_run, "an integer >= 0")
 
 
 @dataclass(slots=True)
@@ -154,6 +166,8 @@ class LearnerView:
             answer (:mod:`recommender.history`).
         confirmed_ago: skill id -> answers since its latest correct answer; a skill absent
             was never confirmed by an answer the view holds (:mod:`recommender.history`).
+        correct_runs: skill id -> correct answers on it since its latest wrong one, for the
+            skills answered wrong in the view (:mod:`recommender.history`).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
     """
@@ -163,6 +177,7 @@ class LearnerView:
     failure_streaks: Mapping[str, int] = field(default_factory=dict)
     probes: Mapping[str, int] = field(default_factory=dict)
     confirmed_ago: Mapping[str, int] = field(default_factory=dict)
+    correct_runs: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
 
@@ -237,6 +252,23 @@ def probe_target(
     )
     order = np.lexsort((index.topo_rank[pars], m[pars], -age))
     return int(pars[order[0]])
+
+
+def confirmed_mastery(
+    index: CurriculumIndex, view: LearnerView, threshold: float, run: int
+) -> FloatArray:
+    """The estimate with every skill whose run of correct answers since its latest wrong one
+    is shorter than ``run`` held just below ``threshold``: not mastered until the answers
+    agree (the estimate itself is kept for any skill without a wrong answer in the view)."""
+    m = view.mastery
+    pos = index.skill_pos
+    short = [pos[s] for s, n in view.correct_runs.items() if n < run and s in pos]
+    if not short:
+        return m
+    out = m.copy()
+    below = np.nextafter(threshold, -1.0)
+    out[short] = np.minimum(out[short], below)
+    return out
 
 
 def _ready_reason(index: CurriculumIndex, skill: int) -> Reason:
@@ -409,6 +441,10 @@ def recommend(
     check_mastery(index, view.mastery, config.threshold)
     if first < 1:
         raise InvalidParameterError("first", first, "an integer >= 1")
+    if config.confirm_run:
+        view = replace(
+            view, mastery=confirmed_mastery(index, view, config.threshold, config.confirm_run)
+        )
     goals = list(goals)
     index.skill_positions(goals)
     limit = max(first, config.candidate_skills)
@@ -475,6 +511,7 @@ __all__ = [
     "Recommendation",
     "RecommenderConfig",
     "band_distance",
+    "confirmed_mastery",
     "probe_target",
     "recommend",
     "remediation_target",

@@ -124,3 +124,26 @@ def test_confirmation_ages_count_answers_since_the_latest_correct_one() -> None:
     assert hist.confirmation_ages(idx, rows) == {"A": 1, "B": 3}  # C: never right
     view = hist.build_view(idx, mastery_of(idx), rows, reviews=False)
     assert view.confirmed_ago == {"A": 1, "B": 3}
+
+
+def test_correct_runs_count_right_answers_since_the_latest_wrong_one() -> None:
+    idx = diamond()
+    rows = newest_first(
+        ("A0", True),
+        ("A1", False),
+        ("A0", True),
+        ("B0", False),
+        ("A1", True),  # A: two right since its latest wrong answer
+        ("B1", False),  # B: wrong last, a run of 0
+        ("C0", True),  # C: never wrong, not listed (its estimate stands)
+    )
+    assert hist.correct_runs(idx, rows) == {"A": 2, "B": 0}
+    view = hist.build_view(idx, mastery_of(idx), rows, reviews=False)
+    assert view.correct_runs == {"A": 2, "B": 0}
+    # only answers on items whose main skill it is count: an item of B also assessing A
+    # does not make A's run
+    multi = CurriculumIndex(
+        ["a", "b"], [("a", "b", 1.0)], [ItemSpec("a1", ("a",)), ItemSpec("ab", ("b", "a"))]
+    )
+    rows = newest_first(("a1", False), ("ab", True), ("ab", True), ("ab", True))
+    assert hist.correct_runs(multi, rows) == {"a": 0}

@@ -253,15 +253,18 @@ def test_a_known_prerequisite_is_probed_at_most_max_probes_times() -> None:
     st.floats(0.8, 0.999),
     st.integers(1, 4),
     st.integers(0, 3),
+    st.integers(0, 3),
 )
 def test_remediation_is_bounded_between_two_successes_on_a_skill(
-    seed: int, answers: list[bool], m_a: float, limit: int, max_probes: int
+    seed: int, answers: list[bool], m_a: float, limit: int, max_probes: int, confirm: int
 ) -> None:
     """Whatever the answers on the prerequisite, B is failed throughout: never more than
     ``max_probes`` steps back from it, and never more than ``max_detour`` items in a row off
-    it (a failed probe can make the prerequisite itself a failing skill)."""
+    it (a failed probe can make the prerequisite itself a failing skill). A probe answered
+    wrong makes A a skill to learn again until ``confirm_run`` right answers in a row: those
+    items are learning, not a detour."""
     idx = diamond(items_per_skill=3)
-    cfg = RecommenderConfig(failure_limit=limit, max_probes=max_probes)
+    cfg = RecommenderConfig(failure_limit=limit, max_probes=max_probes, confirm_run=confirm)
     walk = _walk(
         idx,
         mastery_of(idx, A=m_a),
@@ -274,8 +277,10 @@ def test_remediation_is_bounded_between_two_successes_on_a_skill(
     assert sum(rec.kind == "remediate" for rec, _ in walk) <= max_probes
     off = 0
     for rec, _ in walk:
-        off = 0 if rec.skill == "B" else off + 1
+        off = 0 if rec.skill == "B" or (confirm and rec.kind == "learn") else off + 1
         assert off <= cfg.max_detour
+    if confirm == 0:
+        assert all(rec.kind != "learn" or rec.skill == "B" for rec, _ in walk)
 
 
 @settings(max_examples=60, deadline=None)
@@ -422,3 +427,28 @@ def test_a_false_positive_prerequisite_is_probed_even_when_another_is_weaker() -
     walk = _walk(idx, m, lambda item, k: item[0] in "AB", ["D"], 40, seed=0)
     probes = [rec.skill for rec, _ in walk if rec.kind == "remediate"]
     assert probes == ["B", "C"]  # max_probes = 2, each prerequisite once
+
+
+def test_a_skill_answered_wrong_is_mastered_only_after_a_run_of_right_answers() -> None:
+    # A's estimate is past the threshold, but it was answered wrong: two lucky answers since
+    # do not make it a prerequisite to build on; the third in a row does
+    idx = diamond()
+    m = mastery_of(idx, A=0.95)
+
+    def first(rows: list[Practice], cfg: RecommenderConfig | None = None) -> str:
+        view = hist.build_view(idx, m, rows[::-1], reviews=False)
+        [rec] = recommend(
+            idx, view, table({}), goals=["D"], config=cfg or RecommenderConfig(), rng=rng()
+        )
+        return rec.skill
+
+    def rows(*answers: bool) -> list[Practice]:  # oldest first
+        return [Practice(f"A{k % 2}", ok, 60.0 * k) for k, ok in enumerate(answers)]
+
+    assert first(rows(False, True, True)) == "A"
+    assert first(rows(False, True, True, True)) in {"B", "C"}
+    assert first(rows(True, False, True, True)) == "A"  # the run counts from the latest wrong
+    assert first(rows(True, True)) in {"B", "C"}  # never wrong in the view: the estimate stands
+    assert first(rows(False, True, True), RecommenderConfig(confirm_run=0)) in {"B", "C"}
+    with pytest.raises(InvalidParameterError, match="confirm_run"):
+        RecommenderConfig(confirm_run=-1)
