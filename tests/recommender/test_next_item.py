@@ -276,9 +276,14 @@ def test_remediation_is_bounded_between_two_successes_on_a_skill(
     )
     assert sum(rec.kind == "remediate" for rec, _ in walk) <= max_probes
     off = 0
-    for rec, _ in walk:
-        off = 0 if rec.skill == "B" or (confirm and rec.kind == "learn") else off + 1
+    run_a: int | None = None  # A's right answers since its latest wrong one (None: never wrong)
+    for rec, ok in walk:
+        # the skills to learn: B, and A while a wrong answer on it is not yet confirmed away
+        a_to_learn = confirm > 0 and run_a is not None and run_a < confirm
+        off = 0 if rec.skill == "B" or (a_to_learn and rec.skill == "A") else off + 1
         assert off <= cfg.max_detour
+        if rec.skill == "A":
+            run_a = (run_a or 0) + 1 if ok else 0
     if confirm == 0:
         assert all(rec.kind != "learn" or rec.skill == "B" for rec, _ in walk)
 
@@ -426,7 +431,12 @@ def test_a_false_positive_prerequisite_is_probed_even_when_another_is_weaker() -
     m = mastery_of(idx, A=0.99, B=0.85, C=0.97)
     walk = _walk(idx, m, lambda item, k: item[0] in "AB", ["D"], 40, seed=0)
     probes = [rec.skill for rec, _ in walk if rec.kind == "remediate"]
-    assert probes == ["B", "C"]  # max_probes = 2, each prerequisite once
+    assert probes[:2] == ["B", "C"]  # max_probes = 2, each prerequisite once
+    # the probe found C unknown: C is a skill to learn again (its own prerequisite A may be
+    # probed from it), never D, until C is answered right confirm_run times in a row
+    after = walk[[rec.kind for rec, _ in walk].index("remediate", 4) + 1 :]
+    assert {rec.skill for rec, _ in after} <= {"A", "C"}
+    assert any(rec.skill == "C" and rec.kind == "learn" for rec, _ in after)
 
 
 def test_a_skill_answered_wrong_is_mastered_only_after_a_run_of_right_answers() -> None:
