@@ -33,6 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from graph.curriculum import validate  # noqa: E402
 from graph.curriculum_io import read_curriculum  # noqa: E402
 from graph.models import Item, ItemKind, SkillWeight  # noqa: E402
+from recommender.next_item import RecommenderConfig  # noqa: E402
 from seed.simulation.harness import (  # noqa: E402
     PolicySummary,
     demo_setting,
@@ -93,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--budget", type=int, default=3000)
     ap.add_argument("--junyi", type=Path, default=JUNYI, help="the Junyi exercise table")
+    ap.add_argument(
+        "--confirm-run",
+        type=int,
+        default=RecommenderConfig().confirm_run,
+        help="the adaptive policy's RecommenderConfig.confirm_run (default %(default)s)",
+    )
+    ap.add_argument(
+        "--reviews",
+        action="store_true",
+        help="the adaptive policy schedules the product's reviews on the simulated clock",
+    )
     ap.add_argument("--json-out", default=None, metavar="PATH")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
@@ -124,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 budget=args.budget,
                 population=pop,
+                config=RecommenderConfig(confirm_run=args.confirm_run),
+                reviews=args.reviews,
                 progress=None if args.quiet else stderr_progress,
             )
             secs = time.perf_counter() - t0
@@ -143,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             "learners": args.learners,
             "seed": args.seed,
             "budget": args.budget,
+            "confirm_run": args.confirm_run,
+            "reviews": args.reviews,
             "rows": rows,
         }
         Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")
