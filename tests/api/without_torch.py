@@ -226,7 +226,36 @@ def main() -> None:
 
     leaked = sorted(m for m in sys.modules if m.partition(".")[0] in BLOCKED)
     assert not leaked, leaked
+    check_every_module_but_the_neural_ones_imports()
     print("ok")
+
+
+#: the modules that are the neural tracers themselves: the only ones that may import torch
+NEURAL_TRACER_MODULES = {
+    "tracing.dkt",
+    "tracing.gnn",
+    "tracing.gnn_attention",
+    "tracing.gnn_batch",
+    "tracing.gnn_recap",
+    "tracing.gnn_recurrent",
+}
+
+
+def check_every_module_but_the_neural_ones_imports() -> None:
+    """A module-level ``import torch`` added anywhere else (a serving module, a CLI) fails."""
+    import importlib
+    import pkgutil
+
+    failed: dict[str, str | None] = {}
+    for package in ("api", "analytics", "graph", "migrations", "recommender", "seed", "tracing"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, package + "."):
+            try:
+                importlib.import_module(info.name)
+            except ImportError as exc:
+                failed[info.name] = exc.name
+    outside = {m: why for m, why in failed.items() if m not in NEURAL_TRACER_MODULES}
+    assert not outside, f"these modules need torch to import: {outside}"
 
 
 if __name__ == "__main__":
