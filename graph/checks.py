@@ -38,6 +38,7 @@ from graph.models import (
     Prerequisite,
     Role,
     Skill,
+    StoredAlert,
     TracerActivation,
     TracerWrite,
     User,
@@ -372,6 +373,27 @@ def check_view(w: View) -> None:
     if not in_range(w.progress, 0.0, 1.0):
         raise ValidationError("progress", f"{w.progress!r} of view {w.view_id!r} is outside "
                               "[0, 1]; give the share watched or read (1 for all of it)")
+
+
+def check_alerts(alerts: Sequence[StoredAlert]) -> None:
+    for a in alerts:
+        if not isinstance(a.key, str) or not a.key.strip():
+            raise ValidationError("key", f"{a.key!r}: an alert needs a non-blank key")
+        check_id("kind", a.kind, "the kind of alert", a.key)
+        check_id("learner_id", a.learner_id, "the learner of alert", a.key)
+        check_aware(a.since, "since")
+        check_aware(a.raised_at, "raised_at")
+        if not isinstance(a.message, str):
+            raise ValidationError("message", f"{a.message!r} of alert {a.key!r} is not text")
+        if a.risk is not None and not in_range(a.risk, 0.0, 1.0):
+            raise ValidationError("risk", f"{a.risk!r} of alert {a.key!r} is outside [0, 1]")
+
+
+def check_acknowledgement(key: object, by: object, at: object) -> None:
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError("key", f"{key!r}: name the alert by its non-blank key")
+    check_actor(by)
+    check_aware(at, "at")
 
 
 def check_viewable(kinds: dict[str, str]) -> None:

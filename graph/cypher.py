@@ -786,3 +786,59 @@ RETURN collect({{gid: gid, skill_id: s.id, note: r.note, set_by: r.set_by,
                 due_at: CASE WHEN r.due_at IS NULL THEN null ELSE {epoch_us("r.due_at")} END}})
        AS rows
 """
+
+
+# -- alerts ---------------------------------------------------------------------------------
+
+#: An alert's properties with its times as epoch microseconds (see :func:`epoch_us`).
+_ALERT_MAP = (
+    f"a {{.*, since: {epoch_us('a.since')}, raised_at: {epoch_us('a.raised_at')},"
+    f" acknowledged_at: CASE WHEN a.acknowledged_at IS NULL THEN null"
+    f" ELSE {epoch_us('a.acknowledged_at')} END}}"
+)
+
+#: ``GraphStore.raise_alerts``: a new key is stored; an open alert takes the new content and
+#: keeps ``raised_at``; an acknowledged one opens again only for a condition that began after
+#: the acknowledgement. Rows of learners that do not exist are skipped (``written`` says how
+#: many were matched; the store refuses the call then).
+RAISE_ALERTS: Final = """
+UNWIND $rows AS r
+MATCH (l:Learner {id: r.learner_id})
+MERGE (a:Alert {key: r.key})
+  ON CREATE SET a.raised_at = r.raised_at
+MERGE (l)-[:ALERTED]->(a)
+WITH a, r
+CALL (a, r) {
+  WITH a, r WHERE a.acknowledged_at IS NULL OR r.since > a.acknowledged_at
+  SET a.kind = r.kind, a.learner_id = r.learner_id, a.skill_id = r.skill_id,
+      a.root_cause_id = r.root_cause_id, a.since = r.since, a.message = r.message,
+      a.risk = r.risk, a.reasons = r.reasons,
+      a.raised_at = CASE WHEN a.acknowledged_at IS NULL THEN a.raised_at ELSE r.raised_at END,
+      a.acknowledged_at = null, a.acknowledged_by = null
+}
+RETURN count(*) AS written
+"""
+
+ALERTS_BY_KEY: Final = f"""
+MATCH (a:Alert) WHERE a.key IN $keys
+RETURN collect({_ALERT_MAP}) AS rows
+"""
+
+
+def alerts_of(acknowledged: bool | None) -> str:
+    """``GraphStore.alerts_of``: the alerts of ``$ids``, newest ``since`` first."""
+    state = {None: "", True: " AND a.acknowledged_at IS NOT NULL",
+             False: " AND a.acknowledged_at IS NULL"}[acknowledged]
+    return f"""
+MATCH (a:Alert) WHERE a.learner_id IN $ids{state}
+WITH a ORDER BY a.since DESC, a.key
+RETURN collect({_ALERT_MAP}) AS rows
+"""
+
+
+ACKNOWLEDGE_ALERT: Final = f"""
+MATCH (a:Alert {{key: $key}})
+SET a.acknowledged_by = coalesce(a.acknowledged_by, $by),
+    a.acknowledged_at = coalesce(a.acknowledged_at, $at)
+RETURN collect({_ALERT_MAP}) AS rows
+"""

@@ -284,6 +284,33 @@ class AttemptPage:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An alert a teacher was raised about a learner (``analytics.alerts`` derives them; the
+    store keeps each condition once, by ``key``: ``KIND:learner[:skill]``). ``raised_at``: when
+    the store first kept this occurrence; ``since``: when the condition began. ``reasons``:
+    JSON-able maps (the risk model's reasons). Acknowledged (dismissed) by ``acknowledged_by``
+    at ``acknowledged_at``; an acknowledged alert whose condition begins again after that is a
+    new occurrence and opens again."""
+
+    key: str
+    kind: str
+    learner_id: str
+    since: datetime
+    message: str
+    raised_at: datetime
+    skill_id: str | None = None
+    root_cause_id: str | None = None
+    risk: float | None = None
+    reasons: tuple[dict[str, Any], ...] = ()
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+@dataclass(frozen=True, slots=True)
 class WindowRequest:
     """Which window of a learner's history (attempts or views, newest first) to read: rows
     strictly older than the position ``after`` and newer than ``before`` (cursors the store

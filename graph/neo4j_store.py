@@ -25,6 +25,7 @@ The class is put together from one module per concern:
 
 from __future__ import annotations
 
+from graph.neo4j_alerts import Neo4jAlerts
 from graph.neo4j_classes import Neo4jClasses
 from graph.neo4j_core import DEFAULT_TIMEOUT_S, rust_extension_loaded
 from graph.neo4j_curriculum import Neo4jCurriculum
@@ -37,7 +38,7 @@ from graph.neo4j_views import Neo4jViews
 
 class Neo4jStore(
     Neo4jCurriculum, Neo4jEdits, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jViews,
-    Neo4jServing,
+    Neo4jServing, Neo4jAlerts,
 ):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 

@@ -24,6 +24,7 @@ The class is put together from one module per concern:
 
 from __future__ import annotations
 
+from graph.sqlite_alerts import SqliteAlerts
 from graph.sqlite_classes import SqliteClasses
 from graph.sqlite_curriculum import SqliteCurriculum
 from graph.sqlite_edits import SqliteEdits
@@ -36,7 +37,7 @@ from graph.sqlite_views import SqliteViews
 
 class SqliteStore(
     SqliteCurriculum, SqliteEdits, SqlitePeople, SqliteClasses, SqliteLearning, SqliteViews,
-    SqliteServing,
+    SqliteServing, SqliteAlerts,
 ):
     """``GraphStore`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
 

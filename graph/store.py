@@ -35,6 +35,7 @@ from graph.models import (
     PrerequisiteGraph,
     RecordResult,
     Skill,
+    StoredAlert,
     TracerActivation,
     TracerRecord,
     TracerWrite,
@@ -416,6 +417,31 @@ class GraphStore(Protocol):
         ...
 
     async def view_count(self, learner_id: str | None = None) -> int: ...
+
+    # -- alerts ----------------------------------------------------------------------------
+    async def raise_alerts(self, alerts: Sequence[StoredAlert]) -> list[StoredAlert]:
+        """Keep raised alerts, idempotent by ``key``: a new key is stored as given (open); an
+        open one keeps its ``raised_at`` and takes the new content; an acknowledged one opens
+        again (the new ``raised_at``, no acknowledgement) only when its ``since`` is after the
+        acknowledgement, else stays as it is. Returns each alert as stored, in order. Unknown
+        learners: NotFoundError; nothing is written then."""
+        ...
+
+    async def get_alerts(self, keys: Sequence[str]) -> list[StoredAlert | None]:
+        """For each key in order, the stored alert or None."""
+        ...
+
+    async def alerts_of(
+        self, learner_ids: Sequence[str], *, acknowledged: bool | None = None
+    ) -> list[StoredAlert]:
+        """The stored alerts of these learners (only the open ones with ``acknowledged=False``,
+        only the acknowledged with True), newest ``since`` first, ties by key."""
+        ...
+
+    async def acknowledge_alert(self, key: str, *, by: str, at: datetime) -> StoredAlert | None:
+        """Mark the alert acknowledged by ``by`` at ``at`` and return it (None: no such key).
+        Idempotent: an acknowledged alert keeps its first acknowledgement."""
+        ...
 
     async def item_gain_counts(
         self, item_ids: Sequence[str] | None = None
