@@ -9,21 +9,26 @@
   (``recommender.gaps``: the first root cause of the skill's gap other than the skill itself;
   the skill itself when its prerequisites are all mastered).
 
-Nothing is stored: the list is what holds now, and a change (a condition that holds after new
-answers and did not before them) is what the subscription publishes (:func:`raised`).
+This module derives; it stores nothing. What holds now is :func:`current`, and a change (a
+condition that holds after new answers and did not before them) is what the subscription
+publishes (:func:`raised`). The API keeps each alert it derives in the store, by
+:func:`alert_key` (:func:`to_stored` / :func:`from_stored`), so the list survives a restart
+and says when each was raised and whether a teacher acknowledged it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
 from analytics.features import features_at
-from analytics.risk import Reason, RiskModel
+from analytics.risk import Reason, ReasonCode, RiskModel
 from analytics.timeline import Timeline
+from graph.models import StoredAlert
 from recommender.gaps import learner_gaps
 from recommender.index import CurriculumIndex
 
@@ -50,6 +55,30 @@ class Alert:
     @property
     def key(self) -> tuple[str, str, str | None]:
         return (self.kind.value, self.learner_id, self.skill_id)
+
+
+def alert_key(a: Alert) -> str:
+    """The stored key of the condition: ``KIND:learner[:skill]``."""
+    return ":".join(x for x in a.key if x)
+
+
+def to_stored(a: Alert, raised_at: datetime) -> StoredAlert:
+    reasons: tuple[dict[str, Any], ...] = tuple(asdict(r) for r in a.reasons)
+    return StoredAlert(
+        key=alert_key(a), kind=a.kind.value, learner_id=a.learner_id, since=a.since,
+        message=a.message, raised_at=raised_at, skill_id=a.skill_id,
+        root_cause_id=a.root_cause_id, risk=a.risk, reasons=reasons,
+    )
+
+
+def from_stored(s: StoredAlert) -> Alert:
+    reasons = tuple(
+        Reason(ReasonCode(r["code"]), str(r["feature"]), float(r["value"]), float(r["weight"]),
+               str(r["message"]))
+        for r in s.reasons
+    )
+    return Alert(AlertKind(s.kind), s.learner_id, s.since, s.message, s.skill_id,
+                 s.root_cause_id, s.risk, reasons)
 
 
 def _root_cause(

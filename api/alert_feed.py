@@ -3,7 +3,8 @@
 After ``recordAttempts`` stores answers, :func:`publish_raised` runs as background work
 (``ClassAnalytics.spawn``), off the answer's path: for each learner with new answers, the
 groups they are in that someone watches (no subscriber: nothing is computed), then the alerts
-those answers raised (``analytics.alerts.raised``), one message per group and alert.
+those answers raised (``analytics.alerts.raised``), kept in the store
+(``GraphStore.raise_alerts``, idempotent by key), one message per group and alert.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from analytics.alerts import to_stored
 from api.context import Services
 from api.pubsub import ALERT_PREFIX, alert_topic
 
@@ -39,7 +41,11 @@ async def publish_raised(services: Services, fresh: Mapping[str, Sequence[str]])
             topics = [(gid, t) for gid, t in topics if _watched(services, t)]
             if not topics:
                 continue
-            for alert in await services.analytics.raised(lid, fresh[lid]):
+            alerts = await services.analytics.raised(lid, fresh[lid])
+            if alerts:
+                now = services.clock()
+                await services.store.raise_alerts([to_stored(a, now) for a in alerts])
+            for alert in alerts:
                 for gid, topic in topics:
                     await services.pubsub.publish(topic, (gid, alert))
                     sent += 1

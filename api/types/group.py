@@ -19,9 +19,9 @@ from api.types.skill import Skill, skills_by_key
 from graph import models as m
 
 if TYPE_CHECKING:
+    from api.types.alert import Alert, AlertStatus
     from api.types.recommend import GroupGap
     from api.types.teacher import (
-        Alert,
         ClassGoal,
         ClassSegment,
         ProgressPoint,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
 
 _teacher = strawberry.lazy("api.types.teacher")
+_alert = strawberry.lazy("api.types.alert")
 
 
 @strawberry.enum(description="What a signed-in user may do (see the README's access rules).")
@@ -224,16 +225,19 @@ class Group(Node):
         return await risk_model_info(info)
 
     @strawberry.field(
-        description="Alerts that hold now (at risk, stuck on a skill), newest first; "
-        "`alertRaised` pushes new ones."
+        description="Alerts of the class's learners (at risk, stuck on a skill), kept until "
+        "acknowledged, newest first (default: the open ones); `alertRaised` pushes new ones. "
+        "With `asOf`, those that held then."
     )
     async def alerts(
-        self, info: Info, as_of: datetime | None = None
-    ) -> list[Annotated[Alert, _teacher]]:
-        from api.types.teacher import group_alerts
+        self, info: Info, as_of: datetime | None = None,
+        status: Annotated[AlertStatus, _alert] | None = None,
+    ) -> list[Annotated[Alert, _alert]]:
+        from api.types.alert import AlertStatus, group_alerts
 
         self._check(info)
-        return await group_alerts(info, self.key, list(self.domain.learner_ids), as_of)
+        return await group_alerts(info, self.key, list(self.domain.learner_ids), as_of,
+                                  status or AlertStatus.OPEN)
 
     @strawberry.field(
         description="Mean progress per learner at the end of each of the last `days` days "

@@ -1,4 +1,4 @@
-"""Teacher mutations: the class goals of a group."""
+"""Teacher mutations: the class goals of a group, and acknowledging (dismissing) an alert."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from api import access
 from api import validation as v
 from api.context import Info
 from api.ids import to_key
+from api.types.alert import Alert
 from api.types.errors import ForbiddenError, NotFoundError, ValidationError
 from api.types.group import Group
 from api.types.mutation_base import Refusal, allow, guarded
@@ -27,6 +28,26 @@ SetClassGoalsResult = Annotated[
     ClassGoalsPayload | ValidationError | NotFoundError | ForbiddenError,
     strawberry.union("SetClassGoalsResult"),
 ]
+
+
+@strawberry.type(description="What `acknowledgeAlert` acknowledged.")
+class AcknowledgeAlertPayload:
+    alert: Alert
+
+
+AcknowledgeAlertResult = Annotated[
+    AcknowledgeAlertPayload | NotFoundError | ForbiddenError,
+    strawberry.union("AcknowledgeAlertResult"),
+]
+
+
+async def alert_group(info: Info, learner_id: str) -> str:
+    """The group to show an alert in: the caller's own class of the learner, else the first."""
+    ctx = info.context
+    found = await ctx.loaders.groups_of_learner.load(learner_id)
+    p = ctx.principal
+    mine = [g for g in found if p is not None and p.sub in g.teacher_ids]
+    return (mine or found)[0].id if (mine or found) else ""
 
 
 def goals_denial(info: Info, group: m.Group) -> str | None:
@@ -89,4 +110,31 @@ class TeacherMutation:
             )
 
         result: SetClassGoalsResult = await guarded(write)
+        return result
+
+    @strawberry.mutation(
+        description="Acknowledge (dismiss) an alert by its key: a teacher of the learner's "
+        "class, or an admin. Idempotent: the first acknowledgement is kept. The alert opens "
+        "again only if its condition begins anew afterwards."
+    )
+    async def acknowledge_alert(self, info: Info, key: str) -> AcknowledgeAlertResult:
+        ctx = info.context
+
+        async def write() -> AcknowledgeAlertPayload:
+            p = ctx.principal
+            if p is None or p.role not in (m.Role.TEACHER, m.Role.ADMIN):
+                who = "none was sent" if p is None else f"{p.role.value} {p.sub!r} may not"
+                raise Refusal(ForbiddenError(
+                    message=f"acknowledging alerts needs a teacher or admin token; {who}"))
+            (found,) = await ctx.store.get_alerts([key])
+            if found is None:
+                raise Refusal(NotFoundError.of("alert", [key]))
+            allow(await access.learner_denial(ctx, found.learner_id))
+            done = await ctx.store.acknowledge_alert(key, by=p.sub, at=ctx.services.clock())
+            if done is None:  # gone between the read and the write
+                raise Refusal(NotFoundError.of("alert", [key]))
+            return AcknowledgeAlertPayload(
+                alert=Alert.from_stored(done, await alert_group(info, done.learner_id)))
+
+        result: AcknowledgeAlertResult = await guarded(write)
         return result

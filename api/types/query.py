@@ -25,8 +25,8 @@ from graph.models import Role as DomainRole
 from graph.store import GraphStore
 
 if TYPE_CHECKING:
+    from api.types.alert import Alert, AlertStatus
     from api.types.catalogue import SkillSuggestion
-    from api.types.teacher import Alert
 
 MAX_GRAPH_DEPTH = 50
 T = TypeVar("T")
@@ -262,13 +262,15 @@ class Query:
         return await load_group(info, to_key(id, "Group"))
 
     @strawberry.field(
-        description="Alerts that hold now for the learners of `groupId`, or of every group "
-        "the caller teaches (teachers; admins name a group), newest first."
+        description="Alerts of the learners of `groupId`, or of every group the caller "
+        "teaches (teachers; admins name a group), kept until acknowledged, newest first "
+        "(default: the open ones)."
     )
     async def alerts(
-        self, info: Info, group_id: strawberry.ID | None = None
-    ) -> list[Annotated[Alert, strawberry.lazy("api.types.teacher")]]:
-        from api.types.teacher import group_alerts
+        self, info: Info, group_id: strawberry.ID | None = None,
+        status: Annotated[AlertStatus, strawberry.lazy("api.types.alert")] | None = None,
+    ) -> list[Annotated[Alert, strawberry.lazy("api.types.alert")]]:
+        from api.types.alert import AlertStatus, group_alerts
 
         ctx = info.context
         p = access.require_signed_in(ctx, "reading alerts")
@@ -282,7 +284,8 @@ class Query:
                                  "name a group with groupId")
         out = []
         for g in groups:
-            out.extend(await group_alerts(info, g.id, list(g.learner_ids), None))
+            out.extend(await group_alerts(info, g.id, list(g.learner_ids), None,
+                                          status or AlertStatus.OPEN))
         out.sort(key=lambda a: a.since, reverse=True)
         return out
 

@@ -17,10 +17,10 @@ from api.context import Info
 from api.ids import to_global_id, to_key
 from api.pubsub import CURRICULUM_TOPIC, alert_topic, mastery_topic, unique_changes
 from api.subscription_guard import guarded
+from api.types.alert import Alert
 from api.types.change import CurriculumChange
 from api.types.learner import Mastery
 from api.types.mutation_people import MasteryUpdate
-from api.types.teacher import Alert
 
 
 @strawberry.type

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from analytics import alerts as al
 from analytics import risk as rk
 from analytics.export import heatmap_csv
 from analytics.service import LearnerRisk
@@ -45,12 +44,6 @@ class RiskReasonCode(Enum):
     STUCK_ON_SKILL = "STUCK_ON_SKILL"
     HINT_USE = "HINT_USE"
     ANSWER_COUNT = "ANSWER_COUNT"
-
-
-@strawberry.enum(description="Why a teacher is alerted about a learner.")
-class AlertKind(Enum):
-    AT_RISK = "AT_RISK"
-    STUCK = "STUCK"
 
 
 @strawberry.type(description="One reason for a risk: a feature and how much it adds.")
@@ -118,49 +111,6 @@ class RiskModelInfo:
         description="AUC on learners held out of the fit (split by learner)."
     )
     threshold: float
-
-
-@strawberry.type(description="A condition a teacher should act on, derived from the answers.")
-class Alert:
-    domain: strawberry.Private[al.Alert]
-    group_key: strawberry.Private[str]
-    key: str = strawberry.field(description="Stable per condition: kind, learner and skill.")
-    kind: AlertKind
-    since: datetime
-    message: str
-    risk: float | None
-    reasons: list[RiskReason]
-
-    @classmethod
-    def from_domain(cls, a: al.Alert, group_id: str) -> Alert:
-        return cls(
-            domain=a,
-            group_key=group_id,
-            key=":".join(x for x in (a.kind.value, a.learner_id, a.skill_id) if x),
-            kind=AlertKind(a.kind.value),
-            since=a.since,
-            message=a.message,
-            risk=a.risk,
-            reasons=[RiskReason.from_domain(r) for r in a.reasons],
-        )
-
-    @strawberry.field
-    async def learner(self, info: Info) -> Learner | None:
-        return await _learner(info, self.domain.learner_id)
-
-    @strawberry.field(description="The skill the learner is stuck on (STUCK).")
-    async def skill(self, info: Info) -> Skill | None:
-        return await _skill(info, self.domain.skill_id)
-
-    @strawberry.field(description="The unmastered prerequisite to work on first (STUCK).")
-    async def root_cause(self, info: Info) -> Skill | None:
-        return await _skill(info, self.domain.root_cause_id)
-
-    @strawberry.field(description="The group (class) the alert was raised in.")
-    def group_id(self) -> strawberry.ID:
-        from api.ids import to_global_id
-
-        return strawberry.ID(to_global_id("Group", self.group_key))
 
 
 @strawberry.type(description="A goal (assignment) the teacher set for the whole class.")
@@ -311,15 +261,6 @@ async def group_risks(
     found = await info.context.services.analytics.risks(learner_ids, as_of)
     rows = [r for r in found if r.risk.at_risk or not only_at_risk]
     return [RiskAssessment.from_domain(r) for r in rows[:first]]
-
-
-async def group_alerts(
-    info: Info, group_id: str, learner_ids: list[str], as_of: datetime | None
-) -> list[Alert]:
-    if as_of is not None and as_of.tzinfo is None:
-        raise BadInputError(f"asOf={as_of.isoformat()} has no timezone", argument="asOf")
-    found = await info.context.services.analytics.alerts(learner_ids, as_of)
-    return [Alert.from_domain(a, group_id) for a in found]
 
 
 async def class_goals(info: Info, group: m.Group) -> list[ClassGoal]:

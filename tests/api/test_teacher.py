@@ -240,3 +240,67 @@ async def test_analytics_replay_with_bkt_beside_a_neural_serving_model(api: Api)
     history = await updater.history_service()
     assert history is not neural and history.model_version == "bkt-default"
     assert await updater.history_service() is history  # built once per serving model
+
+
+ALERT_LIST = """query($status: AlertStatus) { group(id: "g1") { alerts(status: $status) {
+  key acknowledged acknowledgedAt acknowledgedBy raisedAt since groupId } } }"""
+ACK = """mutation($key: String!) { acknowledgeAlert(key: $key) { __typename
+  ... on AcknowledgeAlertPayload { alert { key acknowledged acknowledgedAt acknowledgedBy
+  raisedAt groupId } }
+  ... on NotFoundError { entity ids } ... on Error { message } } }"""
+
+
+async def alert_list(api: Api, status: str | None = None) -> list[dict[str, Any]]:
+    got = await api.gql(ALERT_LIST, {"status": status}, role="teacher")
+    assert "errors" not in got, got
+    rows: list[dict[str, Any]] = got["data"]["group"]["alerts"]
+    return rows
+
+
+async def test_alerts_are_kept_acknowledged_once_and_survive_a_restart(
+    api: Api, make_api: Any
+) -> None:
+    await record(api, wrong_answers("ada", 6))
+    listed = await alert_list(api)
+    assert sorted(a["key"] for a in listed) == ["AT_RISK:ada", "STUCK:ada:add"]
+    assert all(a["raisedAt"] and not a["acknowledged"] and a["acknowledgedAt"] is None
+               for a in listed)
+    raised = {a["key"]: a["raisedAt"] for a in listed}
+    assert await alert_list(api) == listed  # listing again raises nothing new
+
+    done = await api.gql(ACK, {"key": "STUCK:ada:add"}, role="teacher")
+    alert = done["data"]["acknowledgeAlert"]["alert"]
+    assert alert["acknowledged"] is True and alert["acknowledgedBy"] == "tess"
+    assert alert["raisedAt"] == raised["STUCK:ada:add"] and alert["groupId"] == listed[0]["groupId"]
+    again = await api.gql(ACK, {"key": "STUCK:ada:add"}, role="teacher")
+    assert again["data"]["acknowledgeAlert"]["alert"] == alert  # the first acknowledgement
+
+    assert [a["key"] for a in await alert_list(api)] == ["AT_RISK:ada"]
+    # a restarted server (fresh services over the same store) lists what was kept
+    restarted = await make_api()
+    (kept,) = await alert_list(restarted, "ACKNOWLEDGED")
+    assert kept["key"] == "STUCK:ada:add" and kept["acknowledgedAt"] == alert["acknowledgedAt"]
+    assert {a["key"]: a["raisedAt"] for a in await alert_list(restarted, "ALL")} == raised
+    top = await restarted.gql('{ alerts(status: ALL) { key acknowledged } }', role="teacher")
+    assert sorted((a["key"], a["acknowledged"]) for a in top["data"]["alerts"]) == [
+        ("AT_RISK:ada", False), ("STUCK:ada:add", True)]
+
+
+async def test_only_a_teacher_who_reads_the_learner_acknowledges(api: Api) -> None:
+    await record(api, wrong_answers("ada", 6) + wrong_answers("cy", 6))
+    await alert_list(api)
+    unknown = await api.gql(ACK, {"key": "STUCK:ada:nope"}, role="teacher")
+    assert unknown["data"]["acknowledgeAlert"] == {
+        "__typename": "NotFoundError", "entity": "alert", "ids": ["STUCK:ada:nope"],
+        "message": "unknown alert id(s): 'STUCK:ada:nope'"}
+    for role in ("learner", "designer", "anonymous"):
+        refused = await api.gql(ACK, {"key": "STUCK:ada:add"}, role=role)
+        assert refused["data"]["acknowledgeAlert"]["__typename"] == "ForbiddenError", role
+    other = issue_token(AUTH, "tom", Role.TEACHER)
+    r = await api.client.post("/graphql", json={"query": ACK, "variables": {
+        "key": "STUCK:ada:add"}}, headers={"authorization": f"Bearer {other}"})
+    result = r.json()["data"]["acknowledgeAlert"]
+    assert result["__typename"] == "ForbiddenError" and "'tom'" in result["message"]
+    assert (await alert_list(api))[0]["acknowledged"] is False  # nothing was written
+    admin = await api.gql(ACK, {"key": "AT_RISK:ada"}, role="admin")
+    assert admin["data"]["acknowledgeAlert"]["alert"]["acknowledgedBy"] == "root"

@@ -35,7 +35,8 @@ async def test_raising_twice_keeps_one_row_with_its_first_raise(store: Any) -> N
     assert kept == first and not kept.acknowledged
     again = replace(first, message="5 wrong answers", raised_at=T0 + timedelta(minutes=20))
     kept, twice = await store.raise_alerts([again, again])
-    assert kept == twice == replace(again, raised_at=first.raised_at)  # new content, first raise kept
+    # the new content, the first raise kept
+    assert kept == twice == replace(again, raised_at=first.raised_at)
     assert await store.alerts_of(["l1"]) == [kept]
     assert await store.get_alerts([first.key, "nope"]) == [kept, None]
 

@@ -1,6 +1,6 @@
 """The teacher dashboard in headless Chromium against a real server on the seeded demo: the
-class heatmap, at-risk list with reasons, alerts arriving live while a learner answers, class
-goals, segments and the CSV download."""
+class heatmap, at-risk list with reasons, alerts arriving live while a learner answers and
+dismissed by the teacher, class goals, segments and the CSV download."""
 
 from __future__ import annotations
 
@@ -71,6 +71,17 @@ def test_a_teacher_sees_an_at_risk_learner_and_an_alert_appear(
     reason = "#risk-list li[data-learner='learner-0004'] [data-code=FAILURE_STREAK]"
     assert page.query_selector(reason) is not None
     screenshot(page, "teacher-dashboard", tmp_path)
+
+    # the teacher dismisses the alert: it stays listed, acknowledged, across a reload
+    alert.locator("button.dismiss").click()
+    done = page.locator(".alert[data-key^='STUCK:learner-0004'][data-acknowledged=true]").first
+    assert "dismissed by teacher-01" in done.inner_text()
+    assert done.locator("button.dismiss").count() == 0
+    page.reload()
+    page.wait_for_selector("#page[data-ready='teacher']")
+    kept = page.locator(".alert[data-key^='STUCK:learner-0004']").first
+    assert kept.get_attribute("data-acknowledged") == "true"
+    assert "dismissed by teacher-01" in kept.inner_text()
 
     with page.expect_download() as download:
         page.click("#csv-download")

@@ -1,6 +1,7 @@
 // The teacher dashboard: class heatmap (learners x skills), who is stuck where with the
 // root-cause prerequisite, progress over time, the at-risk list with reasons, alerts (live
-// over the alertRaised subscription), class goals, segments of similar learners, CSV export.
+// over the alertRaised subscription; each kept until a teacher dismisses it), class goals,
+// segments of similar learners, CSV export.
 //
 // Route: #/teacher (the first class the teacher teaches) or #/teacher/<group id>.
 // Everything comes from the group's fields (api/types/teacher.py): a teacher reads only the
@@ -8,6 +9,9 @@
 import { errorBox, h, mount, pct, s } from "../js/dom.js";
 import { expect, gql, subscribe } from "../js/graphql.js";
 import { LEVELS, levelOf } from "../js/levels.js";
+
+const ALERT_FIELDS = `key kind since message risk raisedAt acknowledged acknowledgedAt acknowledgedBy
+  learner { key displayName } skill { key name } rootCause { key name }`;
 
 const GROUPS_QUERY = `{ viewer { groups { key name } } }`;
 
@@ -19,13 +23,19 @@ const CLASS_QUERY = `query TeacherClass($id: ID!) {
     goals { skill { key name } dueAt note masteredBy learners }
     atRisk(onlyAtRisk: true, first: 20) { probability lastAnswerAt learner { key displayName } reasons { code message } }
     riskModel { trained rows validationAuc threshold }
-    alerts { ...AlertFields }
+    alerts(status: ALL) { ...AlertFields }
     progress(days: 60) { at mastered expectedMastered answers }
     segments(k: 3) { size meanMastery learners { key displayName } nextSkill { key name } weakestSkills { name } }
   }
 }
-fragment AlertFields on Alert {
-  key kind since message risk learner { key displayName } skill { key name } rootCause { key name }
+fragment AlertFields on Alert { ${ALERT_FIELDS} }`;
+
+const ACK_ALERT = `mutation Dismiss($key: String!) {
+  acknowledgeAlert(key: $key) {
+    __typename
+    ... on AcknowledgeAlertPayload { alert { ${ALERT_FIELDS} } }
+    ... on Error { message }
+  }
 }`;
 
 const GAPS_QUERY = `query Gaps($id: ID!, $goals: [ID!]!) {
@@ -59,9 +69,7 @@ const SET_GOALS = `mutation SetGoals($id: ID!, $goals: [ClassGoalInput!]!) {
 const CSV_QUERY = `query Csv($id: ID!) { group(id: $id) { name masteryCsv } }`;
 
 const ALERT_SUB = `subscription Alerts($id: ID!) {
-  alertRaised(groupId: $id) {
-    key kind since message risk learner { key displayName } skill { key name } rootCause { key name }
-  }
+  alertRaised(groupId: $id) { ${ALERT_FIELDS} }
 }`;
 
 // The API answers slowly once per server: the at-risk model fits on the store's history at
@@ -116,15 +124,34 @@ function progressChart(points) {
       h("span", {}, h("span", { class: "swatch mastered" }), "skills at 80% or more, mean per learner")));
 }
 
-function alertItem(a, fresh = false) {
+// One alert: open ones carry a Dismiss button (acknowledgeAlert); the answer replaces the item
+// in place with its acknowledged state.
+function alertItem(a, fresh = false, signal = undefined) {
   const who = a.learner ? a.learner.displayName : "?";
   const extra = a.kind === "STUCK" && a.rootCause && a.skill && a.rootCause.key !== a.skill.key
     ? h("span", { class: "root-cause" }, ` → work on ${a.rootCause.name} first`) : null;
-  return h("li", { class: `alert ${a.kind.toLowerCase()}${fresh ? " fresh" : ""}`, "data-key": a.key, "data-kind": a.kind },
+  const state = a.acknowledged
+    ? h("div", { class: "muted small acknowledged-by" }, `dismissed by ${a.acknowledgedBy} at ${when(a.acknowledgedAt)}`)
+    : null;
+  const status = h("span", { class: "status" });
+  const item = h("li", {
+    class: `alert ${a.kind.toLowerCase()}${fresh ? " fresh" : ""}${a.acknowledged ? " acknowledged" : ""}`,
+    "data-key": a.key, "data-kind": a.kind, "data-acknowledged": String(Boolean(a.acknowledged)),
+  },
     h("span", { class: "kind" }, a.kind === "STUCK" ? "Stuck" : "At risk"),
     h("strong", {}, who), " ", a.kind === "STUCK" && a.skill ? `on ${a.skill.name}` : "",
     extra,
-    h("div", { class: "muted small" }, `${a.message} · since ${when(a.since)}`));
+    a.acknowledged ? null : h("button", { type: "button", class: "secondary dismiss", onClick: async () => {
+      try {
+        const got = expect((await gql(ACK_ALERT, { key: a.key }, { signal })).acknowledgeAlert, "AcknowledgeAlertPayload");
+        item.replaceWith(alertItem(got.alert, false, signal));
+      } catch (err) {
+        mount(status, errorBox(err));
+      }
+    } }, "Dismiss"),
+    h("div", { class: "muted small" }, `${a.message} · since ${when(a.since)} · raised ${when(a.raisedAt)}`),
+    state, status);
+  return item;
 }
 
 function riskList(rows, model) {
@@ -185,7 +212,7 @@ async function goalsCard(root, group, ctx, reload) {
 
 async function stuckCard(root, group, ctx) {
   const goals = group.goals.map((g) => g.skill.key);
-  const stuck = group.alerts.filter((a) => a.kind === "STUCK");
+  const stuck = group.alerts.filter((a) => a.kind === "STUCK" && !a.acknowledged);
   const parts = [h("h2", {}, "Who is stuck where")];
   parts.push(stuck.length
     ? h("ul", { class: "stuck-list" }, stuck.map((a) => h("li", {}, h("strong", {}, a.learner.displayName), ` on ${a.skill.name}`,
@@ -217,7 +244,7 @@ export async function render(root, ctx) {
   const draw = async () => {
     const group = (await patient(CLASS_QUERY, { id: key }, ctx.signal)).group;
     if (!group) throw new Error(`no class ${key}`);
-    const live = h("ul", { class: "alerts", id: "alerts" }, group.alerts.map((a) => alertItem(a)));
+    const live = h("ul", { class: "alerts", id: "alerts" }, group.alerts.map((a) => alertItem(a, false, ctx.signal)));
     const riskBox = h("div", { id: "risk-box" }, riskList(group.atRisk, group.riskModel));
     const goalsBox = h("section", { class: "card", id: "goals-card" });
     const stuckBox = h("section", { class: "card", id: "stuck-card" });
@@ -245,7 +272,7 @@ export async function render(root, ctx) {
         const a = data.alertRaised;
         live.querySelector(`[data-key="${CSS.escape(a.key)}"]`)?.remove();
         root.querySelector("#no-alerts")?.remove();
-        live.prepend(alertItem(a, true));
+        live.prepend(alertItem(a, true, ctx.signal));
         try { // the new answers move the at-risk list too
           const fresh = (await gql(CLASS_QUERY, { id: key }, { signal: ctx.signal })).group;
           mount(riskBox, riskList(fresh.atRisk, fresh.riskModel));
