@@ -14,7 +14,7 @@ from typing import Any, Final
 #: each): next-item reasons built below, catalogue ones in ``recommender.catalogue.explain``.
 REASON_CODES: Final = frozenset({
     "ready", "unblocks_goal", "predicted_success", "review_due", "remediation", "easier_item",
-    "interleave", "explore", "goal_mastered", "completed", "unlocks", "strategy",
+    "interleave", "explore", "goal_mastered", "completed", "unlocks", "strategy", "studied",
 })
 
 
@@ -106,6 +106,15 @@ def interleave(skill: str, previous: str) -> Reason:
         "interleave",
         f"interleaving: switches from {previous} to {skill}",
         {"skill": skill, "previous": previous},
+    )
+
+
+def studied(skill: str, item: str) -> Reason:
+    return Reason(
+        "studied",
+        f"you studied {item} on {skill} since your last answer on it: now practise it with an "
+        "exercise",
+        {"skill": skill, "item": item},
     )
 
 

@@ -31,6 +31,12 @@ calls.
 * **The learner's clock** (:func:`learner_clock`): the latest practice's timestamp. Reviews are
   timed on it, not on the server's wall clock, so a client replaying a timeline with past
   timestamps sees the reviews due on that timeline.
+* **Studies** (:func:`recent_activity`, :func:`studied_skills`). Views of lessons, videos and
+  readings are not answers: they move no mastery, streak or review. They count only for what
+  was *seen*: the last ``window`` items, answers and views together on the learner's clock,
+  are the ones not offered again (so a lesson just viewed is not recommended again first), and
+  a skill with a view among them and no answer on it since has been studied: its exercise
+  comes next (:func:`recommender.next_item.recommend`).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from graph.models import Attempt
+from graph.models import Attempt, View
 from recommender import review as rv
 from recommender.index import CurriculumIndex, FloatArray
 from recommender.next_item import LearnerView
@@ -50,6 +56,14 @@ class Practice:
 
     item: str
     correct: bool
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """One view of a lesson, video or reading: the item and when (epoch seconds)."""
+
+    item: str
     timestamp: float
 
 
@@ -68,6 +82,45 @@ def _item_skills(index: CurriculumIndex) -> dict[str, tuple[int, ...]]:
         return {item: tuple(idx[ptr[i] : ptr[i + 1]]) for i, item in enumerate(index.item_ids)}
 
     return index.memo("history.item_skills", build)
+
+
+def from_views(views: Iterable[View]) -> list[Study]:
+    """Stored views (any order kept) as studies."""
+    return [Study(v.item_id, v.timestamp.timestamp()) for v in views]
+
+
+def _merged(
+    practices: Sequence[Practice], studies: Sequence[Study], window: int | None = None
+) -> list[Practice | Study]:
+    """The newest ``window`` (None: all) of answers and views together, newest first (an
+    answer before a view of the same time)."""
+    both: list[Practice | Study] = [*practices, *studies]
+    both.sort(key=lambda x: (-x.timestamp, isinstance(x, Study)))
+    return both if window is None else both[:window]
+
+
+def recent_activity(practices: Sequence[Practice], studies: Sequence[Study]) -> tuple[str, ...]:
+    """Item ids of the answers and views together, newest first (the item choice's
+    ``recent_window`` rule reads its head, and the latest use of each item from all of it)."""
+    return tuple(x.item for x in _merged(practices, studies))
+
+
+def studied_skills(
+    index: CurriculumIndex, practices: Sequence[Practice], studies: Sequence[Study], window: int
+) -> dict[str, str]:
+    """Skill id -> the item studied, for each skill of an item viewed among the newest
+    ``window`` answers and views with no answer on the skill since; most recent first."""
+    out: dict[str, str] = {}
+    answered: set[int] = set()
+    for x in _merged(practices, studies, window):
+        skills = _skills(index, x.item)
+        if isinstance(x, Practice):
+            answered.update(skills)
+            continue
+        for s in skills:
+            if s not in answered:
+                out.setdefault(index.skill_ids[s], x.item)
+    return out
 
 
 def _skills(index: CurriculumIndex, item: str) -> tuple[int, ...]:
@@ -246,10 +299,15 @@ def build_view(
     threshold: float = 0.8,
     now: float | None = None,
     reviews: bool = True,
+    studies: Sequence[Study] = (),
+    window: int = 5,
 ) -> LearnerView:
     """The policy's view of a learner from their mastery estimate and recent practices
     (newest first). Reviews are due at ``now`` if given, else at the learner's clock; only
-    skills mastered by the estimate are reviewed. ``reviews=False`` schedules none."""
+    skills mastered by the estimate are reviewed. ``reviews=False`` schedules none.
+    ``studies`` (views, any order) within the newest ``window`` answers and views give the
+    items seen recently and the skills studied since their last answer (module docstring);
+    the policy's ``recent_window`` is the ``window`` to pass."""
     due: list[rv.DueReview] = []
     when = now if now is not None else learner_clock(practices)
     if reviews and when is not None:
@@ -271,18 +329,24 @@ def build_view(
         correct_runs=_correct_runs_of(index, rows),
         due=tuple(due),
         items_since_review=_items_since_review_of(index, rows, {d.skill for d in due}),
+        recent_activity=recent_activity(practices, studies) if studies else None,
+        studied=studied_skills(index, practices, studies, window) if studies else {},
     )
 
 
 __all__ = [
     "Practice",
+    "Study",
     "build_view",
     "confirmation_ages",
     "correct_runs",
     "failure_streaks",
     "from_attempts",
+    "from_views",
     "items_since_review",
     "learner_clock",
     "probe_counts",
+    "recent_activity",
     "review_states",
+    "studied_skills",
 ]

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
-from graph.models import Item, PrerequisiteGraph
+from graph.models import Item, ItemKind, PrerequisiteGraph
 from recommender.errors import CurriculumCycleError, InvalidParameterError, UnknownIdError
 
 T = TypeVar("T")
@@ -38,6 +38,8 @@ class ItemSpec:
     skills: tuple[str, ...]
     expected_seconds: float = 60.0
     difficulty: float = 0.5
+    #: an exercise (answered); False: a lesson, video or reading (studied: a view)
+    exercise: bool = True
 
 
 def gather(ptr: IntArray, idx: IntArray, rows: IntArray) -> IntArray:
@@ -173,6 +175,7 @@ class CurriculumIndex:
         self.n_items = m
         self.item_seconds = np.asarray([it.expected_seconds for it in items], dtype=np.float64)
         self.item_difficulty = np.asarray([it.difficulty for it in items], dtype=np.float64)
+        self.item_exercise = np.asarray([it.exercise for it in items], dtype=np.bool_)
         keys: list[int] = []
         vals: list[int] = []
         missing: set[str] = set()
@@ -334,6 +337,7 @@ def index_from_domain(
             skills=it.skill_ids,
             expected_seconds=float(it.expected_seconds),
             difficulty=float(it.difficulty),
+            exercise=it.kind is ItemKind.EXERCISE,
         )
         for it in items
     ]

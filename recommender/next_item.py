@@ -28,11 +28,17 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    Skills never answered wrong in the view keep their estimate (a diagnostic's placement).
 5. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
    (probes, reviews), the first learning skill comes first again.
+5. **Study, then practise.** A skill whose lesson, video or reading the learner viewed among
+   their last ``recent_window`` items, with no answer on the skill since
+   (``LearnerView.studied``), comes first (behind only remediation already at the front; the
+   most recently studied first; the other choices keep their order) and is offered an
+   exercise, with the reason ``studied``.
 
 Item choice (:mod:`recommender.item_choice`): the skill's own items (those whose main skill it
 is; another skill's item only when the skill has none and every other skill it assesses is
-ready), never the item just answered when there is another, none seen in the last
-``recent_window`` items when possible (else the one whose latest use is oldest); then the
+ready), never the item just answered or viewed when there is another, none answered or viewed
+in the last ``recent_window`` items (answers and views together, on the learner's clock) when
+possible (else the one whose latest use is oldest); then the
 predicted P(success) (any tracer, through ``predict(item_ids) -> probabilities``) closest to
 the target band ``band`` (the zone of proximal development; 0 distance inside it). Where even
 the best item is predicted below the band (as every item of a skill new to the learner is),
@@ -170,6 +176,10 @@ class LearnerView:
             skills answered wrong in the view (:mod:`recommender.history`).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
+        recent_activity: item ids answered or viewed, most recent first, for the
+            ``recent_window`` rule (None: ``recent_items``, no views known).
+        studied: skill id -> the lesson, video or reading viewed on it recently with no
+            answer on it since, most recent first (:mod:`recommender.history`).
     """
 
     mastery: FloatArray
@@ -180,6 +190,8 @@ class LearnerView:
     correct_runs: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
+    recent_activity: Sequence[str] | None = None
+    studied: Mapping[str, str] = field(default_factory=dict)
 
 
 #: What a recommendation is for (the API's ``RecommendationKind`` enum has one value each;
@@ -394,7 +406,29 @@ def _skill_choices(
         if c.skill not in seen:
             seen.add(c.skill)
             unique.append(c)
-    return unique
+    return _studied_first(index, view, unique)
+
+
+def _studied_first(
+    index: CurriculumIndex, view: LearnerView, choices: list[_SkillChoice]
+) -> list[_SkillChoice]:
+    """Skills studied since their last answer (a lesson viewed) come next, most recently
+    studied first, with the reason: at the front, behind only a leading run of remediation;
+    the other choices keep their order. Their items are then exercises (:func:`recommend`)."""
+    rank = {index.skill_pos[s]: k for k, s in enumerate(view.studied) if s in index.skill_pos}
+    studied = sorted((c for c in choices if c.skill in rank), key=lambda c: rank[c.skill])
+    if not studied:
+        return choices
+    rest = [c for c in choices if c.skill not in rank]
+    # remediation already ahead of every studied skill stays ahead
+    lead = next(k for k, c in enumerate(choices) if c.kind != "remediate" or c.skill in rank)
+    marked = []
+    for c in studied:
+        sid = index.skill_ids[c.skill]
+        marked.append(
+            _SkillChoice(c.skill, c.kind, (*c.reasons, explain.studied(sid, view.studied[sid])))
+        )
+    return rest[:lead] + marked + rest[lead:]
 
 
 def _detour(index: CurriculumIndex, recent: Sequence[str], learning: set[int], limit: int) -> bool:
@@ -449,10 +483,13 @@ def recommend(
     index.skill_positions(goals)
     limit = max(first, config.candidate_skills)
     choices = _skill_choices(index, view, goals, config, limit)[:limit]
-    recent = view.recent_items
+    recent = view.recent_items if view.recent_activity is None else view.recent_activity
     per_choice: list[list[int]] = []
     for c in choices:
         own = ic.own_items(index, c.skill, view.mastery, config.threshold)
+        if index.skill_ids[c.skill] in view.studied:
+            # studied since its last answer: practise it (an exercise, when it has one)
+            own = [i for i in own if index.item_exercise[i]] or own
         per_choice.append(ic.candidates(index, own, recent, config.recent_window))
     all_items = sorted({i for items in per_choice for i in items})
     if not all_items:

@@ -2,8 +2,9 @@
 
 The curriculum index (graph, Q-matrix and derived arrays) lives in an :class:`IndexCache`
 owned by the caller (one per app), rebuilt only when the curriculum change log has moved past
-the version it was built from; a call then costs one read of the learner (mastery and recent
-attempts, read concurrently) plus one tiny change-log probe.
+the version it was built from; a call then costs one read of the learner (mastery, recent
+attempts and the views within the recent window, read concurrently) plus one tiny change-log
+probe.
 
 Predictions: every function that ranks items takes an optional ``tracer`` (a
 :data:`TracerPredictions`: the serving tracer's predictor for a learner, read concurrently with
@@ -32,7 +33,15 @@ from typing import ParamSpec, TypeVar
 
 import numpy as np
 
-from graph.models import Attempt, CurriculumChange, Learner, Mastery, utcnow
+from graph.models import (
+    Attempt,
+    CurriculumChange,
+    Learner,
+    Mastery,
+    View,
+    ViewPage,
+    utcnow,
+)
 from graph.store import GraphStore
 from recommender import diagnostic as dg
 from recommender import frontier as fr
@@ -309,15 +318,24 @@ async def _no_predictor(learner_id: str) -> Predictor | None:
 class LearnerSnapshot:
     mastery: np.ndarray
     attempts: tuple[Attempt, ...]  # newest first
+    views: tuple[View, ...] = ()  # newest first, at most the recent window
+
+
+async def _no_views() -> ViewPage:
+    return ViewPage((), None)
 
 
 async def _snapshot(
-    store: GraphStore, index: CurriculumIndex, learner_id: str, history: int
+    store: GraphStore, index: CurriculumIndex, learner_id: str, history: int, views: int = 0
 ) -> LearnerSnapshot:
-    probabilities, page = await asyncio.gather(
-        store.mastery_probabilities(learner_id), store.attempts_of(learner_id, limit=history)
+    """Mastery, the newest ``history`` attempts and the newest ``views`` views (only views
+    within the recent window can matter to the policy, so that is all that is read)."""
+    probabilities, page, seen = await asyncio.gather(
+        store.mastery_probabilities(learner_id),
+        store.attempts_of(learner_id, limit=history),
+        store.views_of(learner_id, limit=views) if views > 0 else _no_views(),
     )
-    return LearnerSnapshot(index.mastery_array(probabilities), page.attempts)
+    return LearnerSnapshot(index.mastery_array(probabilities), page.attempts, seen.views)
 
 
 def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[rv.ReviewState]:
@@ -395,14 +413,17 @@ async def recommendations(
     ranked by ``predict`` if given, else by ``tracer``'s predictions for the learner, else (no
     tracer, or no tracer state) by the stored-mastery formula (see the module docstring).
     ``learner``: the learner as the caller has just read it (the API's ``learner`` field),
-    whose goals and retention are then used without reading the learner again."""
+    whose goals and retention are then used without reading the learner again.
+    Views (lessons, videos, readings studied) count toward the ``recent_window`` items not
+    offered again, and a skill studied since its last answer gets an exercise first
+    (:mod:`recommender.history`, rule 5 of :mod:`recommender.next_item`)."""
     cfg = config or RecommenderConfig()
     index = await cache.current(store)
     if gains is None and gain_cache is not None:
         gains = await gain_cache.get(store, index.version)
     (goal_ids, target_retention), snap, traced = await asyncio.gather(
         _goals_and_retention(store, learner_id, goals, target_retention, learner),
-        _snapshot(store, index, learner_id, history),
+        _snapshot(store, index, learner_id, history, cfg.recent_window),
         (tracer if tracer is not None and predict is None else _no_predictor)(learner_id),
     )
     if predict is None:
@@ -417,6 +438,8 @@ async def recommendations(
         target_retention=target_retention,
         threshold=cfg.threshold,
         now=None if now is None else now.timestamp(),
+        studies=hist.from_views(snap.views),
+        window=cfg.recent_window,
     )
     return recommend(
         index,

@@ -63,6 +63,7 @@ class ReasonCode(Enum):
     COMPLETED = "completed"
     UNLOCKS = "unlocks"
     STRATEGY = "strategy"
+    STUDIED = "studied"
 
 
 @strawberry.enum(description="What a recommendation is for.")

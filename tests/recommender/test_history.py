@@ -147,3 +147,41 @@ def test_correct_runs_count_right_answers_since_the_latest_wrong_one() -> None:
     )
     rows = newest_first(("a1", False), ("ab", True), ("ab", True), ("ab", True))
     assert hist.correct_runs(multi, rows) == {"a": 0}
+
+
+def test_views_count_as_seen_and_mark_a_skill_studied_until_it_is_answered() -> None:
+    from recommender.history import Study
+
+    idx = CurriculumIndex(
+        ["a", "b"],
+        [],
+        [
+            ItemSpec("a-lesson", ("a",), exercise=False),
+            ItemSpec("a1", ("a",)),
+            ItemSpec("b-video", ("b",), exercise=False),
+            ItemSpec("b1", ("b",)),
+        ],
+    )
+    # oldest first: b1 answered (0), a-lesson viewed (60), b-video viewed (90)
+    practices = [Practice("b1", True, 0.0)]
+    studies = [Study("b-video", 90.0), Study("a-lesson", 60.0)]
+    assert hist.recent_activity(practices, studies) == ("b-video", "a-lesson", "b1")
+    assert list(hist.studied_skills(idx, practices, studies, 5).items()) == [
+        ("b", "b-video"),
+        ("a", "a-lesson"),
+    ]
+    # an answer on a after its lesson: a is practised, no longer just studied
+    practices = [Practice("a1", False, 120.0), *practices]
+    assert hist.studied_skills(idx, practices, studies, 5) == {"b": "b-video"}
+    # a view older than the latest answer on its skill (a device syncing late) is no study
+    late = [Study("b-video", -30.0)]
+    assert hist.studied_skills(idx, [Practice("b1", True, 0.0)], late, 5) == {}
+    # outside the window (the newest 2 of answers and views): neither seen nor studied
+    many = [Practice("b1", True, 200.0 + k) for k in range(2)]
+    assert hist.studied_skills(idx, many, [Study("a-lesson", 60.0)], 2) == {}
+    # the view the policy gets
+    view = hist.build_view(idx, np.zeros(2), practices, studies=studies, window=5)
+    assert view.recent_activity == ("a1", "b-video", "a-lesson", "b1")
+    assert view.recent_items == ("a1", "b1")  # streaks, interleaving: answers only
+    assert dict(view.studied) == {"b": "b-video"}
+    assert hist.build_view(idx, np.zeros(2), practices).recent_activity is None

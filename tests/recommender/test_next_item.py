@@ -462,3 +462,65 @@ def test_a_skill_answered_wrong_is_mastered_only_after_a_run_of_right_answers() 
     assert first(rows(False, True, True), RecommenderConfig(confirm_run=0)) in {"B", "C"}
     with pytest.raises(InvalidParameterError, match="confirm_run"):
         RecommenderConfig(confirm_run=-1)
+
+
+def lesson_curriculum() -> CurriculumIndex:
+    """s and t ready (no prerequisites); each has a lesson (the easiest item) and exercises;
+    u has only a reading."""
+    return CurriculumIndex(
+        ["s", "t", "u"],
+        [],
+        [
+            ItemSpec("s-lesson", ("s",), difficulty=0.1, exercise=False),
+            ItemSpec("s-ex1", ("s",), difficulty=0.4),
+            ItemSpec("s-ex2", ("s",), difficulty=0.6),
+            ItemSpec("t-lesson", ("t",), difficulty=0.1, exercise=False),
+            ItemSpec("t-ex", ("t",), difficulty=0.4),
+            ItemSpec("u-reading", ("u",), difficulty=0.1, exercise=False),
+        ],
+    )
+
+
+def test_a_skill_studied_since_its_last_answer_gets_an_exercise_next() -> None:
+    idx = lesson_curriculum()
+    pred = table({}, default=0.2)  # a new learner: below the band, so easiest items first
+    fresh = LearnerView(mastery_of(idx))
+    recs = recommend(idx, fresh, pred, first=2, rng=rng())
+    assert [r.item for r in recs] == ["s-lesson", "t-lesson"]  # lessons first when nothing seen
+    # t's lesson was just viewed: t comes first, with an exercise, and says why
+    studied = LearnerView(mastery_of(idx), recent_activity=("t-lesson",), studied={"t": "t-lesson"})
+    recs = recommend(idx, studied, pred, first=2, rng=rng())
+    assert [(r.skill, r.item) for r in recs] == [("t", "t-ex"), ("s", "s-lesson")]
+    assert "studied" in codes(recs[0]) and "studied" not in codes(recs[1])
+    assert {"skill": "t", "item": "t-lesson"} in [r.data for r in recs[0].reasons]
+
+
+def test_a_viewed_item_is_not_offered_again_unless_nothing_else_fits() -> None:
+    idx = lesson_curriculum()
+    pred = table({}, default=0.2)
+    # s's lesson viewed, then an exercise of s answered: s is practised (no "studied"), and
+    # neither the lesson nor the exercise is offered again while s has another item
+    seen = LearnerView(
+        mastery_of(idx), recent_items=("s-ex1",), recent_activity=("s-ex1", "s-lesson")
+    )
+    [rec] = recommend(idx, seen, pred, goals=["s"], rng=rng())
+    assert (rec.item, "studied" in codes(rec)) == ("s-ex2", False)
+    # u has nothing but its reading: viewed or not, it is what u has
+    only = LearnerView(mastery_of(idx), recent_activity=("u-reading",), studied={"u": "u-reading"})
+    [rec] = recommend(idx, only, pred, goals=["u"], rng=rng())
+    assert rec.item == "u-reading" and "studied" in codes(rec)
+
+
+def test_a_studied_skill_goes_behind_remediation_only_when_remediation_led() -> None:
+    # r -> t: t failing three times with r unmastered gives remediation to r; s is ready too
+    idx = CurriculumIndex(
+        ["r", "t", "s"],
+        [("r", "t", 1.0)],
+        [ItemSpec("r-ex", ("r",)), ItemSpec("t-ex", ("t",)), ItemSpec("s-ex", ("s",))],
+    )
+    m = mastery_of(idx, r=0.3, t=0.2)
+    pred = table({}, default=0.7)
+    view = LearnerView(m, failure_streaks={"t": 3}, studied={"s": "s-lesson"})
+    recs = recommend(idx, view, pred, goals=["t", "s"], first=3, rng=rng())
+    assert [(r.kind, r.skill) for r in recs][:2] == [("remediate", "r"), ("learn", "s")]
+    assert "studied" in codes(recs[1])

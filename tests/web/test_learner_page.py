@@ -267,3 +267,29 @@ def test_a_learner_sees_their_class_goals_and_progress_toward_them(
     far = page.locator("#class-goals li.goal-about[data-skill='shapes-3d']").inner_text()
     assert "due " in far
     screenshot(page, "learner-class-goals", tmp_path)
+
+
+SKILL_CONTENT = "query($id: ID!) { skill(id: $id) { items { key kind } } }"
+VIEWED = """mutation($v: [ViewInput!]!) { recordViews(input: $v) { __typename
+  ... on Error { message } } }"""
+
+
+def test_a_studied_skill_is_practised_next(web_server: LiveServer, web_page: Any) -> None:
+    """The learner studies the lesson of the skill on screen (on another device: through the
+    API); the page, reloaded, offers an exercise of that skill first and says why."""
+    page = open_page(web_page, web_server, "learner", sub="learner-0006", role="learner")
+    skill = page.locator("#next-item[data-item]").get_attribute("data-skill")
+    items = web_server.graphql(SKILL_CONTENT, {"id": skill})["skill"]["items"]
+    lesson = next(i["key"] for i in items if i["kind"] != "EXERCISE")
+    token = web_server.token("learner-0006", "learner")
+    view = {"viewId": "web-studied-1", "learnerId": "learner-0006", "itemId": lesson}
+    got = web_server.graphql(VIEWED, {"v": [view]}, token=token)["recordViews"]
+    assert got["__typename"] == "RecordViewsPayload", got
+
+    page = open_page(web_page, web_server, "learner", sub="learner-0006", role="learner")
+    card = page.locator("#next-item[data-item]")
+    assert card.get_attribute("data-skill") == skill
+    assert card.get_attribute("data-item") != lesson
+    studied = page.locator("#next-item li[data-code=STUDIED]")
+    assert lesson in studied.inner_text()
+    assert page.locator("#answer-form, #answer-correct").count() >= 1  # an exercise to answer

@@ -260,6 +260,8 @@ export async function render(root, ctx) {
       const result = await gql(VIEWED, { v: [{ viewId: newAttemptId().replace(/^web-/, "view-"), learnerId, itemId: rec.itemKey, progress: 1 }] });
       expect(result.recordViews, "RecordViewsPayload");
       state.done.add(rec.itemKey);
+      // the server now puts an exercise of the studied skill first (reason STUDIED)
+      await load();
       state.current = firstOpen();
       resetItem();
     } catch (err) {
