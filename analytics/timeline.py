@@ -98,21 +98,28 @@ def replay(learner_id: str, attempts: Sequence[Attempt], model: Replayer) -> Tim
     tracer = model.tracer
     state = tracer.init_state()
     prior = np.asarray(tracer.mastery(state), dtype=np.float64)
-    rows: list[FloatArray] = []
+    placed: list[Any] = []
     answers: list[Answer] = []
     for a in ordered:
         x = model.interaction(a)
         if x is None:
             continue
-        state = tracer.update(state, x)
-        rows.append(np.asarray(tracer.mastery(state), dtype=np.float64))
+        placed.append(x)
         skills: tuple[int, ...] = tuple(getattr(x, "skills", ()))
         main = int(skills[0]) if skills else -1
         answers.append(
             Answer(a.timestamp, a.attempt_id, a.item_id, bool(a.correct), main, a.hints_used)
         )
     n_skills = prior.shape[0]
-    mastery = np.vstack(rows) if rows else np.zeros((0, n_skills))
+    trajectory = getattr(tracer, "trajectory", None)
+    if trajectory is not None:  # a tracer with a whole-history replay (BKT): same values
+        mastery = np.asarray(trajectory(placed), dtype=np.float64).reshape(-1, n_skills)
+    else:
+        rows: list[FloatArray] = []
+        for x in placed:
+            state = tracer.update(state, x)
+            rows.append(np.asarray(tracer.mastery(state), dtype=np.float64))
+        mastery = np.vstack(rows) if rows else np.zeros((0, n_skills))
     return Timeline(learner_id, tuple(model.vocab.skill_ids), tuple(answers), mastery, prior)
 
 
@@ -130,16 +137,22 @@ def progress(
     timeline: Timeline, ends: Sequence[datetime], threshold: float = 0.8
 ) -> list[ProgressPoint]:
     """At each of ``ends``: skills at or above ``threshold``, the sum of P(mastered) (the
-    expected number of skills mastered) and the answers given so far."""
-    out = []
-    for end in ends:
-        m = timeline.mastery_at(end)
-        out.append(
-            ProgressPoint(
-                end, float(np.sum(m >= threshold)), float(np.sum(m)), timeline.index_at(end)
-            )
-        )
-    return out
+    expected number of skills mastered) and the answers given so far. One gather of the rows
+    at the ``ends`` and two row-wise reductions, not two reductions per end."""
+    if not ends:
+        return []
+    n = np.array([timeline.index_at(end) for end in ends], dtype=np.int64)
+    if timeline.mastery.shape[0]:
+        rows = timeline.mastery[np.maximum(n - 1, 0)]
+        rows[n == 0] = timeline.prior
+    else:
+        rows = np.broadcast_to(timeline.prior, (len(ends), timeline.prior.shape[0]))
+    mastered = (rows >= threshold).sum(axis=1).tolist()
+    expected = rows.sum(axis=1).tolist()
+    return [
+        ProgressPoint(end, float(mastered[k]), float(expected[k]), int(n[k]))
+        for k, end in enumerate(ends)
+    ]
 
 
 def skill_series(timeline: Timeline, skill: int) -> list[tuple[datetime, float]]:

@@ -93,3 +93,21 @@ async def test_class_analytics_replays_a_learner_again_only_after_new_answers(
         assert (await an.timelines(["l1"], max_age_s=0))["l1"] is again
     finally:
         await store.close()
+
+
+def test_progress_equals_the_rows_read_one_end_at_a_time() -> None:
+    """The gathered progress is, end by end, the count and sum of the mastery as of it
+    (before the first answer: the prior; after the last: the last row)."""
+    tl = replay("l1", answers("l1", "a1 b0 a1 c1 b1"), service())
+    ends = [T0 - timedelta(minutes=1), T0, T0 + timedelta(seconds=90), T0 + timedelta(days=1)]
+    got = progress(tl, ends, threshold=0.4)
+    for end, point in zip(ends, got, strict=True):
+        m = tl.mastery_at(end)
+        assert point.at == end and point.answers == tl.index_at(end)
+        assert point.mastered == float(np.sum(m >= 0.4))
+        assert point.expected_mastered == float(np.sum(m))
+    assert [p.answers for p in got] == [0, 1, 2, 5]
+    empty = replay("l2", [], service())
+    assert [p.expected_mastered for p in progress(empty, ends[:2])] == [
+        float(np.sum(empty.prior))
+    ] * 2

@@ -146,3 +146,27 @@ def test_em_recovers_forgetting() -> None:
     without = BKTTracer(n_iter=200, tol=1e-8).fit(seqs, vocab)
     assert without.params["forget"][0] == 0.0
     assert with_f.log_likelihood[-1] > without.log_likelihood[-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1)), max_size=30),
+    st.lists(st.floats(0.01, 0.6), min_size=5, max_size=5),
+)
+def test_trajectory_is_exactly_the_online_updates(
+    raw: list[tuple[int, int]], params: list[float]
+) -> None:
+    """The whole-history replay the timelines use gives bit-for-bit the mastery that
+    init_state/update/mastery give after each answer (per-skill parameters differing)."""
+    m = model()
+    for k, name in enumerate(("prior", "learn", "forget", "guess", "slip")):
+        m.params[name][:] = [params[k], params[(k + 1) % 5]]
+    seq = [Interaction(i, VOCAB.item_skills[i], c) for i, c in raw]
+    state = m.init_state()
+    online = []
+    for x in seq:
+        state = m.update(state, x)
+        online.append(m.mastery(state))
+    got = m.trajectory(seq)
+    assert got.shape == (len(seq), VOCAB.n_skills)
+    assert np.array_equal(got, np.array(online).reshape(-1, VOCAB.n_skills))
