@@ -8,13 +8,13 @@ asked with ``None`` for missing ids, which is exactly a DataLoader's contract.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph.models import Group, Item, Learner, Mastery, Prerequisite, Skill, User
+from graph.models import Group, GroupGoal, Item, Learner, Mastery, Prerequisite, Skill, User
 from graph.store import GraphStore
 from recommender.gains import counts_in_order
 
@@ -45,12 +45,20 @@ class Loaders:
     groups_of_teacher: DataLoader[str, list[Group]]
     #: item id -> (successes, failures) of its observed learning gain
     item_gains: DataLoader[str, tuple[int, int]]
+    #: group id -> its learners' mastery rows (the dashboard's heatmap, goals and segments
+    #: share one read of the class)
+    group_mastery: DataLoader[str, Mapping[str, list[Mastery]]]
+    group_goals: DataLoader[str, tuple[GroupGoal, ...]]
 
     @classmethod
     def for_store(cls, store: GraphStore) -> Loaders:
         async def teacher_groups(teacher_ids: Sequence[str]) -> list[list[Group]]:
             # no batch form in the store; a request only ever asks for its own caller
             return [await store.groups_of_teacher(t) for t in teacher_ids]
+
+        async def group_mastery(group_ids: Sequence[str]) -> list[Mapping[str, list[Mastery]]]:
+            # no batch form in the store; a request reads one class, or a few
+            return [await store.mastery_of_group(g) for g in group_ids]
 
         async def item_gains(item_ids: Sequence[str]) -> list[tuple[int, int]]:
             return counts_in_order(await store.item_gain_counts(item_ids), item_ids)
@@ -69,6 +77,8 @@ class Loaders:
             groups_of_learner=_loader(store.groups_of_learners),
             groups_of_teacher=_loader(teacher_groups),
             item_gains=_loader(item_gains),
+            group_mastery=_loader(group_mastery),
+            group_goals=_loader(store.group_goals),
         )
 
     def prime_skills(self, skills: Sequence[Skill]) -> None:

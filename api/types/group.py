@@ -166,7 +166,7 @@ class Group(Node):
     ) -> MasteryMatrix:
         self._check(info)
         learners, page, total = await self._learner_page(info, first, after, last, before)
-        by_learner = await info.context.store.mastery_of_group(self.key)
+        by_learner = await info.context.loaders.group_mastery.load(self.key)
         if skill_ids is None:
             keys = sorted({r.skill_id for rows in by_learner.values() for r in rows})
         else:

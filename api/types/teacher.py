@@ -267,7 +267,7 @@ async def class_goals(info: Info, group: m.Group) -> list[ClassGoal]:
     (goals,) = await info.context.store.group_goals([group.id])
     if not goals:
         return []
-    by_learner = await info.context.store.mastery_of_group(group.id)
+    by_learner = await info.context.loaders.group_mastery.load(group.id)
     out = []
     for g in goals:
         done = sum(
@@ -291,13 +291,12 @@ async def class_goals(info: Info, group: m.Group) -> list[ClassGoal]:
 async def class_segments(info: Info, group: m.Group, k: int) -> list[ClassSegment]:
     if not 1 <= k <= MAX_SEGMENTS:
         raise BadInputError(f"k={k}: ask for 1 to {MAX_SEGMENTS} segments", argument="k")
-    store = info.context.store
-    by_learner = await store.mastery_of_group(group.id)
+    by_learner = await info.context.loaders.group_mastery.load(group.id)
     mastery = {
         lid: {r.skill_id: r.probability for r in by_learner.get(lid, [])}
         for lid in group.learner_ids
     }
-    (goals,) = await store.group_goals([group.id])
+    goals = await info.context.loaders.group_goals.load(group.id)
     segs = await info.context.services.analytics.segments(
         mastery, k=k, goals=[g.skill_id for g in goals]
     )
