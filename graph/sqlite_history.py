@@ -34,17 +34,20 @@ class HistoryTable:
     ts: int
 
 
+# The leading ``ts_us <=`` / ``>=`` bound is implied by the rest; it is there so that SQLite
+# seeks the index to the cursor instead of walking it from the learner's first entry (the OR
+# alone is no range: a window 10,000 rows deep cost 10,000 index steps).
 def _older(id_col: str, *, inclusive: bool = False) -> str:
-    return f"(ts_us < ? OR (ts_us = ? AND {id_col} {'<=' if inclusive else '<'} ?))"
+    return f"ts_us <= ? AND (ts_us < ? OR (ts_us = ? AND {id_col} {'<=' if inclusive else '<'} ?))"
 
 
 def _newer(id_col: str, *, inclusive: bool = False) -> str:
-    return f"(ts_us > ? OR (ts_us = ? AND {id_col} {'>=' if inclusive else '>'} ?))"
+    return f"ts_us >= ? AND (ts_us > ? OR (ts_us = ? AND {id_col} {'>=' if inclusive else '>'} ?))"
 
 
 def _at(cursor: str, field: str = "cursor") -> list[Any]:
     ts_us, key = decode_cursor(cursor, field)
-    return [ts_us, ts_us, key]
+    return [ts_us, ts_us, ts_us, key]
 
 
 def read_window(
