@@ -278,16 +278,19 @@ def mastery_by_learner(conn: sqlite3.Connection,
 def mastery_probabilities(conn: sqlite3.Connection, learner_id: str,
                           skill_ids: Sequence[str] | None) -> dict[str, float]:
     """``{skill_id: probability}`` of one learner (along the primary key), optionally only
-    ``skill_ids``: two columns, no row objects."""
+    ``skill_ids``: two columns, no row objects (plain tuples straight into the dict: every
+    recommendation reads a row per skill, and ``sqlite3.Row`` objects cost a fifth more)."""
+    cur = conn.cursor()
+    cur.row_factory = None
     if skill_ids is None:
-        rows = conn.execute(
+        rows = cur.execute(
             "SELECT skill_id, probability FROM mastery WHERE learner_id = ?", (learner_id,))
     else:
-        rows = conn.execute(
+        rows = cur.execute(
             "SELECT skill_id, probability FROM mastery WHERE learner_id = ?"
             " AND skill_id IN (SELECT value FROM json_each(?))",
             (learner_id, ids_json(skill_ids)))
-    return {r[0]: r[1] for r in rows}
+    return dict(rows)
 
 
 #: Each item's main skill: the first of its Q-matrix row (lowest position).
