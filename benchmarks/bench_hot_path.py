@@ -25,7 +25,8 @@ from the deepest 10% of skills. Figures:
   per request from ``/proc/PID/stat``), then ``--edits`` curriculum edits through the API
   (``updateSkill`` renaming a skill, as a designer, so the process's own caches are
   invalidated), each followed by ``--after-edit`` recommendations: the slowest of those is
-  what a request waited for the rebuild.
+  what a request waited for the rebuild; the server's CPU over the edit phase, less those
+  calls at the steady per-call CPU, per edit, is what an edit costs the serving process.
 
 Progress goes to stderr, the tables (and the load average before and after) to stdout.
 
@@ -279,6 +280,7 @@ def over_http(args: argparse.Namespace, learners: list[str]) -> dict[str, Any]:
                 cpu = {n: cpu_s(s.proc.pid) - cpu0[n] for n, s in servers.items()}
                 log(f"  over HTTP: {args.calls} rounds")
                 after: dict[str, list[float]] = {n: [] for n in servers}
+                cpu_e0 = {n: cpu_s(s.proc.pid) for n, s in servers.items()}
                 for e in range(args.edits):
                     for name in servers:
                         key = idx.skill_ids[(e * len(servers) + len(after[name])) % idx.n_skills]
@@ -290,6 +292,13 @@ def over_http(args: argparse.Namespace, learners: list[str]) -> dict[str, Any]:
                         if "errors" in r.json():
                             raise SystemExit(f"edit failed: {r.text[:500]}")
                         after[name].extend(rec(name, k) for k in range(args.after_edit))
+                # what an edit costs the serving process: its CPU over the edits and the
+                # calls after them, less those calls at the steady per-call CPU
+                edit_cpu = {
+                    n: (cpu_s(s.proc.pid) - cpu_e0[n] - cpu[n] / args.calls * len(after[n]))
+                    / max(args.edits, 1)
+                    for n, s in servers.items()
+                }
                 log(f"  over HTTP: {args.edits} edits")
         finally:
             for s in servers.values():
@@ -307,6 +316,7 @@ def over_http(args: argparse.Namespace, learners: list[str]) -> dict[str, Any]:
                     float(np.median(a[:: args.after_edit])) if a.size else None
                 ),
                 "after_edit_median_ms": float(np.median(a)) if a.size else None,
+                "server_cpu_per_edit_ms": edit_cpu[name] * 1e3 if args.edits else None,
             }
     return out
 
@@ -325,14 +335,16 @@ def report(res: dict[str, Any]) -> str:
         lines.append("\n### Over HTTP (`learngraph serve`, loopback)\n")
         lines.append(
             "| server | first call ms | median ms | p99 ms | server CPU / call ms | "
-            "after an edit: first call median ms | slowest ms | all median ms |"
+            "after an edit: first call median ms | slowest ms | all median ms | "
+            "server CPU per edit ms |"
         )
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, s in res["http"].items():
             lines.append(
                 f"| {name} | {s['first_ms']:.0f} | {s['median_ms']:.2f} | {s['p99_ms']:.2f} | "
                 f"{s['server_cpu_per_call_ms']:.2f} | {s['after_edit_first_median_ms'] or 0:.0f} "
-                f"| {s['after_edit_max_ms'] or 0:.0f} | {s['after_edit_median_ms'] or 0:.1f} |"
+                f"| {s['after_edit_max_ms'] or 0:.0f} | {s['after_edit_median_ms'] or 0:.1f} "
+                f"| {s['server_cpu_per_edit_ms'] or 0:.0f} |"
             )
     return "\n".join(lines)
 
