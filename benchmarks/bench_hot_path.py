@@ -280,13 +280,16 @@ def over_http(args: argparse.Namespace, learners: list[str]) -> dict[str, Any]:
                 cpu = {n: cpu_s(s.proc.pid) - cpu0[n] for n, s in servers.items()}
                 log(f"  over HTTP: {args.calls} rounds")
                 after: dict[str, list[float]] = {n: [] for n in servers}
+                # a name no earlier run gave (a rename to the name a skill already has writes
+                # nothing, and rebuilds nothing)
+                run = f"{time.time_ns():x}"
                 cpu_e0 = {n: cpu_s(s.proc.pid) for n, s in servers.items()}
                 for e in range(args.edits):
                     for name in servers:
                         key = idx.skill_ids[(e * len(servers) + len(after[name])) % idx.n_skills]
                         r = client.post(
                             f"{servers[name].url}/graphql",
-                            json={"query": EDIT, "variables": {"k": key, "n": f"{key} e{e}"}},
+                            json={"query": EDIT, "variables": {"k": key, "n": f"{key} e{e} {run}"}},
                             headers={"authorization": designer},
                         )
                         if "errors" in r.json():
