@@ -1,14 +1,16 @@
-"""Teachers' alerts in the API: the ``Alert`` type, the lists (``group.alerts``, ``alerts``),
-open or acknowledged, and ``acknowledgeAlert``.
+"""Teachers' alerts in the API: the ``Alert`` type and the lists (``group.alerts``,
+``alerts``), open or acknowledged (``acknowledgeAlert`` is in :mod:`api.types.mutation_teacher`).
 
-The lists derive what holds now (``analytics``) and keep each alert in the store
-(``GraphStore.raise_alerts``, idempotent by key), then read the store's rows, so an alert
-survives a restart and keeps when it was raised and whether a teacher dismissed it. A list
-``asOf`` a past moment derives as of then and keeps nothing (what held then need not now).
+The lists derive what holds now (``analytics``), read the learners' stored alerts, and keep in
+the store (``GraphStore.raise_alerts``, idempotent by key) only the derived ones that change
+it, so an alert survives a restart and keeps when it was raised and whether a teacher
+dismissed it, and a read of a class that has not moved writes nothing. A list ``asOf`` a past
+moment derives as of then and keeps nothing (what held then need not now).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
@@ -136,8 +138,21 @@ async def group_alerts(
         pairs = [(a, k) for a, k in zip(found, kept, strict=True)
                  if wanted is None or (k is not None and k.acknowledged) == wanted]
         return [Alert.from_domain(a, group_id, k) for a, k in pairs]
-    if found:
-        now = ctx.services.clock()
-        await ctx.store.raise_alerts([al.to_stored(a, now) for a in found])
-    rows = await ctx.store.alerts_of(learner_ids, acknowledged=wanted)
-    return [Alert.from_stored(r, group_id) for r in rows]
+    stored = {r.key: r for r in await ctx.store.alerts_of(learner_ids)}
+    now = ctx.services.clock()
+    changed = [s for s in (al.to_stored(a, now) for a in found) if _moves(stored.get(s.key), s)]
+    if changed:  # a read writes only what it changes: nothing, once the class is steady
+        stored.update((r.key, r) for r in await ctx.store.raise_alerts(changed))
+    rows = sorted(sorted(stored.values(), key=lambda r: r.key), key=lambda r: r.since,
+                  reverse=True)  # the store's order: newest since first, ties by key
+    return [Alert.from_stored(r, group_id) for r in rows
+            if wanted is None or r.acknowledged == wanted]
+
+
+def _moves(old: m.StoredAlert | None, new: m.StoredAlert) -> bool:
+    """Whether keeping ``new`` changes the stored ``old`` (``GraphStore.raise_alerts``)."""
+    if old is None:
+        return True
+    if old.acknowledged_at is not None:
+        return new.since > old.acknowledged_at
+    return replace(new, raised_at=old.raised_at) != old

@@ -266,7 +266,17 @@ async def test_alerts_are_kept_acknowledged_once_and_survive_a_restart(
     assert all(a["raisedAt"] and not a["acknowledged"] and a["acknowledgedAt"] is None
                for a in listed)
     raised = {a["key"]: a["raisedAt"] for a in listed}
+    writes: list[Any] = []
+    keep = api.services.store.raise_alerts
+
+    async def counted(alerts: Any) -> Any:
+        writes.append(alerts)
+        return await keep(alerts)
+
+    api.services.store.raise_alerts = counted
     assert await alert_list(api) == listed  # listing again raises nothing new
+    assert writes == []  # and writes nothing: the class has not moved
+    del api.services.store.raise_alerts
 
     done = await api.gql(ACK, {"key": "STUCK:ada:add"}, role="teacher")
     alert = done["data"]["acknowledgeAlert"]["alert"]
