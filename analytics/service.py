@@ -41,6 +41,8 @@ from graph.store import GraphStore
 from recommender.index import CurriculumIndex
 
 PAGE = 500
+#: learners whose attempts one store read fetches (each up to MAX_ANSWERS)
+LEARNER_BATCH = 100
 log = logging.getLogger("learngraph.analytics")
 
 
@@ -102,8 +104,9 @@ class ClassAnalytics:
         """Each learner's timeline under the serving model. A learner checked less than
         ``max_age_s`` ago (default :attr:`fresh_s`; 0: always check) is served from the
         cache as it is, so the several fields of one dashboard read share one look at the
-        store; any other is checked with one attempts read and replayed (off the event loop)
-        only when their answers or the serving model changed (an LRU of ``cache_size``)."""
+        store; the others are checked with one attempts read for all of them (per
+        :data:`LEARNER_BATCH`) and replayed (off the event loop) only when their answers or
+        the serving model changed (an LRU of ``cache_size``)."""
         model = await self._serving()
         version = str(getattr(model, "model_version", id(model)))
         age = self.fresh_s if max_age_s is None else max_age_s
@@ -112,13 +115,22 @@ class ClassAnalytics:
         got: dict[str, list[Attempt]] = {}
         marks: dict[str, tuple[object, ...]] = {}
         stamps: dict[str, float] = {}
+        look: list[str] = []
         for lid in dict.fromkeys(learner_ids):
             have = self._timelines.get(lid)
             if have is not None and have[0][0] == version and now - have[2] < age:
                 out[lid], marks[lid], stamps[lid] = have[1], have[0], have[2]
                 continue
+            look.append(lid)
+        # one store read per LEARNER_BATCH learners to look at (a class: one), not one a learner
+        histories: list[tuple[Attempt, ...]] = []
+        for k in range(0, len(look), LEARNER_BATCH):
+            part = look[k : k + LEARNER_BATCH]
+            histories.extend(await self._store.latest_attempts(part, limit=MAX_ANSWERS))
+        for lid, page in zip(look, histories, strict=True):
+            have = self._timelines.get(lid)
             stamps[lid] = now
-            attempts = await self.attempts(lid)
+            attempts = list(page)
             newest = max(attempts, key=lambda a: (a.timestamp, a.attempt_id), default=None)
             marks[lid] = (version, len(attempts), newest)
             if have is not None and have[0] == marks[lid]:

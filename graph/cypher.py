@@ -628,6 +628,18 @@ VIEW_COUNT_OF: Final = "MATCH (w:View) WHERE w.learner_id = $learner_id RETURN c
 
 ATTEMPT_COUNT_ALL: Final = "MATCH (a:Attempt) RETURN count(a) AS n"
 
+#: Each of ``$ids``' newest ``$limit`` attempts, newest first (ties by id descending), in one
+#: read; the ``IS NOT NULL`` lets the planner seek the (learner_id, timestamp) index.
+LATEST_ATTEMPTS: Final = f"""
+UNWIND $ids AS lid
+CALL (lid) {{
+  MATCH (h:Attempt) WHERE h.learner_id = lid AND h.timestamp IS NOT NULL
+  WITH h ORDER BY h.timestamp DESC, h.id DESC LIMIT $limit
+  RETURN collect(h {{.*, timestamp: {epoch_us("h.timestamp")}}}) AS rows
+}}
+RETURN lid, rows
+"""
+
 ATTEMPT_COUNT_OF: Final = """
 OPTIONAL MATCH (l:Learner {id: $learner_id})
 RETURN CASE WHEN l IS NULL THEN 0 ELSE COUNT { (l)-[:ATTEMPTED]->(:Attempt) } END AS n

@@ -113,6 +113,17 @@ class Neo4jLearning(Neo4jHistory):
                              ) -> HistoryWindow[Attempt]:
         return await self._window("Attempt", learner_id, v.attempt, window)
 
+    async def latest_attempts(
+        self, learner_ids: Sequence[str], *, limit: int
+    ) -> list[tuple[Attempt, ...]]:
+        checks.check_limit(limit)
+        ids = list(dict.fromkeys(learner_ids))
+        if not ids:
+            return []
+        rows = await self._read(cypher.LATEST_ATTEMPTS, ids=ids, limit=limit)
+        found = {r["lid"]: tuple(v.attempt(p) for p in r["rows"]) for r in rows}
+        return [found.get(lid, ()) for lid in learner_ids]
+
     async def attempt_count(self, learner_id: str | None = None) -> int:
         if learner_id is None:
             rows = await self._read(cypher.ATTEMPT_COUNT_ALL)

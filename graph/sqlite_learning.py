@@ -119,6 +119,28 @@ class SqliteLearning(SqliteCore):
                              ) -> HistoryWindow[Attempt]:
         return await self._call(history_window, ATTEMPTS, learner_id, attempt_row, window)
 
+    async def latest_attempts(
+        self, learner_ids: Sequence[str], *, limit: int
+    ) -> list[tuple[Attempt, ...]]:
+        check_limit(limit)
+        ids = list(dict.fromkeys(learner_ids))
+        if not ids:
+            return []
+        sql = (f"SELECT {ATTEMPT_COLS} FROM (SELECT {ATTEMPT_COLS}, ROW_NUMBER() OVER"
+               " (PARTITION BY learner_id ORDER BY ts_us DESC, attempt_id DESC) AS rn"
+               " FROM attempts WHERE learner_id IN (SELECT value FROM json_each(?)))"
+               " WHERE rn <= ? ORDER BY learner_id, ts_us DESC, attempt_id DESC")
+
+        def run(conn: sqlite3.Connection) -> dict[str, list[Attempt]]:
+            found: dict[str, list[Attempt]] = {}
+            for r in conn.execute(sql, (ids_json(ids), limit)):
+                a = attempt_row(r)
+                found.setdefault(a.learner_id, []).append(a)
+            return found
+
+        found = await self._call(run)
+        return [tuple(found.get(lid, ())) for lid in learner_ids]
+
     async def attempt_count(self, learner_id: str | None = None) -> int:
         def run(conn: sqlite3.Connection) -> int:
             if learner_id is None:

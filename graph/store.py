@@ -394,6 +394,15 @@ class GraphStore(Protocol):
 
     async def attempt_count(self, learner_id: str | None = None) -> int: ...
 
+    async def latest_attempts(
+        self, learner_ids: Sequence[str], *, limit: int
+    ) -> list[tuple[Attempt, ...]]:
+        """For each learner id in order, their newest ``limit`` attempts, newest first (ties
+        by attempt id descending, as ``attempts_of``); () for a learner with none or no such
+        learner. One read for the whole list (a class's histories, not one call a learner).
+        A ``limit`` below 1: ValidationError."""
+        ...
+
     # -- views -----------------------------------------------------------------------------
     async def record_views(
         self, views: Sequence[View], *, untimed: Collection[str] = ()

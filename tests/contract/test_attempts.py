@@ -199,3 +199,31 @@ async def test_an_untimed_retry_with_other_client_fields_is_a_conflict(store: An
     with pytest.raises(AttemptConflictError):
         await store.record_attempts([attempt("a1", score=1.0, minute=3)])
     assert (await store.attempts_of("l1")).attempts == (attempt("a1", score=1.0),)
+
+
+async def test_latest_attempts_reads_each_learners_newest_in_one_call(store: Any) -> None:
+    await learner_with_items(store, learners=("l1", "l2", "l3"))
+    sent = [
+        attempt("a1", minute=1),
+        attempt("a2", minute=3),
+        attempt("a3", minute=2),
+        attempt("b1", "l2", minute=5),
+        attempt("b0", "l2", minute=5),  # same time as b1: ties by id, descending
+        attempt("a4", minute=0),
+    ]
+    await store.record_attempts(sent)
+    got = await store.latest_attempts(["l2", "l3", "nobody", "l1"], limit=3)
+    assert [[a.attempt_id for a in page] for page in got] == [
+        ["b1", "b0"],
+        [],
+        [],
+        ["a2", "a3", "a1"],
+    ]
+    # the same rows attempts_of pages through, one learner at a time
+    both = await store.latest_attempts(["l1", "l2"], limit=50)
+    for lid, page in zip(["l1", "l2"], both, strict=True):
+        assert page == (await store.attempts_of(lid, limit=50)).attempts
+    assert await store.latest_attempts([], limit=5) == []
+    assert [len(p) for p in await store.latest_attempts(["l1", "l1"], limit=1)] == [1, 1]
+    with pytest.raises(ValidationError, match="limit"):
+        await store.latest_attempts(["l1"], limit=0)
