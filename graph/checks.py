@@ -141,6 +141,13 @@ def check_window_limit(limit: object) -> None:
         raise ValidationError("limit", f"{limit!r} must be an integer >= 0")
 
 
+def check_snapshot_counts(attempts: object, views: object) -> None:
+    """How many attempts and views a learner snapshot reads: integers >= 0."""
+    for field, value in (("attempts", attempts), ("views", views)):
+        if not _is_int(value, 0):
+            raise ValidationError(field, f"{value!r} must be an integer >= 0")
+
+
 def check_depth(depth: object) -> None:
     if depth is not None and not _is_int(depth, 0):
         raise ValidationError("depth", f"{depth!r} must be None (unbounded) or an integer >= 0")

@@ -761,6 +761,39 @@ OPTIONAL MATCH (m:ServingModel {name: 'tracer'})
 RETURN properties(m) AS props
 """
 
+#: ``GraphStore.serving_probe``: the serving model's property map (see :data:`SERVING_MODEL`)
+#: and the change log's last seq (see :data:`LAST_CHANGE_SEQ`), one statement.
+SERVING_PROBE: Final = """
+OPTIONAL MATCH (m:ServingModel {name: 'tracer'})
+OPTIONAL MATCH (c:ChangeCounter {name: 'curriculum'})
+RETURN properties(m) AS props, coalesce(c.seq, 0) AS seq
+"""
+
+#: ``GraphStore.learner_snapshot`` in one statement: the learner (null when unknown), their
+#: mastery as ``[skill_id, probability]`` pairs, their newest ``$attempts`` attempts and
+#: ``$views`` views (the timestamp's ``IS NOT NULL`` seeks the ``(learner_id, timestamp)``
+#: index, as in :func:`history_window`; the store orders them again), the tracer state for
+#: ``$tracer_model`` (null: none read), and the serving probe's two values.
+LEARNER_SNAPSHOT: Final = f"""
+OPTIONAL MATCH (l:Learner {{id: $id}})
+OPTIONAL MATCH (m:ServingModel {{name: 'tracer'}})
+OPTIONAL MATCH (c:ChangeCounter {{name: 'curriculum'}})
+RETURN
+  CASE WHEN l IS NULL THEN null ELSE {_LEARNER_PROJECTION} END AS learner,
+  properties(m) AS props, coalesce(c.seq, 0) AS seq,
+  COLLECT {{ MATCH (:Learner {{id: $id}})-[r:MASTERY]->(s:Skill)
+            RETURN [s.id, r.probability] }} AS mastery,
+  COLLECT {{ MATCH (h:Attempt) WHERE h.learner_id = $id AND h.timestamp IS NOT NULL
+            WITH h ORDER BY h.timestamp DESC, h.id DESC LIMIT $attempts
+            RETURN h {{.*, timestamp: {epoch_us("h.timestamp")}}} }} AS attempts,
+  COLLECT {{ MATCH (h:View) WHERE h.learner_id = $id AND h.timestamp IS NOT NULL
+            WITH h ORDER BY h.timestamp DESC, h.id DESC LIMIT $views
+            RETURN h {{.*, timestamp: {epoch_us("h.timestamp")}}} }} AS views,
+  COLLECT {{ MATCH (t:TracerState) WHERE t.learner_id = $id
+              AND t.model_version = $tracer_model
+            RETURN t.state }} AS states
+"""
+
 SET_SERVING_MODEL: Final = """
 MERGE (m:ServingModel {name: 'tracer'})
 SET m.key = $key, m.updated_us = $now_us

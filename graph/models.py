@@ -359,6 +359,32 @@ class TracerWrite:
     expected: int
 
 
+@dataclass(frozen=True, slots=True)
+class ServingProbe:
+    """What a serving process checks its caches against, read in one round trip
+    (``GraphStore.serving_probe``): the key of the store's serving tracer model (None: BKT with
+    population defaults) and the curriculum change log's last seq (0: no entry yet)."""
+
+    serving_model: str | None
+    change_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerSnapshot:
+    """One learner as a recommendation reads them, in one store call and one read transaction
+    (``GraphStore.learner_snapshot``): the learner (None: no such learner, and then every
+    other part is empty), their latest P(mastered) per skill, their newest attempts and views
+    (newest first), their tracer state for the model version asked (None: none asked, or none
+    saved), and the store's :class:`ServingProbe` at the same moment."""
+
+    learner: Learner | None
+    mastery: dict[str, float]
+    attempts: tuple[Attempt, ...]
+    views: tuple[View, ...]
+    tracer_state: bytes | None
+    probe: ServingProbe
+
+
 class ActivationState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"

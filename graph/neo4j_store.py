@@ -20,7 +20,8 @@ The class is put together from one module per concern:
 - ``graph.neo4j_people``: learners, users and groups;
 - ``graph.neo4j_learning``: attempts, item gain counts, mastery and tracer states;
 - ``graph.neo4j_views``: views of lessons, videos and readings (never traced);
-- ``graph.neo4j_serving``: the serving tracer model and the jobs that switch it.
+- ``graph.neo4j_serving``: the serving tracer model and the jobs that switch it;
+- ``graph.neo4j_snapshot``: the request's read: a learner's snapshot, the serving probe.
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ from graph.neo4j_edits import Neo4jEdits
 from graph.neo4j_learning import Neo4jLearning
 from graph.neo4j_people import Neo4jPeople
 from graph.neo4j_serving import Neo4jServing
+from graph.neo4j_snapshot import Neo4jSnapshot
 from graph.neo4j_views import Neo4jViews
 
 
 class Neo4jStore(
     Neo4jCurriculum, Neo4jEdits, Neo4jPeople, Neo4jClasses, Neo4jLearning, Neo4jViews,
-    Neo4jServing, Neo4jAlerts,
+    Neo4jServing, Neo4jAlerts, Neo4jSnapshot,
 ):
     """``GraphStore`` on a Neo4j 5 server. Open with ``await Neo4jStore.open(uri, auth=...)``."""
 

@@ -24,7 +24,7 @@ def _row(w: View) -> dict[str, Any]:
             "progress": float(w.progress)}
 
 
-def _view(p: dict[str, Any]) -> View:
+def view_row(p: dict[str, Any]) -> View:
     return View(view_id=p["id"], learner_id=p["learner_id"], item_id=p["item_id"],
                 timestamp=v.to_datetime(p["timestamp"]), seconds=p.get("seconds"),
                 progress=float(p["progress"]))
@@ -58,7 +58,7 @@ class Neo4jViews(Neo4jHistory):
                 raise NotFoundError("item", missing)
             checks.check_viewable(kinds)
             out = (await core.fetch(tx, cypher.INSERT_VIEWS, rows=unique))[0]
-            stored = {p["id"]: _view(p) for p in out["existing"]}
+            stored = {p["id"]: view_row(p) for p in out["existing"]}
             new_ids = [r["id"] for r in unique if r["id"] not in stored]
             duplicates: list[str] = []
             conflicts: list[str] = []
@@ -69,8 +69,8 @@ class Neo4jViews(Neo4jHistory):
                 if vid not in stored and vid not in seen:
                     seen.add(vid)
                     continue
-                before = stored[vid] if vid in stored else _view(first[vid])
-                given = _view(row)
+                before = stored[vid] if vid in stored else view_row(first[vid])
+                given = view_row(row)
                 if before == given:
                     duplicates.append(vid)
                 elif vid in untimed and before == replace(given, timestamp=before.timestamp):
@@ -97,13 +97,13 @@ class Neo4jViews(Neo4jHistory):
         self, learner_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ViewPage:
         checks.check_limit(limit)
-        found, more, _, _ = await self._history("View", learner_id, _view, limit=limit,
+        found, more, _, _ = await self._history("View", learner_id, view_row, limit=limit,
                                                 after=cursor, after_field="cursor")
         return ViewPage(tuple(w for w, _ in found), found[-1][1] if more else None)
 
     async def views_window(self, learner_id: str, window: WindowRequest
                              ) -> HistoryWindow[View]:
-        return await self._window("View", learner_id, _view, window)
+        return await self._window("View", learner_id, view_row, window)
 
     async def view_count(self, learner_id: str | None = None) -> int:
         if learner_id is None:

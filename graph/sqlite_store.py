@@ -18,6 +18,7 @@ The class is put together from one module per concern:
 - ``graph.sqlite_learning``: attempts, item gain counts, mastery and tracer states;
 - ``graph.sqlite_views``: views of lessons, videos and readings (never traced);
 - ``graph.sqlite_serving``: the serving tracer model and the jobs that switch it;
+- ``graph.sqlite_snapshot``: the request's read: a learner's snapshot, the serving probe;
 - ``graph.sqlite_queries``: queries spanning several tables, run on the worker thread;
 - ``graph.sqlite_rows``: value checks and row conversions (no connection).
 """
@@ -32,12 +33,13 @@ from graph.sqlite_learning import SqliteLearning
 from graph.sqlite_people import SqlitePeople
 from graph.sqlite_rows import from_us, to_us
 from graph.sqlite_serving import SqliteServing
+from graph.sqlite_snapshot import SqliteSnapshot
 from graph.sqlite_views import SqliteViews
 
 
 class SqliteStore(
     SqliteCurriculum, SqliteEdits, SqlitePeople, SqliteClasses, SqliteLearning, SqliteViews,
-    SqliteServing, SqliteAlerts,
+    SqliteServing, SqliteAlerts, SqliteSnapshot,
 ):
     """``GraphStore`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
 

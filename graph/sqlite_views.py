@@ -27,7 +27,7 @@ def _values(w: View) -> tuple[Any, ...]:
             None if w.seconds is None else int(w.seconds), float(w.progress))
 
 
-def _view(r: Sequence[Any]) -> View:
+def view_row(r: Sequence[Any]) -> View:
     return View(view_id=r[0], learner_id=r[1], item_id=r[2], timestamp=from_us(r[3]),
                 seconds=r[4], progress=r[5])
 
@@ -91,13 +91,13 @@ class SqliteViews(SqliteCore):
             rows, more = read_window(conn, VIEWS, learner_id, limit=limit, after=cursor,
                                      after_field="cursor")
             nxt = encode_cursor(rows[-1][TS], rows[-1][0]) if more else None
-            return ViewPage(tuple(_view(r) for r in rows), nxt)
+            return ViewPage(tuple(view_row(r) for r in rows), nxt)
 
         return await self._call(run)
 
     async def views_window(self, learner_id: str, window: WindowRequest
                              ) -> HistoryWindow[View]:
-        return await self._call(history_window, VIEWS, learner_id, _view, window)
+        return await self._call(history_window, VIEWS, learner_id, view_row, window)
 
     async def view_count(self, learner_id: str | None = None) -> int:
         def run(conn: sqlite3.Connection) -> int:

@@ -30,10 +30,12 @@ from graph.models import (
     Item,
     ItemKind,
     Learner,
+    LearnerSnapshot,
     Mastery,
     Prerequisite,
     PrerequisiteGraph,
     RecordResult,
+    ServingProbe,
     Skill,
     StoredAlert,
     TracerActivation,
@@ -493,6 +495,22 @@ class GraphStore(Protocol):
         as :meth:`mastery_of`, without building a row object (and its timestamp) per skill."""
         ...
 
+    async def learner_snapshot(
+        self,
+        learner_id: str,
+        *,
+        attempts: int,
+        views: int = 0,
+        tracer_model: str | None = None,
+    ) -> LearnerSnapshot:
+        """Everything a recommendation reads of one learner, in one call and one read
+        transaction: the learner, ``mastery_probabilities``, the newest ``attempts`` attempts
+        and ``views`` views (as ``attempts_of`` / ``views_of`` list them, newest first; 0 reads
+        none), the tracer state saved for model version ``tracer_model`` (None: not read), and
+        the :meth:`serving_probe` of the same moment. An unknown learner is no error: its
+        snapshot has ``learner`` None and nothing else. A negative count: ValidationError."""
+        ...
+
     # -- tracer state (so an online update needs no replay of history) ----------------------
     async def load_tracer_states(
         self, learner_ids: Sequence[str], model_version: str
@@ -531,6 +549,11 @@ class GraphStore(Protocol):
     async def serving_model(self) -> str | None:
         """The key of the tracer model serving this store (a registry key such as
         ``gnn-v3``), or None: BKT with population defaults (``bkt-default``)."""
+        ...
+
+    async def serving_probe(self) -> ServingProbe:
+        """:meth:`serving_model` and :meth:`last_change_seq` in one round trip: what a serving
+        process checks its caches (the tracer's model, the curriculum index) against."""
         ...
 
     async def set_serving_model(self, key: str | None) -> None:
