@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from api.pubsub import CURRICULUM_TOPIC, PubSub
-from graph.models import Attempt, Item, Mastery
+from graph.models import Attempt, Item, Mastery, ServingProbe
 from graph.store import GraphStore
 from recommender.index_update import only_skill_updates
 from recommender.next_item import Predictor
@@ -33,13 +33,9 @@ async def all_items(store: GraphStore) -> list[Item]:
 
 
 async def change_log_tail(store: GraphStore, after: int = 0) -> int:
-    """The seq of the change log's last entry (``after`` when there is none past it)."""
-    seq = max(after, 0)
-    while True:
-        page = await store.change_log(after_seq=seq, limit=PAGE)
-        if not page:
-            return seq
-        seq = page[-1].seq
+    """The seq of the change log's last entry (``after`` when there is none past it): one
+    tiny read, not the log's pages."""
+    return max(after, 0, await store.last_change_seq())
 
 
 class MasteryUpdater:
@@ -48,12 +44,13 @@ class MasteryUpdater:
     The tracer's view of the curriculum (graph and Q-matrix) is built on first use and rebuilt
     after a curriculum edit, never per request: after this process's own edits
     (:meth:`invalidate`) and, whichever process (or ``learngraph curriculum import``) made
-    the edit, when the store's change log has moved past the entry it was built at (one read
-    of the log's tail per use). The serving model is the
-    store's own (``GraphStore.serving_model``): a switch is noticed at the next use, whichever
-    process made it (this server's :meth:`activate`, ``learngraph trace activate``, another
-    server of the same store); each use costs one read of that key. Other stores served from
-    the same model registry keep their own model.
+    the edit, when the store's change log has moved past the entry it was built at. The
+    serving model is the store's own (``GraphStore.serving_model``): a switch is noticed at
+    the next use, whichever process made it (this server's :meth:`activate`, ``learngraph
+    trace activate``, another server of the same store). Both are checked with one
+    ``GraphStore.serving_probe`` read per use; a recommendation makes none, it hands over the
+    probe its learner's snapshot read (:attr:`predictor`). Other stores served from the same
+    model registry keep their own model.
 
     Args:
         store: the app's store.
@@ -82,7 +79,12 @@ class MasteryUpdater:
         self._refresh: asyncio.Task[Any] | None = None
         #: (serving service, the BKT service analytics replay with while it serves)
         self._history: tuple[Any, Any] | None = None
+        #: the model in hand as a ``recommender.service.TracerModel`` (kept per service)
+        self._served: ServedModel | None = None
         self.jobs = ActivationJobs(store, self.registry, on_done=lambda _: self.invalidate())
+        #: the serving tracer's predictions for the recommender (``predictor(learner_id)``,
+        #: and a ``recommender.service.SnapshotTracer``: its state read with the learner)
+        self.predictor = ServingPredictions(self)
 
     def registry(self) -> Any:
         from tracing.registry import Registry
@@ -116,21 +118,36 @@ class MasteryUpdater:
             self._previous = self._service
         self._service = None
 
-    async def _for_predictions(self) -> Any:
+    async def _for_predictions(self, probe: ServingProbe | None = None) -> Any:
         """The service predictions use: after a curriculum edit (made here or by any other
         process) the view in hand, while one background rebuild makes the new one; after a
-        model switch (or before the first load) the new service, waited for."""
+        model switch (or before the first load) the new service, waited for. ``probe``: the
+        store's serving model and change-log tail as the caller has just read them (else one
+        ``serving_probe`` read here)."""
         service = self._service or self._previous
         seen = self._seen
-        if service is None or seen is None or await self._store.serving_model() != seen[0]:
-            return await self._current()
-        moved = self._service is None or bool(
-            await self._store.change_log(after_seq=self._log_seq, limit=1)
-        )
+        if service is None or seen is None:
+            return await self._current(probe)
+        if probe is None:
+            probe = await self._store.serving_probe()
+        if probe.serving_model != seen[0]:
+            return await self._current(probe)
+        moved = self._service is None or probe.change_seq > self._log_seq
         if moved and (self._refresh is None or self._refresh.done()):
             self._refresh = asyncio.create_task(self._current())
             self._refresh.add_done_callback(_log_failed_refresh)
         return service
+
+    def _in_hand(self) -> ServedModel | None:
+        """The model predictions would use now without a store read (None before a load)."""
+        service = self._service or self._previous
+        return None if service is None else self._model(service)
+
+    def _model(self, service: Any) -> ServedModel:
+        held = self._served
+        if held is None or held.service is not service:
+            held = self._served = ServedModel(service)
+        return held
 
     async def service(self) -> Any:
         """The serving ``MasteryService`` now (loaded on first use, reloaded after a
@@ -159,19 +176,19 @@ class MasteryUpdater:
         self._history = (service, history)
         return history
 
-    async def _stale(self) -> bool:
+    async def _stale(self, probe: ServingProbe | None = None) -> bool:
         """Whether the store's serving model changed, or the curriculum was edited (by any
-        process), since the service was built."""
+        process), since the service was built (one ``serving_probe`` read, or ``probe``)."""
         seen = self._seen
         if seen is None:
             return False
-        if await self._store.serving_model() != seen[0]:
-            return True
-        return bool(await self._store.change_log(after_seq=self._log_seq, limit=1))
+        if probe is None:
+            probe = await self._store.serving_probe()
+        return probe.serving_model != seen[0] or probe.change_seq > self._log_seq
 
-    async def _current(self) -> Any:
+    async def _current(self, probe: ServingProbe | None = None) -> Any:
         service = self._service
-        if service is not None and not await self._stale():
+        if service is not None and not await self._stale(probe):
             # a background rebuild may have swapped in a newer one during the check
             current = self._service
             if current is not None:
@@ -185,8 +202,8 @@ class MasteryUpdater:
 
                 registry = self.registry()
                 # read before the model: a switch during the load is noticed at the next use
-                active = await self._store.serving_model()
-                log_seq = await change_log_tail(self._store, self._log_seq)
+                fresh = await self._store.serving_probe()
+                active, log_seq = fresh.serving_model, max(fresh.change_seq, self._log_seq)
                 graph = await self._store.prerequisite_graph()
                 items = await all_items(self._store)
                 # may load a saved model from disk: keep it off the event loop
@@ -230,32 +247,6 @@ class MasteryUpdater:
         record. When it succeeds, this server serves the new model at its next use."""
         return await self.jobs.start(key)
 
-    async def predictor(self, learner_id: str) -> Predictor | None:
-        """The serving tracer's ``predict(item_ids) -> P(correct)`` for one learner (one
-        ``load_tracer_states`` read; every later call is in memory and batched), NaN for an
-        item the model cannot place; None when the learner has no state under the serving
-        model (or it cannot be decoded): the recommender then uses its stored-mastery formula
-        (``recommender.service.TracerPredictions``)."""
-        service = await self._for_predictions()
-        (blob,) = await self._store.load_tracer_states([learner_id], service.model_version)
-        if blob is None:
-            return None
-        from tracing.base import TracingError
-
-        try:
-            state = service.state_of(blob)
-        except TracingError as exc:
-            log.warning(
-                "tracer state of learner %s not usable (%s); ranking by mastery", learner_id, exc
-            )
-            return None
-
-        def predict(item_ids: Sequence[str]) -> np.ndarray:
-            got = service.predict(state, item_ids)
-            return np.array([got.get(i, np.nan) for i in item_ids], dtype=np.float64)
-
-        return predict
-
     async def apply(
         self, attempts: Sequence[Attempt], fresh: Collection[str] | None = None
     ) -> dict[str, list[Mastery]]:
@@ -267,6 +258,69 @@ class MasteryUpdater:
         service = await self._current()
         result: dict[str, list[Mastery]] = await service.apply(self._store, list(attempts), fresh)
         return result
+
+
+class ServedModel:
+    """A serving ``MasteryService`` as one model version: predictions for a learner from the
+    state the caller read (``recommender.service.TracerModel``)."""
+
+    __slots__ = ("service",)
+
+    def __init__(self, service: Any) -> None:
+        self.service = service
+
+    @property
+    def model_version(self) -> str:
+        return str(self.service.model_version)
+
+    def predictor(self, learner_id: str, state: bytes) -> Predictor | None:
+        """``predict(item_ids) -> P(correct)`` from the learner's saved state (every call in
+        memory and batched), NaN for an item the model cannot place; None when the state
+        cannot be decoded (the recommender then ranks by the stored mastery)."""
+        from tracing.base import TracingError
+
+        service = self.service
+        try:
+            decoded = service.state_of(state)
+        except TracingError as exc:
+            log.warning(
+                "tracer state of learner %s not usable (%s); ranking by mastery", learner_id, exc
+            )
+            return None
+
+        def predict(item_ids: Sequence[str]) -> np.ndarray:
+            got = service.predict(decoded, item_ids)
+            return np.array([got.get(i, np.nan) for i in item_ids], dtype=np.float64)
+
+        return predict
+
+
+class ServingPredictions:
+    """The serving tracer's predictions for one learner (``MasteryUpdater.predictor``).
+
+    Called, ``await predictions(learner_id)`` reads the learner's state itself (one probe of
+    the serving model and change log, one state read). The recommender instead reads the state
+    with the learner's snapshot (``recommender.service.SnapshotTracer``): :meth:`in_hand`
+    names the model version to read it for, :meth:`checked` takes the snapshot's probe (no
+    read here), and the state then becomes a predictor (``ServedModel.predictor``)."""
+
+    def __init__(self, updater: MasteryUpdater) -> None:
+        self._updater = updater
+
+    async def __call__(self, learner_id: str) -> Predictor | None:
+        """The learner's predictor, or None when they have no state under the serving model
+        (or it cannot be decoded): the recommender then uses its stored-mastery formula."""
+        updater = self._updater
+        model = updater._model(await updater._for_predictions())
+        (blob,) = await updater._store.load_tracer_states([learner_id], model.model_version)
+        return None if blob is None else model.predictor(learner_id, blob)
+
+    def in_hand(self) -> ServedModel | None:
+        return self._updater._in_hand()
+
+    async def checked(self, probe: ServingProbe) -> ServedModel:
+        updater = self._updater
+        return updater._model(await updater._for_predictions(probe))
 
 
 def _log_failed_refresh(task: asyncio.Task[Any]) -> None:

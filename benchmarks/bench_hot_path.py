@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -77,14 +78,22 @@ EDIT = "mutation($k: ID!, $n: String!) { updateSkill(input: {id: $k, name: $n}) 
 
 
 class RowsAsBefore:
-    """The store, with ``mastery_probabilities`` answered from ``mastery_of`` (the read the
-    service made before): the in-process baseline."""
+    """The store, with the learner's mastery answered from ``mastery_of`` (a ``Mastery`` row
+    per skill, the read the service made before ``mastery_probabilities``): the in-process
+    baseline. Since the learner's snapshot (one store call for the learner, mastery, history
+    and tracer state) the baseline reads the snapshot and then ``mastery_of`` on top, so its
+    ratio to ``service`` is not comparable with runs before that change."""
 
     def __init__(self, store: GraphStore) -> None:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+    async def learner_snapshot(self, learner_id: str, **kwargs: Any) -> Any:
+        snap = await self._store.learner_snapshot(learner_id, **kwargs)
+        [rows] = await self._store.mastery_of([learner_id])
+        return dataclasses.replace(snap, mastery={r.skill_id: r.probability for r in rows})
 
     async def mastery_probabilities(
         self, learner_id: str, skill_ids: Sequence[str] | None = None

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -38,8 +38,7 @@ from graph.models import (
     CurriculumChange,
     Learner,
     Mastery,
-    View,
-    ViewPage,
+    ServingProbe,
     utcnow,
 )
 from graph.store import GraphStore
@@ -71,7 +70,40 @@ R = TypeVar("R")
 TracerPredictions = Callable[[str], Awaitable[Predictor | None]]
 """``await tracer(learner_id)``: the serving tracer's predictor for that learner, or None when
 the learner has no tracer state (the stored-mastery formula is used then). The predictor
-answers NaN for an item the tracer cannot place."""
+answers NaN for an item the tracer cannot place. A tracer that is also a
+:class:`SnapshotTracer` has its learner's state read with the learner's snapshot instead."""
+
+
+class TracerModel(Protocol):
+    """The serving tracer as one model version: predictions from a state the caller read."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    def predictor(self, learner_id: str, state: bytes) -> Predictor | None:
+        """The learner's ``predict(item_ids) -> P(correct)`` from their saved ``state`` (NaN
+        for an item the model cannot place); None when the state cannot be used."""
+        ...
+
+
+@runtime_checkable
+class SnapshotTracer(Protocol):
+    """A :data:`TracerPredictions` whose learner state :func:`recommendations` reads itself,
+    in the learner's snapshot (``GraphStore.learner_snapshot``: one store call for the learner,
+    mastery, history and tracer state), and whose freshness it checks against that snapshot's
+    :class:`graph.models.ServingProbe` (no probe of its own per request)."""
+
+    def __call__(self, learner_id: str) -> Awaitable[Predictor | None]: ...
+
+    def in_hand(self) -> TracerModel | None:
+        """The model serving now, without a store read (None before the first load)."""
+        ...
+
+    async def checked(self, probe: ServingProbe) -> TracerModel:
+        """The model to serve with, given the store's state ``probe``: after a switch of the
+        serving model the new one (waited for), after a curriculum edit the one in hand (its
+        view of the curriculum is rebuilt in the background), else the one in hand."""
+        ...
 
 
 class IndexCache:
@@ -139,9 +171,11 @@ class IndexCache:
     async def _last_seq(self, store: GraphStore, after: int) -> int:
         return (await _changes_since(store, after, keep=0))[0]
 
-    async def _probe(self, store: GraphStore) -> int:
-        """The change log's last seq (one tiny read when nothing moved)."""
-        seq = await self._last_seq(store, self._seq)
+    async def _probe(self, store: GraphStore, seen: int | None = None) -> int:
+        """The change log's last seq: ``seen`` (the caller read it, e.g. in a learner's
+        snapshot), else one tiny read. A ``seen`` older than the index in hand (read before a
+        rebuild swapped in) counts as the index's own."""
+        seq = await self._last_seq(store, self._seq) if seen is None else max(seen, self._seq)
         if self._wanted != -2:
             self._wanted = seq
         return seq
@@ -177,13 +211,15 @@ class IndexCache:
                 return index
         return await self._refresh(store)
 
-    async def current(self, store: GraphStore) -> CurriculumIndex:
+    async def current(self, store: GraphStore, seen: int | None = None) -> CurriculumIndex:
         """The index to serve a request with now: the first call builds it; later calls never
         wait for a rebuild (one runs in the background when the curriculum moved, and the
-        index in hand serves until it is swapped in)."""
+        index in hand serves until it is swapped in). ``seen``: the change log's last seq as
+        the caller has just read it (then no read is made here)."""
         if self._index is None:
             return await self._refresh(store)
-        if (self._wanted == -2 or await self._probe(store) != self._seq) and not self.rebuilding:
+        moved = self._wanted == -2 or await self._probe(store, seen) != self._seq
+        if moved and not self.rebuilding:
             self._rebuild = asyncio.create_task(self._refresh(store))
             self._rebuild.add_done_callback(_log_failed_rebuild)
         return self._index
@@ -214,8 +250,11 @@ async def _changes_since(
     store: GraphStore, after: int, *, keep: int
 ) -> tuple[int, list[CurriculumChange] | None]:
     """The change log's last seq past ``after`` (``after`` when nothing is past it) and its
-    entries past ``after`` when there are at most ``keep`` of them (else None)."""
+    entries past ``after`` when there are at most ``keep`` of them (else None). With ``keep``
+    0 only the seq is read (one tiny read, not the log's pages)."""
     seq = max(after, 0)
+    if keep == 0:
+        return max(seq, await store.last_change_seq()), None
     kept: list[CurriculumChange] | None = []
     while True:
         page = await store.change_log(after_seq=seq, limit=PAGE)
@@ -314,28 +353,21 @@ async def _no_predictor(learner_id: str) -> Predictor | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class LearnerSnapshot:
-    mastery: np.ndarray
-    attempts: tuple[Attempt, ...]  # newest first
-    views: tuple[View, ...] = ()  # newest first, at most the recent window
-
-
-async def _no_views() -> ViewPage:
-    return ViewPage((), None)
-
-
-async def _snapshot(
-    store: GraphStore, index: CurriculumIndex, learner_id: str, history: int, views: int = 0
-) -> LearnerSnapshot:
-    """Mastery, the newest ``history`` attempts and the newest ``views`` views (only views
-    within the recent window can matter to the policy, so that is all that is read)."""
-    probabilities, page, seen = await asyncio.gather(
-        store.mastery_probabilities(learner_id),
-        store.attempts_of(learner_id, limit=history),
-        store.views_of(learner_id, limit=views) if views > 0 else _no_views(),
-    )
-    return LearnerSnapshot(index.mastery_array(probabilities), page.attempts, seen.views)
+async def _traced(
+    store: GraphStore,
+    tracer: SnapshotTracer,
+    served: TracerModel,
+    learner_id: str,
+    state: bytes | None,
+    probe: ServingProbe,
+) -> Predictor | None:
+    """The tracer's predictor from the state read for ``served`` in the snapshot whose probe
+    is ``probe``; after a model switch (the probe names another model) the state of the new
+    model is read (one more store call, only then)."""
+    model = await tracer.checked(probe)
+    if model.model_version != served.model_version:
+        [state] = await store.load_tracer_states([learner_id], model.model_version)
+    return None if state is None else model.predictor(learner_id, state)
 
 
 def _review_states(index: CurriculumIndex, attempts: Sequence[Attempt]) -> list[rv.ReviewState]:
@@ -364,21 +396,20 @@ async def _goals(store: GraphStore, learner_id: str, goals: Sequence[str] | None
     return list((await _learner(store, learner_id)).goals)
 
 
-async def _goals_and_retention(
-    store: GraphStore,
+def _goals_and_retention(
     learner_id: str,
     goals: Sequence[str] | None,
     target_retention: float | None,
-    learner: Learner | None = None,
+    learner: Learner | None,
 ) -> tuple[list[str], float]:
-    """The goals and target retention to use: the caller's, else the learner's stored ones
-    (``learner`` as the caller read it, else read once, only when one of them is missing)."""
+    """The goals and target retention to use: the caller's, else those of ``learner`` (the
+    learner as read; None: no such learner, an error only when one of them is missing)."""
     if target_retention is not None:
         rv.check_retention(target_retention)
         if goals is not None:
             return list(goals), target_retention
-    if learner is None or learner.id != learner_id:
-        learner = await _learner(store, learner_id)
+    if learner is None:
+        raise UnknownIdError("learner", [learner_id])
     return (
         list(learner.goals) if goals is None else list(goals),
         learner.effective_target_retention if target_retention is None else target_retention,
@@ -418,22 +449,45 @@ async def recommendations(
     offered again, and a skill studied since its last answer gets an exercise first
     (:mod:`recommender.history`, rule 5 of :mod:`recommender.next_item`)."""
     cfg = config or RecommenderConfig()
-    index = await cache.current(store)
+    if cache.index is None:
+        await cache.current(store)  # the first call builds the index
+    if tracer is None or predict is not None:
+        tracer = _no_predictor
+    own = tracer if isinstance(tracer, SnapshotTracer) else None
+    # the model in hand names the tracer state to read (the first use loads the model)
+    served = (
+        None if own is None else own.in_hand() or await own.checked(await store.serving_probe())
+    )
+    # one store call: the learner, mastery, history, tracer state and the serving probe
+    read = store.learner_snapshot(
+        learner_id,
+        attempts=history,
+        views=cfg.recent_window,
+        tracer_model=None if served is None else served.model_version,
+    )
+    traced: Predictor | None = None
+    if own is None:
+        snap, traced = await asyncio.gather(read, tracer(learner_id))
+    else:
+        snap = await read
+    # the probe read with the learner serves both caches: no read of their own
+    index = await cache.current(store, snap.probe.change_seq)
     if gains is None and gain_cache is not None:
         gains = await gain_cache.get(store, index.version)
-    (goal_ids, target_retention), snap, traced = await asyncio.gather(
-        _goals_and_retention(store, learner_id, goals, target_retention, learner),
-        _snapshot(store, index, learner_id, history, cfg.recent_window),
-        (tracer if tracer is not None and predict is None else _no_predictor)(learner_id),
-    )
+    if own is not None and served is not None:
+        traced = await _traced(store, own, served, learner_id, snap.tracer_state, snap.probe)
+    if learner is None or learner.id != learner_id:
+        learner = snap.learner
+    goal_ids, target_retention = _goals_and_retention(learner_id, goals, target_retention, learner)
+    mastery = index.mastery_array(snap.mastery)
     if predict is None:
-        predict = mastery_predictor(index, snap.mastery)
+        predict = mastery_predictor(index, mastery)
         if traced is not None:
             predict = with_fallback(traced, predict)
     # reviews are timed on the learner's own clock (their latest attempt), not the server's
     view = hist.build_view(
         index,
-        snap.mastery,
+        mastery,
         hist.from_attempts(snap.attempts),
         target_retention=target_retention,
         threshold=cfg.threshold,
@@ -555,9 +609,7 @@ async def _retention_and_states(
     learner, page = await asyncio.gather(
         _learner(store, learner_id), store.attempts_of(learner_id, limit=history)
     )
-    retention = (
-        learner.effective_target_retention if target_retention is None else target_retention
-    )
+    retention = learner.effective_target_retention if target_retention is None else target_retention
     return retention, _review_states(index, page.attempts)
 
 

@@ -25,9 +25,10 @@ async def test_a_test_of_the_timeout_keeps_its_own(make_api: ApiFactory) -> None
 
 
 class TracingHangs:
-    """The real store, except that while ``armed`` reading tracer states stops the request
-    there (its deadline passes): a mutation that has stored its attempts, then outlives the
-    request timeout."""
+    """The real store, except that while ``armed`` reading tracer states (alone, or in a
+    learner's snapshot: what a recommendation reads) stops the request there (its deadline
+    passes): a mutation that has stored its attempts, or a query, then outlives the request
+    timeout."""
 
     def __init__(self, inner: Any, deadlines: RequestDeadlines) -> None:
         self._inner = inner
@@ -46,6 +47,11 @@ class TracingHangs:
         if self.armed:
             await self._deadlines.expire_and_hang()
         return await self._inner.load_tracer_records(*args, **kwargs)
+
+    async def learner_snapshot(self, *args: Any, **kwargs: Any) -> Any:
+        if self.armed:
+            await self._deadlines.expire_and_hang()
+        return await self._inner.learner_snapshot(*args, **kwargs)
 
 
 RECORD = """mutation($input: [AttemptInput!]!) { recordAttempts(input: $input) { __typename

@@ -274,31 +274,41 @@ async def test_review_forecast_rows_for_the_defaults_and_the_learners_own(store:
         await service.review_forecast(store, "ann", cache=cache, retentions=[0.99])
 
 
-async def test_a_learner_the_caller_read_is_not_read_again(store: Any) -> None:
+async def test_a_recommendation_is_one_store_call(store: Any) -> None:
+    """Once the index is built, the learner, mastery, history and the change-log probe come
+    from one ``learner_snapshot`` call; the learner's goals come from it, whatever learner
+    object the caller passes for another learner."""
     await seed_diamond(store)
     await store.save_mastery(mastery("ann", A=0.95, B=0.9))
-    reads: list[list[str]] = []
+    await store.upsert_learners([Learner("bob", "Bob", ("B",))])
+    calls: list[str] = []
 
     class Counting:
         def __getattr__(self, name: str) -> Any:
-            return getattr(store, name)
+            attr = getattr(store, name)
 
-        async def get_learners(self, ids: list[str]) -> Any:
-            reads.append(list(ids))
-            return await store.get_learners(ids)
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                calls.append(name)
+                return await attr(*args, **kwargs)
+
+            return call
 
     counted: Any = Counting()
     cache = service.IndexCache()
+    await cache.warm(store)
     [ann] = await store.get_learners(["ann"])
     given = await service.recommendations(
         counted, "ann", first=2, cache=cache, learner=ann, rng=np.random.default_rng(0)
     )
-    assert reads == []
+    assert calls == ["learner_snapshot"]
     read = await service.recommendations(
         counted, "ann", first=2, cache=cache, rng=np.random.default_rng(0)
     )
-    assert reads == [["ann"]] and given == read and [r.skill for r in given] == ["C"]
-    # another learner's object is no stand-in: the right one is read
+    assert calls == ["learner_snapshot"] * 2
+    assert given == read and [r.skill for r in given] == ["C"]
+    # bob's object (goal B, which ann has mastered) is no stand-in for ann: her goal D is used
     [bob] = await store.get_learners(["bob"])
-    await service.recommendations(counted, "ann", cache=cache, learner=bob)
-    assert reads[-1] == ["ann"]
+    other = await service.recommendations(
+        counted, "ann", first=2, cache=cache, learner=bob, rng=np.random.default_rng(0)
+    )
+    assert other == given and calls == ["learner_snapshot"] * 3
