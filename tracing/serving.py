@@ -66,6 +66,7 @@ from tracing.base import Interaction, Tracer, TracingError, Vocabulary
 from tracing.data import vocabulary_from_items
 from tracing.extras import NeuralExtraMissingError, missing_neural_module
 from tracing.keyed_locks import KeyedLocks
+from tracing.npy import load_npy
 from tracing.watermark import KEEP, UNKNOWN, Key, Watermark, attempt_key
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _encode_plain(state: Any) -> bytes:
 
 def _decode_plain(blob: bytes) -> Any:
     if blob.startswith(_NPY):
-        return np.load(io.BytesIO(blob[len(_NPY):]), allow_pickle=False)
+        return load_npy(blob[len(_NPY):])
     if blob.startswith(_TORCH):
         try:
             import torch
