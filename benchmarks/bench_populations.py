@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the adaptive policy's RecommenderConfig.confirm_run (default %(default)s)",
     )
     ap.add_argument(
+        "--confirm-harder",
+        action="store_true",
+        help="the adaptive policy's RecommenderConfig.confirm_harder: only right answers on a "
+        "skill's harder items (at least its median difficulty) count in the confirmation run",
+    )
+    ap.add_argument(
         "--reviews",
         action="store_true",
         help="the adaptive policy schedules the product's reviews on the simulated clock",
@@ -136,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 budget=args.budget,
                 population=pop,
-                config=RecommenderConfig(confirm_run=args.confirm_run),
+                config=RecommenderConfig(
+                    confirm_run=args.confirm_run, confirm_harder=args.confirm_harder
+                ),
                 reviews=args.reviews,
                 progress=None if args.quiet else stderr_progress,
             )
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "budget": args.budget,
             "confirm_run": args.confirm_run,
+            "confirm_harder": args.confirm_harder,
             "reviews": args.reviews,
             "rows": rows,
         }

@@ -27,7 +27,9 @@ calls.
   correct answers on it since: a skill whose estimate crosses the threshold on one or two right
   answers after a wrong one (lucky guesses, or a graded learner at 0.6 whom a binary tracer
   takes for mastered) is not treated as mastered for moving on until the run reaches
-  ``RecommenderConfig.confirm_run`` (:func:`recommender.next_item.recommend`).
+  ``RecommenderConfig.confirm_run`` (:func:`recommender.next_item.recommend`). The view also
+  holds the runs counted on the skill's harder items only (``harder_only``; the policy reads
+  them with ``RecommenderConfig.confirm_harder``).
 * **The learner's clock** (:func:`learner_clock`): the latest practice's timestamp. Reviews are
   timed on it, not on the server's wall clock, so a client replaying a timeline with past
   timestamps sees the reviews due on that timeline.
@@ -45,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.models import Attempt, View
+from recommender import item_choice as ic
 from recommender import review as rv
 from recommender.index import CurriculumIndex, FloatArray
 from recommender.next_item import LearnerView
@@ -231,24 +234,49 @@ def _confirmation_ages_of(
     return out
 
 
-def correct_runs(index: CurriculumIndex, practices: Sequence[Practice]) -> dict[str, int]:
+def correct_runs(
+    index: CurriculumIndex, practices: Sequence[Practice], *, harder_only: bool = False
+) -> dict[str, int]:
     """Skill id -> correct answers on it (items whose main skill it is) since its latest wrong
     one (``practices`` newest first). Only skills with a wrong answer in ``practices`` are
-    listed: for those, the answers since are the evidence that it has been (re-)learned."""
-    return _correct_runs_of(index, _rows(index, practices))
+    listed: for those, the answers since are the evidence that it has been (re-)learned.
+    ``harder_only`` counts only the right answers on the skill's harder items (at least as
+    hard as the median of its own items, :func:`recommender.item_choice.harder_items`):
+    a right answer on an easier one neither counts nor ends the run; a wrong answer on any
+    of its items ends it."""
+    rows = _rows(index, practices)
+    return _correct_runs_of(index, rows, _harder(index, practices) if harder_only else None)
+
+
+def harder_items_of(index: CurriculumIndex) -> set[str]:
+    """Ids of the items whose right answers make a harder run (the skill's harder half)."""
+    flags = ic.harder_items(index)
+    return {item for item, hard in zip(index.item_ids, flags.tolist(), strict=True) if hard}
+
+
+def _harder(index: CurriculumIndex, practices: Sequence[Practice]) -> list[bool]:
+    """Whether each practice's item is among its main skill's harder items (unknown: no)."""
+    flags = ic.harder_items(index)
+    pos = index.item_pos
+    return [bool(flags[pos[p.item]]) if p.item in pos else False for p in practices]
 
 
 def _correct_runs_of(
-    index: CurriculumIndex, rows: Sequence[tuple[bool, tuple[int, ...]]]
+    index: CurriculumIndex,
+    rows: Sequence[tuple[bool, tuple[int, ...]]],
+    counts: Sequence[bool] | None = None,
 ) -> dict[str, int]:
+    """Runs from ``(correct, skills)`` rows, newest first; with ``counts``, only the right
+    answers of the rows marked True add to a run."""
     runs: dict[int, int] = {}
     failed: set[int] = set()
-    for correct, skills in rows:
+    for k, (correct, skills) in enumerate(rows):
         if not skills or skills[0] in failed:  # an item's first skill is its main one
             continue
         s = skills[0]
         if correct:
-            runs[s] = runs.get(s, 0) + 1
+            if counts is None or counts[k]:
+                runs[s] = runs.get(s, 0) + 1
         else:
             failed.add(s)
             runs.setdefault(s, 0)
@@ -327,6 +355,7 @@ def build_view(
         probes={s: e.probes for s, e in episodes.items() if e.probes},
         confirmed_ago=_confirmation_ages_of(index, rows),
         correct_runs=_correct_runs_of(index, rows),
+        harder_runs=_correct_runs_of(index, rows, _harder(index, practices)),
         due=tuple(due),
         items_since_review=_items_since_review_of(index, rows, {d.skill for d in due}),
         recent_activity=recent_activity(practices, studies) if studies else None,
@@ -343,6 +372,7 @@ __all__ = [
     "failure_streaks",
     "from_attempts",
     "from_views",
+    "harder_items_of",
     "items_since_review",
     "learner_clock",
     "probe_counts",

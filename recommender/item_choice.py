@@ -33,6 +33,33 @@ def band_distance(p: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     return np.maximum(0.0, np.maximum(band[0] - p, p - band[1]))
 
 
+def harder_items(index: CurriculumIndex) -> np.ndarray:
+    """``(n_items,)`` booleans: the items at least as hard as the median difficulty of their
+    main skill's own items (every item of a skill whose items are equally hard, or that has
+    one). Built once per curriculum index.
+
+    Why they could confirm a skill better: a right answer is evidence of mastery as far as a
+    learner without the skill would not give it. In the binary-state models (BKT, knowledge
+    spaces) that chance is the item's guess rate, whatever its difficulty; in graded and
+    IRT-style ones (additive factors; a guess scaled down by difficulty) it falls as the item
+    gets harder, while mastery is defined at the skill's typical item. No such model makes
+    an easier item's right answer the stronger evidence
+    (``RecommenderConfig.confirm_harder``)."""
+
+    def build() -> np.ndarray:
+        main = index.item_main_skill
+        out = np.ones(index.n_items, dtype=np.bool_)
+        for s in range(index.n_skills):
+            own = index.items_of(s)
+            own = own[main[own] == s]
+            if own.size > 1:
+                d = index.item_difficulty[own]
+                out[own] = d >= np.median(d) - 1e-9
+        return out
+
+    return index.memo("item_choice.harder_items", build)
+
+
 def _ready_or_mastered(
     index: CurriculumIndex, mastery: FloatArray, skill: int, threshold: float
 ) -> bool:

@@ -26,6 +26,8 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    row since (:func:`confirmed_mastery`): the estimate alone crosses the threshold on two lucky
    answers, or on a graded learner at P(correct) 0.6 whom a binary tracer takes for mastered.
    Skills never answered wrong in the view keep their estimate (a diagnostic's placement).
+   With ``confirm_harder`` (off by default) only right answers on the skill's harder items
+   count in the run.
 5. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
    (probes, reviews), the first learning skill comes first again.
 5. **Study, then practise.** A skill whose lesson, video or reading the learner viewed among
@@ -98,6 +100,11 @@ class RecommenderConfig:
             many correct answers on it since [3]; 0 trusts the estimate alone. A binary
             tracer crosses the threshold on two right answers after a wrong one, which
             lucky guesses or a learner at P(correct) 0.6 give often; a run of three is rarer.
+        confirm_harder: count in that run only the right answers on the skill's harder
+            items (at least as hard as the median of its own items); a right answer on an
+            easier one neither counts nor ends the run [False]. Where a skill's items are
+            equally hard it changes nothing. Measured in docs/benchmarks.md (issue 9): it
+            works as a longer run, not as better evidence, so it is off by default.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -113,6 +120,7 @@ class RecommenderConfig:
     probe_backoff: float = 2.0
     max_detour: int = 2
     confirm_run: int = 3
+    confirm_harder: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -174,6 +182,8 @@ class LearnerView:
             was never confirmed by an answer the view holds (:mod:`recommender.history`).
         correct_runs: skill id -> correct answers on it since its latest wrong one, for the
             skills answered wrong in the view (:mod:`recommender.history`).
+        harder_runs: the same, counting only right answers on the skill's harder items (at
+            least as hard as the median of its own items; ``RecommenderConfig.confirm_harder``).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
         recent_activity: item ids answered or viewed, most recent first, for the
@@ -188,6 +198,7 @@ class LearnerView:
     probes: Mapping[str, int] = field(default_factory=dict)
     confirmed_ago: Mapping[str, int] = field(default_factory=dict)
     correct_runs: Mapping[str, int] = field(default_factory=dict)
+    harder_runs: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
     recent_activity: Sequence[str] | None = None
@@ -267,14 +278,16 @@ def probe_target(
 
 
 def confirmed_mastery(
-    index: CurriculumIndex, view: LearnerView, threshold: float, run: int
+    index: CurriculumIndex, view: LearnerView, threshold: float, run: int, *, harder: bool = False
 ) -> FloatArray:
     """The estimate with every skill whose run of correct answers since its latest wrong one
     is shorter than ``run`` held just below ``threshold``: not mastered until the answers
-    agree (the estimate itself is kept for any skill without a wrong answer in the view)."""
+    agree (the estimate itself is kept for any skill without a wrong answer in the view).
+    ``harder`` reads the runs counted on the skills' harder items (``view.harder_runs``)."""
     m = view.mastery
     pos = index.skill_pos
-    short = [pos[s] for s, n in view.correct_runs.items() if n < run and s in pos]
+    runs = view.harder_runs if harder else view.correct_runs
+    short = [pos[s] for s, n in runs.items() if n < run and s in pos]
     if not short:
         return m
     out = m.copy()
@@ -477,7 +490,10 @@ def recommend(
         raise InvalidParameterError("first", first, "an integer >= 1")
     if config.confirm_run:
         view = replace(
-            view, mastery=confirmed_mastery(index, view, config.threshold, config.confirm_run)
+            view,
+            mastery=confirmed_mastery(
+                index, view, config.threshold, config.confirm_run, harder=config.confirm_harder
+            ),
         )
     goals = list(goals)
     index.skill_positions(goals)

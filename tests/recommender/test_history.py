@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommender import history as hist
 from recommender.history import Practice
@@ -147,6 +149,44 @@ def test_correct_runs_count_right_answers_since_the_latest_wrong_one() -> None:
     )
     rows = newest_first(("a1", False), ("ab", True), ("ab", True), ("ab", True))
     assert hist.correct_runs(multi, rows) == {"a": 0}
+
+
+def test_harder_runs_count_only_right_answers_on_the_skills_harder_items() -> None:
+    idx = diamond(3)  # A0, A1, A2 at difficulty 0.3, 0.5, 0.7: A1 and A2 are the harder half
+    assert hist.harder_items_of(idx) == {"A1", "A2", "B1", "B2", "C1", "C2", "D1", "D2"}
+    rows = newest_first(
+        ("A2", False),
+        ("A0", True),  # easier: counts in the plain run only ...
+        ("A1", True),
+        ("A0", True),  # ... and does not end the harder one
+        ("A2", True),
+        ("B0", False),
+        ("B0", True),
+    )
+    assert hist.correct_runs(idx, rows) == {"A": 4, "B": 1}
+    assert hist.correct_runs(idx, rows, harder_only=True) == {"A": 2, "B": 0}
+    view = hist.build_view(idx, mastery_of(idx), rows, reviews=False)
+    assert view.correct_runs == {"A": 4, "B": 1} and view.harder_runs == {"A": 2, "B": 0}
+    # a wrong answer on an easier item ends both runs
+    rows = newest_first(("A2", False), ("A1", True), ("A2", True), ("A0", False), ("A1", True))
+    assert hist.correct_runs(idx, rows, harder_only=True) == {"A": 1}
+    # items all equally hard (or one per skill): every item is a harder one, the runs agree
+    flat = CurriculumIndex(
+        ["a"], [], [ItemSpec("a1", ("a",)), ItemSpec("a2", ("a",)), ItemSpec("a3", ("a",))]
+    )
+    rows = newest_first(("a1", False), ("a2", True), ("a3", True), ("a1", True))
+    assert hist.correct_runs(flat, rows, harder_only=True) == hist.correct_runs(flat, rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A0", "A1", "A2", "B0", "B2"]), st.booleans())))
+def test_a_harder_run_is_never_longer_than_the_plain_run(answers: list[tuple[str, bool]]) -> None:
+    idx = diamond(3)
+    rows = newest_first(*answers)
+    plain = hist.correct_runs(idx, rows)
+    harder = hist.correct_runs(idx, rows, harder_only=True)
+    assert harder.keys() == plain.keys()
+    assert all(0 <= harder[s] <= plain[s] for s in plain)
 
 
 def test_views_count_as_seen_and_mark_a_skill_studied_until_it_is_answered() -> None:

@@ -464,6 +464,25 @@ def test_a_skill_answered_wrong_is_mastered_only_after_a_run_of_right_answers() 
         RecommenderConfig(confirm_run=-1)
 
 
+def test_with_confirm_harder_only_right_answers_on_harder_items_confirm_a_skill() -> None:
+    idx = diamond(3)  # A0 easier; A1, A2 the harder half
+    m = mastery_of(idx, A=0.95)
+    harder = RecommenderConfig(confirm_harder=True)
+
+    def first(answers: list[tuple[str, bool]], cfg: RecommenderConfig) -> str:
+        rows = [Practice(item, ok, 60.0 * k) for k, (item, ok) in enumerate(answers)]
+        view = hist.build_view(idx, m, rows[::-1], reviews=False)
+        [rec] = recommend(idx, view, table({}), goals=["D"], config=cfg, rng=rng())
+        return rec.skill
+
+    three_with_an_easy_one = [("A2", False), ("A0", True), ("A1", True), ("A2", True)]
+    assert first(three_with_an_easy_one, RecommenderConfig()) in {"B", "C"}
+    assert first(three_with_an_easy_one, harder) == "A"  # two harder right answers so far
+    assert first([*three_with_an_easy_one, ("A1", True)], harder) in {"B", "C"}
+    # a wrong answer on the easier item still ends the run
+    assert first([*three_with_an_easy_one, ("A0", False), ("A1", True)], harder) == "A"
+
+
 def lesson_curriculum() -> CurriculumIndex:
     """s and t ready (no prerequisites); each has a lesson (the easiest item) and exercises;
     u has only a reading."""
