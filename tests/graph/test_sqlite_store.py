@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graph.models import Learner, Mastery, Prerequisite
 from graph.sqlite_store import SqliteStore, from_us, to_us
@@ -131,6 +133,13 @@ async def test_items_round_trip_kinds_as_enum(sqlite_store: SqliteStore) -> None
 )
 def test_timestamps_round_trip_to_the_microsecond(moment: datetime) -> None:
     assert from_us(to_us(moment, "t")) == moment
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.just(UTC)))
+def test_any_timestamp_comes_back_exactly_and_in_utc(moment: datetime) -> None:
+    back = from_us(to_us(moment, "t"))
+    assert back == moment and back.tzinfo is UTC and back.microsecond == moment.microsecond
 
 
 async def test_clock_is_injected_into_the_change_log(tmp_path: Path) -> None:
