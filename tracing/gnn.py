@@ -17,7 +17,10 @@ Papers it builds on:
 The graph has one node per item and one per skill. Edges: item-skill from the Q-matrix;
 skill-skill from ``Vocabulary.prerequisites`` when a curriculum is given, otherwise from the
 training data: for every skill the ``top_k`` most frequent next skills (transition counts of
-consecutive answers, at least ``min_count``), made undirected.
+consecutive answers, at least ``min_count``), made undirected -- unless every training learner
+answered the skills in one order (a fixed test), where transitions would only restate that
+order: then the ``top_k`` skills whose answers correlate most with its own across learners
+(``tracing/gnn_skill_graph.py``).
 
 .. math::
     \mathbf{X}^{(0)} &= [\,\mathbf{m} \odot \mathbf{E}_{item} \,;\, \mathbf{E}_{skill}\,]
@@ -64,6 +67,9 @@ Args (constructor, all keyword):
     dropout (float, default 0.3): dropout on the hidden state before the predictor.
     recap (bool, default True): use the recap features :math:`\mathbf{f}` (else zeros).
     top_k (int, default 8), min_count (int, default 3): data-derived skill graph.
+    skill_graph (str, default "auto"): the skill graph derived when no curriculum is given:
+        ``"transitions"``, ``"correlations"``, or ``"auto"``: correlations when every
+        training learner answered the skills in one order, transitions otherwise.
     attention_window (int, default 0: off): attention of the target item over the learner's
         last ``W`` answers, with AKT's monotonic decay; its context joins the predictor
         (``tracing/gnn_attention.py``).
@@ -121,11 +127,15 @@ from tracing.gnn_recap import (
     recap_update,
 )
 from tracing.gnn_recurrent import RecurrentTracer, SequenceNet
+from tracing.gnn_skill_graph import correlation_graph, one_order
 
 with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
     warnings.simplefilter("ignore", FutureWarning)
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
     from torch_geometric.utils import scatter
+
+
+SKILL_GRAPHS = ("auto", "transitions", "correlations")
 
 
 def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
@@ -440,6 +450,7 @@ class GNNTracer(RecurrentTracer):
         recap: bool = True,
         top_k: int = 8,
         min_count: int = 3,
+        skill_graph: str = "auto",
         attention_window: int = 0,
         irt: str = "none",
         irt_l2: float = 1e-5,
@@ -476,6 +487,9 @@ class GNNTracer(RecurrentTracer):
             raise TracingError(f"dropout={dropout} must be in [0, 1)")
         if cell not in ("lstm", "gru"):
             raise TracingError(f"cell={cell!r} is not supported; use 'lstm' or 'gru'")
+        if skill_graph not in SKILL_GRAPHS:
+            raise TracingError(f"skill_graph={skill_graph!r} is not supported; use one of "
+                               f"{', '.join(SKILL_GRAPHS)}")
         if attention_window < 0:
             raise TracingError(f"attention_window={attention_window} must be >= 0 (0: off)")
         if irt not in IRT_KINDS:
@@ -494,6 +508,7 @@ class GNNTracer(RecurrentTracer):
         self.recap = recap
         self.top_k = top_k
         self.min_count = min_count
+        self.skill_graph = skill_graph
 
     def hyperparameters(self) -> dict[str, Any]:
         return {
@@ -505,6 +520,7 @@ class GNNTracer(RecurrentTracer):
             "recap": self.recap,
             "top_k": self.top_k,
             "min_count": self.min_count,
+            "skill_graph": self.skill_graph,
             "attention_window": self.attention_window,
             "irt": self.irt,
             "irt_l2": self.irt_l2,
@@ -519,6 +535,14 @@ class GNNTracer(RecurrentTracer):
             "num_threads": self.num_threads,
             "lr_decay": self.lr_decay,
         }
+
+    def derived_graph(self, train: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> str:
+        """Which skill graph to derive without a curriculum: ``skill_graph`` if set, else
+        (``"auto"``) ``"correlations"`` when every training learner answered the skills in
+        one order (the transitions would only restate it), ``"transitions"`` otherwise."""
+        if self.skill_graph != "auto":
+            return self.skill_graph
+        return "correlations" if one_order(train, vocab) else "transitions"
 
     def build_net(
         self,
@@ -536,8 +560,10 @@ class GNNTracer(RecurrentTracer):
                 edges = [(a, b, 1.0) for a, b in vocab.prerequisites]
                 extra["skill_graph"] = "prerequisites"
             else:
-                edges = transition_graph(train, vocab, self.top_k, self.min_count)
-                extra["skill_graph"] = "transitions"
+                kind = self.derived_graph(train, vocab)
+                derive = correlation_graph if kind == "correlations" else transition_graph
+                edges = derive(train, vocab, self.top_k, self.min_count)
+                extra["skill_graph"] = kind
             extra["skill_edges"] = [[a, b, w] for a, b, w in edges]
         edges = [(int(a), int(b), float(w)) for a, b, w in extra.get("skill_edges", [])]
         net = GNNNet(
