@@ -18,9 +18,10 @@ positive correlations), as ``(a, b, share of a's kept correlation)`` edges:
     \rho_{ab} &= \operatorname{corr}_{\ell \in L_a \cap L_b}(x_{\ell a}, x_{\ell b}),
     \qquad w_{ab} = \rho_{ab} \Big/ \sum_{b' \in \mathrm{top}_k(a)} \rho_{ab'}
 
-On the synthetic files (5 hidden concepts, 10 questions each) the 4 most correlated questions of
-every question are of its own concept in all 50 cases (file v0), and 93% of the 8 most
-correlated are; the transition graph's neighbours are the next question's (1 in 5 by chance).
+On the synthetic file v0 (5 hidden concepts of 7 to 13 questions) the 4 most correlated
+questions of every question are of its own concept in all 50 cases, and 93% of the 8 most
+correlated are; the transition graph joins each question to the next one, which is of the same
+concept for 10 of the 49 pairs.
 
 Shapes: ``L`` learners, ``S`` skills; the correlations are ``(S, S)``, computed with three
 ``(S, L) @ (L, S)`` products.
