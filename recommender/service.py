@@ -2,13 +2,15 @@
 
 The curriculum index (graph, Q-matrix and derived arrays) lives in an :class:`IndexCache`
 owned by the caller (one per app), rebuilt only when the curriculum change log has moved past
-the version it was built from; a call then costs one read of the learner (mastery, recent
-attempts and the views within the recent window, read concurrently) plus one tiny change-log
-probe.
+the version it was built from. A recommendation then costs one store call,
+``GraphStore.learner_snapshot``: the learner, their mastery, recent attempts, the views within
+the recent window and their tracer state, with the serving probe (change-log tail, serving
+model) that the index cache and the serving tracer both check against.
 
 Predictions: every function that ranks items takes an optional ``tracer`` (a
-:data:`TracerPredictions`: the serving tracer's predictor for a learner, read concurrently with
-the learner's mastery and attempts) or a fixed ``predict(item_ids) -> P(success)``. The
+:data:`TracerPredictions`: the serving tracer's predictor for a learner; a
+:class:`SnapshotTracer` has its state read in the learner's snapshot, any other is called
+concurrently with that read) or a fixed ``predict(item_ids) -> P(success)``. The
 tracer's P(correct) ranks the candidate items (one batched call for all of them) and is the
 ``predicted_success`` answered. Only for a learner with no tracer state (and for an item the
 tracer cannot place) does P(success) come from the stored mastery with the two-state answer
