@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracing.base import Interaction, TracingError, Vocabulary
 from tracing.gnn import GNNTracer
@@ -61,6 +63,27 @@ def test_correlation_graph_weights_are_shares_of_the_kept_correlations() -> None
     again = {(a, b): w for a, b, w in correlation_graph(skipped, V4, 8, 2)}
     assert math.isclose(again[(0, 2)], edges[(0, 2)]) and math.isclose(again[(0, 1)],
                                                                          edges[(0, 1)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.integers(0, 1), min_size=4, max_size=4), min_size=2, max_size=12),
+    top_k=st.integers(1, 3),
+    min_count=st.integers(1, 6),
+)
+def test_correlation_graph_edges_are_bounded_shares_of_positive_correlations(
+    rows: list[list[int]], top_k: int, min_count: int
+) -> None:
+    edges = correlation_graph(answers(*map(tuple, rows)), V4, top_k, min_count)
+    x = np.array(rows, dtype=float)
+    by_src: dict[int, list[float]] = {}
+    for a, b, w in edges:
+        assert a != b and w > 0
+        by_src.setdefault(a, []).append(w)
+        assert len(rows) >= min_count  # every learner answered both here
+        assert np.corrcoef(x[:, a], x[:, b])[0, 1] > 0
+    for ws in by_src.values():
+        assert len(ws) <= top_k and math.isclose(sum(ws), 1.0)
 
 
 def fixed_order_learners(n: int, seed: int) -> list[list[Interaction]]:
