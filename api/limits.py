@@ -1,9 +1,9 @@
 """Request limits: depth, aliases, fragment spreads, tokens, ``first`` cap, query cost, body
 size, timeout.
 
-All are fields of :class:`Limits`; :func:`limit_extensions` turns them into strawberry
-extensions. The validation rules are built once per schema, so the validation cache (keyed on
-the rule classes) stays effective across requests.
+All are fields of :class:`Limits`; :func:`shape_rule` is the validation rule of the shape
+limits, built once per schema (:mod:`api.schema`, :mod:`api.operation_cache`), and
+``max_tokens`` is the parser's token limit there.
 
 The cost of an operation is the number of fields it may resolve: each selected field costs the
 product of the sizes of the lists it is nested in. A field with a ``first`` argument (a
@@ -21,7 +21,7 @@ the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,6 @@ from graphql import (
     ValidationRule,
 )
 from graphql.language import OperationType
-from strawberry.extensions import SchemaExtension
 
 from api.errors import BadInputError, ConfigError, LimitExceededError
 from api.query_shape import ListSizes, ShapeMeter
@@ -201,17 +200,3 @@ def shape_rule(limits: Limits) -> type[ValidationRule]:
                     self.report_error(error)
 
     return ShapeLimitRule
-
-
-def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
-    """Strawberry extension factories applying ``limits`` (rules built once, here)."""
-    rules = (shape_rule(limits),)
-
-    class LimitsExtension(SchemaExtension):
-        def on_operation(self) -> Iterator[None]:
-            context = self.execution_context
-            context.parse_options["max_tokens"] = limits.max_tokens
-            context.validation_rules = context.validation_rules + rules
-            yield
-
-    return [LimitsExtension]

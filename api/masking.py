@@ -3,18 +3,17 @@
 Errors raised before execution (syntax, validation, variable coercion) have no ``path`` and are
 the client's to fix, so they are kept. An error raised by a resolver keeps its message only
 when it is an :class:`api.errors.ApiError`; otherwise it is logged with the request id and
-the traceback, and the client sees ``Internal error (request id ...)``.
+the traceback, and the client sees ``Internal error (request id ...)``. :class:`api.schema.Schema`
+applies :func:`mask_error` to every result it hands out (queries, mutations, subscription
+events).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from api.errors import ApiError, BadInputError, StoreUnavailable
@@ -85,19 +84,3 @@ def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
         None,
         {"code": INTERNAL_CODE, "requestId": request_id},
     )
-
-
-class MaskInternalErrors(SchemaExtension):
-    """Apply :func:`mask_error` to every error of a result (queries, mutations, subscriptions)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if errors:
-            request_id = _request_id(self.execution_context.context)
-            result.errors = [mask_error(e, request_id) for e in errors]  # type: ignore[union-attr]
-
-
-def _request_id(context: Any) -> str:
-    return str(getattr(context, "request_id", "-"))

@@ -14,11 +14,9 @@ A refusal is a GraphQL request error (no ``data``), so over HTTP it answers 400 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, StringValueNode, ValidationRule
-from strawberry.extensions import SchemaExtension
 
 
 def text_problem(value: str) -> str | None:
@@ -69,34 +67,24 @@ def operation_choice_error(document: Any, operation_name: str | None) -> GraphQL
     )
 
 
-class RequestChecks(SchemaExtension):
-    """Refuse the request before validation results are used (see the module docstring).
-    Must come after strawberry's ``ValidationCache`` in the extension list: it adds to the
-    errors that extension sets."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.validation_rules = (*context.validation_rules, TextLiteralRule)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        errors: list[GraphQLError] = []
-        # the name the client sent (``operation_name`` falls back to the first operation's)
-        provided = getattr(context, "_provided_operation_name", None)
-        choice = operation_choice_error(context.graphql_document, provided)
-        if choice is not None:
-            errors.append(choice)
-        for problem in variable_problems(context.variables):
-            errors.append(
-                GraphQLError(
-                    f"{problem}; send text without NUL characters or lone surrogates",
-                    extensions={"code": "BAD_USER_INPUT"},
-                )
+def request_errors(
+    document: Any, operation_name: str | None, variables: dict[str, Any] | None
+) -> list[GraphQLError]:
+    """The request errors of a request (see the module docstring); empty when there are none.
+    ``operation_name``: the name the client sent, if any. Run on every request, after the
+    document's validation errors (:mod:`api.operation_cache`)."""
+    errors: list[GraphQLError] = []
+    choice = operation_choice_error(document, operation_name)
+    if choice is not None:
+        errors.append(choice)
+    for problem in variable_problems(variables):
+        errors.append(
+            GraphQLError(
+                f"{problem}; send text without NUL characters or lone surrogates",
+                extensions={"code": "BAD_USER_INPUT"},
             )
-        if errors:
-            context.pre_execution_errors = [*(context.pre_execution_errors or ()), *errors]
-        yield
+        )
+    return errors
 
 
 class TextLiteralRule(ValidationRule):

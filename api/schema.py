@@ -1,17 +1,17 @@
-"""The strawberry schema: root types, extensions (limits, caches, masking) and SDL export."""
+"""The strawberry schema: root types, the limits and the operation cache, error masking and SDL
+export."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from api.limits import Limits, limit_extensions
-from api.masking import MaskInternalErrors, mask_error
-from api.request_checks import RequestChecks
+from api.limits import Limits, shape_rule
+from api.masking import mask_error
+from api.operation_cache import OperationCache, validation_rules
 from api.types.group import Group, User
 from api.types.item import Item
 from api.types.learner import Learner
@@ -45,8 +45,11 @@ Mutation = merge_types(
 
 class Schema(strawberry.Schema):
     """strawberry's schema, minus its logging of every client error (:mod:`api.masking` logs
-    the internal ones, with their request id), and masking every result it hands out,
-    subscription events included (the extension hook only sees query/mutation results)."""
+    the internal ones, with their request id), and masking every result it hands out:
+    queries, mutations and subscription events."""
+
+    #: the parsed and validated documents, per query text (set by :func:`build_schema`)
+    operations: OperationCache
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         return None
@@ -62,27 +65,28 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> Schema:
-    """The schema with ``limits`` applied; parser and validation caches on. Without
-    ``introspection``, ``__schema`` and ``__type`` are refused (``__typename`` stays)."""
+    """The schema with ``limits`` applied, parsing and validating each distinct query text
+    once (:mod:`api.operation_cache`). Without ``introspection``, ``__schema`` and ``__type``
+    are refused (``__typename`` stays)."""
     limits = limits or Limits()
-    closed: list[Any] = [] if introspection else [DisableIntrospection]
-    return Schema(
+    cache = OperationCache(
+        validation_rules((shape_rule(limits),), introspection=introspection),
+        max_tokens=limits.max_tokens,
+        maxsize=CACHE_SIZE,
+    )
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Skill, Item, Learner, Group, User],
-        extensions=[
-            *limit_extensions(limits),
-            *closed,
-            lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
-            RequestChecks,  # after ValidationCache: it adds to the errors that one sets
-            MaskInternalErrors,
-        ],
+        extensions=[cache.extension],
         config=StrawberryConfig(auto_camel_case=True),
         # bounds executions over WebSocket by the request timeout (api.ws_limits)
         execution_context_class=TimedExecutionContext,
     )
+    cache.bind(schema._schema)
+    schema.operations = cache
+    return schema
 
 
 def schema_sdl() -> str:
