@@ -36,7 +36,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api.auth import AuthConfig, principal_from_authorization
+from api.auth import AuthConfig
 from api.context import Context, Services
 from api.cors import cors_middleware
 from api.errors import ApiError, ConfigError
@@ -145,7 +145,7 @@ class SubscriptionEndpoint(GraphQL):
         if not isinstance(header, str):
             header = None
         try:
-            context.principal = principal_from_authorization(self.services.auth, header)
+            context.principal = self.services.tokens.principal(header)
         except ApiError as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
         return UNSET

@@ -18,6 +18,7 @@ from api.limits import Limits
 from api.loaders import Loaders
 from api.pubsub import PubSub
 from api.services import ChangeFeed, MasteryUpdater
+from api.token_cache import TokenCache
 from graph.store import GraphStore
 from recommender.catalogue.serving import CatalogueModels
 from recommender.gains import GainCache
@@ -52,12 +53,15 @@ class Services:
     diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     #: fails requests fast while the store is down (built on ``store.ping``; tests replace it)
     breaker: StoreBreaker = field(init=False)
+    #: the principals of bearer tokens verified recently (``auth``'s; see api.token_cache)
+    tokens: TokenCache = field(init=False)
 
     #: teacher analytics: timelines, the at-risk model, alerts, segments (``analytics``)
     analytics: ClassAnalytics = field(init=False)
 
     def __post_init__(self) -> None:
         self.breaker = StoreBreaker(self.store.ping)
+        self.tokens = TokenCache(self.auth)
         store, index = self.store, self.recommender
         self.analytics = ClassAnalytics(
             store, self.mastery.history_service, lambda: index.get(store)
@@ -69,12 +73,17 @@ class Context:
     services: Services
     principal: Principal | None
     request_id: str
-    loaders: Loaders = field(init=False)
     #: the graphql-transport-ws ``connection_init`` payload (subscriptions only)
     connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders.for_store(self.services.store)
+    @property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders, built on first use (a request answered from caches
+        alone, or refused before execution, builds none)."""
+        if self._loaders is None:
+            self._loaders = Loaders.for_store(self.services.store)
+        return self._loaders
 
     @property
     def store(self) -> GraphStore:
@@ -86,7 +95,7 @@ class Context:
 
     def fresh_loaders(self) -> None:
         """Drop cached lookups (a subscription calls this before each event it sends)."""
-        self.loaders = Loaders.for_store(self.services.store)
+        self._loaders = None
 
 
 Info = strawberry.Info[Context, None]

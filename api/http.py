@@ -35,7 +35,6 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api import limits
-from api.auth import principal_from_authorization
 from api.breaker import StoreDown
 from api.context import Context, Services
 from api.errors import ApiError, StoreUnavailable
@@ -281,9 +280,7 @@ async def handle_graphql(request: Request, services: Services) -> Response:
             )
         params = await request_params(request, services)
         try:
-            principal = principal_from_authorization(
-                services.auth, request.headers.get("authorization")
-            )
+            principal = services.tokens.principal(request.headers.get("authorization"))
         except ApiError as exc:
             raise HttpError(401, exc.message, {"www-authenticate": "Bearer"}) from None
         context = Context(services=services, principal=principal, request_id=request_id)
