@@ -14,7 +14,7 @@ from api.errors import BadInputError, ForbiddenError
 from api.ids import to_key, to_keys
 from api.limits import check_first
 from api.types.item import Item
-from api.types.recommend import Reason, Recommendation, RecommendationKind
+from api.types.recommend import Reason, Recommendation, RecommendationKind, read_items
 from api.types.skill import Skill
 from api.types.strategy import RecommendStrategy
 from recommender.catalogue import serving
@@ -62,7 +62,7 @@ async def catalogue_recommendations(
     except RecommenderError as exc:
         raise BadInputError(str(exc)) from None
     success = await _predictions(info, learner, [r.item for r in found])
-    return [
+    recommended = [
         Recommendation(
             item_key=r.item,
             skill_key=r.skills[0] if r.skills else "",
@@ -72,6 +72,7 @@ async def catalogue_recommendations(
         )
         for r, p in zip(found, success, strict=True)
     ]
+    return await read_items(info, recommended)
 
 
 @strawberry.type(description="A skill suggested for an item, with the similar tagged items.")

@@ -7,13 +7,14 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from api.context import Context, Info
 from api.errors import BadInputError
@@ -22,6 +23,7 @@ from api.limits import check_first
 from api.types.item import Item
 from api.types.learner import Learner
 from api.types.skill import Skill
+from graph.models import Item as ItemModel
 from graph.models import Learner as LearnerModel
 from recommender import service
 from recommender.diagnostic import DiagnosticState
@@ -101,15 +103,47 @@ class Recommendation:
         "stored mastery's (BKT answer model: guess 0.2, slip 0.1, weakest skill)."
     )
     reasons: list[Reason]
+    #: the item as read for the whole list by :func:`read_items` (None: not in the store)
+    found_item: strawberry.Private[ItemModel | None] = None
+    #: whether :func:`read_items` read it (it does whenever the query selects ``item``)
+    item_read: strawberry.Private[bool] = False
 
     @strawberry.field
-    async def item(self, info: Info) -> Item | None:
-        found = await info.context.loaders.item.load(self.item_key)
-        return Item.from_domain(found) if found else None
+    def item(self) -> Item | None:
+        # a plain field over what read_items fetched: an async resolver per recommendation
+        # made graphql-core gather the list through a task per item
+        if not self.item_read:
+            raise RuntimeError("Recommendation.item was selected but read_items did not run")
+        return Item.from_domain(self.found_item) if self.found_item else None
 
     @strawberry.field
     async def skill(self, info: Info) -> Skill | None:
         return await _skill(info, self.skill_key)
+
+
+def _selects_item(selections: Sequence[Any]) -> bool:
+    """Whether ``item`` is among the fields selected on a Recommendation (through fragments
+    and inline fragments; a field under ``@skip``/``@include`` counts as selected)."""
+    for s in selections:
+        if isinstance(s, SelectedField):
+            if s.name == "item":
+                return True
+        elif _selects_item(s.selections):
+            return True
+    return False
+
+
+async def read_items(info: Info, found: list[Recommendation]) -> list[Recommendation]:
+    """Read the recommended items in one store call when the query selects ``item``, and
+    prime the request's item loader with them (other fields of the request reuse them)."""
+    if not found or not any(_selects_item(f.selections) for f in info.selected_fields):
+        return found
+    ctx = info.context
+    items = await ctx.store.get_items([r.item_key for r in found])
+    ctx.loaders.prime_items([i for i in items if i is not None])
+    for r, item in zip(found, items, strict=True):
+        r.found_item, r.item_read = item, True
+    return found
 
 
 @strawberry.type(description="One skill on the way to the goals.")
@@ -226,7 +260,7 @@ async def recommendations(
             learner=domain,
         )
     )
-    return [
+    recommended = [
         Recommendation(
             item_key=r.item,
             skill_key=r.skill,
@@ -236,6 +270,7 @@ async def recommendations(
         )
         for r in found
     ]
+    return await read_items(info, recommended)
 
 
 async def learning_path(
