@@ -11,8 +11,11 @@ the rounds interleaved for that reason, and read the spread).
 
 ``--call graphql`` times the whole GraphQL request in process instead (the app through
 ``httpx.ASGITransport`` with a learner's token, the query of ``bench_recommend_api.py``; the
-client's share of the CPU is in it, alike for every tree); ``--call both`` times both in each
-process, the service calls first.
+client's share of the CPU is in it, alike for every tree); ``--call overhead`` times the same
+request with ``recommender.service.recommendations`` answered from memory (each learner and
+goal's answer computed once before timing), which leaves what GraphQL and HTTP add alone;
+``--call both`` times the service and the GraphQL request in each process, ``--call all`` the
+three.
 
 Usage::
 
@@ -36,6 +39,7 @@ CHILD = r"""
 import asyncio, json, sys, time, argparse
 import httpx
 import numpy as np
+import api.types.recommend as resolvers
 from benchmarks import bench_hot_path as b
 from api.app import ApiSettings, build_services, create_app, drain_tasks
 from api.auth import issue_token
@@ -74,9 +78,40 @@ async def main(db, calls, warmup, mode):
                 if r.status_code != 200 or not r.json()["data"]["learner"]["recommendations"]:
                     raise SystemExit(f"unexpected answer: {r.status_code} {r.text[:300]}")
 
+            answers = {}
+
+            class Answered:
+                # the service module, its recommendations answered from `answers`
+                def __getattr__(self, name):
+                    return getattr(service, name)
+
+                async def recommendations(self, store, learner, goals, first, **kw):
+                    return answers[learner, tuple(goals)]
+
+            async def overhead(k):
+                resolvers.service = Answered()
+                try:
+                    await gql(k)
+                finally:
+                    resolvers.service = service
+
+            if mode in ("overhead", "all"):
+                for lid, goal in {
+                    (learners[k % 3], goals[k % len(goals)]) for k in range(warmup + calls)
+                }:
+                    answers[lid, (goal,)] = await service.recommendations(
+                        store, lid, [goal], 5, **same
+                    )
+            wanted = {
+                "service": ("service",),
+                "graphql": ("graphql",),
+                "overhead": ("overhead",),
+                "both": ("service", "graphql"),
+                "all": ("service", "graphql", "overhead"),
+            }[mode]
             out = {}
-            for name, call in (("service", svc), ("graphql", gql)):
-                if mode not in (name, "both"):
+            for name, call in (("service", svc), ("graphql", gql), ("overhead", overhead)):
+                if name not in wanted:
                     continue
                 cpu = []
                 for k in range(warmup + calls):
@@ -118,15 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument(
         "--call",
-        choices=("service", "graphql", "both"),
+        choices=("service", "graphql", "overhead", "both", "all"),
         default="service",
-        help="what to time: the service call, the GraphQL request in process, or both",
+        help="what to time: the service call, the GraphQL request in process, that request "
+        "with the service answered from memory; both: the first two; all: the three",
     )
     args = ap.parse_args(argv)
     if not Path(args.db).exists():
         raise SystemExit(f"{args.db} not found: run bench_hot_path.py --db {args.db} first")
     trees = [Path(t).resolve() for t in args.tree]
-    calls = ["service", "graphql"] if args.call == "both" else [args.call]
+    calls = {
+        "both": ["service", "graphql"],
+        "all": ["service", "graphql", "overhead"],
+    }.get(args.call, [args.call])
     load0 = os.getloadavg()
     medians: dict[tuple[Path, str], list[float]] = {(t, c): [] for t in trees for c in calls}
     p99s: dict[tuple[Path, str], list[float]] = {(t, c): [] for t in trees for c in calls}
