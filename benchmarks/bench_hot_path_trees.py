@@ -85,8 +85,8 @@ async def main(db, calls, warmup, mode):
                 def __getattr__(self, name):
                     return getattr(service, name)
 
-                async def recommendations(self, store, learner, goals, first, **kw):
-                    return answers[learner, tuple(goals)]
+                async def recommendations(self, store, learner_id, goals, first, **kw):
+                    return answers[learner_id, tuple(goals)]
 
             async def overhead(k):
                 resolvers.service = Answered()
