@@ -75,8 +75,11 @@ Args (constructor, all keyword):
     attention_window (int, default 0: off): attention of the target item over the learner's
         last ``W`` answers, with AKT's monotonic decay; its context joins the predictor
         (``tracing/gnn_attention.py``).
-    irt (str, default "none"): per-item terms on the logit, ``"1pl"`` (difficulty) or
-        ``"2pl"`` (and discrimination), L2-penalised by ``irt_l2`` (default 1e-5).
+    irt (str, default "auto"): per-item terms on the logit, ``"1pl"`` (difficulty) or
+        ``"2pl"`` (and discrimination), L2-penalised by ``irt_l2`` (default 1e-5), or
+        ``"none"``. ``"auto"`` is ``"2pl"`` on question-level data and ``"none"`` where every
+        item is its own skill (skill-level sets: the terms would repeat the item embedding),
+        :func:`tracing.gnn_attention.resolve_irt`; the kind used is saved with the model.
     lr_decay (float, default 1.0): the learning rate is multiplied by it after every epoch
         that does not improve the validation AUC.
     lr, weight_decay, batch_size, window, max_epochs, patience, valid_fraction, grad_clip,
@@ -107,6 +110,7 @@ from tracing.gnn_attention import (
     push_recent,
     recent_attention_online,
     recent_from_history,
+    resolve_irt,
 )
 from tracing.gnn_batch import (
     Batch,
@@ -454,7 +458,7 @@ class GNNTracer(RecurrentTracer):
         min_count: int = 3,
         skill_graph: str = "auto",
         attention_window: int = 0,
-        irt: str = "none",
+        irt: str = "auto",
         irt_l2: float = 1e-5,
         lr: float = 1e-3,
         batch_size: int = 64,
@@ -568,9 +572,13 @@ class GNNTracer(RecurrentTracer):
                 extra["skill_graph"] = kind
             extra["skill_edges"] = [[a, b, w] for a, b, w in edges]
         edges = [(int(a), int(b), float(w)) for a, b, w in extra.get("skill_edges", [])]
+        # the item terms used: resolved from the training vocabulary, kept with the model
+        irt = resolve_irt(self.irt, vocab) if train is not None or "irt" not in extra \
+            else str(extra["irt"])
+        extra["irt"] = irt
         net = GNNNet(
             vocab, edges, self.embed_dim, self.hidden_size, self.gnn_layers, self.cell,
-            self.dropout, self.recap, self.attention_window, self.irt, self.irt_l2,
+            self.dropout, self.recap, self.attention_window, irt, self.irt_l2,
         )
         if train is not None:
             for seq in train:

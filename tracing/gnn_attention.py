@@ -29,7 +29,9 @@ of AKT's context-aware distance. Bounding the window to ``W`` answers keeps the 
 fixed: the state holds the last ``W`` (item, label) pairs, ``update`` shifts them (O(W)), a
 prediction is one ``(n, W)`` attention.
 
-**Item terms** (``irt="2pl"``; ``"1pl"`` keeps the difficulty only): with the network's logit
+**Item terms** (``irt="2pl"``; ``"1pl"`` keeps the difficulty only; ``"auto"``, the GNN's
+default, is ``"2pl"`` on question-level data and off where each item is its own skill, see
+:func:`resolve_irt`): with the network's logit
 :math:`z_t(q)`,
 
 .. math::  \mathrm{logit}\,P(r_t = 1 \mid q) = e^{\alpha_q}\, z_t(q) - \beta_q
@@ -50,7 +52,26 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-IRT_KINDS = ("none", "1pl", "2pl")
+from tracing.base import Vocabulary
+
+IRT_KINDS = ("auto", "none", "1pl", "2pl")
+
+
+def items_are_skills(vocab: Vocabulary) -> bool:
+    """Whether ``vocab`` is skill-level data: every item has exactly one skill and no two items
+    share one (ASSISTments 2015, the DKT paper's synthetic set), so a per-item term is a
+    per-skill term the item embedding already carries."""
+    firsts = [sk[0] for sk in vocab.item_skills if len(sk) == 1]
+    return len(firsts) == vocab.n_items and len(set(firsts)) == len(firsts)
+
+
+def resolve_irt(kind: str, vocab: Vocabulary) -> str:
+    """The item terms used on ``vocab``: ``kind`` itself, except ``"auto"``, which is
+    ``"2pl"`` on question-level data (items are not one-to-one with skills) and ``"none"``
+    on skill-level data (:func:`items_are_skills`)."""
+    if kind != "auto":
+        return kind
+    return "none" if items_are_skills(vocab) else "2pl"
 
 
 def recent_attention(

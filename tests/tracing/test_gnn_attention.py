@@ -13,14 +13,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracing.base import TracingError
+from tracing.base import Interaction, TracingError, Vocabulary
 from tracing.gnn import GNNTracer
 from tracing.gnn_attention import (
     ItemTerms,
+    items_are_skills,
     push_recent,
     recent_attention,
     recent_attention_online,
     recent_from_history,
+    resolve_irt,
 )
 
 from .test_gnn import VOCAB, ix, pattern_sequences, small
@@ -147,3 +149,40 @@ def test_blocked_attention_equals_one_block() -> None:
     whole = recent_attention(q, k, v, mask, 5, torch.tensor(0.2), block=64)
     blocks = recent_attention(q, k, v, mask, 5, torch.tensor(0.2), block=4)
     torch.testing.assert_close(blocks, whole)
+
+
+SKILL_LEVEL = Vocabulary(("q0", "q1", "q2"), ("s0", "s1", "s2"), ((0,), (1,), (2,)))
+SHARED_SKILL = Vocabulary(("q0", "q1", "q2"), ("s0", "s1"), ((0,), (0,), (1,)))
+
+
+def test_auto_item_terms_only_where_items_are_not_their_own_skills() -> None:
+    assert items_are_skills(SKILL_LEVEL)
+    assert not items_are_skills(VOCAB)  # item "ab" has two skills
+    assert not items_are_skills(SHARED_SKILL)  # q0 and q1 share s0
+    # an item without a skill is not skill-level either
+    assert not items_are_skills(Vocabulary(("q0", "q1"), ("s0",), ((0,), ())))
+    assert resolve_irt("auto", SKILL_LEVEL) == "none"
+    assert resolve_irt("auto", VOCAB) == "2pl"
+    assert resolve_irt("auto", SHARED_SKILL) == "2pl"
+    for kind in ("none", "1pl", "2pl"):  # an explicit kind is kept on any data
+        assert resolve_irt(kind, SKILL_LEVEL) == kind
+        assert resolve_irt(kind, VOCAB) == kind
+
+
+def test_the_default_gnn_resolves_its_item_terms_and_keeps_them_on_load(
+        tmp_path: Path) -> None:
+    assert GNNTracer().irt == "auto"
+    question = small(max_epochs=2).fit(pattern_sequences(8, 6, seed=2), VOCAB, seed=0)
+    assert question.net is not None and question.net.item_terms is not None
+    assert question.net.item_terms.kind == "2pl"
+    seqs = [[Interaction(i % 3, (i % 3,), i % 2) for i in range(6)] for _ in range(8)]
+    skill = small(max_epochs=2).fit(seqs, SKILL_LEVEL, seed=0)
+    assert skill.net is not None and skill.net.item_terms is None
+    # the kind chosen at fit time is saved: a load does not decide it again
+    question.save(tmp_path / "q.pt")
+    back = GNNTracer.load(tmp_path / "q.pt")
+    assert back.net is not None and back.net.item_terms is not None
+    assert back._extra["irt"] == "2pl"
+    probe = pattern_sequences(1, 6, seed=3)
+    np.testing.assert_array_equal(back.predict_sequences(probe)[0],
+                                  question.predict_sequences(probe)[0])
