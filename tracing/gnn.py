@@ -80,10 +80,15 @@ Args (constructor, all keyword):
         ``"none"``. ``"auto"`` is ``"2pl"`` on question-level data and ``"none"`` where every
         item is its own skill (skill-level sets: the terms would repeat the item embedding),
         :func:`tracing.gnn_attention.resolve_irt`; the kind used is saved with the model.
-    lr_decay (float, default 1.0): the learning rate is multiplied by it after every epoch
-        that does not improve the validation AUC.
-    lr, weight_decay, batch_size, window, max_epochs, patience, valid_fraction, grad_clip,
-    num_threads: training settings, as for :class:`tracing.dkt.DKTTracer`.
+    lr (float), lr_decay (float), patience (int), max_epochs (int), default None: the
+        schedule (:class:`tracing.gnn_recurrent.Schedule`: Adam's rate, multiplied by
+        ``lr_decay`` after every epoch that does not improve the validation AUC, early stop
+        after ``patience`` such epochs). None takes the data's preset at fit time: where
+        every item is its own skill, :data:`SKILL_LEVEL_SCHEDULE` (1e-3, 1.0, 2, 12), on
+        question-level data :data:`QUESTION_LEVEL_SCHEDULE` (3e-3, 0.5, 3, 16); the one used
+        is in ``fit_info["schedule"]``.
+    weight_decay, batch_size, window, valid_fraction, grad_clip, num_threads: training
+        settings, as for :class:`tracing.dkt.DKTTracer`.
 
 Shapes:
     GCN: ``(n_items + n_skills, embed_dim)`` node features, ``(2, E)`` edges;
@@ -96,6 +101,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -107,6 +113,7 @@ from tracing.gnn_attention import (
     IRT_KINDS,
     ItemTerms,
     RecentAttention,
+    items_are_skills,
     push_recent,
     recent_attention_online,
     recent_from_history,
@@ -132,7 +139,7 @@ from tracing.gnn_recap import (
     recap_replay,
     recap_update,
 )
-from tracing.gnn_recurrent import RecurrentTracer, SequenceNet
+from tracing.gnn_recurrent import RecurrentTracer, Schedule, SequenceNet
 from tracing.gnn_skill_graph import correlation_graph, one_order
 
 with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
@@ -440,6 +447,15 @@ class GNNNet(SequenceNet):
         return logit
 
 
+#: the schedule where every item is its own skill (ASSISTments 2015, the DKT paper's synthetic
+#: set): the one those sets were measured with
+SKILL_LEVEL_SCHEDULE = Schedule(lr=1e-3, lr_decay=1.0, patience=2, max_epochs=12)
+#: the schedule on question-level data: at the skill-level rate, assist2017-pid (about 60
+#: Adam steps an epoch) still gained at epoch 12; three times the rate, halved on a plateau,
+#: is ahead by epoch 5 (docs/benchmarks.md, question-level ablation)
+QUESTION_LEVEL_SCHEDULE = Schedule(lr=3e-3, lr_decay=0.5, patience=3, max_epochs=16)
+
+
 class GNNTracer(RecurrentTracer):
     """The graph-neural tracer behind the ``Tracer`` protocol (``name = "gnn"``)."""
 
@@ -460,24 +476,28 @@ class GNNTracer(RecurrentTracer):
         attention_window: int = 0,
         irt: str = "auto",
         irt_l2: float = 1e-5,
-        lr: float = 1e-3,
+        lr: float | None = None,
         batch_size: int = 64,
         window: int = 200,
-        max_epochs: int = 12,
-        patience: int = 2,
+        max_epochs: int | None = None,
+        patience: int | None = None,
         valid_fraction: float = 0.1,
         weight_decay: float = 0.0,
         grad_clip: float = 10.0,
         num_threads: int = 1,
-        lr_decay: float = 1.0,
+        lr_decay: float | None = None,
     ) -> None:
+        # None: chosen by the data at fit time (schedule()); the given ones are checked here
+        self.asked: dict[str, float | int | None] = {
+            "lr": lr, "lr_decay": lr_decay, "patience": patience, "max_epochs": max_epochs}
+        sk = SKILL_LEVEL_SCHEDULE
         super().__init__(
-            lr_decay=lr_decay,
-            lr=lr,
+            lr_decay=sk.lr_decay if lr_decay is None else lr_decay,
+            lr=sk.lr if lr is None else lr,
             batch_size=batch_size,
             window=window,
-            max_epochs=max_epochs,
-            patience=patience,
+            max_epochs=sk.max_epochs if max_epochs is None else max_epochs,
+            patience=sk.patience if patience is None else patience,
             valid_fraction=valid_fraction,
             weight_decay=weight_decay,
             grad_clip=grad_clip,
@@ -530,16 +550,16 @@ class GNNTracer(RecurrentTracer):
             "attention_window": self.attention_window,
             "irt": self.irt,
             "irt_l2": self.irt_l2,
-            "lr": self.lr,
+            "lr": self.asked["lr"],
             "batch_size": self.batch_size,
             "window": self.window,
-            "max_epochs": self.max_epochs,
-            "patience": self.patience,
+            "max_epochs": self.asked["max_epochs"],
+            "patience": self.asked["patience"],
             "valid_fraction": self.valid_fraction,
             "weight_decay": self.weight_decay,
             "grad_clip": self.grad_clip,
             "num_threads": self.num_threads,
-            "lr_decay": self.lr_decay,
+            "lr_decay": self.asked["lr_decay"],
         }
 
     def derived_graph(self, train: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> str:
@@ -549,6 +569,14 @@ class GNNTracer(RecurrentTracer):
         if self.skill_graph != "auto":
             return self.skill_graph
         return "correlations" if one_order(train, vocab) else "transitions"
+
+    def schedule(self, vocab: Vocabulary) -> Schedule:
+        """:data:`QUESTION_LEVEL_SCHEDULE` on question-level data, :data:`SKILL_LEVEL_SCHEDULE`
+        where every item is its own skill (:func:`tracing.gnn_attention.items_are_skills`),
+        with the settings given to the constructor in place of the preset's."""
+        preset = SKILL_LEVEL_SCHEDULE if items_are_skills(vocab) else QUESTION_LEVEL_SCHEDULE
+        given = {k: v for k, v in self.asked.items() if v is not None}
+        return Schedule(**{**asdict(preset), **given})
 
     def build_net(
         self,

@@ -29,6 +29,7 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -52,6 +53,18 @@ from tracing.gnn_batch import (
 
 FORMAT = "learngraph-neural-tracer"
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a recurrent tracer trains: Adam's step ``lr``, multiplied by ``lr_decay`` after
+    every epoch that does not improve the validation AUC, stopping after ``patience`` such
+    epochs or ``max_epochs`` in all (the best epoch's weights are kept)."""
+
+    lr: float
+    lr_decay: float
+    patience: int
+    max_epochs: int
 
 
 class SequenceNet(nn.Module, ABC):
@@ -154,6 +167,11 @@ class RecurrentTracer(ABC):
         sequences and the subclass may record data-derived structure in ``extra`` (saved in
         the metadata); at load time ``train`` is None and ``extra`` is what was saved."""
 
+    def schedule(self, vocab: Vocabulary) -> Schedule:
+        """The schedule :meth:`fit` follows on ``vocab``: the constructor's settings (a
+        subclass may choose by the data)."""
+        return Schedule(self.lr, self.lr_decay, self.patience, self.max_epochs)
+
     # -- training ----------------------------------------------------------------------------
     def _threads(self) -> None:
         if torch.get_num_threads() > self.num_threads:
@@ -178,16 +196,17 @@ class RecurrentTracer(ABC):
         train = [seqs[i] for i in tr_idx]
         valid = [seqs[i] for i in va_idx]
         self.vocab = vocab
+        sch = self.schedule(vocab)
         extra: dict[str, Any] = {}
         net = self.build_net(vocab, train, extra)
         self._extra = extra
         self.net = net
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(net.parameters(), lr=sch.lr, weight_decay=self.weight_decay)
         pieces = windows(train, self.window)
         n_batches = math.ceil(len(pieces) / self.batch_size)
         best_auc, best_state, best_epoch, bad_epochs = -1.0, None, 0, 0
         self.history = []
-        for epoch in range(1, self.max_epochs + 1):
+        for epoch in range(1, sch.max_epochs + 1):
             net.train()
             total, count = 0.0, 0
             for bi, idx in enumerate(batches_by_length(pieces, self.batch_size, rng)):
@@ -207,7 +226,7 @@ class RecurrentTracer(ABC):
                 total += float(loss.detach()) * int(batch.mask.sum())
                 count += int(batch.mask.sum())
                 if progress is not None and (bi % 20 == 0 or bi == n_batches - 1):
-                    done = (epoch - 1 + (bi + 1) / n_batches) / self.max_epochs
+                    done = (epoch - 1 + (bi + 1) / n_batches) / sch.max_epochs
                     progress(f"{self.name} epoch {epoch} batch {bi + 1}/{n_batches}", done)
             record = {"epoch": float(epoch), "train_loss": total / max(count, 1)}
             if valid:
@@ -221,12 +240,12 @@ class RecurrentTracer(ABC):
                 else:
                     bad_epochs += 1
                     for group in opt.param_groups:  # a plateau: a smaller step from here
-                        group["lr"] *= self.lr_decay
+                        group["lr"] *= sch.lr_decay
             self.history.append(record)
             if progress is not None:
                 shown = ", ".join(f"{k}={v:.4f}" for k, v in record.items() if k != "epoch")
-                progress(f"{self.name} epoch {epoch}: {shown}", epoch / self.max_epochs)
-            if valid and bad_epochs >= self.patience:
+                progress(f"{self.name} epoch {epoch}: {shown}", epoch / sch.max_epochs)
+            if valid and bad_epochs >= sch.patience:
                 break
         if best_state is not None:
             net.load_state_dict(best_state)
@@ -238,6 +257,7 @@ class RecurrentTracer(ABC):
             "best_epoch": best_epoch or len(self.history),
             "best_valid_auc": best_auc if valid else None,
             "epochs_run": len(self.history),
+            "schedule": asdict(sch),
         }
         net.eval()
         net.prepare()

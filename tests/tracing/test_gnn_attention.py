@@ -5,6 +5,7 @@ online == offline, batched replay == the update loop, save/load."""
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracing.base import Interaction, TracingError, Vocabulary
-from tracing.gnn import GNNTracer
+from tracing.gnn import QUESTION_LEVEL_SCHEDULE, SKILL_LEVEL_SCHEDULE, GNNTracer
 from tracing.gnn_attention import (
     ItemTerms,
     items_are_skills,
@@ -186,3 +187,31 @@ def test_the_default_gnn_resolves_its_item_terms_and_keeps_them_on_load(
     probe = pattern_sequences(1, 6, seed=3)
     np.testing.assert_array_equal(back.predict_sequences(probe)[0],
                                   question.predict_sequences(probe)[0])
+
+
+def test_the_schedule_follows_the_data_unless_given() -> None:
+    default = GNNTracer()
+    assert default.schedule(SKILL_LEVEL) == SKILL_LEVEL_SCHEDULE
+    assert default.schedule(VOCAB) == QUESTION_LEVEL_SCHEDULE
+    assert default.schedule(SHARED_SKILL) == QUESTION_LEVEL_SCHEDULE
+    mixed = GNNTracer(lr=0.01, patience=5)  # given settings win; the rest from the preset
+    assert mixed.schedule(VOCAB) == replace(QUESTION_LEVEL_SCHEDULE, lr=0.01, patience=5)
+    assert mixed.schedule(SKILL_LEVEL) == replace(SKILL_LEVEL_SCHEDULE, lr=0.01, patience=5)
+    # the hyperparameters rebuild the same choice (None stays None, so a load decides alike)
+    again = GNNTracer(**mixed.hyperparameters())
+    assert again.schedule(VOCAB) == mixed.schedule(VOCAB)
+    assert default.hyperparameters()["lr"] is None
+    for bad in ({"lr": 0.0}, {"patience": 0}, {"max_epochs": 0}, {"lr_decay": 1.5}):
+        with pytest.raises(TracingError):
+            GNNTracer(**bad)  # type: ignore[arg-type]
+
+
+def test_fit_follows_and_records_the_data_schedule() -> None:
+    seqs = pattern_sequences(6, 5, seed=4)
+    tracer = small(lr=None, max_epochs=None, patience=None).fit(seqs, VOCAB, seed=0)
+    assert tracer.fit_info["schedule"] == asdict(QUESTION_LEVEL_SCHEDULE)
+    assert tracer.fit_info["epochs_run"] == QUESTION_LEVEL_SCHEDULE.max_epochs  # no validation
+    skill_seqs = [[Interaction(i % 3, (i % 3,), i % 2) for i in range(5)] for _ in range(6)]
+    skill = small(lr=None, max_epochs=None, patience=None).fit(skill_seqs, SKILL_LEVEL, seed=0)
+    assert skill.fit_info["schedule"] == asdict(SKILL_LEVEL_SCHEDULE)
+    assert skill.fit_info["epochs_run"] == SKILL_LEVEL_SCHEDULE.max_epochs
