@@ -162,8 +162,9 @@ def latency(args: argparse.Namespace) -> None:
     seqs = simulated_sequences(vocab, 200, 50, rng)
     learner = simulated_sequences(vocab, 1, args.calls, rng)[0]
     for model in args.models:
-        tracer = build(model, args)
-        tracer.max_epochs = 1
+        # one epoch, timing only; given to the constructor (the GNN resolves its schedule
+        # from the data at fit time, so a later attribute would not reach it)
+        tracer = build(model, argparse.Namespace(**{**vars(args), "max_epochs": 1}))
         tracer.fit(seqs, vocab, seed=args.seed)
         state = tracer.init_state()
         wall: dict[str, list[float]] = {"update": [], "mastery": [], "predict_one": []}
