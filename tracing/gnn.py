@@ -94,7 +94,9 @@ Args (constructor, all keyword):
         after ``patience`` such epochs). None takes the data's preset at fit time: where
         every item is its own skill, :data:`SKILL_LEVEL_SCHEDULE` (1e-3, 1.0, 2, 12), on
         question-level data :data:`QUESTION_LEVEL_SCHEDULE` (3e-3, 0.5, 3, 16); the one used
-        is in ``fit_info["schedule"]``.
+        is in ``fit_info["schedule"]``. Give them to the constructor: the ``lr`` /
+        ``max_epochs`` / ... attributes hold the skill-level values when None was given and
+        setting them afterwards does not change what :meth:`schedule` chooses.
     weight_decay, batch_size, window, valid_fraction, grad_clip, num_threads: training
         settings, as for :class:`tracing.dkt.DKTTracer`.
 
