@@ -9,7 +9,7 @@ model, for any past time, with no migration and no write on the answer path. The
 replay per read: O(answers x model update), milliseconds per learner for BKT; callers bound
 the answers read (:data:`MAX_ANSWERS`) and cache timelines (``analytics.service``), and the API
 replays with BKT population defaults while a neural model serves (its one-answer update is
-~100x BKT's; ``api.services.MasteryUpdater.history_service``).
+~100x BKT's; ``recommender.engine.MasteryUpdater.history_service``).
 
 A :class:`Timeline` holds, after each answer ``k`` (time order, ties by attempt id), the
 tracer's P(mastered) of every skill: ``mastery[k]`` is the state once answer ``k`` is in.

@@ -46,10 +46,11 @@ from api.limits import Limits
 from api.pubsub import InProcessPubSub, PubSub
 from api.redis_pubsub import RedisPubSub
 from api.schema import build_schema
-from api.services import ChangeFeed, MasteryUpdater
+from api.services import ChangeFeed
 from api.webapp import APP_PATH, app_routes
 from api.ws_limits import decode_message, limit_message_size
 from graph.store import GraphStore
+from recommender.engine import Engine
 
 log = logging.getLogger("learngraph.api")
 
@@ -98,14 +99,19 @@ async def build_services(
     changes_pubsub = pubsub or InProcessPubSub()
     changes = ChangeFeed(store, changes_pubsub)
     await changes.start()
+    # the composition root: one engine owns the index, the gains and the serving tracer
+    engine = Engine(store)
     services = Services(
         store=store,
         auth=settings.auth,
         limits=settings.limits,
         pubsub=changes_pubsub,
-        mastery=MasteryUpdater(store),
+        mastery=engine.mastery,
         changes=changes,
         schema=build_schema(settings.limits, introspection=settings.introspection),
+        recommender=engine.index,
+        gains=engine.gains,
+        engine=engine,
     )
     if settings.state_key is not None:
         services.diagnostic_key = settings.state_key
@@ -255,14 +261,13 @@ def create_app(
                 pubsub = RedisPubSub(settings.redis_url)
                 await pubsub.start()
             app.state.services = await build_services(store, settings, pubsub=pubsub)
-            # before the first request: loading it lazily made the first answers time out
-            version = await app.state.services.mastery.load()
-            log.info("serving tracer model %s", version)
-            app.state.services.analytics.spawn(app.state.services.analytics.warm())
-            # and the curriculum index, which the first recommendation would otherwise build
             built: Services = app.state.services
-            index = await built.recommender.warm(store)
-            await built.gains.get(store, index.version)
+            assert built.engine is not None
+            # before the first request: loading the model lazily made the first answers time
+            # out, and the first recommendation would otherwise build the index
+            version, index = await built.engine.warm()
+            log.info("serving tracer model %s", version)
+            built.analytics.spawn(built.analytics.warm())
             log.info("curriculum index built: %d skills, %d items", index.n_skills, index.n_items)
             yield
             await drain_tasks()

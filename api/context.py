@@ -17,10 +17,11 @@ from api.breaker import StoreBreaker
 from api.limits import Limits
 from api.loaders import Loaders
 from api.pubsub import PubSub
-from api.services import ChangeFeed, MasteryUpdater
+from api.services import ChangeFeed
 from api.token_cache import TokenCache
 from graph.store import GraphStore
 from recommender.catalogue.serving import CatalogueModels
+from recommender.engine import Engine, MasteryUpdater
 from recommender.gains import GainCache
 from recommender.service import IndexCache
 
@@ -51,6 +52,9 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: signs diagnostic states handed to clients (random per process)
     diagnostic_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: what owns ``mastery``, ``recommender`` and ``gains`` and keeps them at one curriculum
+    #: (``recommender.engine``; ``api.app.build_services`` builds it); None: fields built apart
+    engine: Engine | None = None
     #: fails requests fast while the store is down (built on ``store.ping``; tests replace it)
     breaker: StoreBreaker = field(init=False)
     #: the principals of bearer tokens verified recently (``auth``'s; see api.token_cache)

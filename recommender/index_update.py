@@ -24,13 +24,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Sequence
+from typing import Protocol
 
-from graph.models import CurriculumChange, Item
-from graph.store import GraphStore
+from graph.models import CurriculumChange, Item, PrerequisiteGraph
 from recommender.index import CurriculumIndex, ItemSpec
 
 #: Most touched items applied one by one; more and a full rebuild reads them all anyway.
 MAX_ITEMS = 1000
+
+
+class CurriculumSource(Protocol):
+    """What :func:`updated_index` reads: a ``GraphStore``, or a curriculum already read
+    (``recommender.engine.curriculum.CurriculumSnapshot``)."""
+
+    async def prerequisite_graph(self) -> PrerequisiteGraph: ...
+
+    async def get_items(self, ids: Sequence[str]) -> list[Item | None]: ...
 
 
 def item_spec(item: Item) -> ItemSpec:
@@ -52,7 +61,7 @@ def only_skill_updates(changes: Sequence[CurriculumChange], known: Collection[st
 
 
 async def updated_index(
-    store: GraphStore,
+    store: CurriculumSource,
     index: CurriculumIndex,
     changes: Sequence[CurriculumChange],
     version: str,

@@ -20,7 +20,7 @@ model switch; afterwards ``MasteryService.apply`` stays replay-free. The states 
 before the model becomes active, so a server that (re)loads the active model finds them.
 Answers recorded while the rebuild runs are missing from the rebuilt state of their learner
 until the next rebuild: run it when the store is quiet. A running server notices the switch at
-its next answer (``api.services.MasteryUpdater`` reads the store's serving model); the
+its next answer (``recommender.engine.MasteryUpdater`` reads the store's serving model); the
 GraphQL mutation ``activateTracerModel`` does the rebuild and the switch as a background job
 (``tracing.activation``, ``tracing.switch``).
 """

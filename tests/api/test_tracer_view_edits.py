@@ -1,6 +1,7 @@
-"""The serving tracer's view of the curriculum after an edit (``api.services.MasteryUpdater``):
-a rename keeps the view in hand (nothing it holds moved), an edit of items or edges builds a
-new one, whether the edit was made by this process or found in the change log (both stores)."""
+"""The serving tracer's view of the curriculum after an edit
+(``recommender.engine.MasteryUpdater``): a rename keeps the view in hand (nothing it holds
+moved), an edit of items or edges builds a new one, whether the edit was made by this process
+or found in the change log (both stores)."""
 
 from __future__ import annotations
 
