@@ -46,19 +46,34 @@ def routed(engine: Engine) -> set[str]:
 
 
 @pytest.fixture
-async def two_handles(tmp_path: Path) -> Any:
+async def sqlite_pair(sqlite_store: Any, tmp_path: Path) -> Any:
     from graph.sqlite_store import SqliteStore
-    from migrations.runner import migrate
 
-    path = str(tmp_path / "shared.db")
-    here = await SqliteStore.open(path)
-    await migrate(here)
-    other = await SqliteStore.open(path)
+    other = await SqliteStore.open(str(tmp_path / "test.db"))  # the sqlite_store's file
     try:
-        yield here, other
+        yield sqlite_store, other
     finally:
         await other.close()
-        await here.close()
+
+
+@pytest.fixture
+async def neo4j_pair(neo4j_store: Any) -> Any:
+    from graph.neo4j_store import Neo4jStore
+    from graph.open import neo4j_target
+    from tests.conftest import neo4j_url
+
+    uri, auth = neo4j_target(neo4j_url())
+    other = await Neo4jStore.open(uri, auth=auth)
+    try:
+        yield neo4j_store, other
+    finally:
+        await other.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def two_handles(request: pytest.FixtureRequest) -> Any:
+    """A fresh store of each kind and a second handle of it: what another process sees."""
+    return request.getfixturevalue(f"{request.param}_pair")
 
 
 async def test_warm_reads_the_curriculum_once_for_index_and_tracer(two_handles: Any) -> None:
