@@ -1,8 +1,9 @@
 """Async entry points the API calls: a store in, domain results out.
 
 The curriculum index (graph, Q-matrix and derived arrays) lives in an :class:`IndexCache`
-owned by the caller (one per app), rebuilt only when the curriculum change log has moved past
-the version it was built from. A recommendation then costs one store call,
+owned by the caller (one per app: ``recommender.engine.Engine``, which builds it from the
+curriculum read it shares with the serving tracer), rebuilt only when the curriculum change
+log has moved past the version it was built from. A recommendation then costs one store call,
 ``GraphStore.learner_snapshot``: the learner, their mastery, recent attempts, the views within
 the recent window and their tracer state, with the serving probe (change-log tail, serving
 model) that the index cache and the serving tracer both check against.

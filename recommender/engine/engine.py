@@ -87,10 +87,9 @@ class Engine:
                 await asyncio.wait(pending)
             await self.index.settled()
             await self.mastery.settled()
-            if not self.index.rebuilding and not any(not t.done() for t in self._kicks):
-                refresh = self.mastery._refresh
-                if refresh is None or refresh.done():
-                    return
+            busy = any(not t.done() for t in self._kicks)
+            if not (busy or self.index.rebuilding or self.mastery.rebuilding):
+                return
 
     async def _build_index(self, store: GraphStore, version: str) -> CurriculumIndex:
         snapshot = await self.reads.at(store, int(version))

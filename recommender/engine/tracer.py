@@ -261,6 +261,11 @@ class MasteryUpdater:
             self._refresh = asyncio.create_task(self._current())
             self._refresh.add_done_callback(_log_failed_refresh)
 
+    @property
+    def rebuilding(self) -> bool:
+        """A background rebuild of the view is running."""
+        return self._refresh is not None and not self._refresh.done()
+
     async def settled(self) -> None:
         """Wait for a background rebuild of the view to finish (tests, shutdown)."""
         task = self._refresh
