@@ -67,6 +67,11 @@ class Vocabulary:
         return self._skill_index.get(skill_id)
 
 
+def interaction_skills(x: Interaction, vocab: Vocabulary) -> tuple[int, ...]:
+    """The skills an interaction assessed: its own, else the item's row of the Q-matrix."""
+    return x.skills if x.skills else vocab.item_skills[x.item]
+
+
 ProgressFn = Callable[[str, float], None]
 """Progress callback: ``(message, fraction done in [0, 1])``."""
 

@@ -118,7 +118,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.base import Interaction, TracingError, Vocabulary, interaction_skills
 from tracing.gnn_attention import (
     IRT_KINDS,
     ItemTerms,
@@ -133,7 +133,6 @@ from tracing.gnn_batch import (
     Batch,
     NeuralState,
     final_rnn_states,
-    interaction_skills,
     make_rnn,
     padded_item_skills,
     rnn_step,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tracing.base import Interaction, TracingError, Vocabulary
+from tracing.base import Interaction, TracingError, Vocabulary, interaction_skills
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class NeuralState:
     rnn: tuple[Tensor, ...]
     aux: tuple[np.ndarray, ...] = ()
     n_seen: int = 0
-
-
-def interaction_skills(x: Interaction, vocab: Vocabulary) -> tuple[int, ...]:
-    """The skills an interaction assessed: its own, else the item's row of the Q-matrix."""
-    return x.skills if x.skills else vocab.item_skills[x.item]
 
 
 def validate_sequences(seqs: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> None:

@@ -37,12 +37,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tracing.base import Interaction, ProgressFn, TracingError, Vocabulary
+from tracing.base import Interaction, ProgressFn, TracingError, Vocabulary, interaction_skills
 from tracing.gnn_batch import (
     Batch,
     NeuralState,
     batches_by_length,
-    interaction_skills,
     make_batch,
     roc_auc,
     split_by_learner,

@@ -34,8 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tracing.base import Interaction, Vocabulary
-from tracing.gnn_batch import interaction_skills
+from tracing.base import Interaction, Vocabulary, interaction_skills
 
 
 def one_order(seqs: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> bool:
