@@ -8,6 +8,7 @@ asked with ``None`` for missing ids, which is exactly a DataLoader's contract.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,11 +23,28 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class ShieldedLoader(DataLoader[K, V]):
+    """strawberry's ``DataLoader`` whose ``load`` hands each caller a shield of the batch's
+    future, not the future itself.
+
+    Why: a caller cancelled while awaiting (graphql-core cancels a request's other pending
+    fields when one of them fails) would otherwise cancel the shared future; when every future
+    of a batch not yet dispatched is cancelled, strawberry cancels the batch's dispatch task
+    (``Batch._on_future_done``), yet the batch stays the loader's current one, so a later
+    ``load`` in the same request joins a batch that will never run and waits forever (seen as
+    a request hanging until its timeout in ``tests/api/test_fuzz.py``). With the shield a
+    cancelled caller stops waiting and the batch, its future and the cache stay intact.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 def _loader(fetch: Callable[[Sequence[str]], Awaitable[list[V]]]) -> DataLoader[str, V]:
     async def load(keys: list[str]) -> list[V]:
         return list(await fetch(keys))
 
-    return DataLoader(load_fn=load)
+    return ShieldedLoader(load_fn=load)
 
 
 @dataclass(frozen=True, slots=True)
