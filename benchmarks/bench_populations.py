@@ -16,6 +16,11 @@ Curricula:
   0.4, 0.6, 0.8; 60 s each); goals: the 40 deepest skills.
 
     nice -n 10 python benchmarks/bench_populations.py --curriculum demo --learners 40 --seed 7
+
+``--tracer gnn``: the adaptive policy serves a GNN trained, once per population before its
+policies run, on a warm-up cohort of that population (``--warmup-learners`` other learners,
+``--warmup-items`` answers each under the default BKT's adaptive policy, ``--epochs``;
+:mod:`seed.simulation.trained`) instead of the default BKT; the other policies are unchanged.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from seed.simulation.harness import (  # noqa: E402
 )
 from seed.simulation.policies import Setting, make_setting  # noqa: E402
 from seed.simulation.populations import POPULATIONS  # noqa: E402
+from seed.simulation.trained import TRACERS, Trained, WarmUp, trained_tracer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 JUNYI = ROOT.parent / "shared" / "datasets" / "junyi-prerequisites" / "junyi_Exercise_table.csv"
@@ -111,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the adaptive policy schedules the product's reviews on the simulated clock",
     )
+    ap.add_argument("--tracer", choices=TRACERS, default="bkt", help="what adaptive serves")
+    ap.add_argument("--warmup-learners", type=int, default=100, help="with --tracer gnn")
+    ap.add_argument("--warmup-items", type=int, default=300, help="with --tracer gnn")
+    ap.add_argument("--epochs", type=int, default=4, help="with --tracer gnn: max epochs")
     ap.add_argument("--json-out", default=None, metavar="PATH")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
@@ -122,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"curriculum {args.curriculum}: {setting.index.n_skills} skills, "
         f"{len(setting.goals)} goals, {len(setting.closure)} skills in their closure; "
-        f"{args.learners} learners per population, seed {args.seed}, budget {args.budget}",
+        f"{args.learners} learners per population, seed {args.seed}, budget {args.budget}, "
+        f"adaptive serves {args.tracer}",
         flush=True,
     )
     rows: list[dict[str, object]] = []
@@ -131,8 +142,27 @@ def main(argv: list[str] | None = None) -> int:
         f"{'x topo median':>13} {'x topo p90':>10} {'seconds':>8}"
     )
     print(header, flush=True)
+    trainings: dict[str, dict[str, object]] = {}
     for pop in pops:
         topo: PolicySummary | None = None
+        trained: Trained | None = None
+        if args.tracer == "gnn" and "adaptive" in policies:
+            trained = trained_tracer(
+                setting,
+                population=pop,
+                seed=args.seed,
+                warmup=WarmUp(
+                    learners=args.warmup_learners, items=args.warmup_items, max_epochs=args.epochs
+                ),
+                progress=None if args.quiet else stderr_progress,
+            )
+            trainings[pop] = trained.to_dict()
+            print(
+                f"{pop}: gnn trained on {trained.warmup_learners} warm-up learners' "
+                f"{trained.warmup_interactions} answers in {trained.train_seconds:.0f} s, "
+                f"validation AUC {trained.valid_auc:.3f}",
+                flush=True,
+            )
         for policy in policies:
             t0 = time.perf_counter()
             s = run_policy(
@@ -147,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 reviews=args.reviews,
                 progress=None if args.quiet else stderr_progress,
+                tracer=args.tracer,
+                trained=trained,
             )
             secs = time.perf_counter() - t0
             if policy == "topological":
@@ -168,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             "confirm_run": args.confirm_run,
             "confirm_harder": args.confirm_harder,
             "reviews": args.reviews,
+            "tracer": args.tracer,
+            "training": trainings,
             "rows": rows,
         }
         Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")

@@ -72,6 +72,27 @@ def register(sub: Any) -> None:
         metavar="N",
         help="with --variants: the recommender's recent-items window (repeatable; default 5)",
     )
+    p.add_argument(
+        "--tracer",
+        choices=("bkt", "gnn"),
+        default="bkt",
+        help="what the adaptive policy serves: bkt (fixed defaults, seeded from the diagnostic; "
+        "the default) or gnn (a GNN trained first on a warm-up cohort of the same population, "
+        "seed.simulation.trained; needs the neural extra)",
+    )
+    p.add_argument(
+        "--warmup-learners", type=int, default=100, help="with --tracer gnn: warm-up learners"
+    )
+    p.add_argument(
+        "--warmup-items", type=int, default=300, help="with --tracer gnn: most items each"
+    )
+    p.add_argument(
+        "--warmup-policy",
+        choices=("adaptive", "topological"),
+        default="adaptive",
+        help="with --tracer gnn: the warm-up cohort's policy (adaptive: the default BKT)",
+    )
+    p.add_argument("--epochs", type=int, default=4, help="with --tracer gnn: training epochs (max)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
@@ -80,12 +101,29 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from recommender.errors import RecommenderError
     from seed.simulation.harness import demo_setting, run_diagnostic, run_policy, stderr_progress
+    from seed.simulation.trained import Trained, WarmUp, trained_tracer
 
     progress = None if args.quiet else stderr_progress
     if args.variants is not None:
         return _run_variants(args)
+    policies = args.policy or POLICIES
+    trained: Trained | None = None
     try:
         setting = demo_setting(args.goals)
+        if args.tracer == "gnn" and "adaptive" in policies:
+            warm = WarmUp(
+                learners=args.warmup_learners,
+                items=args.warmup_items,
+                policy=args.warmup_policy,
+                max_epochs=args.epochs,
+            )
+            trained = trained_tracer(
+                setting,
+                population=args.population,
+                seed=args.seed,
+                warmup=warm,
+                progress=progress,
+            )
         summaries = [
             run_policy(
                 setting,
@@ -96,8 +134,10 @@ def run(args: argparse.Namespace) -> int:
                 topo_reps=args.topo_reps,
                 progress=progress,
                 population=args.population,
+                tracer=args.tracer,
+                trained=trained,
             )
-            for name in (args.policy or POLICIES)
+            for name in policies
         ]
         diag = (
             run_diagnostic(setting, learners=args.diagnostic, seed=args.seed, progress=progress)
@@ -115,8 +155,11 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "budget": args.budget,
         "topo_reps": args.topo_reps,
+        "tracer": args.tracer,
         "policies": [s.to_dict() for s in summaries],
     }
+    if trained is not None:
+        doc["training"] = trained.to_dict()
     by_name = {s.policy: s for s in summaries}
     if "adaptive" in by_name and "topological" in by_name:
         topo, ada = by_name["topological"], by_name["adaptive"]
@@ -135,8 +178,15 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"goals {', '.join(args.goals)} ({len(setting.closure)} skills in their closure), "
         f"{args.learners} {args.population} learners, seed {args.seed}, budget {args.budget} "
-        "items"
+        f"items, adaptive serves {args.tracer}"
     )
+    if trained is not None:
+        print(
+            f"gnn trained on {trained.warmup_learners} warm-up learners' "
+            f"{trained.warmup_interactions} answers ({trained.warmup_reached_share:.0%} of them "
+            f"reached the goal) in {trained.train_seconds:.0f} s, validation AUC "
+            f"{trained.valid_auc:.3f}"
+        )
     print(f"{'policy':<12} {'median':>7} {'p90':>7} {'reached':>8} {'wasted':>7}")
     for s in summaries:
         print(

@@ -22,7 +22,10 @@ Policies:
   :func:`recommender.next_item.recommend` picks every item from the view
   :func:`recommender.history.build_view` derives from the learner's answers, as the API does
   (mastery threshold ``threshold``, goal path, target band, bounded remediation,
-  interleaving, Thompson sampling over item gains shared by the cohort).
+  interleaving, Thompson sampling over item gains shared by the cohort). With
+  ``tracer="gnn"`` (``--tracer gnn``) it serves a GNN trained on a warm-up cohort of the same
+  population instead (:mod:`seed.simulation.trained`): the diagnostic's answers are replayed
+  through the GNN's ``update`` and mastery and item predictions are the GNN's.
 
 Content variants (several near-equal items of one skill that teach differently) and what
 Thompson sampling over the cohort's gains makes of them: :mod:`seed.simulation.variants`.
@@ -60,7 +63,9 @@ from seed.simulation.policies import (
     make_setting,
 )
 from seed.simulation.populations import make_population
+from seed.simulation.trained import TRACERS, Trained, WarmUp, trained_tracer
 from seed.simulator import SimParams, Simulator
+from tracing.base import Tracer
 
 POLICIES = ("random", "topological", "frontier", "adaptive")
 DEFAULT_GOALS = ("simultaneous-equations", "pythagoras")
@@ -135,13 +140,23 @@ def run_policy(
     population: str = "seed",
     config: RecommenderConfig | None = None,
     reviews: bool = False,
+    tracer: str = "bkt",
+    trained: Trained | None = None,
+    warmup: WarmUp | None = None,
 ) -> PolicySummary:
     """Simulate ``learners`` learners of ``population`` (:mod:`seed.simulation.populations`)
     under ``policy``. The same ``seed`` gives every policy the same learners (traits and prior
     knowledge), so policies are compared paired. ``params`` are the ``seed`` population's;
-    ``config`` the adaptive policy's (default: ``RecommenderConfig(threshold=threshold)``)."""
+    ``config`` the adaptive policy's (default: ``RecommenderConfig(threshold=threshold)``).
+
+    ``tracer`` is what the adaptive policy serves: ``bkt`` (fixed defaults, state seeded from
+    the diagnostic) or ``gnn``: ``trained`` if given, else one trained here on a warm-up
+    cohort (:func:`seed.simulation.trained.trained_tracer` with ``warmup``), every answer,
+    the diagnostic's too, going through its ``update``. Other policies use no tracer."""
     if policy not in POLICIES:
         raise InvalidParameterError("policy", policy, f"one of {', '.join(POLICIES)}")
+    if tracer not in TRACERS:
+        raise InvalidParameterError("tracer", tracer, f"one of {', '.join(TRACERS)}")
     if learners < 1 or budget < 1:
         raise InvalidParameterError("learners/budget", (learners, budget), "positive integers")
     pop = make_population(
@@ -149,7 +164,20 @@ def run_policy(
     )
     policy_rng = np.random.default_rng([seed, POLICIES.index(policy)])
     gains = GainStats()
-    tracer = bkt_for(setting.index) if policy == "adaptive" else None
+    serving: Tracer | None = None
+    if policy == "adaptive" and tracer == "gnn":
+        if trained is None:
+            trained = trained_tracer(
+                setting,
+                population=population,
+                seed=seed,
+                warmup=warmup,
+                params=params,
+                progress=progress,
+            )
+        serving = trained.tracer
+    elif policy == "adaptive":
+        serving = bkt_for(setting.index)
     seconds = {it.id: float(it.expected_seconds) for it in setting.items}
     outcomes: list[LearnerOutcome] = []
     for n in range(learners):
@@ -162,15 +190,16 @@ def run_policy(
         elif policy == "frontier":
             pol = FrontierPolicy(setting, streak)
         else:
-            assert tracer is not None
+            assert serving is not None
             pol = AdaptivePolicy(
                 setting,
-                tracer,
+                serving,
                 gains,
                 policy_rng,
                 config=config or RecommenderConfig(threshold=threshold),
                 diag=diagnostic.DiagnosticConfig(),
                 reviews=reviews,
+                replay_diagnostic=tracer == "gnn",
             )
         t, used, wasted = 0.0, 0, 0
         reached = all(pop.mastered(learner, g, t) for g in setting.goals)

@@ -14,10 +14,11 @@ import numpy as np
 
 from graph.models import Item, ItemKind, PrerequisiteGraph
 from recommender import diagnostic
+from recommender.errors import InvalidParameterError
 from recommender.history import Practice, build_view
 from recommender.index import CurriculumIndex, index_from_domain
 from recommender.next_item import GainStats, RecommenderConfig, recommend
-from tracing.base import Interaction, Vocabulary
+from tracing.base import Interaction, Tracer, Vocabulary
 from tracing.bkt import BKTTracer
 
 
@@ -135,17 +136,24 @@ class FrontierPolicy:
 
 
 class AdaptivePolicy:
-    """Diagnostic placement, then BKT-driven recommendations (see the module docstring).
+    """Diagnostic placement, then tracer-driven recommendations (see the module docstring).
 
     ``gains`` collects every observed learning gain (shared by the cohort); with
     ``use_gains=False`` they are still collected but not used, so near-equal items are drawn
     uniformly (the no-exploration baseline of :mod:`seed.simulation.variants`).
+
+    ``tracer`` is any :class:`tracing.base.Tracer` with a vocabulary over the setting's
+    index; mastery and item predictions come from it. With ``replay_diagnostic=False`` (the
+    default BKT's path) the state after the diagnostic is the diagnostic's own mastery
+    estimate, clipped to [0.02, 0.98], which only fits a tracer whose state is that vector
+    (BKT); with ``True`` every diagnostic answer goes through ``tracer.update`` instead and
+    the diagnostic's estimate is not used (a trained tracer such as the GNN).
     """
 
     def __init__(
         self,
         setting: Setting,
-        tracer: BKTTracer,
+        tracer: Tracer,
         gains: GainStats,
         rng: np.random.Generator,
         *,
@@ -154,12 +162,17 @@ class AdaptivePolicy:
         use_gains: bool = True,
         history: int = 200,
         reviews: bool = False,
+        replay_diagnostic: bool = False,
     ) -> None:
         self.s = setting
         self.reviews = reviews
+        self.replay_diagnostic = replay_diagnostic
         self.tracer = tracer
-        self.vocab = tracer.vocab
-        assert self.vocab is not None
+        self.vocab: Vocabulary | None = getattr(tracer, "vocab", None)
+        if self.vocab is None:
+            raise InvalidParameterError(
+                "tracer", type(tracer).__name__, "a tracer with a vocabulary (fitted)"
+            )
         self.gains = gains
         self.use_gains = use_gains
         self.rng = rng
@@ -185,9 +198,10 @@ class AdaptivePolicy:
             if q is not None:
                 self.pending = q
                 return q.item
-            result = diagnostic.finish(self.diag)
-            p = np.array([result.mastery[s] for s in self.s.index.skill_ids])
-            self.state = np.clip(p, 0.02, 0.98)
+            if not self.replay_diagnostic:
+                result = diagnostic.finish(self.diag)
+                p = np.array([result.mastery[s] for s in self.s.index.skill_ids])
+                self.state = np.clip(p, 0.02, 0.98)
             self.diag = None
         # the view the API builds from stored attempts, from this learner's own answers
         view = build_view(
@@ -217,6 +231,8 @@ class AdaptivePolicy:
             self.diag = diagnostic.answer(idx, self.diag, self.pending.skill, item, correct)
             self.pending = None
             self.diagnostic_questions += 1
+            if self.replay_diagnostic:
+                self.state = self._update(item, correct, t)
             return
         assert self.vocab is not None
         ip = idx.item_pos[item]
@@ -225,18 +241,22 @@ class AdaptivePolicy:
         if prev is not None:
             self.gains.record(prev, correct)
         self.last_item_of_skill[sk] = item
-        skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
-        self.state = self.tracer.update(
-            self.state, Interaction(ip, skills, int(correct), timestamp=t)
-        )
+        self.state = self._update(item, correct, t)
         self.practices.append(Practice(item, correct, t))
         if len(self.practices) > 2 * self.history:
             del self.practices[: -self.history]
 
+    def _update(self, item: str, correct: bool, t: float) -> object:
+        idx = self.s.index
+        ip = idx.item_pos[item]
+        skills = tuple(int(x) for x in idx.skills_of_item(ip).tolist())
+        return self.tracer.update(self.state, Interaction(ip, skills, int(correct), timestamp=t))
 
-def bkt_for(index: CurriculumIndex) -> BKTTracer:
-    """A BKT tracer over ``index`` with population defaults (no fitting)."""
-    vocab = Vocabulary(
+
+def vocab_for(index: CurriculumIndex) -> Vocabulary:
+    """The tracer vocabulary of ``index``: its items, skills, item skills and prerequisites,
+    positions as in the index (so index positions are tracer positions)."""
+    return Vocabulary(
         item_ids=index.item_ids,
         skill_ids=index.skill_ids,
         item_skills=tuple(
@@ -244,4 +264,9 @@ def bkt_for(index: CurriculumIndex) -> BKTTracer:
         ),
         prerequisites=tuple(zip(index.edge_src.tolist(), index.edge_dst.tolist(), strict=True)),
     )
+
+
+def bkt_for(index: CurriculumIndex) -> BKTTracer:
+    """A BKT tracer over ``index`` with population defaults (no fitting)."""
+    vocab = vocab_for(index)
     return BKTTracer(prior=0.3, learn=0.15, guess=0.2, slip=0.1).with_vocab(vocab)
