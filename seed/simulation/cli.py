@@ -84,7 +84,7 @@ def register(sub: Any) -> None:
         "--warmup-learners", type=int, default=100, help="with --tracer gnn: warm-up learners"
     )
     p.add_argument(
-        "--warmup-items", type=int, default=300, help="with --tracer gnn: most items each"
+        "--warmup-items", type=int, default=600, help="with --tracer gnn: items each"
     )
     p.add_argument(
         "--warmup-policy",
@@ -92,7 +92,7 @@ def register(sub: Any) -> None:
         default="adaptive",
         help="with --tracer gnn: the warm-up cohort's policy (adaptive: the default BKT)",
     )
-    p.add_argument("--epochs", type=int, default=4, help="with --tracer gnn: training epochs (max)")
+    p.add_argument("--epochs", type=int, default=12, help="with --tracer gnn: training epochs (max)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)

@@ -48,14 +48,17 @@ WARMUP_POLICIES = ("adaptive", "topological")
 
 @dataclass(frozen=True, slots=True)
 class WarmUp:
-    """The warm-up cohort and the GNN's training settings (small: a few epochs)."""
+    """The warm-up cohort and the GNN's training settings (sizes: GNNTracer's defaults;
+    ``max_epochs``: its skill-level schedule's 12; with 4 on the demo curriculum the GNN's
+    mastery crossed 0.8 on a third of the skills the learner truly knew after 300 items, with 12
+    on 30 of 33)."""
 
     learners: int = 100
-    items: int = 300
+    items: int = 600
     policy: str = "adaptive"
-    max_epochs: int = 4
-    embed_dim: int = 32
-    hidden_size: int = 64
+    max_epochs: int = 12
+    embed_dim: int = 64
+    hidden_size: int = 128
 
     def __post_init__(self) -> None:
         if self.learners < 2 or self.items < 1:
