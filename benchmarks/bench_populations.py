@@ -40,6 +40,7 @@ from graph.curriculum_io import read_curriculum  # noqa: E402
 from graph.models import Item, ItemKind, SkillWeight  # noqa: E402
 from recommender.next_item import RecommenderConfig  # noqa: E402
 from seed.simulation.harness import (  # noqa: E402
+    POLICIES,
     PolicySummary,
     demo_setting,
     run_policy,
@@ -93,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--policy",
         action="append",
-        choices=("random", "topological", "frontier", "adaptive"),
-        help="default: topological, frontier, adaptive",
+        choices=POLICIES,
+        help="default: topological, frontier, adaptive (oracle: the reference that reads the "
+        "true state)",
     )
     ap.add_argument("--learners", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)

@@ -34,6 +34,7 @@ import numpy as np
 from graph.curriculum import validate
 from graph.curriculum_io import read_curriculum
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
+from seed.simulation.policies import oracle_item
 
 JUNYI_COLUMNS = {"id": "name", "name": "pretty_display_name"}
 #: exercise difficulties of a skill's items, cycled (the simulator's answers depend on them)
@@ -218,16 +219,14 @@ def topological(cur: Curriculum, reps: int) -> Callable[[], Chooser]:
 
 
 def oracle(cur: Curriculum, pop: Population) -> Callable[[], Chooser]:
+    """The in-process harness's oracle (:func:`seed.simulation.policies.oracle_item`)."""
     of = cur.items_of()
 
     def fresh() -> Chooser:
         turn: dict[str, int] = {}
 
         def choose(learner: Any, t: float) -> str:
-            skill = next((s for s in cur.closure if not pop.mastered(learner, s, t)), cur.goals[0])
-            k = turn.get(skill, 0)
-            turn[skill] = k + 1
-            return of[skill][k % len(of[skill])]
+            return oracle_item(cur.closure, of, lambda s: pop.mastered(learner, s, t), turn)
 
         return choose
 

@@ -26,6 +26,11 @@ Policies:
   ``tracer="gnn"`` (``--tracer gnn``) it serves a GNN trained on a warm-up cohort of the same
   population instead (:mod:`seed.simulation.trained`): the diagnostic's answers are replayed
   through the GNN's ``update`` and mastery and item predictions are the GNN's.
+* ``oracle``: the reference that reads the true state (the only one that does): it always
+  practises the first closure skill in syllabus order not truly mastered (whose prerequisites
+  are then all truly mastered), cycling its exercises. Its items are the learning a learner
+  needs even when nothing is wasted on diagnosis; no policy that must infer the state can
+  expect to need fewer.
 
 Content variants (several near-equal items of one skill that teach differently) and what
 Thompson sampling over the cohort's gains makes of them: :mod:`seed.simulation.variants`.
@@ -55,6 +60,7 @@ from recommender.next_item import GainStats, RecommenderConfig
 from seed.simulation.policies import (
     AdaptivePolicy,
     FrontierPolicy,
+    OraclePolicy,
     Policy,
     RandomPolicy,
     Setting,
@@ -67,7 +73,7 @@ from seed.simulation.trained import TRACERS, Trained, WarmUp, trained_tracer
 from seed.simulator import SimParams, Simulator
 from tracing.base import Tracer
 
-POLICIES = ("random", "topological", "frontier", "adaptive")
+POLICIES = ("random", "topological", "frontier", "adaptive", "oracle")
 DEFAULT_GOALS = ("simultaneous-equations", "pythagoras")
 
 Progress = Callable[[str], None]
@@ -189,6 +195,8 @@ def run_policy(
             pol = TopologicalPolicy(setting, topo_reps)
         elif policy == "frontier":
             pol = FrontierPolicy(setting, streak)
+        elif policy == "oracle":
+            pol = OraclePolicy(setting, lambda s, t: pop.mastered(learner, s, t))  # noqa: B023
         else:
             assert serving is not None
             pol = AdaptivePolicy(

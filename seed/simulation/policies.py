@@ -1,12 +1,13 @@
 """The policies compared by :mod:`seed.simulation.harness`: what each sees and how it chooses.
 
 Every policy sees only its own choices and the answers (``observe``), never the simulator's
-true state. See :mod:`seed.simulation.harness` for what each one does.
+true state, except :class:`OraclePolicy`, the reference that reads it. See
+:mod:`seed.simulation.harness` for what each one does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -133,6 +134,46 @@ class FrontierPolicy:
         self.run[sk] = self.run.get(sk, 0) + 1 if correct else 0
         if self.run[sk] >= self.need:
             self.passed.add(sk)
+
+
+def oracle_item(
+    closure: Sequence[str],
+    items_of: Mapping[str, Sequence[str]],
+    mastered: Callable[[str], bool],
+    turn: dict[str, int],
+) -> str:
+    """The oracle's next item: the first skill of ``closure`` (prerequisite-closed, in
+    topological order) not truly ``mastered``, whose prerequisites are then all truly mastered,
+    its exercises cycled (``turn`` counts each skill's practices and is advanced). With every
+    skill mastered (the goal is then reached) the last skill's next item."""
+    skill = next((s for s in closure if not mastered(s)), closure[-1])
+    k = turn.get(skill, 0)
+    turn[skill] = k + 1
+    items = items_of[skill]
+    return items[k % len(items)]
+
+
+class OraclePolicy:
+    """The reference policy that reads the true state (``mastered(skill_id, t)``, from the
+    population): :func:`oracle_item`. It never practises a mastered skill nor one whose
+    prerequisites are not all mastered, so its items are what a policy that knew the state
+    would still need: the learners' own learning."""
+
+    def __init__(self, setting: Setting, mastered: Callable[[str, float], bool]) -> None:
+        idx = setting.index
+        self.closure = setting.closure
+        self.items_of = {
+            s: [idx.item_ids[i] for i in idx.items_of(idx.skill_pos[s]).tolist()]
+            for s in setting.closure
+        }
+        self.mastered = mastered
+        self.turn: dict[str, int] = {}
+
+    def choose(self, t: float) -> str:
+        return oracle_item(self.closure, self.items_of, lambda s: self.mastered(s, t), self.turn)
+
+    def observe(self, item: str, correct: bool, t: float) -> None:
+        pass
 
 
 class AdaptivePolicy:
