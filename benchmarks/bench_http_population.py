@@ -5,9 +5,11 @@ importer's checks drop the edge closing its one cycle, 776 linked skills, ``--it
 exercises each, goals = the ``--goals`` deepest skills) is written as JSON and loaded with
 ``learngraph migrate`` and ``learngraph curriculum import`` into a fresh SQLite file; then
 ``learngraph serve`` runs as a subprocess on a free loopback port (its own token secret, an
-empty model registry: the default BKT serves). One learner per simulated learner is created
-with ``createLearner`` (goals set), and each answers what the server recommends: the first
-item from ``learner { recommendations(first: 1) }``, then, for every answer, one
+empty model registry: the default BKT serves). The simulated learners come from
+``--population`` (``seed``, ``bkt``, ``afm`` or ``kst``: ``population_setting``). One server
+learner per simulated learner is created with ``createLearner`` (goals set), and each
+answers what the server recommends: the first item from ``learner { recommendations(first:
+1) }``, then, for every answer, one
 ``recordAttempts`` (the learner's own token, a timestamp on the learner's simulated clock:
 one answer per ``population_setting.ITEM_SECONDS``) with ``recommendations(first: 1)`` in its
 payload, which names the next item. A learner stops when the simulator says every goal is truly
@@ -33,7 +35,8 @@ failure.
 Usage::
 
     nice .venv/bin/python benchmarks/bench_http_population.py [--learners 10] [--budget 1500] \\
-        [--lanes 2] [--seed 0] [--population seed] [--tracer bkt|gnn] [--json out.json]
+        [--lanes 2] [--seed 0] [--population seed|bkt|afm|kst] [--tracer bkt|gnn] \\
+        [--json out.json]
 """
 
 from __future__ import annotations

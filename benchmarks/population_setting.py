@@ -7,8 +7,12 @@
   part in no prerequisite edge (59 isolated ones) are dropped, leaving 776 skills; each skill
   gets ``items_per_skill`` exercises (difficulties spread around 0.5). Goals: the ``goals``
   deepest skills (longest prerequisite chain above them; ties by id).
-* **Population.** A learner simulator that knows the true state (``Population``). ``seed`` is
-  the project's own ``seed.simulator.Simulator`` with its default parameters.
+* **Population.** Simulated learners whose true state the harness (never a policy) reads: one
+  of the project's populations (``seed.simulation.populations.make_population`` over this
+  curriculum, each with its documented default parameters): ``seed``, the project's own
+  ``seed.simulator.Simulator``; ``bkt``, a prerequisite-gated BKT hidden Markov model;
+  ``afm``, an additive-factors learner with forgetting; ``kst``, a knowledge-space learner.
+  The generator is ``numpy.random.default_rng(seed)``.
 * **Client-side policies** (no server: they need no recommendation): ``topological``, a fixed
   curriculum (the goals' prerequisite closure in topological order, each skill practised
   ``reps`` times cycling through its exercises, the pass repeated until the goal is reached),
@@ -26,7 +30,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -35,12 +39,14 @@ from graph.curriculum import validate
 from graph.curriculum_io import read_curriculum
 from graph.models import Item, ItemKind, Prerequisite, PrerequisiteGraph, Skill, SkillWeight
 from seed.simulation.policies import oracle_item
+from seed.simulation.populations import POPULATIONS as POPULATIONS  # re-exported
+from seed.simulation.populations import Population as Population
+from seed.simulation.populations import make_population
 
 JUNYI_COLUMNS = {"id": "name", "name": "pretty_display_name"}
 #: exercise difficulties of a skill's items, cycled (the simulator's answers depend on them)
 DIFFICULTIES = (0.45, 0.55, 0.35, 0.65, 0.5)
 ITEM_SECONDS = 60
-POPULATIONS = ("seed",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,38 +132,12 @@ def load_curriculum(table: Path, *, items_per_skill: int = 4, goals: int = 40) -
     )
 
 
-class Population(Protocol):
-    """Simulated learners whose true state the harness (never a policy) can read."""
-
-    def new_learner(self, learner_id: str) -> Any: ...
-
-    def answer(self, learner: Any, item_id: str, t: float) -> bool: ...
-
-    def mastered(self, learner: Any, skill_id: str, t: float) -> bool: ...
-
-
-class SeedPopulation:
-    """``seed.simulator.Simulator`` with its default parameters."""
-
-    def __init__(self, cur: Curriculum, seed: int) -> None:
-        from seed.simulator import SimParams, Simulator
-
-        self.sim = Simulator(cur.graph, cur.items, SimParams(), np.random.default_rng(seed))
-
-    def new_learner(self, learner_id: str) -> Any:
-        return self.sim.new_learner(learner_id)
-
-    def answer(self, learner: Any, item_id: str, t: float) -> bool:
-        return bool(self.sim.answer(learner, item_id, t))
-
-    def mastered(self, learner: Any, skill_id: str, t: float) -> bool:
-        return bool(learner.mastered(skill_id, t))
-
-
 def population(name: str, cur: Curriculum, seed: int) -> Population:
-    if name == "seed":
-        return SeedPopulation(cur, seed)
-    raise SystemExit(f"unknown population {name!r}: use one of {', '.join(POPULATIONS)}")
+    """The population ``name`` (one of ``POPULATIONS``) over ``cur``; the same ``seed`` gives
+    the same learners, in the order they are created, each time (paired policies)."""
+    if name not in POPULATIONS:
+        raise SystemExit(f"unknown population {name!r}: use one of {', '.join(POPULATIONS)}")
+    return make_population(name, cur.graph, cur.items, np.random.default_rng(seed))
 
 
 # -- client-side policies -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Smoke test of benchmarks/bench_http_population.py: its whole path (importer, ``learngraph
 migrate`` / ``curriculum import`` / ``serve`` subprocesses, learners over HTTP) on a tiny
-Junyi-format table, and the Junyi curriculum it builds (776 skills, 40 goals)."""
+Junyi-format table, for the ``seed`` and ``kst`` populations; every population pairs its
+learners across policies; and the Junyi curriculum it builds (776 skills, 40 goals)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_http_population as bench  # noqa: E402
-from benchmarks.population_setting import load_curriculum  # noqa: E402
+from benchmarks.population_setting import (  # noqa: E402
+    POPULATIONS,
+    Curriculum,
+    load_curriculum,
+    population,
+)
 
 CHAIN = 20
 
@@ -40,6 +46,38 @@ def test_tiny_curriculum_keeps_linked_skills_and_names_the_cycle(tmp_path: Path)
     assert all(rank[e.source] < rank[e.target] for e in cur.edges if e.target in rank)
 
 
+def fingerprint(cur: Curriculum, name: str, seed: int, learners: int = 6) -> list[object]:
+    """What a cohort of ``name`` is: each learner's true state over every skill at t=0, then
+    its answers to the same 40 items (the first four skills' exercises, cycled)."""
+    pop = population(name, cur, seed)
+    plan = [it.id for it in cur.items[:12]]
+    out: list[object] = []
+    for k in range(learners):
+        learner = pop.new_learner(f"sim-{k:03d}")
+        out.append(tuple(pop.mastered(learner, s.id, 0.0) for s in cur.skills))
+        out.append(tuple(pop.answer(learner, plan[j % 12], 60.0 * j) for j in range(40)))
+    return out
+
+
+def test_the_four_populations_are_offered(tmp_path: Path) -> None:
+    assert set(POPULATIONS) == {"seed", "bkt", "afm", "kst"}
+    cur = load_curriculum(tiny_table(tmp_path / "t.csv"), items_per_skill=3, goals=2)
+    with pytest.raises(SystemExit, match="unknown population 'irt'"):
+        population("irt", cur, 0)
+
+
+@pytest.mark.parametrize("name", POPULATIONS)
+def test_each_population_gives_every_policy_the_same_learners(name: str, tmp_path: Path) -> None:
+    """``run`` builds the population afresh per policy (topological, oracle, the server's
+    cohort) from ``--seed``: the same seed must give the same learners (paired comparison),
+    and another seed other learners."""
+    cur = load_curriculum(tiny_table(tmp_path / "t.csv"), items_per_skill=3, goals=2)
+    topological_cohort = fingerprint(cur, name, 4)
+    oracle_cohort = fingerprint(cur, name, 4)
+    assert topological_cohort == oracle_cohort
+    assert fingerprint(cur, name, 5) != topological_cohort
+
+
 def test_junyi_curriculum(datasets: Path) -> None:
     table = datasets / "junyi-prerequisites" / "junyi_Exercise_table.csv"
     cur = load_curriculum(table)
@@ -47,7 +85,10 @@ def test_junyi_curriculum(datasets: Path) -> None:
     assert sum("cycle" in p for p in cur.skipped) == 1
 
 
-def test_benchmark_drives_a_real_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("name", ["seed", "kst"])
+def test_benchmark_drives_a_real_server(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "population.json"
     learners, budget = 2, 60
     code = bench.main(
@@ -56,6 +97,8 @@ def test_benchmark_drives_a_real_server(tmp_path: Path, capsys: pytest.CaptureFi
             str(tiny_table(tmp_path / "t.csv")),
             "--goals",
             "2",
+            "--population",
+            name,
             "--learners",
             str(learners),
             "--budget",
@@ -67,11 +110,13 @@ def test_benchmark_drives_a_real_server(tmp_path: Path, capsys: pytest.CaptureFi
         ]
     )
     assert code == 0
-    res = json.loads(out.read_text())["result"]
+    doc = json.loads(out.read_text())
+    assert doc["args"]["population"] == name
+    res = doc["result"]
     assert res["skills"] == CHAIN + 2
     pols = res["policies"]
-    for name in ("adaptive", "topological", "oracle"):
-        s = pols[name]
+    for policy in ("adaptive", "topological", "oracle"):
+        s = pols[policy]
         assert s["learners"] == learners and 0 <= s["reached_share"] <= 1
         assert 0 <= s["median_items"] <= s["p90_items"] <= budget
     a = pols["adaptive"]
@@ -81,6 +126,7 @@ def test_benchmark_drives_a_real_server(tmp_path: Path, capsys: pytest.CaptureFi
     table = capsys.readouterr().out
     assert "| adaptive (`learngraph serve`, HTTP) |" in table
     assert "| oracle (knows the true state) |" in table
+    assert f"population {name}," in table
 
 
 def test_a_model_trained_on_a_warm_up_cohort_serves_the_measured_one(tmp_path: Path) -> None:
