@@ -44,7 +44,9 @@ overall counts): a bounded-memory stand-in for GIKT's attention recap.
 An item never answered in training has :math:`m_i = 0`: its embedding comes only through its
 skills and their graph neighbours (cold start). Mastery of skill ``s`` is the same predictor
 applied to the skill's canonical item, the mean embedding of the items that assess it (the
-skill node's own embedding when none does), with :math:`\mathbf{f}` taken on ``s`` alone.
+skill node's own embedding when none does), with :math:`\mathbf{f}` taken on ``s`` alone,
+and that P(correct) is read out as P(mastered) through the skill's guess and slip fitted on the
+training answers (``mastery_readout``, below).
 
 Chosen by measurement on the ASSISTments 2015 split (``benchmarks/bench_neural.py``, figures
 in ``docs/benchmarks.md``): test AUC 0.7309 mean of 3 seeds vs our DKT's 0.7253 (published
@@ -99,6 +101,11 @@ Args (constructor, all keyword):
         setting them afterwards does not change what :meth:`schedule` chooses.
     weight_decay, batch_size, window, valid_fraction, grad_clip, num_threads: training
         settings, as for :class:`tracing.dkt.DKTTracer`.
+    mastery_readout (str, default "bkt"): how ``mastery`` reads P(mastered) from the
+        predicted P(correct) on a skill's canonical item: ``"bkt"`` inverts BKT's
+        observation model with per-skill guess and slip fitted on the training answers
+        (``tracing/mastery_readout.py``; saved with the model); ``"none"`` serves the
+        predicted P(correct) itself. A model saved without a read-out serves P(correct).
 
 Shapes:
     GCN: ``(n_items + n_skills, embed_dim)`` node features, ``(2, E)`` edges;
@@ -150,6 +157,7 @@ from tracing.gnn_recap import (
 )
 from tracing.gnn_recurrent import RecurrentTracer, Schedule, SequenceNet
 from tracing.gnn_skill_graph import correlation_graph, one_order
+from tracing.mastery_readout import MasteryReadout, fit_readout
 
 with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torch.jit.script
     warnings.simplefilter("ignore", FutureWarning)
@@ -158,6 +166,7 @@ with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torc
 
 
 SKILL_GRAPHS = ("auto", "transitions", "correlations")
+MASTERY_READOUTS = ("bkt", "none")
 
 
 def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
@@ -495,6 +504,7 @@ class GNNTracer(RecurrentTracer):
         grad_clip: float = 10.0,
         num_threads: int = 1,
         lr_decay: float | None = None,
+        mastery_readout: str = "bkt",
     ) -> None:
         # None: chosen by the data at fit time (schedule()); the given ones are checked here
         self.asked: dict[str, float | int | None] = {
@@ -532,6 +542,10 @@ class GNNTracer(RecurrentTracer):
                                f"{', '.join(IRT_KINDS)}")
         if irt_l2 < 0:
             raise TracingError(f"irt_l2={irt_l2} must be >= 0")
+        if mastery_readout not in MASTERY_READOUTS:
+            raise TracingError(f"mastery_readout={mastery_readout!r} is not supported; use "
+                               f"one of {', '.join(MASTERY_READOUTS)}")
+        self.mastery_readout = mastery_readout
         self.attention_window = attention_window
         self.irt = irt
         self.irt_l2 = irt_l2
@@ -569,7 +583,16 @@ class GNNTracer(RecurrentTracer):
             "grad_clip": self.grad_clip,
             "num_threads": self.num_threads,
             "lr_decay": self.asked["lr_decay"],
+            "mastery_readout": self.mastery_readout,
         }
+
+    def fit_mastery_readout(
+        self, sequences: Sequence[Sequence[Interaction]], vocab: Vocabulary
+    ) -> MasteryReadout | None:
+        """``"bkt"``: :func:`tracing.mastery_readout.fit_readout` on the training answers
+        (per-skill guess and slip, so mastery is the predicted P(correct) inverted through
+        BKT's observation model); ``"none"``: the predicted P(correct) itself."""
+        return fit_readout(sequences, vocab) if self.mastery_readout == "bkt" else None
 
     def derived_graph(self, train: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> str:
         """Which skill graph to derive without a curriculum: ``skill_graph`` if set, else

@@ -49,6 +49,7 @@ from tracing.gnn_batch import (
     validate_sequences,
     windows,
 )
+from tracing.mastery_readout import MasteryReadout
 
 FORMAT = "learngraph-neural-tracer"
 FORMAT_VERSION = 1
@@ -151,6 +152,9 @@ class RecurrentTracer(ABC):
         self.vocab: Vocabulary | None = None
         self.history: list[dict[str, float]] = []
         self.fit_info: dict[str, Any] = {}
+        #: maps the network's predicted P(correct) per skill to the served mastery (None:
+        #: served as predicted); fitted with the network, saved with it
+        self.readout: MasteryReadout | None = None
 
     # -- what subclasses provide -------------------------------------------------------------
     @abstractmethod
@@ -165,6 +169,14 @@ class RecurrentTracer(ABC):
         """Build the network for ``vocab``. At fit time ``train`` holds the training
         sequences and the subclass may record data-derived structure in ``extra`` (saved in
         the metadata); at load time ``train`` is None and ``extra`` is what was saved."""
+
+    def fit_mastery_readout(
+        self, sequences: Sequence[Sequence[Interaction]], vocab: Vocabulary
+    ) -> MasteryReadout | None:
+        """The mastery read-out to serve, fitted on the training ``sequences`` after the
+        network (``tracing/mastery_readout.py``); None (the default) serves the predicted
+        P(correct) of each skill as its mastery."""
+        return None
 
     def schedule(self, vocab: Vocabulary) -> Schedule:
         """The schedule :meth:`fit` follows on ``vocab``: the constructor's settings (a
@@ -260,6 +272,9 @@ class RecurrentTracer(ABC):
         }
         net.eval()
         net.prepare()
+        self.readout = self.fit_mastery_readout(seqs, vocab)
+        if self.readout is not None:
+            extra["mastery_readout"] = self.readout.to_dict()
         return self
 
     # -- prediction ----------------------------------------------------------------------------
@@ -330,9 +345,12 @@ class RecurrentTracer(ABC):
         return torch.sigmoid(logits).double().numpy()
 
     def mastery(self, state: NeuralState) -> np.ndarray:
+        """P(mastered) of every skill: the predicted P(correct) on each skill's canonical
+        item, through :attr:`readout` when the model has one."""
         net, _ = self._require()
         with torch.inference_mode():
-            return torch.sigmoid(net.mastery_logits(state)).double().numpy()
+            p = torch.sigmoid(net.mastery_logits(state)).double().numpy()
+        return p if self.readout is None else self.readout.apply(p)
 
     def mastery_many(self, states: Sequence[NeuralState]) -> np.ndarray:
         """``(len(states), n_skills)``: row ``i`` equals ``mastery(states[i])`` (to float
@@ -344,7 +362,8 @@ class RecurrentTracer(ABC):
         with torch.inference_mode():
             parts = [torch.sigmoid(net.mastery_logits_many(states[i : i + self.batch_size]))
                      for i in range(0, len(states), self.batch_size)]
-            return torch.cat(parts).double().numpy()
+            p = torch.cat(parts).double().numpy()
+        return p if self.readout is None else self.readout.apply(p)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Path, metadata: dict[str, Any] | None = None) -> None:
@@ -404,6 +423,8 @@ class RecurrentTracer(ABC):
         tracer.net.load_state_dict(state_dict)
         tracer.fit_info = meta.get("fit", {})
         tracer.history = meta.get("history", [])
+        saved = tracer._extra.get("mastery_readout")
+        tracer.readout = MasteryReadout.from_dict(saved) if saved is not None else None
         tracer.net.eval()
         tracer.net.prepare()
         return tracer
