@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         "skill's harder items (at least its median difficulty) count in the confirmation run",
     )
     ap.add_argument(
+        "--confirm-dependents",
+        action="store_true",
+        help="the adaptive policy's RecommenderConfig.confirm_dependents: right answers on a "
+        "skill's dependents count in its confirmation run, and a skill one right answer short "
+        "of it is ready to build on",
+    )
+    ap.add_argument(
         "--reviews",
         action="store_true",
         help="the adaptive policy schedules the product's reviews on the simulated clock",
@@ -175,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                 budget=args.budget,
                 population=pop,
                 config=RecommenderConfig(
-                    confirm_run=args.confirm_run, confirm_harder=args.confirm_harder
+                    confirm_run=args.confirm_run,
+                    confirm_harder=args.confirm_harder,
+                    confirm_dependents=args.confirm_dependents,
                 ),
                 reviews=args.reviews,
                 progress=None if args.quiet else stderr_progress,
@@ -201,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             "budget": args.budget,
             "confirm_run": args.confirm_run,
             "confirm_harder": args.confirm_harder,
+            "confirm_dependents": args.confirm_dependents,
             "reviews": args.reviews,
             "tracer": args.tracer,
             "training": trainings,

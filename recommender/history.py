@@ -29,7 +29,9 @@ calls.
   takes for mastered) is not treated as mastered for moving on until the run reaches
   ``RecommenderConfig.confirm_run`` (:func:`recommender.next_item.recommend`). The view also
   holds the runs counted on the skill's harder items only (``harder_only``; the policy reads
-  them with ``RecommenderConfig.confirm_harder``).
+  them with ``RecommenderConfig.confirm_harder``), and the runs that also count the right
+  answers on the skill's direct dependents (``dependents``; read with
+  ``RecommenderConfig.confirm_dependents``).
 * **The learner's clock** (:func:`learner_clock`): the latest practice's timestamp. Reviews are
   timed on it, not on the server's wall clock, so a client replaying a timeline with past
   timestamps sees the reviews due on that timeline.
@@ -138,6 +140,14 @@ def _rows(
     return [(p.correct, table.get(p.item, ())) for p in practices]
 
 
+def _parents(index: CurriculumIndex) -> list[tuple[int, ...]]:
+    """Each skill's direct prerequisites, built once per curriculum index."""
+    return index.memo(
+        "history.parents",
+        lambda: [tuple(index.parents(s).tolist()) for s in range(index.n_skills)],
+    )
+
+
 def _prerequisite_set(index: CurriculumIndex, skill: int) -> frozenset[int]:
     return index.memo(
         ("history.prerequisites", skill),
@@ -235,7 +245,11 @@ def _confirmation_ages_of(
 
 
 def correct_runs(
-    index: CurriculumIndex, practices: Sequence[Practice], *, harder_only: bool = False
+    index: CurriculumIndex,
+    practices: Sequence[Practice],
+    *,
+    harder_only: bool = False,
+    dependents: bool = False,
 ) -> dict[str, int]:
     """Skill id -> correct answers on it (items whose main skill it is) since its latest wrong
     one (``practices`` newest first). Only skills with a wrong answer in ``practices`` are
@@ -243,9 +257,15 @@ def correct_runs(
     ``harder_only`` counts only the right answers on the skill's harder items (at least as
     hard as the median of its own items, :func:`recommender.item_choice.harder_items`):
     a right answer on an easier one neither counts nor ends the run; a wrong answer on any
-    of its items ends it."""
+    of its items ends it. ``dependents`` also counts, in each skill's run, the right answers
+    on the items of its direct dependents (skills it is a prerequisite of) since its latest
+    wrong answer: under prerequisite-gated learning a dependent answered right is evidence
+    for the prerequisite too (``RecommenderConfig.confirm_dependents``); a dependent's wrong
+    answer does not end the run."""
     rows = _rows(index, practices)
-    return _correct_runs_of(index, rows, _harder(index, practices) if harder_only else None)
+    return _correct_runs_of(
+        index, rows, _harder(index, practices) if harder_only else None, dependents=dependents
+    )
 
 
 def harder_items_of(index: CurriculumIndex) -> set[str]:
@@ -265,15 +285,25 @@ def _correct_runs_of(
     index: CurriculumIndex,
     rows: Sequence[tuple[bool, tuple[int, ...]]],
     counts: Sequence[bool] | None = None,
+    *,
+    dependents: bool = False,
 ) -> dict[str, int]:
     """Runs from ``(correct, skills)`` rows, newest first; with ``counts``, only the right
-    answers of the rows marked True add to a run."""
+    answers of the rows marked True add to a run; with ``dependents``, a right answer also
+    adds to the runs of its main skill's direct prerequisites (not yet ended)."""
     runs: dict[int, int] = {}
     failed: set[int] = set()
+    parents = _parents(index) if dependents else []
     for k, (correct, skills) in enumerate(rows):
-        if not skills or skills[0] in failed:  # an item's first skill is its main one
+        if not skills:
             continue
-        s = skills[0]
+        s = skills[0]  # an item's first skill is its main one
+        if dependents and correct:
+            for p in parents[s]:
+                if p not in failed:
+                    runs[p] = runs.get(p, 0) + 1
+        if s in failed:
+            continue
         if correct:
             if counts is None or counts[k]:
                 runs[s] = runs.get(s, 0) + 1
@@ -356,6 +386,7 @@ def build_view(
         confirmed_ago=_confirmation_ages_of(index, rows),
         correct_runs=_correct_runs_of(index, rows),
         harder_runs=_correct_runs_of(index, rows, _harder(index, practices)),
+        dependent_runs=_correct_runs_of(index, rows, dependents=True),
         due=tuple(due),
         items_since_review=_items_since_review_of(index, rows, {d.skill for d in due}),
         recent_activity=recent_activity(practices, studies) if studies else None,

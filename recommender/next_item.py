@@ -105,6 +105,12 @@ class RecommenderConfig:
             easier one neither counts nor ends the run [False]. Where a skill's items are
             equally hard it changes nothing. Measured in docs/benchmarks.md (issue 9): it
             works as a longer run, not as better evidence, so it is off by default.
+        confirm_dependents: right answers on a skill's direct dependents count in its run
+            too (under prerequisite-gated learning a dependent answered right is evidence for
+            the prerequisite), and a skill one right answer short of its run is ready to
+            build on and done on the path, so that its dependents' answers can complete the
+            run; until it is complete the skill is still unmastered to remediation (a
+            dependent's failures go back to it first) [False]. Not with ``confirm_harder``.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -121,6 +127,7 @@ class RecommenderConfig:
     max_detour: int = 2
     confirm_run: int = 3
     confirm_harder: bool = False
+    confirm_dependents: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -140,6 +147,10 @@ class RecommenderConfig:
             raise InvalidParameterError("max_detour", self.max_detour, "an integer >= 1")
         if self.confirm_run < 0:
             raise InvalidParameterError("confirm_run", self.confirm_run, "an integer >= 0")
+        if self.confirm_harder and self.confirm_dependents:
+            raise InvalidParameterError(
+                "confirm_harder/confirm_dependents", (True, True), "at most one of them set"
+            )
 
 
 @dataclass(slots=True)
@@ -184,6 +195,8 @@ class LearnerView:
             skills answered wrong in the view (:mod:`recommender.history`).
         harder_runs: the same, counting only right answers on the skill's harder items (at
             least as hard as the median of its own items; ``RecommenderConfig.confirm_harder``).
+        dependent_runs: the same, also counting right answers on the items of the skill's
+            direct dependents (``RecommenderConfig.confirm_dependents``).
         due: reviews due now, least recalled first.
         items_since_review: recommendations since the last review.
         recent_activity: item ids answered or viewed, most recent first, for the
@@ -199,6 +212,7 @@ class LearnerView:
     confirmed_ago: Mapping[str, int] = field(default_factory=dict)
     correct_runs: Mapping[str, int] = field(default_factory=dict)
     harder_runs: Mapping[str, int] = field(default_factory=dict)
+    dependent_runs: Mapping[str, int] = field(default_factory=dict)
     due: Sequence[DueReview] = ()
     items_since_review: int = 0
     recent_activity: Sequence[str] | None = None
@@ -278,15 +292,25 @@ def probe_target(
 
 
 def confirmed_mastery(
-    index: CurriculumIndex, view: LearnerView, threshold: float, run: int, *, harder: bool = False
+    index: CurriculumIndex,
+    view: LearnerView,
+    threshold: float,
+    run: int,
+    *,
+    harder: bool = False,
+    dependents: bool = False,
 ) -> FloatArray:
     """The estimate with every skill whose run of correct answers since its latest wrong one
     is shorter than ``run`` held just below ``threshold``: not mastered until the answers
     agree (the estimate itself is kept for any skill without a wrong answer in the view).
-    ``harder`` reads the runs counted on the skills' harder items (``view.harder_runs``)."""
+    ``harder`` reads the runs counted on the skills' harder items (``view.harder_runs``),
+    ``dependents`` those that count their dependents' right answers too
+    (``view.dependent_runs``)."""
     m = view.mastery
     pos = index.skill_pos
-    runs = view.harder_runs if harder else view.correct_runs
+    runs = (
+        view.harder_runs if harder else view.dependent_runs if dependents else view.correct_runs
+    )
     short = [pos[s] for s, n in runs.items() if n < run and s in pos]
     if not short:
         return m
@@ -354,7 +378,10 @@ def _skill_choices(
     goals: Sequence[str],
     cfg: RecommenderConfig,
     limit: int,
+    path_mastery: FloatArray | None = None,
 ) -> list[_SkillChoice]:
+    """Skill choices, best first; remediation reads ``view.mastery``, the path
+    ``path_mastery`` (default: the same)."""
     m = view.mastery
     choices: list[_SkillChoice] = []
     for sid, streak in sorted(view.failure_streaks.items(), key=lambda kv: -kv[1]):
@@ -375,7 +402,8 @@ def _skill_choices(
         else:
             r = explain.remediation(sid, index.skill_ids[root], streak, round(float(m[root]), 4))
             choices.append(_SkillChoice(root, "remediate", (r,)))
-    learning = _learning_choices(index, view, goals, cfg, limit + 1)
+    path_view = view if path_mastery is None else replace(view, mastery=path_mastery)
+    learning = _learning_choices(index, path_view, goals, cfg, limit + 1)
     # interleave: the skill practised last goes behind the next ready one
     last_skill = _last_skill(index, view.recent_items)
     if last_skill is not None and len(learning) > 1 and learning[0].skill == last_skill:
@@ -488,7 +516,19 @@ def recommend(
     check_mastery(index, view.mastery, config.threshold)
     if first < 1:
         raise InvalidParameterError("first", first, "an integer >= 1")
-    if config.confirm_run:
+    path_mastery: FloatArray | None = None
+    if config.confirm_run and config.confirm_dependents:
+        # one right answer short of the run: done on the path, still a remediation target
+        path_mastery = confirmed_mastery(
+            index, view, config.threshold, config.confirm_run - 1, dependents=True
+        )
+        view = replace(
+            view,
+            mastery=confirmed_mastery(
+                index, view, config.threshold, config.confirm_run, dependents=True
+            ),
+        )
+    elif config.confirm_run:
         view = replace(
             view,
             mastery=confirmed_mastery(
@@ -498,7 +538,7 @@ def recommend(
     goals = list(goals)
     index.skill_positions(goals)
     limit = max(first, config.candidate_skills)
-    choices = _skill_choices(index, view, goals, config, limit)[:limit]
+    choices = _skill_choices(index, view, goals, config, limit, path_mastery)[:limit]
     recent = view.recent_items if view.recent_activity is None else view.recent_activity
     per_choice: list[list[int]] = []
     for c in choices:

@@ -18,7 +18,13 @@ from recommender import diagnostic
 from recommender.errors import InvalidParameterError
 from recommender.history import Practice, build_view
 from recommender.index import CurriculumIndex, index_from_domain
-from recommender.next_item import GainStats, RecommenderConfig, recommend
+from recommender.next_item import (
+    GainStats,
+    LearnerView,
+    Recommendation,
+    RecommenderConfig,
+    recommend,
+)
 from tracing.base import Interaction, Tracer, Vocabulary
 from tracing.bkt import BKTTracer
 
@@ -227,6 +233,9 @@ class AdaptivePolicy:
         self.history = history
         self.last_item_of_skill: dict[str, str] = {}
         self.diagnostic_questions = 0
+        # what the latest choice was made from, for traces (None: a diagnostic question)
+        self.last_view: LearnerView | None = None
+        self.last_recommendation: Recommendation | None = None
 
     def _predict(self, ids: Sequence[str]) -> np.ndarray:
         assert self.vocab is not None
@@ -234,6 +243,7 @@ class AdaptivePolicy:
         return self.tracer.predict_state(self.state, [p for p in pos if p is not None])
 
     def choose(self, t: float) -> str:
+        self.last_view, self.last_recommendation = None, None
         if self.diag is not None:
             q = diagnostic.next_question(self.s.index, self.diag)
             if q is not None:
@@ -261,9 +271,11 @@ class AdaptivePolicy:
             gains=self.gains if self.use_gains else None,
             rng=self.rng,
         )
+        self.last_view = view
         if not recs:  # nothing ready by the estimate: practise the goal itself
             idx = self.s.index
             return idx.item_ids[int(idx.items_of(idx.skill_pos[self.s.goals[0]])[0])]
+        self.last_recommendation = recs[0]
         return recs[0].item
 
     def observe(self, item: str, correct: bool, t: float) -> None:

@@ -178,6 +178,38 @@ def test_harder_runs_count_only_right_answers_on_the_skills_harder_items() -> No
     assert hist.correct_runs(flat, rows, harder_only=True) == hist.correct_runs(flat, rows)
 
 
+def test_dependent_runs_also_count_right_answers_on_direct_dependents() -> None:
+    idx = diamond()  # A -> B, A -> C, B -> D, C -> D
+    rows = newest_first(
+        ("B0", True),  # before A's latest wrong answer: not in its run
+        ("A0", False),
+        ("B0", True),  # a dependent of A: counts
+        ("C1", False),  # a dependent's wrong answer: C's run ends, A's does not
+        ("C0", True),  # counts for C (its own) and for A (a dependent)
+        ("D0", True),  # counts for C (a dependent); not for A (two steps down)
+        ("A1", True),
+    )
+    assert hist.correct_runs(idx, rows) == {"A": 1, "C": 1}
+    assert hist.correct_runs(idx, rows, dependents=True) == {"A": 3, "C": 2}
+    view = hist.build_view(idx, mastery_of(idx), rows, reviews=False)
+    assert view.correct_runs == {"A": 1, "C": 1} and view.dependent_runs == {"A": 3, "C": 2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A0", "A1", "B0", "C1", "D0"]), st.booleans())))
+def test_a_dependent_run_is_never_shorter_than_the_plain_run(
+    answers: list[tuple[str, bool]],
+) -> None:
+    idx = diamond()
+    rows = newest_first(*answers)
+    plain = hist.correct_runs(idx, rows)
+    dep = hist.correct_runs(idx, rows, dependents=True)
+    assert dep.keys() == plain.keys()
+    assert all(dep[s] >= plain[s] for s in plain)
+    # D has no dependents: its run is its own
+    assert dep.get("D") == plain.get("D")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["A0", "A1", "A2", "B0", "B2"]), st.booleans())))
 def test_a_harder_run_is_never_longer_than_the_plain_run(answers: list[tuple[str, bool]]) -> None:

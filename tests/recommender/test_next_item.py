@@ -483,6 +483,38 @@ def test_with_confirm_harder_only_right_answers_on_harder_items_confirm_a_skill(
     assert first([*three_with_an_easy_one, ("A0", False), ("A1", True)], harder) == "A"
 
 
+def test_with_confirm_dependents_a_dependent_completes_the_run() -> None:
+    # A's estimate is past the threshold, answered wrong, then right: with confirm_dependents
+    # A is ready to build on one right answer short of its run (default: the full run), and
+    # a right answer on a dependent completes it
+    idx = diamond()
+    m = mastery_of(idx, A=0.95)
+    dep = RecommenderConfig(confirm_dependents=True)
+
+    def first(answers: list[tuple[str, bool]], cfg: RecommenderConfig) -> Recommendation:
+        rows = [Practice(item, ok, 60.0 * k) for k, (item, ok) in enumerate(answers)]
+        view = hist.build_view(idx, m, rows[::-1], reviews=False)
+        [rec] = recommend(idx, view, table({}), goals=["D"], config=cfg, rng=rng())
+        return rec
+
+    assert first([("A0", False), ("A1", True)], dep).skill == "A"
+    two = [("A0", False), ("A1", True), ("A0", True)]
+    assert first(two, RecommenderConfig()).skill == "A"
+    assert first(two, dep).skill in {"B", "C"}
+    # B failing: A, one short of its run, is still unmastered to remediation (not probed:
+    # probes only below 0.9, and A's estimate is 0.95) ...
+    fails = [("B0", False), ("B1", False), ("B0", False)]
+    rec = first([*two, *fails], RecommenderConfig(confirm_dependents=True, probe_below=0.9))
+    assert (rec.skill, rec.kind) == ("A", "remediate")
+    # ... until a right answer on a dependent completes the run: then B gets an easier item
+    rec = first(
+        [*two, ("C0", True), *fails], RecommenderConfig(confirm_dependents=True, probe_below=0.9)
+    )
+    assert (rec.skill, rec.kind) == ("B", "easier")
+    with pytest.raises(InvalidParameterError, match="confirm_harder/confirm_dependents"):
+        RecommenderConfig(confirm_harder=True, confirm_dependents=True)
+
+
 def lesson_curriculum() -> CurriculumIndex:
     """s and t ready (no prerequisites); each has a lesson (the easiest item) and exercises;
     u has only a reading."""
