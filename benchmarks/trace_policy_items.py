@@ -131,6 +131,42 @@ def trace(
     return classes, per_skill, oracle_skill, used_adaptive, used_oracle
 
 
+def evidence_floor(
+    setting: Setting, population: str, learners: int, seed: int, budget: int, k: int
+) -> list[int]:
+    """Items per learner (an unreached learner at ``budget``) of the oracle made to wait for
+    evidence: it moves on from a skill only when it is truly mastered *and* (unless known
+    from the start and never answered wrong) its last ``k`` answers were right, the least a
+    policy needs that must see ``k`` right answers after learning before it believes them."""
+    idx = setting.index
+    seconds = {it.id: float(it.expected_seconds) for it in setting.items}
+    main = {it: idx.skill_ids[int(idx.item_main_skill[idx.item_pos[it]])] for it in seconds}
+    pop = make_population(population, setting.graph, setting.items, np.random.default_rng(seed))
+    out = []
+    for n in range(learners):
+        learner = pop.new_learner(f"sim-{n}")
+        known = {s for s in setting.closure if pop.mastered(learner, s, 0.0)}
+        run: dict[str, int] = {}  # skill -> right answers in a row at the end (practised ones)
+        t, used = 0.0, 0
+
+        def done(s: str, t: float) -> bool:
+            if not pop.mastered(learner, s, t):  # noqa: B023
+                return False
+            return (s in known and s not in run) or run.get(s, 0) >= k  # noqa: B023
+
+        orc = OraclePolicy(setting, done)
+        reached = all(pop.mastered(learner, g, t) for g in setting.goals)
+        while not reached and used < budget:
+            item = orc.choose(t)
+            ok = pop.answer(learner, item, t)
+            run[main[item]] = run.get(main[item], 0) + 1 if ok else 0
+            used += 1
+            t += seconds[item]
+            reached = all(pop.mastered(learner, g, t) for g in setting.goals)
+        out.append(used if reached else budget)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--curriculum", choices=("demo", "junyi"), default="junyi")
@@ -149,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     classes, ad, orc, ua, uo = trace(
         setting, args.population, args.learners, args.seed, args.budget, config
     )
+    floors = {
+        k: evidence_floor(setting, args.population, args.learners, args.seed, args.budget, k)
+        for k in (1, 2, 3)
+    }
     total = sum(v for k, v in classes.items() if not k.startswith("("))
     print(
         f"{args.curriculum} {args.population}, {args.learners} learners, seed {args.seed}: "
@@ -156,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label, v in sorted(classes.items()):
         print(f"  {label:<62} {v:>7} {v / total:>7.1%}")
+    for k, used in floors.items():
+        arr = np.array(used, dtype=np.float64)
+        print(
+            f"oracle waiting for {k} right answer(s) after learning: median "
+            f"{np.median(arr):.0f}, p90 {np.percentile(arr, 90):.0f} ({used})"
+        )
     both = sorted(set(ad) | set(orc))
     a = np.array([ad[s] for s in both], dtype=np.float64) / args.learners
     o = np.array([orc[s] for s in both], dtype=np.float64) / args.learners

@@ -308,9 +308,7 @@ def confirmed_mastery(
     (``view.dependent_runs``)."""
     m = view.mastery
     pos = index.skill_pos
-    runs = (
-        view.harder_runs if harder else view.dependent_runs if dependents else view.correct_runs
-    )
+    runs = view.harder_runs if harder else view.dependent_runs if dependents else view.correct_runs
     short = [pos[s] for s, n in runs.items() if n < run and s in pos]
     if not short:
         return m
