@@ -27,7 +27,9 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    answers, or on a graded learner at P(correct) 0.6 whom a binary tracer takes for mastered.
    Skills never answered wrong in the view keep their estimate (a diagnostic's placement).
    With ``confirm_harder`` (off by default) only right answers on the skill's harder items
-   count in the run.
+   count in the run; with ``confirm_dependents`` (off by default) right answers on its direct
+   dependents count too, and a skill one right answer short of the run is ready to build on
+   (still a remediation target until the run is complete).
 5. **No starvation.** Once the last ``max_detour`` items were all off the skills to learn
    (probes, reviews), the first learning skill comes first again.
 5. **Study, then practise.** A skill whose lesson, video or reading the learner viewed among
