@@ -101,11 +101,14 @@ Args (constructor, all keyword):
         setting them afterwards does not change what :meth:`schedule` chooses.
     weight_decay, batch_size, window, valid_fraction, grad_clip, num_threads: training
         settings, as for :class:`tracing.dkt.DKTTracer`.
-    mastery_readout (str, default "bkt"): how ``mastery`` reads P(mastered) from the
-        predicted P(correct) on a skill's canonical item: ``"bkt"`` inverts BKT's
+    mastery_readout (str, default "bkt+fallback"): how ``mastery`` reads P(mastered) from
+        the predicted P(correct) on a skill's canonical item: ``"bkt"`` inverts BKT's
         observation model with per-skill guess and slip fitted on the training answers
-        (``tracing/mastery_readout.py``; saved with the model); ``"none"`` serves the
-        predicted P(correct) itself. A model saved without a read-out serves P(correct).
+        (``tracing/mastery_readout.py``; saved with the model); ``"bkt+fallback"`` also
+        carries a BKT state fitted on the same answers and serves, per skill, the two
+        blended by the skill's training answers (``n / (n + 20)`` on the network's side:
+        BKT where the network saw none); ``"none"`` serves the predicted P(correct) itself.
+        A model saved without a read-out serves P(correct).
 
 Shapes:
     GCN: ``(n_items + n_skills, embed_dim)`` node features, ``(2, E)`` edges;
@@ -166,7 +169,7 @@ with warnings.catch_warnings():  # torch_geometric 2.8 calls the deprecated torc
 
 
 SKILL_GRAPHS = ("auto", "transitions", "correlations")
-MASTERY_READOUTS = ("bkt", "none")
+MASTERY_READOUTS = ("bkt+fallback", "bkt", "none")
 
 
 def gcn_propagate(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
@@ -504,7 +507,7 @@ class GNNTracer(RecurrentTracer):
         grad_clip: float = 10.0,
         num_threads: int = 1,
         lr_decay: float | None = None,
-        mastery_readout: str = "bkt",
+        mastery_readout: str = "bkt+fallback",
     ) -> None:
         # None: chosen by the data at fit time (schedule()); the given ones are checked here
         self.asked: dict[str, float | int | None] = {
@@ -591,8 +594,12 @@ class GNNTracer(RecurrentTracer):
     ) -> MasteryReadout | None:
         """``"bkt"``: :func:`tracing.mastery_readout.fit_readout` on the training answers
         (per-skill guess and slip, so mastery is the predicted P(correct) inverted through
-        BKT's observation model); ``"none"``: the predicted P(correct) itself."""
-        return fit_readout(sequences, vocab) if self.mastery_readout == "bkt" else None
+        BKT's observation model); ``"bkt+fallback"``: the same, blended per skill with a BKT
+        state fitted on the same answers where the training data held few answers on the
+        skill; ``"none"``: the predicted P(correct) itself."""
+        if self.mastery_readout == "none":
+            return None
+        return fit_readout(sequences, vocab, fallback=self.mastery_readout == "bkt+fallback")
 
     def derived_graph(self, train: Sequence[Sequence[Interaction]], vocab: Vocabulary) -> str:
         """Which skill graph to derive without a curriculum: ``skill_graph`` if set, else

@@ -155,6 +155,9 @@ class RecurrentTracer(ABC):
         #: maps the network's predicted P(correct) per skill to the served mastery (None:
         #: served as predicted); fitted with the network, saved with it
         self.readout: MasteryReadout | None = None
+        #: the BKT beside the network when the read-out has a fallback: its P(L) vector is
+        #: the last entry of every state's ``aux``
+        self.fallback: Any | None = None
 
     # -- what subclasses provide -------------------------------------------------------------
     @abstractmethod
@@ -272,10 +275,28 @@ class RecurrentTracer(ABC):
         }
         net.eval()
         net.prepare()
-        self.readout = self.fit_mastery_readout(seqs, vocab)
+        self._use_readout(self.fit_mastery_readout(seqs, vocab), vocab)
         if self.readout is not None:
             extra["mastery_readout"] = self.readout.to_dict()
         return self
+
+    def _use_readout(self, readout: MasteryReadout | None, vocab: Vocabulary) -> None:
+        self.readout = readout
+        self.fallback = (readout.fallback_tracer(vocab)
+                         if readout is not None and readout.has_fallback else None)
+
+    def _with_fallback(self, st: NeuralState, p_learned: np.ndarray | None) -> NeuralState:
+        """``st`` with the fallback BKT's P(L) appended to its ``aux`` (``st`` itself when
+        the model has no fallback)."""
+        if self.fallback is None or p_learned is None:
+            return st
+        return NeuralState(st.rnn, (*st.aux, p_learned), st.n_seen)
+
+    def _fallback_of(self, st: NeuralState) -> np.ndarray | None:
+        return None if self.fallback is None else np.asarray(st.aux[-1])
+
+    def _served(self, p: np.ndarray, fallback: np.ndarray | None) -> np.ndarray:
+        return p if self.readout is None else self.readout.apply(p, fallback)
 
     # -- prediction ----------------------------------------------------------------------------
     def _require(self) -> tuple[SequenceNet, Vocabulary]:
@@ -319,18 +340,32 @@ class RecurrentTracer(ABC):
                 states = net.replay_batch(make_batch(seqs, vocab), [len(s) for s in seqs])
                 for r, st in zip(rows, states, strict=True):
                     out[r] = st
-            return [net.start() if st is None else st for st in out]
+            done = [net.start() if st is None else st for st in out]
+        if self.fallback is None:
+            return done
+        learned = self.fallback.replay([[self._resolved(x) for x in h] for h in histories])
+        return [self._with_fallback(st, b) for st, b in zip(done, learned, strict=True)]
+
+    def _resolved(self, x: Interaction) -> Interaction:
+        _, vocab = self._require()
+        return Interaction(x.item, interaction_skills(x, vocab), x.correct, x.timestamp)
 
     def init_state(self) -> NeuralState:
         net, _ = self._require()
         with torch.inference_mode():
-            return net.start()
+            st = net.start()
+        return self._with_fallback(
+            st, None if self.fallback is None else self.fallback.init_state())
 
     def update(self, state: NeuralState, interaction: Interaction) -> NeuralState:
         net, vocab = self._require()
         validate_interaction(interaction, vocab)
         with torch.inference_mode():
-            return net.step(state, interaction, interaction_skills(interaction, vocab))
+            st = net.step(state, interaction, interaction_skills(interaction, vocab))
+        if self.fallback is None:
+            return st
+        before = self._fallback_of(state)
+        return self._with_fallback(st, self.fallback.update(before, self._resolved(interaction)))
 
     def predict_state(self, state: NeuralState, items: Sequence[int]) -> np.ndarray:
         net, vocab = self._require()
@@ -346,11 +381,12 @@ class RecurrentTracer(ABC):
 
     def mastery(self, state: NeuralState) -> np.ndarray:
         """P(mastered) of every skill: the predicted P(correct) on each skill's canonical
-        item, through :attr:`readout` when the model has one."""
+        item, through :attr:`readout` when the model has one (blended with the fallback
+        BKT's P(L) where the read-out has a fallback)."""
         net, _ = self._require()
         with torch.inference_mode():
             p = torch.sigmoid(net.mastery_logits(state)).double().numpy()
-        return p if self.readout is None else self.readout.apply(p)
+        return self._served(p, self._fallback_of(state))
 
     def mastery_many(self, states: Sequence[NeuralState]) -> np.ndarray:
         """``(len(states), n_skills)``: row ``i`` equals ``mastery(states[i])`` (to float
@@ -363,7 +399,8 @@ class RecurrentTracer(ABC):
             parts = [torch.sigmoid(net.mastery_logits_many(states[i : i + self.batch_size]))
                      for i in range(0, len(states), self.batch_size)]
             p = torch.cat(parts).double().numpy()
-        return p if self.readout is None else self.readout.apply(p)
+        fb = None if self.fallback is None else np.stack([np.asarray(st.aux[-1]) for st in states])
+        return self._served(p, fb)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Path, metadata: dict[str, Any] | None = None) -> None:
@@ -424,7 +461,8 @@ class RecurrentTracer(ABC):
         tracer.fit_info = meta.get("fit", {})
         tracer.history = meta.get("history", [])
         saved = tracer._extra.get("mastery_readout")
-        tracer.readout = MasteryReadout.from_dict(saved) if saved is not None else None
+        tracer._use_readout(MasteryReadout.from_dict(saved) if saved is not None else None,
+                            tracer.vocab)
         tracer.net.eval()
         tracer.net.prepare()
         return tracer

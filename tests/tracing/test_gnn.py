@@ -180,7 +180,11 @@ def test_update_counts_right_and_wrong_per_skill(trained: GNNTracer) -> None:
     s1 = trained.update(s0, ix(2, 1))
     s2 = trained.update(s1, ix(1, 0))
     assert s0.aux[0].sum() == 0 and s0.aux[1].sum() == 0  # the given state is not modified
-    per_skill, totals = s2.aux
+    per_skill, totals, learned = s2.aux  # the last: the fallback BKT's P(L) per skill
+    assert trained.fallback is not None
+    bkt = trained.fallback
+    np.testing.assert_array_equal(learned, bkt.update(bkt.update(bkt.init_state(), ix(2, 1)),
+                                                      ix(1, 0)))
     np.testing.assert_array_equal(per_skill[:, :2], [[1, 0], [1, 1]])  # right, wrong
     np.testing.assert_array_equal(per_skill[:, 4:], [[1, 1], [-1, 2]])  # last answer, step
     np.testing.assert_array_equal(totals, [1, 1])

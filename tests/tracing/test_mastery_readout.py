@@ -109,6 +109,10 @@ def test_bad_readouts_are_typed_errors() -> None:
         fit_readout([], VOCAB, prior_answers=-1.0)
     with pytest.raises(TracingError, match="mastery_readout"):
         GNNTracer(mastery_readout="platt")
+    with pytest.raises(TracingError, match="fallback has 1 priors"):
+        MasteryReadout((0.2, 0.2), (0.1, 0.1), (3, 0), (0.4,), (0.1,))
+    with pytest.raises(TracingError, match="no fallback"):
+        MasteryReadout((0.2,), (0.1,), (3,)).fallback_tracer(VOCAB)
 
 
 def small(**kw: object) -> GNNTracer:
@@ -121,42 +125,84 @@ def small(**kw: object) -> GNNTracer:
 
 
 @pytest.fixture(scope="module")
-def pair() -> tuple[GNNTracer, GNNTracer]:
+def trio() -> tuple[GNNTracer, GNNTracer, GNNTracer]:
+    """The same network with the default read-out (and fallback), the plain read-out, none."""
     torch.set_num_threads(1)
     seqs = learners(40, slip=0.25, guess=0.1, seed=6)
     return (small().fit(seqs, VOCAB, seed=0),
+            small(mastery_readout="bkt").fit(seqs, VOCAB, seed=0),
             small(mastery_readout="none").fit(seqs, VOCAB, seed=0))
 
 
 def test_the_gnn_serves_its_readout_and_predicts_items_as_without_it(
-    pair: tuple[GNNTracer, GNNTracer],
+    trio: tuple[GNNTracer, GNNTracer, GNNTracer],
 ) -> None:
-    with_ro, raw = pair
-    assert with_ro.readout is not None and raw.readout is None
+    full, plain, raw = trio
+    assert full.readout is not None and full.fallback is not None
+    assert plain.readout is not None and plain.fallback is None and raw.readout is None
     probe = learners(3, slip=0.25, guess=0.1, seed=7)
     # item predictions (and so AUC) are the network's, untouched by the read-out
-    for a, b in zip(with_ro.predict_sequences(probe), raw.predict_sequences(probe), strict=True):
-        np.testing.assert_array_equal(a, b)
-    s, t = with_ro.init_state(), raw.init_state()
+    for a, b, c in zip(full.predict_sequences(probe), plain.predict_sequences(probe),
+                       raw.predict_sequences(probe), strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
+    s, u, t = full.init_state(), plain.init_state(), raw.init_state()
     for x in probe[0]:
-        s, t = with_ro.update(s, x), raw.update(t, x)
-    np.testing.assert_allclose(with_ro.predict_state(s, [0, 1]), raw.predict_state(t, [0, 1]))
-    np.testing.assert_allclose(with_ro.mastery(s), with_ro.readout.apply(raw.mastery(t)))
-    np.testing.assert_allclose(with_ro.mastery_many([s, s])[1], with_ro.mastery(s), atol=1e-6)
+        s, u, t = full.update(s, x), plain.update(u, x), raw.update(t, x)
+    np.testing.assert_allclose(full.predict_state(s, [0, 1]), raw.predict_state(t, [0, 1]))
+    np.testing.assert_allclose(plain.mastery(u), plain.readout.apply(raw.mastery(t)))
+    # the fallback: the read-out and the BKT state's P(L), weighted by training answers
+    w = full.readout.trust()
+    assert w[1] == 0.0 and w[0] == pytest.approx(full.readout.answers[0]
+                                                 / (full.readout.answers[0] + 20))
+    np.testing.assert_allclose(
+        full.mastery(s), w * plain.mastery(u) + (1 - w) * s.aux[-1])
+    np.testing.assert_allclose(full.mastery_many([s, s])[1], full.mastery(s), atol=1e-6)
+
+
+def test_a_skill_the_network_never_saw_is_served_by_the_fallback(
+    trio: tuple[GNNTracer, GNNTracer, GNNTracer],
+) -> None:
+    full, plain, _ = trio
+    assert full.fallback is not None
+    bkt = full.fallback
+    s, u, b = full.init_state(), plain.init_state(), bkt.init_state()
+    for _ in range(2):  # two right answers on skill 1, which training never showed
+        x = Interaction(1, (1,), 1)
+        s, u, b = full.update(s, x), plain.update(u, x), bkt.update(b, x)
+    assert full.mastery(s)[1] == pytest.approx(b[1])
+    # BKT's defaults (prior 0.4, guess 0.2, slip 0.1, learn 0.1): 0.775 then 0.9455
+    assert full.mastery(s)[1] == pytest.approx(0.9455, abs=1e-4)
+    assert full.mastery(s)[1] >= 0.8
+
+
+def test_replay_and_update_agree_with_the_fallback(
+    trio: tuple[GNNTracer, GNNTracer, GNNTracer],
+) -> None:
+    full, _, _ = trio
+    histories = [learners(1, slip=0.25, guess=0.1, seed=k)[0][:n] for k, n in ((9, 7), (10, 0))]
+    replayed = full.replay(histories)
+    for h, state in zip(histories, replayed, strict=True):
+        s = full.init_state()
+        for x in h:
+            s = full.update(s, x)
+        np.testing.assert_allclose(state.aux[-1], s.aux[-1])
+        np.testing.assert_allclose(full.mastery(state), full.mastery(s), atol=1e-5)
+    np.testing.assert_allclose(full.mastery_many(replayed)[0], full.mastery(replayed[0]),
+                               atol=1e-6)
 
 
 def test_the_readout_is_saved_with_the_model(
-    pair: tuple[GNNTracer, GNNTracer], tmp_path: Path
+    trio: tuple[GNNTracer, GNNTracer, GNNTracer], tmp_path: Path
 ) -> None:
-    with_ro, _ = pair
+    full, _, _ = trio
     path = tmp_path / "gnn.pt"
-    with_ro.save(path)
+    full.save(path)
     loaded = GNNTracer.load(path)
-    assert loaded.readout == with_ro.readout
-    s = loaded.init_state()
-    s = loaded.update(s, Interaction(0, (0,), 1))
-    t = with_ro.update(with_ro.init_state(), Interaction(0, (0,), 1))
-    np.testing.assert_array_equal(loaded.mastery(s), with_ro.mastery(t))
+    assert loaded.readout == full.readout and loaded.fallback is not None
+    s = loaded.update(loaded.init_state(), Interaction(1, (1,), 1))
+    t = full.update(full.init_state(), Interaction(1, (1,), 1))
+    np.testing.assert_array_equal(loaded.mastery(s), full.mastery(t))
 
 
 async def test_the_serving_path_stores_the_readout_as_mastery(store: Any) -> None:
@@ -167,7 +213,7 @@ async def test_the_serving_path_stores_the_readout_as_mastery(store: Any) -> Non
     vocab = vocabulary_from_items(items)
     torch.set_num_threads(1)
     gnn = small().fit(learners(40, slip=0.25, guess=0.1, seed=8), vocab, seed=0)
-    assert gnn.readout is not None
+    assert gnn.readout is not None and gnn.readout.answers[1] == 0
     await store.upsert_skills(skills, actor="designer-1")
     await store.upsert_items(items, actor="designer-1")
     await store.upsert_learners([Learner("ann", "ann")])
@@ -181,7 +227,19 @@ async def test_the_serving_path_stores_the_readout_as_mastery(store: Any) -> Non
     served = {m.skill_id: m.probability for m in out["ann"]}
     assert served["add"] == pytest.approx(float(gnn.mastery(s)[0]))
     with torch.inference_mode():
-        raw = float(torch.sigmoid(gnn._require()[0].mastery_logits(s))[0])
-    assert served["add"] == pytest.approx(float(gnn.readout.apply(np.array([raw, 0.5]))[0]))
+        raw = torch.sigmoid(gnn._require()[0].mastery_logits(s)).double().numpy()
+    assert served["add"] == pytest.approx(float(gnn.readout.apply(raw, s.aux[-1])[0]))
     (stored,) = await store.mastery_of(["ann"])
     assert {m.skill_id: m.probability for m in stored}["add"] == pytest.approx(served["add"])
+    # a later batch continues from the stored state, fallback included: "mul", never in
+    # training, is served BKT's P(L) after two right answers
+    later = [Attempt(f"b{k}", "ann", "q2", 1.0, t0 + timedelta(minutes=10 + k)) for k in range(2)]
+    await store.record_attempts(later)
+    out = await MasteryService(gnn, "gnn-readout").apply(store, later)
+    for _ in later:
+        s = gnn.update(s, Interaction(1, (1,), 1))
+    served = {m.skill_id: m.probability for m in out["ann"]}
+    assert served["mul"] == pytest.approx(float(gnn.mastery(s)[1]))
+    assert served["mul"] == pytest.approx(0.9455, abs=1e-4)
+    (stored,) = await store.mastery_of(["ann"])
+    assert {m.skill_id: m.probability for m in stored}["mul"] == pytest.approx(served["mul"])
