@@ -46,7 +46,8 @@ skills and their graph neighbours (cold start). Mastery of skill ``s`` is the sa
 applied to the skill's canonical item, the mean embedding of the items that assess it (the
 skill node's own embedding when none does), with :math:`\mathbf{f}` taken on ``s`` alone,
 and that P(correct) is read out as P(mastered) through the skill's guess and slip fitted on the
-training answers (``mastery_readout``, below).
+training answers, blended with a BKT state fitted on the same answers where the skill had few
+of them (``mastery_readout``, below; ``tracing/mastery_readout.py``).
 
 Chosen by measurement on the ASSISTments 2015 split (``benchmarks/bench_neural.py``, figures
 in ``docs/benchmarks.md``): test AUC 0.7309 mean of 3 seeds vs our DKT's 0.7253 (published
