@@ -83,9 +83,8 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Any]:
 async def neo4j_store() -> AsyncIterator[Any]:
     url = neo4j_url()  # skips (or fails under CI) before anything else when unset
     from graph.neo4j_store import Neo4jStore
-    from migrations.runner import migrate
-
     from graph.open import neo4j_target
+    from migrations.runner import migrate
 
     uri, auth = neo4j_target(url)
     store = await Neo4jStore.open(uri, auth=auth)

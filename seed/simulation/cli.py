@@ -93,7 +93,9 @@ def register(sub: Any) -> None:
         default="adaptive",
         help="with --tracer gnn: the warm-up cohort's policy (adaptive: the default BKT)",
     )
-    p.add_argument("--epochs", type=int, default=12, help="with --tracer gnn: training epochs (max)")
+    p.add_argument(
+        "--epochs", type=int, default=12, help="with --tracer gnn: training epochs (max)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
