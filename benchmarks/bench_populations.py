@@ -87,6 +87,16 @@ def junyi_setting(path: Path = JUNYI, goals: int = 40, per_skill: int = 4) -> Se
     return make_setting(graph, items, syllabus, deepest)
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--curriculum", choices=("demo", "junyi"), default="demo")
@@ -102,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--budget", type=int, default=3000)
     ap.add_argument("--junyi", type=Path, default=JUNYI, help="the Junyi exercise table")
+    ap.add_argument(
+        "--topo-reps",
+        type=_at_least_one,
+        default=5,
+        help="practices per skill in each pass of the fixed (topological) curriculum "
+        "(default %(default)s)",
+    )
     ap.add_argument(
         "--confirm-run",
         type=int,
@@ -180,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                 learners=args.learners,
                 seed=args.seed,
                 budget=args.budget,
+                topo_reps=args.topo_reps,
                 population=pop,
                 config=RecommenderConfig(
                     confirm_run=args.confirm_run,
@@ -208,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             "learners": args.learners,
             "seed": args.seed,
             "budget": args.budget,
+            "topo_reps": args.topo_reps,
             "confirm_run": args.confirm_run,
             "confirm_harder": args.confirm_harder,
             "confirm_dependents": args.confirm_dependents,
