@@ -158,8 +158,64 @@ def test_a_model_trained_on_a_warm_up_cohort_serves_the_measured_one(tmp_path: P
     assert res["warmup"]["learners"] == 3 and res["warmup"]["answers"] > 0
 
 
+def test_the_baseline_runs_to_its_own_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--baseline-budget``: the client-side policies (topological, oracle) run up to it, the
+    server's cohort stops at ``--budget``; the JSON and the table say which is which."""
+    out = tmp_path / "uncensored.json"
+    table = tiny_table(tmp_path / "t.csv")
+    common = ["--table", str(table), "--goals", "2", "--learners", "2", "--lanes", "2"]
+    budget, baseline = 4, 5000
+    code = bench.main(
+        [*common, "--budget", str(budget), "--baseline-budget", str(baseline), "--json", str(out)]
+    )
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["args"]["baseline_budget"] == baseline
+    res = doc["result"]
+    assert res["budgets"] == {"adaptive": budget, "topological": baseline, "oracle": baseline}
+    pols = res["policies"]
+    a, topo = pols["adaptive"], pols["topological"]
+    assert a["budget"] == budget and a["answers"] <= 2 * budget and a["reached_share"] == 0
+    # the 22-skill closure takes more than 4 items under the fixed order; with 5,000 every
+    # learner gets there, and the counts are the learners' own, not a cap
+    assert topo["budget"] == pols["oracle"]["budget"] == baseline
+    assert topo["reached_share"] == 1 and budget < topo["median_items"] < baseline
+    assert all(n is not None and budget < n < baseline for n in topo["items_per_learner"])
+    printed = capsys.readouterr().out
+    assert f"budget {budget} items (adaptive), {baseline} (topological, oracle)" in printed
+    assert f"| fixed topological order | {baseline} |" in printed
+    assert "lower bounds" in printed
+    # without the flag every policy shares --budget: the fixed order is cut off at it
+    code = bench.main([*common, "--budget", str(budget), "--json", str(out)])
+    assert code == 0
+    res = json.loads(out.read_text())["result"]
+    assert set(res["budgets"].values()) == {budget}
+    assert res["policies"]["topological"]["items_per_learner"] == [None, None]
+    assert res["policies"]["topological"]["median_items"] == budget
+
+
+def policies(adaptive: float, topological: float) -> dict[str, object]:
+    return {
+        "policies": {
+            "adaptive": {"reached_share": adaptive},
+            "topological": {"reached_share": topological},
+        }
+    }
+
+
+def test_the_report_says_which_way_censoring_bends_the_ratio() -> None:
+    assert bench.censoring(policies(1.0, 1.0)) == ""
+    assert "lower bounds" in bench.censoring(policies(0.9, 1.0))
+    assert "upper bounds" in bench.censoring(policies(1.0, 0.1))
+    assert "neither bound" in bench.censoring(policies(0.5, 0.5))
+
+
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--learners"):
         bench.main(["--learners", "0"])
+    with pytest.raises(SystemExit, match="--baseline-budget"):
+        bench.main(["--baseline-budget", "0"])
     with pytest.raises(SystemExit, match="not found"):
         bench.main(["--table", str(tmp_path / "none.csv")])
