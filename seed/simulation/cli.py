@@ -39,6 +39,15 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (same learners per policy)")
     p.add_argument("--budget", type=int, default=1500, help="most items per learner")
     p.add_argument(
+        "--baseline-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="most items per learner for every policy but adaptive (default: --budget); set "
+        "it higher so that a fixed order cut off at --budget does not make the adaptive "
+        "policy's ratio to it look better or worse than it is",
+    )
+    p.add_argument(
         "--goals", nargs="+", default=list(DEFAULT_GOALS), metavar="SKILL", help="goal skills"
     )
     p.add_argument(
@@ -84,9 +93,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--warmup-learners", type=int, default=100, help="with --tracer gnn: warm-up learners"
     )
-    p.add_argument(
-        "--warmup-items", type=int, default=600, help="with --tracer gnn: items each"
-    )
+    p.add_argument("--warmup-items", type=int, default=600, help="with --tracer gnn: items each")
     p.add_argument(
         "--warmup-policy",
         choices=("adaptive", "topological"),
@@ -110,6 +117,12 @@ def run(args: argparse.Namespace) -> int:
     if args.variants is not None:
         return _run_variants(args)
     policies = args.policy or [p for p in POLICIES if p != "oracle"]
+    baseline_budget = args.budget if args.baseline_budget is None else args.baseline_budget
+    if baseline_budget < 1:
+        print(
+            f"error: --baseline-budget {baseline_budget}: give a positive integer", file=sys.stderr
+        )
+        return 2
     trained: Trained | None = None
     try:
         setting = demo_setting(args.goals)
@@ -133,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                 name,
                 learners=args.learners,
                 seed=args.seed,
-                budget=args.budget,
+                budget=args.budget if name == "adaptive" else baseline_budget,
                 topo_reps=args.topo_reps,
                 progress=progress,
                 population=args.population,
@@ -157,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         "learners": args.learners,
         "seed": args.seed,
         "budget": args.budget,
+        "baseline_budget": baseline_budget,
         "topo_reps": args.topo_reps,
         "tracer": args.tracer,
         "policies": [s.to_dict() for s in summaries],
@@ -166,11 +180,12 @@ def run(args: argparse.Namespace) -> int:
     by_name = {s.policy: s for s in summaries}
     if "adaptive" in by_name and "topological" in by_name:
         topo, ada = by_name["topological"], by_name["adaptive"]
-        doc["adaptive_vs_topological_saving"] = 1.0 - ada.median_items / topo.median_items
+        doc["adaptive_vs_topological_saving"] = 1.0 - _ratio(ada.median_items, topo.median_items)
         doc["adaptive_to_topological"] = {
-            "median": ada.median_items / topo.median_items,
-            "p90": ada.p90_items / topo.p90_items,
+            "median": _ratio(ada.median_items, topo.median_items),
+            "p90": _ratio(ada.p90_items, topo.p90_items),
         }
+        doc["bar"] = bar_verdict(ada, topo)
     if diag is not None:
         doc["diagnostic"] = diag.to_dict()
     if args.plot:
@@ -181,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"goals {', '.join(args.goals)} ({len(setting.closure)} skills in their closure), "
         f"{args.learners} {args.population} learners, seed {args.seed}, budget {args.budget} "
-        f"items, adaptive serves {args.tracer}"
+        f"items (adaptive), {baseline_budget} (the others), adaptive serves {args.tracer}"
     )
     if trained is not None:
         print(
@@ -202,6 +217,10 @@ def run(args: argparse.Namespace) -> int:
             f"adaptive needs {doc['adaptive_vs_topological_saving']:.0%} fewer items (median); "
             f"adaptive / topological: {ratio['median']:.2f}x median, {ratio['p90']:.2f}x p90"
         )
+        print(
+            f"bar (adaptive <= {BAR}x topological at the median and p90, every learner "
+            f"reaching the goal): {doc['bar']['verdict']}"
+        )
     if diag is not None:
         print(
             f"diagnostic: {diag.accuracy:.1%} accuracy in {diag.mean_questions:.1f} questions "
@@ -209,6 +228,50 @@ def run(args: argparse.Namespace) -> int:
             f"'nothing mastered': {diag.all_unmastered_accuracy:.1%})"
         )
     return 0
+
+
+BAR = 0.6  # issue 9: adaptive <= 0.6x the fixed topological order's items to the goal
+
+
+def bar_verdict(adaptive: Any, topological: Any) -> dict[str, Any]:
+    """Issue 9's bar for one population: the adaptive policy's median and p90 items to the
+    goal at most ``BAR`` times the topological policy's, every adaptive learner reaching the
+    goal. A learner who does not reach counts as its policy's budget, so a topological
+    cohort cut off at its budget makes the ratios upper bounds (the verdict says so) and an
+    adaptive one cut off makes them lower bounds (a miss: not every learner reached).
+    ``adaptive`` and ``topological`` are :class:`~seed.simulation.harness.PolicySummary`."""
+    median = _ratio(adaptive.median_items, topological.median_items)
+    p90 = _ratio(adaptive.p90_items, topological.p90_items)
+    misses = []
+    if median > BAR:
+        misses.append(f"median {median:.2f}")
+    if p90 > BAR:
+        misses.append(f"p90 {p90:.2f}")
+    if adaptive.reached_share < 1.0:
+        misses.append(f"{adaptive.reached_share:.0%} of adaptive learners reached the goal")
+    verdict = "met" if not misses else "missed (" + "; ".join(misses) + ")"
+    censored = topological.reached_share < 1.0
+    if censored:
+        verdict += (
+            f"; topological cut off at {topological.budget} items for "
+            f"{1.0 - topological.reached_share:.0%} of its learners, so the ratios are upper "
+            "bounds (raise --baseline-budget)"
+        )
+    return {
+        "met": not misses,
+        "median": median,
+        "p90": p90,
+        "adaptive_reached_share": adaptive.reached_share,
+        "topological_censored": censored,
+        "verdict": verdict,
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, where no items against no items is 1 and some against none is infinite."""
+    if b == 0:
+        return 1.0 if a == 0 else float("inf")
+    return a / b
 
 
 def _plot(path: str, doc: dict[str, Any]) -> None:

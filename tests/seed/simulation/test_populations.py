@@ -145,3 +145,42 @@ def test_simulate_cli_selects_a_population(capsys: pytest.CaptureFixture[str]) -
     assert [p["policy"] for p in doc["policies"]] == ["topological"]
     with pytest.raises(SystemExit):
         main(["simulate", "--population", "nope"])
+
+
+def test_simulate_baseline_budget_lifts_the_fixed_orders_cap(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--baseline-budget applies to every policy but adaptive, and the bar's verdict says
+    which side a cap bends: an adaptive cohort cut off misses, a topological one is flagged."""
+    argv = ["simulate", "--population", "bkt", "--learners", "2", "--goals", "tell-time-hour"]
+    argv += ["--policy", "topological", "--policy", "adaptive", "--json", "--quiet"]
+    assert main([*argv, "--budget", "2", "--baseline-budget", "2000"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    topo, ada = doc["policies"]
+    assert (doc["budget"], doc["baseline_budget"]) == (2, 2000)
+    assert (topo["budget"], ada["budget"]) == (2000, 2)
+    assert topo["reached_share"] == 1.0 and ada["reached_share"] < 1.0
+    assert doc["bar"]["met"] is False and "reached the goal" in doc["bar"]["verdict"]
+    assert not doc["bar"]["topological_censored"]
+    # the other way round: the fixed order cut off, the ratio flagged as an upper bound
+    assert main([*argv, "--budget", "2000", "--baseline-budget", "2"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["bar"]["topological_censored"] and "upper" in doc["bar"]["verdict"]
+    assert main([*argv, "--baseline-budget", "0"]) == 2
+    assert "--baseline-budget 0" in capsys.readouterr().err
+
+
+def test_bar_verdict_names_each_miss() -> None:
+    from seed.simulation.cli import bar_verdict
+    from seed.simulation.harness import PolicySummary
+
+    def summary(policy: str, median: float, p90: float, reached: float) -> PolicySummary:
+        return PolicySummary(policy, 10, 3000, median, p90, reached, 0.0, 0.0, 0.0)
+
+    topo = summary("topological", 1000, 2000, 1.0)
+    assert bar_verdict(summary("adaptive", 600, 1200, 1.0), topo)["met"] is True
+    v = bar_verdict(summary("adaptive", 601, 1300, 0.9), topo)
+    assert v["met"] is False
+    assert "median 0.60" in v["verdict"] and "p90 0.65" in v["verdict"]
+    assert "90% of adaptive learners" in v["verdict"]
+    assert bar_verdict(summary("adaptive", 0, 0, 1.0), summary("t", 0, 0, 1.0))["median"] == 1.0
