@@ -26,14 +26,16 @@ The same learners (same seed) also follow two client-side policies without the s
 topological order (``--topo-reps`` practices per skill per pass) and an oracle that reads the
 simulator's true state (``population_setting``), each for up to ``--baseline-budget`` items a
 learner (default: ``--budget``; set it higher so that the fixed order, which on Junyi reaches
-the goal for few learners within a few thousand items, is not cut off where the server's
-cohort is). Printed per policy: items to the goal (median, p90; a learner who never gets
-there counts as that policy's budget), the share reaching it and
-the mean share of goal skills truly mastered when the learner stopped; for the server's policy
-also the kinds of recommendation answered, immediate repeats of an item, the ROC AUC of
-``predictedSuccess`` against the answers (sklearn), and request latency. Every loop is bounded
-(budget, request timeouts, server start timeout); the server is stopped at the end, also on
-failure.
+the goal for few learners within a few thousand items, is not cut off where the server's cohort
+is); ``--topo-reps-sweep R,R,...`` runs the fixed order again at each of those practices per
+pass and prints the server cohort's ratio to each and to the best of them in hindsight (how
+much a verdict owes to the fixed order's one setting). Printed per policy: items to the goal
+(median, p90; a learner who never gets there counts as that policy's budget), the share
+reaching it and the mean share of goal skills truly mastered when the learner stopped; for the
+server's policy also the kinds of recommendation answered, immediate repeats of an item, the
+ROC AUC of ``predictedSuccess`` against the answers (sklearn), and request latency. Every loop
+is bounded (budget, request timeouts, server start timeout); the server is stopped at the end,
+also on failure.
 
 Usage::
 
@@ -120,6 +122,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "items_per_learner": [o.items if o.reached else None for o in outcomes],
         }
         log(f"{name}: {policies[name]} ({time.perf_counter() - t:.1f} s)")
+    sweep: dict[int, dict[str, Any]] = {}
+    for reps in args.topo_reps_sweep:
+        pop, learners = cohort()
+        t = time.perf_counter()
+        outcomes = run_local(cur, pop, learners, topological(cur, reps), args.baseline_budget)
+        sweep[reps] = summary(outcomes, args.baseline_budget)
+        log(
+            f"topological, {reps} practice(s) a pass: {sweep[reps]} "
+            f"({time.perf_counter() - t:.1f} s)"
+        )
     with tempfile.TemporaryDirectory(prefix="bench-http-pop-") as tmp_name:
         tmp = Path(tmp_name)
         secret = secrets.token_urlsafe(32)
@@ -182,7 +194,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         base = policies["topological"][f"{stat}_items"]
         mine = policies["adaptive"][f"{stat}_items"]
         res[f"ratio_{stat}_vs_topological"] = mine / base if base else None
+    if sweep:
+        res["topological_sweep"] = topo_sweep(policies["adaptive"], sweep)
     return res
+
+
+def topo_sweep(adaptive: dict[str, Any], sweep: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The adaptive cohort against the fixed order at each practices-per-pass in ``sweep``
+    (same learners, the baseline budget), and against the best of them in hindsight: the
+    smallest median and the smallest p90 over the sweep, each picked on the very learners
+    measured (which favours the baseline)."""
+    rows = []
+    for reps, s in sorted(sweep.items()):
+        rows.append(
+            {
+                "reps": reps,
+                **s,
+                "ratio_median": adaptive["median_items"] / s["median_items"]
+                if s["median_items"]
+                else None,
+                "ratio_p90": adaptive["p90_items"] / s["p90_items"] if s["p90_items"] else None,
+            }
+        )
+    best_median = min(rows, key=lambda r: r["median_items"])
+    best_p90 = min(rows, key=lambda r: r["p90_items"])
+    return {
+        "rows": rows,
+        "best_median_reps": best_median["reps"],
+        "best_p90_reps": best_p90["reps"],
+        "ratio_median_vs_best": best_median["ratio_median"],
+        "ratio_p90_vs_best": best_p90["ratio_p90"],
+    }
 
 
 def ratio(x: float | None) -> str:
@@ -248,6 +290,24 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> str:
         f"adaptive ÷ topological: median {ratio(res['ratio_median_vs_topological'])}, "
         f"p90 {ratio(res['ratio_p90_vs_topological'])} (target: <= 0.6){censoring(res)}."
     )
+    if "topological_sweep" in res:
+        sw = res["topological_sweep"]
+        out.append(
+            "\nThe fixed order at other practices per skill per pass (same learners, budget "
+            "as above):\n\n| practices a pass | topological median | p90 | reached | adaptive ÷ "
+            "it (median, p90) |\n|---:|---:|---:|---:|---|"
+        )
+        for r in sw["rows"]:
+            out.append(
+                f"| {r['reps']} | {r['median_items']:.0f} | {r['p90_items']:.0f} | "
+                f"{r['reached_share']:.0%} | {ratio(r['ratio_median'])}, "
+                f"{ratio(r['ratio_p90'])} |"
+            )
+        out.append(
+            f"Against the best in hindsight (median at {sw['best_median_reps']}, p90 at "
+            f"{sw['best_p90_reps']} practices a pass): median {ratio(sw['ratio_median_vs_best'])}"
+            f", p90 {ratio(sw['ratio_p90_vs_best'])} (target: <= 0.6)."
+        )
     if "warmup" in res:
         w, tr = res["warmup"], res["training"]
         out.append(
@@ -274,6 +334,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "oracle); default: --budget",
     )
     ap.add_argument("--topo-reps", type=int, default=3, help="fixed order: practices per skill")
+    ap.add_argument(
+        "--topo-reps-sweep",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[],
+        metavar="R[,R...]",
+        help="also run the fixed order at each of these practices per pass (client-side, same "
+        "learners, --baseline-budget) and print the adaptive cohort's ratio to each and to the "
+        "best of them in hindsight",
+    )
     ap.add_argument("--lanes", type=int, default=2, help="learners driven at once over HTTP")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
@@ -302,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(
             "--learners, --budget, --baseline-budget, --topo-reps and --lanes must be at least 1"
         )
+    if any(r < 1 for r in args.topo_reps_sweep):
+        raise SystemExit(f"--topo-reps-sweep {args.topo_reps_sweep}: every value at least 1")
     if not Path(args.table).exists():
         raise SystemExit(f"exercise table not found: {args.table} (set LEARNGRAPH_DATASETS)")
     res = run(args)

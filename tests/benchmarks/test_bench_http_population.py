@@ -219,3 +219,36 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         bench.main(["--baseline-budget", "0"])
     with pytest.raises(SystemExit, match="not found"):
         bench.main(["--table", str(tmp_path / "none.csv")])
+
+
+def test_the_fixed_order_swept_over_practices_per_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--topo-reps-sweep``: the fixed order again at each R on the same learners; the row at
+    the main ``--topo-reps`` repeats its counts, each ratio is the adaptive cohort's over that
+    row, and the best in hindsight is the smallest median / p90 of the sweep."""
+    out = tmp_path / "sweep.json"
+    common = ["--table", str(tiny_table(tmp_path / "t.csv")), "--goals", "2", "--learners", "2"]
+    code = bench.main(
+        [*common, "--budget", "40", "--baseline-budget", "5000", "--topo-reps", "3"]
+        + ["--topo-reps-sweep", "1,3,8", "--json", str(out)]
+    )
+    assert code == 0
+    res = json.loads(out.read_text())["result"]
+    sw, pols = res["topological_sweep"], res["policies"]
+    rows = {r["reps"]: r for r in sw["rows"]}
+    assert sorted(rows) == [1, 3, 8]
+    assert rows[3]["median_items"] == pols["topological"]["median_items"]
+    assert rows[3]["p90_items"] == pols["topological"]["p90_items"]
+    assert rows[1]["median_items"] != rows[8]["median_items"]  # R changes the fixed order
+    ada = pols["adaptive"]
+    for r in rows.values():
+        assert r["ratio_median"] == pytest.approx(ada["median_items"] / r["median_items"])
+    best = min(rows.values(), key=lambda r: r["median_items"])
+    assert sw["best_median_reps"] == best["reps"]
+    assert sw["ratio_median_vs_best"] == pytest.approx(best["ratio_median"])
+    printed = capsys.readouterr().out
+    assert "| practices a pass | topological median |" in printed
+    assert f"median at {best['reps']}" in printed
+    with pytest.raises(SystemExit, match="topo-reps-sweep"):
+        bench.main([*common, "--topo-reps-sweep", "3,0"])
