@@ -8,7 +8,8 @@ recent answers by :mod:`recommender.history`), robust by construction rather tha
    trouble began: :mod:`recommender.history`) sends the learner back to its root cause: the
    weakest unmastered prerequisite whose own prerequisites are mastered
    (:func:`remediation_target`). With every prerequisite mastered, one is probed while its
-   mastery is below ``probe_below`` (an estimate can be a false positive): the one confirmed by
+   mastery is below ``probe_below`` (by default always, at an estimate of 1.0 too: an
+   estimate can be a false positive, and a clipped or rounded 1.0 is one): the one confirmed by
    a correct answer longest ago (:func:`probe_target`), so that a prerequisite just found known
    is not probed again while another is unchecked; a probe answered correctly is the evidence
    that ends it. Each further probe since the skill's last
@@ -89,9 +90,11 @@ class RecommenderConfig:
         candidate_skills: how many skills are considered per call [3].
         min_strength: edges weaker than this do not block readiness [0.0].
         probe_below: after repeated failures with every prerequisite mastered, the weakest
-            prerequisite is still probed if its mastery is below this [1.0: always] (a
-            mastery estimate can be a false positive, or the skill forgotten); otherwise an
-            easier item is given.
+            prerequisite is still probed if its mastery is below this [1.0: always, also at
+            an estimate of exactly 1.0] (a mastery estimate can be a false positive, or the
+            skill forgotten; a GNN's read-out is clipped at 1.0 and BKT's rounds to it, and
+            neither is evidence that the prerequisite is known); otherwise an easier item is
+            given.
         max_probes: most steps back from one skill between two correct answers on it [2];
             then an easier item of the skill itself.
         probe_backoff: each probe already made multiplies the failures needed for the next
@@ -223,8 +226,7 @@ class LearnerView:
 
 #: What a recommendation is for (the API's ``RecommendationKind`` enum has one value each;
 #: ``catalogue`` marks the catalogue strategies' rankings).
-RECOMMENDATION_KINDS: Final = ("learn", "review", "remediate", "easier", "consolidate",
-                               "catalogue")
+RECOMMENDATION_KINDS: Final = ("learn", "review", "remediate", "easier", "consolidate", "catalogue")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +239,9 @@ class Recommendation:
 
     def __post_init__(self) -> None:
         if self.kind not in RECOMMENDATION_KINDS:
-            raise ValueError(f"recommendation kind {self.kind!r} is not one of "
-                             f"{RECOMMENDATION_KINDS}")
+            raise ValueError(
+                f"recommendation kind {self.kind!r} is not one of {RECOMMENDATION_KINDS}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,14 +277,16 @@ def probe_target(
     index: CurriculumIndex, view: LearnerView, skill: int, probe_below: float = 1.0
 ) -> int | None:
     """The prerequisite to probe when ``skill`` keeps failing with every prerequisite mastered
-    by the estimate: among its direct prerequisites whose mastery is below ``probe_below``,
-    the one whose mastery was confirmed by a correct answer longest ago (never, first), then
-    the weakest, then topological order. A prerequisite just answered right is thereby not
+    by the estimate: among its direct prerequisites whose mastery is below ``probe_below``
+    (all of them at ``probe_below >= 1``, an estimate of exactly 1.0 included), the one whose
+    mastery was confirmed by a correct answer longest ago (never, first), then the weakest,
+    then topological order. A prerequisite just answered right is thereby not
     probed again while another has not been checked: the least recent confirmation is the
     likeliest to be forgotten or a false positive. None when no prerequisite qualifies."""
     pars = index.parents(skill)
     m = view.mastery
-    pars = pars[m[pars] < probe_below]
+    if probe_below < 1.0:
+        pars = pars[m[pars] < probe_below]
     if pars.size == 0:
         return None
     never = np.iinfo(np.int64).max

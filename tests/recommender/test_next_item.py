@@ -423,6 +423,24 @@ def test_a_probe_goes_to_the_prerequisite_confirmed_longest_ago() -> None:
     assert probe_target(idx, LearnerView(m), idx.skill_pos["D"], probe_below=0.8) is None
 
 
+def test_a_prerequisite_estimated_at_exactly_one_is_still_probed() -> None:
+    """A read-out clipped at 1.0 (the GNN's) or a BKT estimate rounded to it is no evidence:
+    traced on Junyi kst, a learner failed a skill 11,000 times while its false-positive
+    prerequisite, estimated at 1.0, was never probed again. By default it is probed; only an
+    explicit ``probe_below`` under 1 leaves it out."""
+    idx = diamond()
+    m = mastery_of(idx, A=1.0, B=1.0, C=1.0)
+    view = LearnerView(m, failure_streaks={"D": 3}, confirmed_ago={"B": 9, "C": 2})
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("remediate", "B")
+    assert probe_target(idx, view, idx.skill_pos["D"]) == idx.skill_pos["B"]
+    assert probe_target(idx, view, idx.skill_pos["D"], probe_below=0.999) is None
+    # still bounded: after max_probes steps back the skill keeps its easiest item
+    spent = LearnerView(m, failure_streaks={"D": 12}, probes={"D": 2}, confirmed_ago={"B": 9})
+    [rec] = recommend(idx, spent, table({"D0": 0.3, "D1": 0.6}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("easier", "D")
+
+
 def test_a_false_positive_prerequisite_is_probed_even_when_another_is_weaker() -> None:
     # D keeps failing because C is not known although its estimate says so (0.97); B is known
     # and the weaker estimate (0.85). Within the bound, the probes reach C: the first goes to
