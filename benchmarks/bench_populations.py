@@ -139,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         "of it is ready to build on",
     )
     ap.add_argument(
+        "--remediate-blocked-path",
+        action="store_true",
+        help="the adaptive policy's RecommenderConfig.remediate_blocked_path: remediation "
+        "blames only prerequisites behind unmastered ones; a mastered direct prerequisite is "
+        "probed instead",
+    )
+    ap.add_argument(
         "--reviews",
         action="store_true",
         help="the adaptive policy schedules the product's reviews on the simulated clock",
@@ -203,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                     confirm_run=args.confirm_run,
                     confirm_harder=args.confirm_harder,
                     confirm_dependents=args.confirm_dependents,
+                    remediate_blocked_path=args.remediate_blocked_path,
                 ),
                 reviews=args.reviews,
                 progress=None if args.quiet else stderr_progress,
@@ -230,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             "confirm_run": args.confirm_run,
             "confirm_harder": args.confirm_harder,
             "confirm_dependents": args.confirm_dependents,
+            "remediate_blocked_path": args.remediate_blocked_path,
             "reviews": args.reviews,
             "tracer": args.tracer,
             "training": trainings,

@@ -116,6 +116,13 @@ class RecommenderConfig:
             build on and done on the path, so that its dependents' answers can complete the
             run; until it is complete the skill is still unmastered to remediation (a
             dependent's failures go back to it first) [False]. Not with ``confirm_harder``.
+        remediate_blocked_path: remediation looks for the root cause only behind
+            prerequisites the estimate does not have mastered (a path of unmastered skills
+            from the failing one); a mastered direct prerequisite is probed instead of blaming
+            the skills behind it [False]. With a tracer whose estimates of known skills sag
+            below the threshold (traced on Junyi kst with the GNN), some ancestor is almost
+            always "unmastered", so remediation went to known ancestors, their right answers
+            spent the probes, and a false-positive direct prerequisite was never probed.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -133,6 +140,7 @@ class RecommenderConfig:
     confirm_run: int = 3
     confirm_harder: bool = False
     confirm_dependents: bool = False
+    remediate_blocked_path: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -252,14 +260,22 @@ class _SkillChoice:
 
 
 def remediation_target(
-    index: CurriculumIndex, mastery: FloatArray, skill: int, threshold: float = DEFAULT_THRESHOLD
+    index: CurriculumIndex,
+    mastery: FloatArray,
+    skill: int,
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    blocked_path: bool = False,
 ) -> int | None:
     """The root cause of trouble with ``skill``: among its unmastered (transitive)
     prerequisites whose own prerequisites are all mastered, the one with the lowest mastery
     (ties: the nearest to ``skill``, then topological order). None when every prerequisite
-    is mastered."""
+    is mastered. With ``blocked_path`` only the prerequisites reached from ``skill`` through
+    unmastered ones count (None when every direct prerequisite is mastered)."""
     nodes, dist = index.ancestor_distances(skill)
     keep = (dist > 0) & (mastery[nodes] < threshold)
+    if blocked_path:
+        keep &= np.isin(nodes, _blocked_ancestors(index, mastery, skill, threshold))
     cand, cdist = nodes[keep], dist[keep]
     if cand.size == 0:
         return None
@@ -271,6 +287,20 @@ def remediation_target(
     cand, cdist = cand[roots], cdist[roots]
     order = np.lexsort((index.topo_rank[cand], cdist, mastery[cand]))
     return int(cand[order[0]])
+
+
+def _blocked_ancestors(
+    index: CurriculumIndex, mastery: FloatArray, skill: int, threshold: float
+) -> list[int]:
+    """The prerequisites of ``skill`` reached through a path of unmastered skills."""
+    seen: set[int] = set()
+    stack = [skill]
+    while stack:
+        for p in index.parents(stack.pop()).tolist():
+            if p not in seen and mastery[p] < threshold:
+                seen.add(p)
+                stack.append(p)
+    return sorted(seen)
 
 
 def probe_target(
@@ -398,7 +428,9 @@ def _skill_choices(
         s = index.skill_pos[sid]
         root = None
         if probes < cfg.max_probes:
-            root = remediation_target(index, m, s, cfg.threshold)
+            root = remediation_target(
+                index, m, s, cfg.threshold, blocked_path=cfg.remediate_blocked_path
+            )
             if root is None:
                 # mastered by the estimate, but not beyond doubt: probe one
                 root = probe_target(index, view, s, cfg.probe_below)

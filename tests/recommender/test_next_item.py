@@ -441,6 +441,27 @@ def test_a_prerequisite_estimated_at_exactly_one_is_still_probed() -> None:
     assert (rec.kind, rec.skill) == ("easier", "D")
 
 
+def test_blocked_path_remediation_probes_a_mastered_prerequisite_before_its_ancestors() -> None:
+    """``remediate_blocked_path``: D keeps failing, its direct prerequisites B and C are
+    mastered by the estimate, their prerequisite A is not (an estimate sagging on a known
+    skill). By default remediation goes to A; with the option A is not behind an unmastered
+    prerequisite of D, so a direct prerequisite is probed; once B itself is unmastered, the
+    root cause behind it (A) is remediated as before."""
+    idx = diamond()
+    view = LearnerView(mastery_of(idx, A=0.5, B=0.95, C=0.9), failure_streaks={"D": 3})
+    [rec] = recommend(idx, view, table({}), goals=["D"], rng=rng())
+    assert (rec.kind, rec.skill) == ("remediate", "A")
+    cfg = RecommenderConfig(remediate_blocked_path=True)
+    [rec] = recommend(idx, view, table({}), goals=["D"], config=cfg, rng=rng())
+    assert rec.kind == "remediate" and rec.skill in ("B", "C")
+    d = idx.skill_pos["D"]
+    m = mastery_of(idx, A=0.5, B=0.95, C=0.9)
+    assert remediation_target(idx, m, d, blocked_path=True) is None
+    m = mastery_of(idx, A=0.5, B=0.4, C=0.9)
+    assert remediation_target(idx, m, d, blocked_path=True) == idx.skill_pos["A"]
+    assert remediation_target(idx, m, d) == idx.skill_pos["A"]
+
+
 def test_a_false_positive_prerequisite_is_probed_even_when_another_is_weaker() -> None:
     # D keeps failing because C is not known although its estimate says so (0.97); B is known
     # and the weaker estimate (0.85). Within the bound, the probes reach C: the first goes to
