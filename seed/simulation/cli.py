@@ -179,13 +179,10 @@ def run(args: argparse.Namespace) -> int:
         doc["training"] = trained.to_dict()
     by_name = {s.policy: s for s in summaries}
     if "adaptive" in by_name and "topological" in by_name:
-        topo, ada = by_name["topological"], by_name["adaptive"]
-        doc["adaptive_vs_topological_saving"] = 1.0 - _ratio(ada.median_items, topo.median_items)
-        doc["adaptive_to_topological"] = {
-            "median": _ratio(ada.median_items, topo.median_items),
-            "p90": _ratio(ada.p90_items, topo.p90_items),
-        }
-        doc["bar"] = bar_verdict(ada, topo)
+        bar = bar_verdict(by_name["adaptive"], by_name["topological"])
+        doc["adaptive_vs_topological_saving"] = 1.0 - bar["median"]
+        doc["adaptive_to_topological"] = {"median": bar["median"], "p90": bar["p90"]}
+        doc["bar"] = bar
     if diag is not None:
         doc["diagnostic"] = diag.to_dict()
     if args.plot:
